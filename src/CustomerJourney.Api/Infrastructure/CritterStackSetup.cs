@@ -1,0 +1,73 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using Weasel.Core;
+using Wolverine;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+namespace CustomerJourney.Infrastructure;
+
+/// <summary>Marten and Wolverine defaults every slice relies on.</summary>
+public static class CritterStackSetup
+{
+    public const string ConnectionStringName = "Marten";
+
+    /// <summary>How enums look on the wire and in the store: "goodwill-credit", "not-reached", "store".</summary>
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+    }
+
+    public static WebApplicationBuilder AddCritterStack(this WebApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:Marten is not set. Start the service with scripts/run (it starts a project-local " +
+                "PostgreSQL), or set the environment variable ConnectionStrings__Marten to an existing PostgreSQL.");
+        }
+
+        var schema = builder.Configuration["EventStore:Schema"] ?? "journey";
+
+        builder.Services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+
+        builder.Services.AddMarten(options =>
+            {
+                options.Connection(connectionString);
+                options.DatabaseSchemaName = schema;
+                options.Events.DatabaseSchemaName = schema;
+                options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, ConfigureJson);
+
+                // Customer ids come from source systems as strings; streams are keyed by them.
+                options.Events.StreamIdentity = StreamIdentity.AsString;
+                options.Events.AppendMode = EventAppendMode.Quick;
+                options.Events.MetadataConfig.CorrelationIdEnabled = true;
+                options.Events.MetadataConfig.CausationIdEnabled = true;
+                options.Events.MetadataConfig.UserNameEnabled = true;
+
+                options.OpenTelemetry.TrackConnections = JasperFx.OpenTelemetry.TrackLevel.Normal;
+                options.OpenTelemetry.TrackEventCounters();
+                options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+            })
+            .UseLightweightSessions()
+            .ApplyAllDatabaseChangesOnStartup()
+            .IntegrateWithWolverine(w => w.MessageStorageSchemaName = $"{schema}_wolverine");
+
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        builder.Host.UseWolverine(options =>
+        {
+            // Without it a test host (whose entry assembly is the test runner) finds no endpoints.
+            options.ApplicationAssembly = typeof(CritterStackSetup).Assembly;
+            options.Policies.AutoApplyTransactions();
+            options.Policies.UseDurableLocalQueues();
+        });
+        builder.Services.AddWolverineHttp();
+        return builder;
+    }
+}

@@ -1,0 +1,111 @@
+using CustomerJourney.Touchpoints;
+using JasperFx.Events;
+using Marten.Events.Aggregation;
+
+namespace CustomerJourney.Journeys;
+
+public sealed record ConsentStatus(bool Given, DateTimeOffset At);
+
+/// <summary>
+/// What the business asks first about a customer. Touchpoints may arrive out of business-time order, so every
+/// "first", "last" and "latest" here compares business times instead of trusting arrival order.
+/// </summary>
+public sealed class CustomerSummary
+{
+    public string Id { get; set; } = "";
+    public DateTimeOffset? FirstPurchaseAt { get; set; }
+    public DateTimeOffset? LastPurchaseAt { get; set; }
+    public int PurchaseCount { get; set; }
+    public Dictionary<string, decimal> TotalSpend { get; set; } = [];
+    public int ReturnCount { get; set; }
+    public Dictionary<string, decimal> TotalReturned { get; set; } = [];
+    public List<string> OpenComplaintIds { get; set; } = [];
+    public int? LastCsat { get; set; }
+    public DateTimeOffset? LastCsatAt { get; set; }
+    public int? LastNps { get; set; }
+    public DateTimeOffset? LastNpsAt { get; set; }
+    public Dictionary<string, ConsentStatus> Consents { get; set; } = [];
+    public int LoyaltyPoints { get; set; }
+    public int TouchpointCount { get; set; }
+    public DateTimeOffset? LastTouchpointAt { get; set; }
+
+    /// <summary>Whether any marketing purpose (marketing-email, marketing-sms, ...) is currently consented; null if never asked.</summary>
+    public bool? MarketingConsent
+    {
+        get
+        {
+            var marketing = Consents.Where(c => c.Key.StartsWith("marketing", StringComparison.Ordinal)).ToList();
+            return marketing.Count == 0 ? null : marketing.Any(c => c.Value.Given);
+        }
+    }
+}
+
+/// <summary>Inline, so the summary reflects every acknowledged touchpoint on the very next read.</summary>
+public sealed partial class CustomerSummaryProjection : SingleStreamProjection<CustomerSummary, string>
+{
+    public override CustomerSummary Evolve(CustomerSummary? snapshot, string id, IEvent e) =>
+        e.Data is Touchpoint touchpoint ? Apply(snapshot ?? new CustomerSummary { Id = id }, touchpoint) : snapshot!;
+
+    /// <summary>Folds one touchpoint into the summary; also what tests use to replay given events.</summary>
+    public static CustomerSummary Apply(CustomerSummary summary, Touchpoint touchpoint)
+    {
+        var at = touchpoint.OccurredAt;
+        summary.TouchpointCount++;
+        summary.LastTouchpointAt = Max(summary.LastTouchpointAt, at);
+        switch (touchpoint)
+        {
+            case PurchaseMade p:
+                summary.PurchaseCount++;
+                summary.FirstPurchaseAt = summary.FirstPurchaseAt is { } first && first <= at ? first : at;
+                summary.LastPurchaseAt = Max(summary.LastPurchaseAt, at);
+                summary.TotalSpend[p.Currency] = summary.TotalSpend.GetValueOrDefault(p.Currency) + p.Amount;
+                break;
+            case PurchaseReturned r:
+                summary.ReturnCount++;
+                summary.TotalReturned[r.Currency] = summary.TotalReturned.GetValueOrDefault(r.Currency) + r.Amount;
+                break;
+            case ComplaintLogged c when !summary.OpenComplaintIds.Contains(c.ComplaintId):
+                summary.OpenComplaintIds.Add(c.ComplaintId);
+                break;
+            case SurveyAnswered s:
+                if (s.Csat is { } csat && (summary.LastCsatAt is not { } csatAt || csatAt <= at))
+                {
+                    (summary.LastCsat, summary.LastCsatAt) = (csat, at);
+                }
+
+                if (s.Nps is { } nps && (summary.LastNpsAt is not { } npsAt || npsAt <= at))
+                {
+                    (summary.LastNps, summary.LastNpsAt) = (nps, at);
+                }
+
+                break;
+            case LoyaltyPointsEarned l:
+                summary.LoyaltyPoints += l.Points;
+                break;
+            case LoyaltyPointsRedeemed l:
+                summary.LoyaltyPoints -= l.Points;
+                break;
+            case ConsentGiven c:
+                SetConsent(summary, c.Purpose, true, at);
+                break;
+            case ConsentWithdrawn c:
+                SetConsent(summary, c.Purpose, false, at);
+                break;
+        }
+
+        return summary;
+    }
+
+    private static void SetConsent(CustomerSummary summary, string purpose, bool given, DateTimeOffset at)
+    {
+        // The latest statement in business time wins; on a tie, withdrawal wins (the cautious reading).
+        if (summary.Consents.TryGetValue(purpose, out var current) && (current.At > at || (current.At == at && !current.Given)))
+        {
+            return;
+        }
+
+        summary.Consents[purpose] = new ConsentStatus(given, at);
+    }
+
+    private static DateTimeOffset Max(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;
+}

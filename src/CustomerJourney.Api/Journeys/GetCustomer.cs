@@ -1,0 +1,144 @@
+using System.Text.Json;
+using CustomerJourney.Touchpoints;
+using Marten;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using Wolverine.Http;
+
+namespace CustomerJourney.Journeys;
+
+public sealed record CustomerSummaryResponse(
+    string CustomerId,
+    DateTimeOffset? AsOf,
+    DateTimeOffset? FirstPurchaseAt,
+    DateTimeOffset? LastPurchaseAt,
+    int PurchaseCount,
+    IReadOnlyDictionary<string, decimal> TotalSpend,
+    int ReturnCount,
+    IReadOnlyDictionary<string, decimal> TotalReturned,
+    int OpenComplaints,
+    int? LastCsat,
+    int? LastNps,
+    bool? MarketingConsent,
+    IReadOnlyDictionary<string, ConsentStatus> Consents,
+    int LoyaltyPoints,
+    int TouchpointCount,
+    DateTimeOffset? LastTouchpointAt)
+{
+    public static CustomerSummaryResponse From(CustomerSummary s, DateTimeOffset? asOf) => new(
+        s.Id, asOf, s.FirstPurchaseAt, s.LastPurchaseAt, s.PurchaseCount, s.TotalSpend, s.ReturnCount, s.TotalReturned,
+        s.OpenComplaintIds.Count, s.LastCsat, s.LastNps, s.MarketingConsent, s.Consents, s.LoyaltyPoints, s.TouchpointCount,
+        s.LastTouchpointAt);
+}
+
+public sealed record JourneyPage(string CustomerId, DateTimeOffset? AsOf, int Total, int Page, int PageSize, IReadOnlyList<JourneyEntry> Entries);
+
+public static class GetCustomerEndpoints
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 500;
+
+    /// <summary>The customer summary; with ?asOf= it is rebuilt from the events recorded by that instant.</summary>
+    [WolverineGet("/api/customers/{customerId}")]
+    public static async Task<IResult> GetSummary(string customerId, HttpRequest request, IQuerySession session, CancellationToken cancellation)
+    {
+        var query = new ReadQuery(request);
+        var asOf = query.Instant("asOf");
+        if (Validate(customerId, query) is { } problem)
+        {
+            return problem;
+        }
+
+        var summary = asOf is null
+            ? await session.LoadAsync<CustomerSummary>(customerId, cancellation)
+            : await session.Events.AggregateStreamAsync<CustomerSummary>(customerId, timestamp: asOf, token: cancellation);
+        return summary is null ? UnknownCustomer(customerId, asOf) : Results.Ok(CustomerSummaryResponse.From(summary, asOf));
+    }
+
+    /// <summary>The customer's touchpoints in business-time order; ?asOf= replays the journey as it was known then.</summary>
+    [WolverineGet("/api/customers/{customerId}/journey")]
+    public static async Task<IResult> GetJourney(string customerId, HttpRequest request, IQuerySession session,
+        IPersonalDataProtector personal, IOptions<JsonOptions> json, CancellationToken cancellation)
+    {
+        var query = new ReadQuery(request);
+        var asOf = query.Instant("asOf");
+        var page = query.Integer("page", 1, 1, int.MaxValue);
+        var pageSize = query.Integer("pageSize", DefaultPageSize, 1, MaxPageSize);
+        if (Validate(customerId, query) is { } problem)
+        {
+            return problem;
+        }
+
+        // Read from the stream itself: always current, and the record-time cut-off is Marten's own.
+        var events = await session.Events.FetchStreamAsync(customerId, timestamp: asOf, token: cancellation);
+        var touchpoints = events.Where(e => e.Data is Touchpoint)
+            .Select(e => ((Touchpoint)e.Data, e.Timestamp, e.Sequence)).ToList();
+        if (touchpoints.Count == 0)
+        {
+            return UnknownCustomer(customerId, asOf);
+        }
+
+        var entries = JourneyEntries.Build(touchpoints, personal, json.Value.SerializerOptions);
+        var slice = entries.Skip((int)Math.Min((long)(page - 1) * pageSize, int.MaxValue)).Take(pageSize).ToList();
+        return Results.Ok(new JourneyPage(customerId, asOf, entries.Count, page, pageSize, slice));
+    }
+
+    private static IResult? Validate(string customerId, ReadQuery query)
+    {
+        if (!TouchpointCatalogue.IdPattern().IsMatch(customerId))
+        {
+            query.Errors.Add("customerId", TouchpointCatalogue.IdHint);
+        }
+
+        return query.Errors.Any
+            ? Results.ValidationProblem(query.Errors.ToDictionary(), title: "Invalid request", detail: "See errors for each parameter.")
+            : null;
+    }
+
+    private static IResult UnknownCustomer(string customerId, DateTimeOffset? asOf) => Results.Problem(
+        statusCode: StatusCodes.Status404NotFound,
+        title: "Unknown customer",
+        detail: asOf is null
+            ? $"No touchpoint has been recorded for customer '{customerId}'."
+            : $"No touchpoint for customer '{customerId}' had been recorded by {asOf:O}.");
+}
+
+/// <summary>Reads query parameters strictly: a malformed value is a 400, never silently ignored.</summary>
+public sealed class ReadQuery(HttpRequest request)
+{
+    public FieldErrors Errors { get; } = new();
+
+    public DateTimeOffset? Instant(string name)
+    {
+        if (request.Query[name] is not { Count: > 0 } values)
+        {
+            return null;
+        }
+
+        // An unencoded "+" in "+02:00" arrives as a space; read it as the offset the client meant.
+        if (values.Count == 1 && FieldReader.TryParseInstant(values[0]!.Replace(' ', '+'), out var instant))
+        {
+            return instant;
+        }
+
+        Errors.Add(name, "must be an ISO 8601 date and time with an offset, e.g. 2024-05-01T10:00:00Z.");
+        return null;
+    }
+
+    public int Integer(string name, int fallback, int min, int max)
+    {
+        if (request.Query[name] is not { Count: > 0 } values)
+        {
+            return fallback;
+        }
+
+        if (values.Count == 1 && int.TryParse(values[0], System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out var number) && number >= min && number <= max)
+        {
+            return number;
+        }
+
+        Errors.Add(name, $"must be a whole number from {min} to {max}.");
+        return fallback;
+    }
+}

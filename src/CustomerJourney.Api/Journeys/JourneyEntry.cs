@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text.Json;
+using CustomerJourney.Touchpoints;
+
+namespace CustomerJourney.Journeys;
+
+/// <summary>One moment on a customer's timeline, as the journey endpoint shows it.</summary>
+public sealed record JourneyEntry(
+    string Kind,
+    DateTimeOffset OccurredAt,
+    DateTimeOffset RecordedAt,
+    string Channel,
+    string Source,
+    string SourceId,
+    string? CorrelationId,
+    string Summary,
+    bool MomentOfTruth,
+    JsonElement Data);
+
+public static class JourneyEntries
+{
+    /// <summary>
+    /// Orders a customer's touchpoints in business time (ties by record time, then by sequence) and marks the
+    /// moments of truth: complaints, apologies, remedies, follow-up calls, survey answers, returns and the
+    /// first purchase.
+    /// </summary>
+    public static IReadOnlyList<JourneyEntry> Build(IEnumerable<(Touchpoint Touchpoint, DateTimeOffset RecordedAt, long Sequence)> events,
+        IPersonalDataProtector personal, JsonSerializerOptions json)
+    {
+        var ordered = events.OrderBy(e => e.Touchpoint.OccurredAt).ThenBy(e => e.RecordedAt).ThenBy(e => e.Sequence).ToList();
+        var firstPurchaseSeen = false;
+        var entries = new List<JourneyEntry>(ordered.Count);
+        foreach (var (touchpoint, recordedAt, _) in ordered)
+        {
+            var isFirstPurchase = touchpoint is PurchaseMade && !firstPurchaseSeen;
+            firstPurchaseSeen |= touchpoint is PurchaseMade;
+            var momentOfTruth = isFirstPurchase || touchpoint is ComplaintLogged or ApologyIssued or RemedyOffered
+                or FollowUpCallCompleted or SurveyAnswered or PurchaseReturned;
+            entries.Add(new JourneyEntry(
+                TouchpointCatalogue.KindOf(touchpoint),
+                touchpoint.OccurredAt,
+                recordedAt,
+                TouchpointCatalogue.NameOf(touchpoint.Channel),
+                touchpoint.Source,
+                touchpoint.SourceId,
+                touchpoint.CorrelationId,
+                Summarize(touchpoint, isFirstPurchase),
+                momentOfTruth,
+                DataOf(PersonalFields.Open(touchpoint, personal), json)));
+        }
+
+        return entries;
+    }
+
+    /// <summary>A one-line, human summary. It never repeats free text a customer wrote.</summary>
+    public static string Summarize(Touchpoint touchpoint, bool firstPurchase = false) => touchpoint switch
+    {
+        PurchaseMade p => $"{(firstPurchase ? "First purchase" : "Purchase")}: order {p.OrderId}, {Money(p.Amount, p.Currency)}" +
+                          (p.Items.Count > 0 ? $", {p.Items.Sum(i => i.Quantity)} item(s)" : ""),
+        PurchaseReturned r => $"Returned order {r.OrderId} ({Money(r.Amount, r.Currency)}): {r.Reason}",
+        ComplaintLogged c => $"Complaint {c.ComplaintId} logged: {c.Category}, {Lower(c.Severity)} severity",
+        ApologyIssued a => $"Apology issued by {a.By} for complaint {a.ComplaintId}",
+        RemedyOffered r => $"{Remedy(r.Remedy)} of {Money(r.Amount, r.Currency)} offered for complaint {r.ComplaintId}",
+        FollowUpCallCompleted f => "Follow-up call" + (f.ComplaintId is null ? "" : $" on complaint {f.ComplaintId}") + ": " +
+                                   (f.Outcome == CallOutcome.NotReached ? "customer not reached"
+                                       : f.Satisfied switch { true => "reached, satisfied", false => "reached, not satisfied", null => "reached" }),
+        SurveyAnswered s => "Survey answered: " + string.Join(", ", new[] { s.Csat is { } c ? $"CSAT {c}/5" : null, s.Nps is { } n ? $"NPS {n}/10" : null }.OfType<string>()),
+        SupportContactMade s => $"Support contact about {s.Topic}" + (s.ResolvedOnFirstContact ? ", resolved on first contact" : ", not resolved on first contact"),
+        LoyaltyPointsEarned l => $"Earned {l.Points} loyalty points ({l.Reason})",
+        LoyaltyPointsRedeemed l => $"Redeemed {l.Points} loyalty points ({l.Reason})",
+        ConsentGiven c => $"Consent given for {c.Purpose}",
+        ConsentWithdrawn c => $"Consent withdrawn for {c.Purpose}",
+        ContactDetailsChanged d => "Contact details changed: " + string.Join(", ", new[] { d.Name is null ? null : "name", d.Email is null ? null : "e-mail", d.Phone is null ? null : "phone" }.OfType<string>()),
+        _ => TouchpointCatalogue.KindOf(touchpoint),
+    };
+
+    private static string Money(decimal amount, string currency) => $"{amount.ToString("0.00##", CultureInfo.InvariantCulture)} {currency}";
+
+    private static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
+
+    private static string Remedy(Remedy remedy) => remedy switch
+    {
+        Touchpoints.Remedy.Refund => "Refund",
+        Touchpoints.Remedy.Replacement => "Replacement",
+        Touchpoints.Remedy.Discount => "Discount",
+        _ => "Goodwill credit",
+    };
+
+    private static readonly HashSet<string> EnvelopeFields = ["customerId", "occurredAt", "channel", "source", "sourceId", "correlationId"];
+
+    /// <summary>The kind's own fields, as clients sent them in `data`.</summary>
+    private static JsonElement DataOf(Touchpoint touchpoint, JsonSerializerOptions json)
+    {
+        var all = JsonSerializer.SerializeToNode(touchpoint, touchpoint.GetType(), json)!.AsObject();
+        foreach (var field in EnvelopeFields)
+        {
+            all.Remove(field);
+        }
+
+        return JsonSerializer.SerializeToElement(all, json);
+    }
+}

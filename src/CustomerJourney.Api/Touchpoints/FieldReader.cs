@@ -1,0 +1,342 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace CustomerJourney.Touchpoints;
+
+/// <summary>Field-level problems of one touchpoint, keyed by the JSON path of the field ("data.amount").</summary>
+public sealed class FieldErrors
+{
+    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+
+    public bool Any => _errors.Count > 0;
+
+    public void Add(string field, string message)
+    {
+        if (!_errors.TryGetValue(field, out var list))
+        {
+            _errors[field] = list = [];
+        }
+
+        list.Add(message);
+    }
+
+    public IDictionary<string, string[]> ToDictionary() =>
+        _errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
+}
+
+/// <summary>
+/// Reads the members of one JSON object, checking type, range and shape, and remembering which members were
+/// read so that <see cref="RejectUndefined"/> can refuse fields the catalogue does not define.
+/// </summary>
+public sealed partial class FieldReader
+{
+    public const int ShortTextMax = 200;
+    public const int FreeTextMax = 4_000;
+
+    // Beyond this a single touchpoint's money is a data error, not a purchase.
+    public const decimal MaxAmount = 10_000_000m;
+
+    private readonly JsonElement _object;
+    private readonly string _prefix;
+    private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+
+    public FieldReader(JsonElement obj, string prefix, FieldErrors errors)
+    {
+        _object = obj;
+        _prefix = prefix;
+        Errors = errors;
+    }
+
+    public FieldErrors Errors { get; }
+
+    public string PathOf(string name) => _prefix.Length == 0 ? name : $"{_prefix}.{name}";
+
+    private JsonElement? Member(string name, bool required)
+    {
+        _read.Add(name);
+        if (_object.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null)
+        {
+            return value;
+        }
+
+        if (required)
+        {
+            Errors.Add(PathOf(name), "is required.");
+        }
+
+        return null;
+    }
+
+    /// <summary>A short identifier-like text: no control characters.</summary>
+    public string? Text(string name, bool required = true, int maxLength = ShortTextMax, Regex? pattern = null,
+        string? patternHint = null) =>
+        ReadText(name, required, maxLength, allowLineBreaks: false, pattern, patternHint);
+
+    /// <summary>Free text a person wrote: line breaks and tabs allowed, other control characters not.</summary>
+    public string? FreeText(string name, bool required = true, int maxLength = FreeTextMax) =>
+        ReadText(name, required, maxLength, allowLineBreaks: true, null, null);
+
+    private string? ReadText(string name, bool required, int maxLength, bool allowLineBreaks, Regex? pattern,
+        string? patternHint)
+    {
+        if (Member(name, required) is not { } value)
+        {
+            return null;
+        }
+
+        var path = PathOf(name);
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            Errors.Add(path, "must be a string.");
+            return null;
+        }
+
+        string text;
+        try
+        {
+            text = value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            Errors.Add(path, "is not valid Unicode text.");
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            Errors.Add(path, "must not be empty.");
+            return null;
+        }
+
+        if (text.Length > maxLength)
+        {
+            Errors.Add(path, $"must be at most {maxLength} characters.");
+            return null;
+        }
+
+        if (!IsStorableText(text, allowLineBreaks))
+        {
+            Errors.Add(path, "must not contain control characters or invalid Unicode.");
+            return null;
+        }
+
+        if (pattern is not null && !pattern.IsMatch(text))
+        {
+            Errors.Add(path, patternHint ?? "has an invalid format.");
+            return null;
+        }
+
+        return text;
+    }
+
+    // PostgreSQL cannot store NUL in text or jsonb, other control characters have no business in a
+    // touchpoint, and a lone surrogate cannot be encoded as UTF-8.
+    private static bool IsStorableText(string text, bool allowLineBreaks)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+                continue;
+            }
+
+            if (char.IsSurrogate(c) || (char.IsControl(c) && !(allowLineBreaks && c is '\n' or '\r' or '\t')))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public bool? Bool(string name, bool required = true)
+    {
+        if (Member(name, required) is not { } value)
+        {
+            return null;
+        }
+
+        if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+        {
+            return value.GetBoolean();
+        }
+
+        Errors.Add(PathOf(name), "must be true or false.");
+        return null;
+    }
+
+    public int? Integer(string name, int min, int max, bool required = true)
+    {
+        if (Member(name, required) is not { } value)
+        {
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) && number >= min &&
+            number <= max)
+        {
+            return number;
+        }
+
+        Errors.Add(PathOf(name), $"must be a whole number from {min} to {max}.");
+        return null;
+    }
+
+    public decimal? Amount(string name, bool required = true)
+    {
+        if (Member(name, required) is not { } value)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDecimal(out var amount))
+        {
+            Errors.Add(PathOf(name), "must be a number.");
+            return null;
+        }
+
+        if (amount < 0)
+        {
+            Errors.Add(PathOf(name), "must not be negative.");
+            return null;
+        }
+
+        if (amount > MaxAmount)
+        {
+            Errors.Add(PathOf(name), $"must not exceed {MaxAmount.ToString(CultureInfo.InvariantCulture)}.");
+            return null;
+        }
+
+        if (decimal.Round(amount, 4) != amount)
+        {
+            Errors.Add(PathOf(name), "must have at most 4 decimal places.");
+            return null;
+        }
+
+        return amount;
+    }
+
+    public string? Currency(string name, bool required = true)
+    {
+        var code = Text(name, required, maxLength: 3);
+        if (code is not null && !Currencies.IsIso4217(code))
+        {
+            Errors.Add(PathOf(name), "must be an ISO 4217 currency code such as USD or EUR.");
+            return null;
+        }
+
+        return code;
+    }
+
+    /// <summary>An instant in ISO 8601 with an explicit offset ("2024-05-01T10:00:00Z", "...+02:00").</summary>
+    public DateTimeOffset? Instant(string name, bool required = true)
+    {
+        var text = Text(name, required, maxLength: 40);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (TryParseInstant(text, out var instant))
+        {
+            return instant;
+        }
+
+        Errors.Add(PathOf(name), "must be an ISO 8601 date and time with an offset, e.g. 2024-05-01T10:00:00Z.");
+        return null;
+    }
+
+    public static bool TryParseInstant(string text, out DateTimeOffset instant)
+    {
+        instant = default;
+        return InstantPattern().IsMatch(text) &&
+               DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out instant);
+    }
+
+    public T? Choice<T>(string name, IReadOnlyDictionary<string, T> choices, bool required = true)
+        where T : struct
+    {
+        var text = Text(name, required, maxLength: 40);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (choices.TryGetValue(text, out var choice))
+        {
+            return choice;
+        }
+
+        Errors.Add(PathOf(name), $"must be one of: {string.Join(", ", choices.Keys)}.");
+        return null;
+    }
+
+    public FieldReader? Object(string name, bool required = true)
+    {
+        if (Member(name, required) is not { } value)
+        {
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.Object)
+        {
+            return new FieldReader(value, PathOf(name), Errors);
+        }
+
+        Errors.Add(PathOf(name), "must be a JSON object.");
+        return null;
+    }
+
+    public IReadOnlyList<T>? Array<T>(string name, int maxItems, Func<JsonElement, string, T?> readItem,
+        bool required = true)
+    {
+        if (Member(name, required) is not { } value)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            Errors.Add(PathOf(name), "must be a JSON array.");
+            return null;
+        }
+
+        if (value.GetArrayLength() > maxItems)
+        {
+            Errors.Add(PathOf(name), $"must have at most {maxItems} items.");
+            return null;
+        }
+
+        var items = new List<T>();
+        var index = 0;
+        foreach (var element in value.EnumerateArray())
+        {
+            if (readItem(element, $"{PathOf(name)}[{index}]") is { } item)
+            {
+                items.Add(item);
+            }
+
+            index++;
+        }
+
+        return items;
+    }
+
+    /// <summary>Clients may only send the fields the catalogue defines: a typo must not silently lose data.</summary>
+    public void RejectUndefined()
+    {
+        foreach (var property in _object.EnumerateObject())
+        {
+            if (!_read.Contains(property.Name))
+            {
+                Errors.Add(PathOf(property.Name), "is not a defined field.");
+            }
+        }
+    }
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|z|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
+    private static partial Regex InstantPattern();
+}

@@ -1,0 +1,267 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace CustomerJourney.Touchpoints;
+
+/// <summary>The fields every touchpoint shares, already validated.</summary>
+public sealed record TouchpointEnvelope(
+    string CustomerId,
+    DateTimeOffset OccurredAt,
+    Channel Channel,
+    string Source,
+    string SourceId,
+    string? CorrelationId);
+
+/// <summary>
+/// The catalogue of touchpoint kinds: the `kind` string clients send, the event it becomes, and how its
+/// `data` is read. Adding a kind means adding one event record and one entry here.
+/// </summary>
+public static partial class TouchpointCatalogue
+{
+    public sealed record Kind(string Name, Type EventType, Func<FieldReader, Sealer, Touchpoint?> Read);
+
+    /// <summary>Seals a customer's personal text on its way into an event.</summary>
+    public delegate string Sealer(string plaintext);
+
+    public static readonly IReadOnlyList<Kind> All =
+    [
+        new("purchase", typeof(PurchaseMade), ReadPurchase),
+        new("return", typeof(PurchaseReturned), ReadReturn),
+        new("complaint-logged", typeof(ComplaintLogged), ReadComplaint),
+        new("apology-issued", typeof(ApologyIssued), ReadApology),
+        new("remedy-offered", typeof(RemedyOffered), ReadRemedy),
+        new("follow-up-call", typeof(FollowUpCallCompleted), ReadFollowUpCall),
+        new("survey-answered", typeof(SurveyAnswered), ReadSurvey),
+        new("support-contact", typeof(SupportContactMade), ReadSupportContact),
+        new("loyalty-points-earned", typeof(LoyaltyPointsEarned), ReadPointsEarned),
+        new("loyalty-points-redeemed", typeof(LoyaltyPointsRedeemed), ReadPointsRedeemed),
+        new("consent-given", typeof(ConsentGiven), (d, _) => d.Text("purpose", pattern: PurposePattern(), patternHint: PurposeHint) is { } p ? new ConsentGiven { Purpose = p } : null),
+        new("consent-withdrawn", typeof(ConsentWithdrawn), (d, _) => d.Text("purpose", pattern: PurposePattern(), patternHint: PurposeHint) is { } p ? new ConsentWithdrawn { Purpose = p } : null),
+        new("contact-details-changed", typeof(ContactDetailsChanged), ReadContactDetails),
+    ];
+
+    private static readonly FrozenDictionary<string, Kind> ByName = All.ToFrozenDictionary(k => k.Name, StringComparer.Ordinal);
+    private static readonly FrozenDictionary<Type, Kind> ByType = All.ToFrozenDictionary(k => k.EventType);
+
+    public static Kind? Find(string name) => ByName.GetValueOrDefault(name);
+
+    public static string KindOf(Touchpoint touchpoint) => ByType[touchpoint.GetType()].Name;
+
+    public static IEnumerable<string> Names => All.Select(k => k.Name);
+
+    public static readonly FrozenDictionary<string, Channel> Channels = Enum.GetValues<Channel>()
+        .ToFrozenDictionary(c => c.ToString().ToLowerInvariant(), StringComparer.Ordinal);
+
+    public static string NameOf(Channel channel) => channel.ToString().ToLowerInvariant();
+
+    private static readonly FrozenDictionary<string, ComplaintSeverity> Severities = new Dictionary<string, ComplaintSeverity>
+    {
+        ["low"] = ComplaintSeverity.Low,
+        ["medium"] = ComplaintSeverity.Medium,
+        ["high"] = ComplaintSeverity.High,
+        ["critical"] = ComplaintSeverity.Critical,
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    private static readonly FrozenDictionary<string, Remedy> Remedies = new Dictionary<string, Remedy>
+    {
+        ["refund"] = Remedy.Refund,
+        ["replacement"] = Remedy.Replacement,
+        ["discount"] = Remedy.Discount,
+        ["goodwill-credit"] = Remedy.GoodwillCredit,
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    private static readonly FrozenDictionary<string, CallOutcome> Outcomes = new Dictionary<string, CallOutcome>
+    {
+        ["reached"] = CallOutcome.Reached,
+        ["not-reached"] = CallOutcome.NotReached,
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    private const string PurposeHint = "must be lower-case letters, digits and dashes, e.g. marketing-email.";
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$", RegexOptions.CultureInvariant)]
+    private static partial Regex PurposePattern();
+
+    [GeneratedRegex(@"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$", RegexOptions.CultureInvariant)]
+    private static partial Regex EmailPattern();
+
+    [GeneratedRegex(@"^\+?[0-9 ()./-]{3,32}$", RegexOptions.CultureInvariant)]
+    private static partial Regex PhonePattern();
+
+    private static PurchaseMade? ReadPurchase(FieldReader d, Sealer seal)
+    {
+        var orderId = d.Text("orderId");
+        var amount = d.Amount("amount");
+        var currency = d.Currency("currency");
+        var items = d.Array("items", maxItems: 1_000, (e, path) => ReadLineItem(e, path, d.Errors), required: false);
+        return orderId is null || amount is null || currency is null
+            ? null
+            : new PurchaseMade { OrderId = orderId, Amount = amount.Value, Currency = currency, Items = items ?? [] };
+    }
+
+    private static LineItem? ReadLineItem(JsonElement element, string path, FieldErrors errors)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(path, "must be a JSON object.");
+            return null;
+        }
+
+        var item = new FieldReader(element, path, errors);
+        var sku = item.Text("sku");
+        var quantity = item.Integer("quantity", 1, 100_000);
+        var unitPrice = item.Amount("unitPrice");
+        item.RejectUndefined();
+        return sku is null || quantity is null || unitPrice is null ? null : new LineItem(sku, quantity.Value, unitPrice.Value);
+    }
+
+    private static PurchaseReturned? ReadReturn(FieldReader d, Sealer seal)
+    {
+        var orderId = d.Text("orderId");
+        var amount = d.Amount("amount");
+        var currency = d.Currency("currency");
+        var reason = d.Text("reason");
+        return orderId is null || amount is null || currency is null || reason is null
+            ? null
+            : new PurchaseReturned { OrderId = orderId, Amount = amount.Value, Currency = currency, Reason = reason };
+    }
+
+    private static ComplaintLogged? ReadComplaint(FieldReader d, Sealer seal)
+    {
+        var complaintId = d.Text("complaintId", pattern: IdPattern(), patternHint: IdHint);
+        var category = d.Text("category");
+        var severity = d.Choice("severity", Severities);
+        var description = d.FreeText("description");
+        var orderIds = d.Array("orderIds", maxItems: 100, (e, path) => e.ValueKind == JsonValueKind.String && e.GetString() is { Length: > 0 and <= FieldReader.ShortTextMax } s && !s.Any(char.IsControl)
+            ? s
+            : Reject(d.Errors, path, "must be a non-empty string without control characters."), required: false);
+        return complaintId is null || category is null || severity is null || description is null
+            ? null
+            : new ComplaintLogged
+            {
+                ComplaintId = complaintId,
+                Category = category,
+                Severity = severity.Value,
+                Description = seal(description),
+                OrderIds = orderIds ?? [],
+            };
+    }
+
+    private static ApologyIssued? ReadApology(FieldReader d, Sealer seal)
+    {
+        var complaintId = d.Text("complaintId", pattern: IdPattern(), patternHint: IdHint);
+        var by = d.Text("by");
+        var wording = d.FreeText("wording");
+        return complaintId is null || by is null || wording is null
+            ? null
+            : new ApologyIssued { ComplaintId = complaintId, By = by, Wording = seal(wording) };
+    }
+
+    private static RemedyOffered? ReadRemedy(FieldReader d, Sealer seal)
+    {
+        var complaintId = d.Text("complaintId", pattern: IdPattern(), patternHint: IdHint);
+        var remedy = d.Choice("remedy", Remedies);
+        var amount = d.Amount("amount");
+        var currency = d.Currency("currency");
+        return complaintId is null || remedy is null || amount is null || currency is null
+            ? null
+            : new RemedyOffered { ComplaintId = complaintId, Remedy = remedy.Value, Amount = amount.Value, Currency = currency };
+    }
+
+    private static FollowUpCallCompleted? ReadFollowUpCall(FieldReader d, Sealer seal)
+    {
+        var complaintId = d.Text("complaintId", required: false, pattern: IdPattern(), patternHint: IdHint);
+        var outcome = d.Choice("outcome", Outcomes);
+        var satisfied = d.Bool("satisfied", required: false);
+        var notes = d.FreeText("notes", required: false);
+        if (outcome == CallOutcome.NotReached && satisfied is not null)
+        {
+            d.Errors.Add(d.PathOf("satisfied"), "cannot be given when the customer was not reached.");
+            return null;
+        }
+
+        return outcome is null
+            ? null
+            : new FollowUpCallCompleted
+            {
+                ComplaintId = complaintId,
+                Outcome = outcome.Value,
+                Satisfied = satisfied,
+                Notes = notes is null ? null : seal(notes),
+            };
+    }
+
+    private static SurveyAnswered? ReadSurvey(FieldReader d, Sealer seal)
+    {
+        var csat = d.Integer("csat", 1, 5, required: false);
+        var nps = d.Integer("nps", 0, 10, required: false);
+        var comment = d.FreeText("comment", required: false);
+        if (d.Errors.Any)
+        {
+            return null;
+        }
+
+        if (csat is null && nps is null)
+        {
+            d.Errors.Add(d.PathOf("csat"), "at least one score (csat or nps) is required.");
+            return null;
+        }
+
+        return new SurveyAnswered { Csat = csat, Nps = nps, Comment = comment is null ? null : seal(comment) };
+    }
+
+    private static SupportContactMade? ReadSupportContact(FieldReader d, Sealer seal)
+    {
+        var topic = d.Text("topic");
+        var resolved = d.Bool("resolvedOnFirstContact");
+        return topic is null || resolved is null
+            ? null
+            : new SupportContactMade { Topic = topic, ResolvedOnFirstContact = resolved.Value };
+    }
+
+    private static LoyaltyPointsEarned? ReadPointsEarned(FieldReader d, Sealer seal) =>
+        d.Integer("points", 1, 10_000_000) is { } points && d.Text("reason") is { } reason
+            ? new LoyaltyPointsEarned { Points = points, Reason = reason }
+            : null;
+
+    private static LoyaltyPointsRedeemed? ReadPointsRedeemed(FieldReader d, Sealer seal) =>
+        d.Integer("points", 1, 10_000_000) is { } points && d.Text("reason") is { } reason
+            ? new LoyaltyPointsRedeemed { Points = points, Reason = reason }
+            : null;
+
+    private static ContactDetailsChanged? ReadContactDetails(FieldReader d, Sealer seal)
+    {
+        var name = d.Text("name", required: false);
+        var email = d.Text("email", required: false, maxLength: 254, pattern: EmailPattern(), patternHint: "must be an e-mail address.");
+        var phone = d.Text("phone", required: false, maxLength: 32, pattern: PhonePattern(), patternHint: "must be a phone number (digits, spaces, + ( ) . / -).");
+        if (d.Errors.Any)
+        {
+            return null;
+        }
+
+        if (name is null && email is null && phone is null)
+        {
+            d.Errors.Add(d.PathOf("name"), "at least one of name, email or phone is required.");
+            return null;
+        }
+
+        return new ContactDetailsChanged
+        {
+            Name = name is null ? null : seal(name),
+            Email = email is null ? null : seal(email),
+            Phone = phone is null ? null : seal(phone),
+        };
+    }
+
+    private static string? Reject(FieldErrors errors, string path, string message)
+    {
+        errors.Add(path, message);
+        return null;
+    }
+
+    internal const string IdHint = "must be 1-64 characters of A-Z a-z 0-9 . _ : -";
+
+    /// <summary>Customer ids and complaint ids: 1-64 characters of A-Z a-z 0-9 . _ : -</summary>
+    [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$", RegexOptions.CultureInvariant)]
+    internal static partial Regex IdPattern();
+}

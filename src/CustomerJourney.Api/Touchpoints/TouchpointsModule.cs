@@ -1,0 +1,24 @@
+using Marten;
+
+namespace CustomerJourney.Touchpoints;
+
+public static class TouchpointsModule
+{
+    public static IServiceCollection AddTouchpoints(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<IngestionOptions>(configuration.GetSection("Ingestion"));
+        services.AddSingleton<TouchpointMetrics>();
+        services.AddSingleton<TouchpointLedger>();
+        services.AddSingleton<IPersonalDataProtector, PlaintextPersonalData>();
+        services.ConfigureMarten(options =>
+        {
+            foreach (var kind in TouchpointCatalogue.All)
+            {
+                options.Events.AddEventType(kind.EventType);
+            }
+
+            options.Storage.ExtendedSchemaObjects.Add(TouchpointLedger.DefineTable(options.Events.DatabaseSchemaName));
+        });
+        return services;
+    }
+}
