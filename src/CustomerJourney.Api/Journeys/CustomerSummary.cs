@@ -44,10 +44,10 @@ public sealed class CustomerSummary
 public sealed partial class CustomerSummaryProjection : SingleStreamProjection<CustomerSummary, string>
 {
     public override CustomerSummary Evolve(CustomerSummary? snapshot, string id, IEvent e) =>
-        e.Data is Touchpoint touchpoint ? Apply(snapshot ?? new CustomerSummary { Id = id }, touchpoint) : snapshot!;
+        e.Data is Touchpoint touchpoint ? Fold(snapshot ?? new CustomerSummary { Id = id }, touchpoint) : snapshot!;
 
     /// <summary>Folds one touchpoint into the summary; also what tests use to replay given events.</summary>
-    public static CustomerSummary Apply(CustomerSummary summary, Touchpoint touchpoint)
+    public static CustomerSummary Fold(CustomerSummary summary, Touchpoint touchpoint)
     {
         var at = touchpoint.OccurredAt;
         summary.TouchpointCount++;

@@ -1,0 +1,63 @@
+using Alba;
+using JasperFx.CommandLine;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+[assembly: AssemblyFixture(typeof(CustomerJourney.Tests.Support.AppFixture))]
+
+namespace CustomerJourney.Tests.Support;
+
+/// <summary>
+/// One host per test run, against the real PostgreSQL that scripts/test starts (or ConnectionStrings__Marten).
+/// The run gets its own schemas, so runs never see each other's data; tests isolate by their own ids.
+/// </summary>
+public sealed class AppFixture : IAsyncLifetime
+{
+    public string Schema { get; } = $"test_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid().ToString("N")[..6]}";
+
+    public IAlbaHost Host { get; private set; } = null!;
+
+    public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+
+    public static string ConnectionString =>
+        Environment.GetEnvironmentVariable("ConnectionStrings__Marten") is { Length: > 0 } cs
+            ? cs
+            : throw new InvalidOperationException(
+                "ConnectionStrings__Marten is not set. Run the tests with scripts/test, which starts the project-local " +
+                "PostgreSQL, or set ConnectionStrings__Marten to a PostgreSQL you may create schemas in.");
+
+    public async ValueTask InitializeAsync()
+    {
+        await AssertDatabaseReachable();
+
+        // Settings the host reads while it is being built, before any test-host override could apply.
+        Environment.SetEnvironmentVariable("EventStore__Schema", Schema);
+        Environment.SetEnvironmentVariable("Demo__Enabled", "false");
+        JasperFxEnvironment.AutoStartHost = true;
+        Host = await AlbaHost.For<Program>(_ => { });
+    }
+
+    private static async Task AssertDatabaseReachable()
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(ConnectionString);
+            await connection.OpenAsync();
+        }
+        catch (NpgsqlException e)
+        {
+            throw new InvalidOperationException(
+                $"PostgreSQL is unreachable with ConnectionStrings__Marten ({e.Message}). Run scripts/test to start the local cluster.", e);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"drop schema if exists {Schema} cascade; drop schema if exists {Schema}_wolverine cascade;", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+}
