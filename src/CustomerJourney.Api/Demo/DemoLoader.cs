@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using CustomerJourney.Touchpoints;
+
+namespace CustomerJourney.Demo;
+
+/// <summary>
+/// Loads the CDNOW demo history at start-up through the same ledger and personal-data seam as ingested
+/// touchpoints. The ledger de-duplicates by (source, sourceId) and the generator is deterministic, so every
+/// later start finds everything present and appends nothing.
+/// </summary>
+public sealed class DemoLoader(
+    IConfiguration configuration,
+    TouchpointLedger ledger,
+    IPersonalDataProtector personalData,
+    ILogger<DemoLoader> logger) : IHostedService
+{
+    public const string EnabledKey = "Demo:Enabled";
+    public const string DataFileKey = "Demo:DataFile";
+    public const string DefaultDataFile = "data/cdnow/CDNOW_sample.txt";
+
+    // Large enough to keep round trips few, small enough that one transaction stays short.
+    public const int ChunkSize = 2_000;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Read here rather than at registration, so a test host can switch the demo off in its own configuration.
+        if (!configuration.GetValue(EnabledKey, defaultValue: true))
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var dataFile = FindDataFile();
+        var touchpoints = DemoTouchpoints.Build(CdnowPurchaseLog.Read(dataFile), personalData.Seal);
+
+        var appended = 0;
+        for (var start = 0; start < touchpoints.Count; start += ChunkSize)
+        {
+            var chunk = touchpoints.GetRange(start, Math.Min(ChunkSize, touchpoints.Count - start));
+            appended += (await ledger.RecordAsync(chunk, cancellationToken)).Count(isNew => isNew);
+        }
+
+        logger.LogInformation(
+            "Demo loaded from {DataFile}: {Appended} touchpoints appended, {AlreadyPresent} already present, in {ElapsedMs} ms",
+            dataFile, appended, touchpoints.Count - appended, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private string FindDataFile()
+    {
+        if (configuration[DataFileKey] is { Length: > 0 } configured)
+        {
+            var path = Path.GetFullPath(configured);
+            return File.Exists(path)
+                ? path
+                : throw new InvalidOperationException(
+                    $"The demo data file configured in {DataFileKey} was not found at {path}. Point Demo__DataFile at " +
+                    $"{DefaultDataFile} in the repository, or disable the demo with Demo__Enabled=false.");
+        }
+
+        // The service runs from bin/ or from the repository; both sit below the repository root.
+        string[] origins = [AppContext.BaseDirectory, Directory.GetCurrentDirectory()];
+        foreach (var origin in origins)
+        {
+            for (var directory = new DirectoryInfo(origin); directory is not null; directory = directory.Parent)
+            {
+                var candidate = Path.Combine(directory.FullName, DefaultDataFile);
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        throw new InvalidOperationException(
+            $"The demo data file {DefaultDataFile} was not found in {string.Join(" or ", origins)} or any of their parent " +
+            $"directories. Set Demo__DataFile to its path, or disable the demo with Demo__Enabled=false.");
+    }
+}
