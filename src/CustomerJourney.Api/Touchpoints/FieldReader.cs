@@ -330,10 +330,51 @@ public sealed partial class FieldReader
     {
         foreach (var property in _object.EnumerateObject())
         {
-            if (!_read.Contains(property.Name))
+            if (!TryGetName(property, out var name))
             {
-                Errors.Add(PathOf(property.Name), "is not a defined field.");
+                Errors.Add(PathOf("?"), "a field name is not valid Unicode text.");
             }
+            else if (!_read.Contains(name))
+            {
+                Errors.Add(PathOf(name), "is not a defined field.");
+            }
+        }
+    }
+
+    // JSON escapes can spell lone surrogates, which .NET refuses to turn into a string.
+    private static bool TryGetName(JsonProperty property, out string name)
+    {
+        try
+        {
+            name = property.Name;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            name = "";
+            return false;
+        }
+    }
+
+    /// <summary>A JSON string's text if it is storable (see <see cref="Text"/>), else null.</summary>
+    public static string? StorableString(JsonElement element, int maxLength)
+    {
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        try
+        {
+            var text = element.GetString()!;
+            return text.Length is > 0 and var length && length <= maxLength && !string.IsNullOrWhiteSpace(text) &&
+                   IsStorableText(text, allowLineBreaks: false)
+                ? text
+                : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
         }
     }
 

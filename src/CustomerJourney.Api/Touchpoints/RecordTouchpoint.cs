@@ -42,7 +42,7 @@ public static class RecordTouchpointEndpoint
         IntakeResult intake;
         try
         {
-            using var document = JsonDocument.Parse(body, TouchpointRequestBody.ParseOptions);
+            using var document = TouchpointRequestBody.Parse(body);
             intake = TouchpointIntake.Read(document.RootElement, customerId, clock.GetUtcNow(), personal);
         }
         catch (JsonException e)

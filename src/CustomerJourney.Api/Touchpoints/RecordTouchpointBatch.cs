@@ -31,7 +31,7 @@ public static class RecordTouchpointBatchEndpoint
         {
             try
             {
-                using var document = JsonDocument.Parse(body, TouchpointRequestBody.ParseOptions);
+                using var document = TouchpointRequestBody.Parse(body);
                 if (document.RootElement.ValueKind != JsonValueKind.Array)
                 {
                     return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid batch",
@@ -102,7 +102,7 @@ public static class RecordTouchpointBatchEndpoint
     {
         try
         {
-            using var document = JsonDocument.Parse(line, TouchpointRequestBody.ParseOptions);
+            using var document = TouchpointRequestBody.Parse(line);
             return TouchpointIntake.Read(document.RootElement, null, now, personal);
         }
         catch (JsonException e)

@@ -132,9 +132,8 @@ public static partial class TouchpointCatalogue
         var category = d.Text("category");
         var severity = d.Choice("severity", Severities);
         var description = d.FreeText("description");
-        var orderIds = d.Array("orderIds", maxItems: 100, (e, path) => e.ValueKind == JsonValueKind.String && e.GetString() is { Length: > 0 and <= FieldReader.ShortTextMax } s && !s.Any(char.IsControl)
-            ? s
-            : Reject(d.Errors, path, "must be a non-empty string without control characters."), required: false);
+        var orderIds = d.Array("orderIds", maxItems: 100, (e, path) => FieldReader.StorableString(e, FieldReader.ShortTextMax)
+            ?? Reject(d.Errors, path, $"must be a non-empty string of at most {FieldReader.ShortTextMax} characters without control characters."), required: false);
         return complaintId is null || category is null || severity is null || description is null
             ? null
             : new ComplaintLogged

@@ -16,6 +16,20 @@ public static class TouchpointRequestBody
         AllowDuplicateProperties = false,
     };
 
+    /// <summary>Parses JSON, reporting every way it can be unreadable as a <see cref="JsonException"/>.</summary>
+    public static JsonDocument Parse(ReadOnlyMemory<byte> json)
+    {
+        try
+        {
+            return JsonDocument.Parse(json, ParseOptions);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The duplicate-property check unescapes names and throws this for an escaped lone surrogate.
+            throw new JsonException("A property name is not valid Unicode text.", e);
+        }
+    }
+
     /// <summary>The media type (json or ndjson) if acceptable, else null.</summary>
     public static string? MediaType(HttpRequest request, bool allowNdJson)
     {

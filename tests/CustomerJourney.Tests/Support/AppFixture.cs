@@ -1,7 +1,9 @@
 using Alba;
 using JasperFx.CommandLine;
 using Marten;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 [assembly: AssemblyFixture(typeof(CustomerJourney.Tests.Support.AppFixture))]
@@ -17,6 +19,8 @@ public sealed class AppFixture : IAsyncLifetime
     public string Schema { get; } = $"test_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid().ToString("N")[..6]}";
 
     public IAlbaHost Host { get; private set; } = null!;
+
+    public CapturedLogs Logs { get; } = new();
 
     public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
 
@@ -35,7 +39,7 @@ public sealed class AppFixture : IAsyncLifetime
         Environment.SetEnvironmentVariable("EventStore__Schema", Schema);
         Environment.SetEnvironmentVariable("Demo__Enabled", "false");
         JasperFxEnvironment.AutoStartHost = true;
-        Host = await AlbaHost.For<Program>(_ => { });
+        Host = await AlbaHost.For<Program>(builder => builder.ConfigureLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug)));
     }
 
     private static async Task AssertDatabaseReachable()

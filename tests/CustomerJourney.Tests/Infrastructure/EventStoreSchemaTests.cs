@@ -1,0 +1,70 @@
+using System.Diagnostics;
+
+namespace CustomerJourney.Tests.Infrastructure;
+
+public sealed class EventStoreSchemaTests
+{
+    private const string Refresh = "scripts/export-schema";
+
+    /// <summary>
+    /// Runs Marten's own db-dump (the command behind scripts/export-schema) on the built service and compares
+    /// it with eventstore-schema/, so the committed SQL never drifts from what the code would create.
+    /// </summary>
+    [Fact]
+    public async Task The_exported_schema_matches_what_the_code_generates()
+    {
+        var repository = RepositoryRoot();
+        var committed = Path.Combine(repository, "eventstore-schema", "marten.sql");
+        var generated = Path.Combine(Path.GetTempPath(), $"cj-schema-{Guid.NewGuid():N}.sql");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { ServiceAssembly(repository), "db-dump", generated, "-d", "marten://store/" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment = { ["EventStore__Schema"] = "journey", ["Demo__Enabled"] = "false" },
+        };
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(File.Exists(generated), $"db-dump wrote nothing (exit {process.ExitCode}): {await output}{await error}");
+        try
+        {
+            Assert.True(File.Exists(committed), $"eventstore-schema/marten.sql is missing: run {Refresh}");
+            var expected = await File.ReadAllTextAsync(committed, TestContext.Current.CancellationToken);
+            var actual = await File.ReadAllTextAsync(generated, TestContext.Current.CancellationToken);
+            Assert.True(expected == actual,
+                $"eventstore-schema/marten.sql differs from the schema the code generates. If the change is intended, run {Refresh} and commit the result.");
+        }
+        finally
+        {
+            File.Delete(generated);
+        }
+    }
+
+    /// <summary>
+    /// The service as built beside these tests (same configuration). Run from its own folder: run from the test
+    /// folder, the command-line tooling would scan the test runner's assemblies too.
+    /// </summary>
+    private static string ServiceAssembly(string repository)
+    {
+        var targetFramework = new DirectoryInfo(AppContext.BaseDirectory).Name;
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        return Path.Combine(repository, "src", "CustomerJourney.Api", "bin", configuration, targetFramework, "CustomerJourney.Api.dll");
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "CustomerJourney.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Could not find the repository root (CustomerJourney.sln) above the test binaries.");
+    }
+}

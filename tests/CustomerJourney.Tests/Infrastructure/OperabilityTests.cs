@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Text.Json.Nodes;
+using CustomerJourney.Tests.Support;
+using CustomerJourney.Touchpoints;
+
+namespace CustomerJourney.Tests.Infrastructure;
+
+public sealed class OperabilityTests(AppFixture app)
+{
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    public async Task Health_endpoints_answer_healthy(string path)
+    {
+        var answer = await app.Get(path);
+
+        Assert.Equal(200, answer.Status);
+        Assert.Equal("Healthy", await answer.Response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task The_OpenAPI_document_describes_every_endpoint_and_the_reference_page_is_served()
+    {
+        var document = await app.Get("/openapi/v1.json");
+        var reference = await app.Get("/scalar/v1");
+
+        Assert.Equal(200, document.Status);
+        var paths = document.Body!["paths"]!.AsObject().Select(p => p.Key).ToHashSet();
+        Assert.Superset(new HashSet<string>
+        {
+            "/api/customers/{customerId}/touchpoints", "/api/touchpoints/batch", "/api/customers/{customerId}/journey", "/api/customers/{customerId}",
+        }, paths);
+        Assert.Equal(200, reference.Status);
+        Assert.Equal("text/html", reference.Response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Touchpoints_appended_duplicated_and_rejected_are_counted_by_kind_and_source()
+    {
+        var source = Ids.Unique("metered");
+        var measurements = new ConcurrentBag<(string Instrument, long Value, Dictionary<string, object?> Tags)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == TouchpointMetrics.MeterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            measurements.Add((instrument.Name, value, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
+        listener.Start();
+
+        var body = TouchpointJson.Purchase(source: source);
+        await app.PostTouchpoint(Ids.Customer(), body);
+        await app.PostTouchpoint(Ids.Customer(), body);
+        await app.PostTouchpoint(Ids.Customer(), TouchpointJson.Kind("survey-answered", new JsonObject { ["csat"] = 9 }, source: source));
+
+        var ours = measurements.Where(m => Equals(m.Tags.GetValueOrDefault("source"), source)).ToList();
+        Assert.Single(ours, m => m.Instrument == "customerjourney.touchpoints.appended" && Equals(m.Tags["kind"], "purchase"));
+        Assert.Single(ours, m => m.Instrument == "customerjourney.touchpoints.duplicates" && Equals(m.Tags["kind"], "purchase"));
+        Assert.Contains(measurements, m => m.Instrument == "customerjourney.touchpoints.rejected" && Equals(m.Tags["kind"], "survey-answered"));
+    }
+
+    [Fact]
+    public async Task Logs_never_contain_a_touchpoints_free_text()
+    {
+        var secret = $"my-secret-complaint-{Guid.NewGuid():N}";
+        var customer = Ids.Customer();
+        var complaint = TouchpointJson.Kind("complaint-logged",
+            new JsonObject { ["complaintId"] = "k-1", ["category"] = "delivery", ["severity"] = "low", ["description"] = secret }, customer);
+
+        await app.PostTouchpoint(customer, complaint);
+        await app.PostTouchpoint(customer, complaint);
+        await app.PostTouchpoint(customer, complaint.With("data.severity", "nope"));
+        await app.PostBatch([complaint.With("customerId", customer), complaint.With("customerId", "bad id")]);
+        await app.Get($"/api/customers/{customer}/journey");
+
+        Assert.NotEmpty(app.Logs.Messages);
+        Assert.DoesNotContain(app.Logs.Messages, m => m.Contains(secret, StringComparison.Ordinal));
+    }
+}
