@@ -18,7 +18,8 @@ public static class CritterStackSetup
     /// <summary>How enums look on the wire and in the store: "goodwill-credit", "not-reached", "store".</summary>
     public static void ConfigureJson(JsonSerializerOptions options)
     {
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+        // First in the list, so it wins over the default-named enum converter Marten registers for EnumStorage.AsString.
+        options.Converters.Insert(0, new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
     }
 

@@ -33,22 +33,16 @@ public sealed class TouchpointIntakeSpecs
         Assert.Equal(DateTimeOffset.Parse("2024-05-01T10:00:00Z", CultureInfo.InvariantCulture), purchase.OccurredAt);
     }
 
-    public static TheoryData<string, JsonObject, Type> EveryKind => new()
+    public static TheoryData<string, JsonObject, Type> EveryKind()
     {
-        { "purchase", new JsonObject { ["orderId"] = "o", ["amount"] = 0, ["currency"] = "EUR" }, typeof(PurchaseMade) },
-        { "return", new JsonObject { ["orderId"] = "o", ["amount"] = 5, ["currency"] = "EUR", ["reason"] = "damaged" }, typeof(PurchaseReturned) },
-        { "complaint-logged", new JsonObject { ["complaintId"] = "k-1", ["category"] = "delivery", ["severity"] = "critical", ["description"] = "Late", ["orderIds"] = new JsonArray("o") }, typeof(ComplaintLogged) },
-        { "apology-issued", new JsonObject { ["complaintId"] = "k-1", ["by"] = "Anna", ["wording"] = "We are sorry." }, typeof(ApologyIssued) },
-        { "remedy-offered", new JsonObject { ["complaintId"] = "k-1", ["remedy"] = "goodwill-credit", ["amount"] = 10, ["currency"] = "GBP" }, typeof(RemedyOffered) },
-        { "follow-up-call", new JsonObject { ["outcome"] = "reached", ["satisfied"] = true }, typeof(FollowUpCallCompleted) },
-        { "survey-answered", new JsonObject { ["nps"] = 0 }, typeof(SurveyAnswered) },
-        { "support-contact", new JsonObject { ["topic"] = "billing", ["resolvedOnFirstContact"] = false }, typeof(SupportContactMade) },
-        { "loyalty-points-earned", new JsonObject { ["points"] = 100, ["reason"] = "purchase" }, typeof(LoyaltyPointsEarned) },
-        { "loyalty-points-redeemed", new JsonObject { ["points"] = 50, ["reason"] = "voucher" }, typeof(LoyaltyPointsRedeemed) },
-        { "consent-given", new JsonObject { ["purpose"] = "marketing-email" }, typeof(ConsentGiven) },
-        { "consent-withdrawn", new JsonObject { ["purpose"] = "marketing-email" }, typeof(ConsentWithdrawn) },
-        { "contact-details-changed", new JsonObject { ["email"] = "a@example.com" }, typeof(ContactDetailsChanged) },
-    };
+        var data = new TheoryData<string, JsonObject, Type>();
+        foreach (var (kind, example, eventType) in TouchpointExamples.All)
+        {
+            data.Add(kind, example, eventType);
+        }
+
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(EveryKind))]

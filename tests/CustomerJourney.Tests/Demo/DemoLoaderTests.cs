@@ -1,0 +1,41 @@
+using CustomerJourney.Demo;
+using CustomerJourney.Tests.Support;
+using CustomerJourney.Touchpoints;
+using Marten;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CustomerJourney.Tests.Demo;
+
+public sealed class DemoLoaderTests(AppFixture app)
+{
+    private async Task<long> DemoEventCount()
+    {
+        await using var session = app.Store.QuerySession();
+        return await session.Events.QueryAllRawEvents()
+            .Where(e => e.StreamKey!.StartsWith("cdnow-"))
+            .CountAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Loading_the_demo_twice_appends_nothing_the_second_time()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [DemoLoader.EnabledKey] = "true", [DemoLoader.DataFileKey] = DemoTouchpointsSpecs.SampleFile() })
+            .Build();
+        var loader = new DemoLoader(configuration, app.Host.Services.GetRequiredService<TouchpointLedger>(),
+            app.Host.Services.GetRequiredService<IPersonalDataProtector>(), NullLogger<DemoLoader>.Instance);
+        var expected = DemoTouchpoints.Build(CdnowPurchaseLog.Read(DemoTouchpointsSpecs.SampleFile()), (_, s) => s).Count;
+
+        await loader.StartAsync(TestContext.Current.CancellationToken);
+        var afterFirst = await DemoEventCount();
+        await loader.StartAsync(TestContext.Current.CancellationToken);
+        var afterSecond = await DemoEventCount();
+
+        Assert.Equal(expected, afterFirst);
+        Assert.Equal(afterFirst, afterSecond);
+        var journey = await app.Get("/api/customers/cdnow-0001/journey");
+        Assert.Equal(200, journey.Status);
+    }
+}
