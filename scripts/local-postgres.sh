@@ -19,7 +19,7 @@ cj_pg_ensure() {
   local root; root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   local dir="$root/.local/pg"
   local data="$dir/data"
-  local port="${CJ_PG_PORT:-55432}"
+  local port
 
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -46,7 +46,15 @@ cj_pg_ensure() {
 
   mkdir -p "$dir"
   if [ ! -f "$data/PG_VERSION" ]; then
-    echo "local-postgres: creating a cluster in $data"
+    # Another clone's cluster (or anything else) may hold the default port: take the first free one, once.
+    port="${CJ_PG_PORT:-}"
+    if [ -z "$port" ]; then
+      for candidate in $(seq 55432 55531); do
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port="$candidate"; break; fi
+      done
+      [ -n "$port" ] || cj_pg_fail "no free port in 55432-55531" || return 1
+    fi
+    echo "local-postgres: creating a cluster in $data (127.0.0.1:$port)"
     local pw; pw="$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)"
     printf '%s\n' "$pw" > "$dir/password"
     chmod 600 "$dir/password"
@@ -66,12 +74,11 @@ cj_pg_ensure() {
       echo "unix_socket_directories = '$dir'"
       echo "max_connections = 200"
       echo "shared_buffers = 256MB"
-      # A throwaway development cluster: losing the last few commits on a machine crash is acceptable,
-      # and fsync per commit would make the benchmarks measure the disk, not the code.
-      echo "synchronous_commit = off"
-      echo "fsync = on"
     } >> "$data/postgresql.conf"
   fi
+
+  port="$(sed -n 's/^port = \([0-9]*\)$/\1/p' "$data/postgresql.conf" | tail -n 1)"
+  [ -n "$port" ] || cj_pg_fail "no port in $data/postgresql.conf" || return 1
 
   if ! "${run_as[@]}" "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     echo "local-postgres: starting the cluster on 127.0.0.1:$port"
@@ -86,7 +93,6 @@ cj_pg_ensure() {
     PGPASSWORD="$pw" "$bin/createdb" -h 127.0.0.1 -p "$port" -U customerjourney "$db" \
       || cj_pg_fail "could not create database $db" || return 1
   fi
-  export CJ_PG_PORT="$port"
   export ConnectionStrings__Marten="Host=127.0.0.1;Port=$port;Database=$db;Username=customerjourney;Password=$pw"
   return 0
 }
