@@ -38,6 +38,12 @@ public sealed class AppFixture : IAsyncLifetime
         // Settings the host reads while it is being built, before any test-host override could apply.
         Environment.SetEnvironmentVariable("EventStore__Schema", Schema);
         Environment.SetEnvironmentVariable("Demo__Enabled", "false");
+        // Everything down to Debug reaches the captured logs, so the leak test sees what an operator could switch on.
+        foreach (var category in new[] { "Default", "Microsoft.AspNetCore", "Marten", "Wolverine", "JasperFx" })
+        {
+            Environment.SetEnvironmentVariable($"Logging__LogLevel__{category}", "Debug");
+        }
+
         JasperFxEnvironment.AutoStartHost = true;
         Host = await AlbaHost.For<Program>(builder => builder.ConfigureLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug)));
     }
