@@ -445,12 +445,26 @@ END;
 $function$;
 
 
+CREATE TABLE IF NOT EXISTS journey.cj_erased_customers (
+    customer_id    varchar                     NOT NULL,
+    erased_at      timestamp with time zone    NOT NULL,
+    erased_by      varchar                     NOT NULL,
+CONSTRAINT pkey_cj_erased_customers_customer_id PRIMARY KEY (customer_id)
+);
 CREATE TABLE IF NOT EXISTS journey.cj_touchpoint_sources (
     source         varchar                     NOT NULL,
     source_id      varchar                     NOT NULL,
     customer_id    varchar                     NOT NULL,
     recorded_at    timestamp with time zone    NOT NULL DEFAULT now(),
 CONSTRAINT pkey_cj_touchpoint_sources_source_source_id PRIMARY KEY (source, source_id)
+);
+CREATE TABLE IF NOT EXISTS journey.mt_doc_apikey (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_version          uuid                        NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
+    mt_dotnet_type      varchar                     NULL,
+CONSTRAINT pkey_mt_doc_apikey_id PRIMARY KEY (id)
 );
 CREATE TABLE IF NOT EXISTS journey.mt_doc_customersummary (
     id                  varchar                     NOT NULL,

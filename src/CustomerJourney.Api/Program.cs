@@ -1,3 +1,4 @@
+using CustomerJourney.Access;
 using CustomerJourney.Demo;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Journeys;
@@ -9,6 +10,7 @@ using Wolverine.Http;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddCritterStack();
+builder.AddAccess();
 builder.AddObservability();
 builder.Services.AddProblems();
 builder.Services.AddHealth();
@@ -21,9 +23,10 @@ builder.Services.AddDemo(builder.Configuration);
 var app = builder.Build();
 
 app.UseProblems();
+app.UseAccess();
 app.MapHealth();
-app.MapOpenApi();
-app.MapScalarApiReference();
+app.MapOpenApi().AllowAnonymous();
+app.MapScalarApiReference().AllowAnonymous();
 app.MapWolverineEndpoints();
 
 return await app.RunJasperFxCommands(args);

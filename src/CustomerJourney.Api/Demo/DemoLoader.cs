@@ -12,11 +12,16 @@ public sealed class DemoLoader(
     IConfiguration configuration,
     TouchpointLedger ledger,
     IPersonalDataProtector personalData,
+    DemoKeys demoKeys,
+    IHostEnvironment environment,
     ILogger<DemoLoader> logger) : IHostedService
 {
     public const string EnabledKey = "Demo:Enabled";
     public const string DataFileKey = "Demo:DataFile";
     public const string DefaultDataFile = "data/cdnow/CDNOW_sample.txt";
+
+    /// <summary>Recorded as the demo's user_name metadata.</summary>
+    public const string Actor = "system:demo";
 
     // Large enough to keep round trips few, small enough that one transaction stays short.
     public const int ChunkSize = 2_000;
@@ -31,18 +36,27 @@ public sealed class DemoLoader(
 
         var started = Stopwatch.GetTimestamp();
         var dataFile = FindDataFile();
-        var touchpoints = DemoTouchpoints.Build(CdnowPurchaseLog.Read(dataFile), personalData.Seal);
+        var rows = CdnowPurchaseLog.Read(dataFile);
+        var customers = rows.Select(r => DemoTouchpoints.CustomerIdOf(r.SampleId)).ToHashSet(StringComparer.Ordinal);
+        var cipher = await personalData.ForCustomersAsync(customers, forWriting: true, cancellationToken);
+        // A demo customer erased earlier stays erased: the ledger refuses their touchpoints whatever is sealed.
+        var touchpoints = DemoTouchpoints.Build(rows, (id, text) => cipher.IsErased(id) ? PersonalFields.Erased : cipher.Seal(id, text));
 
         var appended = 0;
         for (var start = 0; start < touchpoints.Count; start += ChunkSize)
         {
             var chunk = touchpoints.GetRange(start, Math.Min(ChunkSize, touchpoints.Count - start));
-            appended += (await ledger.RecordAsync(chunk, cancellationToken)).Count(isNew => isNew);
+            appended += (await ledger.RecordAsync(chunk, Actor, cancellationToken)).Count(o => o == TouchpointOutcome.Appended);
         }
 
         logger.LogInformation(
             "Demo loaded from {DataFile}: {Appended} touchpoints appended, {AlreadyPresent} already present, in {ElapsedMs} ms",
             dataFile, appended, touchpoints.Count - appended, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+
+        if (environment.IsDevelopment())
+        {
+            await demoKeys.EnsureAsync(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(dataFile)!, "..", "..")), cancellationToken);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

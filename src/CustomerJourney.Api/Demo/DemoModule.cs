@@ -9,6 +9,7 @@ public static class DemoModule
     /// </summary>
     public static IServiceCollection AddDemo(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddSingleton<DemoKeys>();
         services.AddHostedService<DemoLoader>();
         return services;
     }

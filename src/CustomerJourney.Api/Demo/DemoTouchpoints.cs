@@ -24,6 +24,12 @@ public static class DemoTouchpoints
     public const string ConsentSource = "consent-center";
 
     public const string MarketingEmail = "marketing-email";
+
+    /// <summary>Demo customers are named after their CDNOW sample id: "cdnow-0001".</summary>
+    public static string CustomerIdOf(string sampleId) => $"cdnow-{sampleId}";
+
+    /// <summary>The source systems the demo writes as; each gets an API key in Development.</summary>
+    public static readonly IReadOnlyList<string> Sources = [PurchaseSource, ReturnsSource, CrmSource, SurveySource, LoyaltySource, ConsentSource];
     public const string Currency = "USD";
 
     // Shares of the generated layer, chosen to look like a mid-1990s mail-order retailer rather than measured:
@@ -90,7 +96,7 @@ public static class DemoTouchpoints
             var orderId = $"{row.MasterId}-{row.Date.ToString("yyyyMMdd", CultureInfo.InvariantCulture)}-{n}";
             purchases.Add(new PurchaseMade
             {
-                CustomerId = $"cdnow-{row.SampleId}",
+                CustomerId = CustomerIdOf(row.SampleId),
                 OccurredAt = new DateTimeOffset(row.Date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
                 Channel = Channel.Web,
                 Source = PurchaseSource,

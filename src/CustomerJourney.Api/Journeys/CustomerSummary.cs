@@ -1,3 +1,4 @@
+using CustomerJourney.Access;
 using CustomerJourney.Touchpoints;
 using JasperFx.Events;
 using Marten.Events.Aggregation;
@@ -28,6 +29,7 @@ public sealed class CustomerSummary
     public int LoyaltyPoints { get; set; }
     public int TouchpointCount { get; set; }
     public DateTimeOffset? LastTouchpointAt { get; set; }
+    public DateTimeOffset? ErasedAt { get; set; }
 
     /// <summary>Whether any marketing purpose (marketing-email, marketing-sms, ...) is currently consented; null if never asked.</summary>
     public bool? MarketingConsent
@@ -43,8 +45,18 @@ public sealed class CustomerSummary
 /// <summary>Inline, so the summary reflects every acknowledged touchpoint on the very next read.</summary>
 public sealed partial class CustomerSummaryProjection : SingleStreamProjection<CustomerSummary, string>
 {
-    public override CustomerSummary Evolve(CustomerSummary? snapshot, string id, IEvent e) =>
-        e.Data is Touchpoint touchpoint ? Fold(snapshot ?? new CustomerSummary { Id = id }, touchpoint) : snapshot!;
+    public override CustomerSummary Evolve(CustomerSummary? snapshot, string id, IEvent e) => e.Data switch
+    {
+        Touchpoint touchpoint => Fold(snapshot ?? new CustomerSummary { Id = id }, touchpoint),
+        CustomerErased erased when snapshot is not null => Erase(snapshot, erased),
+        _ => snapshot!,
+    };
+
+    public static CustomerSummary Erase(CustomerSummary summary, CustomerErased erased)
+    {
+        summary.ErasedAt ??= erased.ErasedAt;
+        return summary;
+    }
 
     /// <summary>Folds one touchpoint into the summary; also what tests use to replay given events.</summary>
     public static CustomerSummary Fold(CustomerSummary summary, Touchpoint touchpoint)

@@ -1,6 +1,9 @@
 using System.Text.Json;
+using System.Security.Claims;
+using CustomerJourney.Access;
 using CustomerJourney.Touchpoints;
 using Marten;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Wolverine.Http;
@@ -23,15 +26,19 @@ public sealed record CustomerSummaryResponse(
     IReadOnlyDictionary<string, ConsentStatus> Consents,
     int LoyaltyPoints,
     int TouchpointCount,
-    DateTimeOffset? LastTouchpointAt)
+    DateTimeOffset? LastTouchpointAt,
+    DateTimeOffset? ErasedAt)
 {
     public static CustomerSummaryResponse From(CustomerSummary s, DateTimeOffset? asOf) => new(
         s.Id, asOf, s.FirstPurchaseAt, s.LastPurchaseAt, s.PurchaseCount, s.TotalSpend, s.ReturnCount, s.TotalReturned,
         s.OpenComplaintIds.Count, s.LastCsat, s.LastNps, s.MarketingConsent, s.Consents, s.LoyaltyPoints, s.TouchpointCount,
-        s.LastTouchpointAt);
+        s.LastTouchpointAt, s.ErasedAt);
 }
 
-public sealed record JourneyPage(string CustomerId, DateTimeOffset? AsOf, int Total, int Page, int PageSize, IReadOnlyList<JourneyEntry> Entries);
+public sealed record JourneyPage(string CustomerId, DateTimeOffset? AsOf, ErasureNote? Erasure, int Total, int Page, int PageSize, IReadOnlyList<JourneyEntry> Entries);
+
+/// <summary>Shown on the journey once a customer was erased: when and by whom (no personal data).</summary>
+public sealed record ErasureNote(DateTimeOffset ErasedAt, string ErasedBy);
 
 public static class GetCustomerEndpoints
 {
@@ -40,6 +47,7 @@ public static class GetCustomerEndpoints
 
     /// <summary>The customer summary; with ?asOf= it is rebuilt from the events recorded by that instant.</summary>
     [WolverineGet("/api/customers/{customerId}")]
+    [Authorize(Policy = Policies.ReadCustomers)]
     public static async Task<IResult> GetSummary(string customerId, HttpRequest request, IQuerySession session, CancellationToken cancellation)
     {
         var query = new ReadQuery(request);
@@ -57,7 +65,8 @@ public static class GetCustomerEndpoints
 
     /// <summary>The customer's touchpoints in business-time order; ?asOf= replays the journey as it was known then.</summary>
     [WolverineGet("/api/customers/{customerId}/journey")]
-    public static async Task<IResult> GetJourney(string customerId, HttpRequest request, IQuerySession session,
+    [Authorize(Policy = Policies.ReadCustomers)]
+    public static async Task<IResult> GetJourney(string customerId, HttpRequest request, ClaimsPrincipal reader, IQuerySession session,
         IPersonalDataProtector personal, IOptions<JsonOptions> json, CancellationToken cancellation)
     {
         var query = new ReadQuery(request);
@@ -72,15 +81,18 @@ public static class GetCustomerEndpoints
         // Read from the stream itself: always current, and the record-time cut-off is Marten's own.
         var events = await session.Events.FetchStreamAsync(customerId, timestamp: asOf, token: cancellation);
         var touchpoints = events.Where(e => e.Data is Touchpoint)
-            .Select(e => ((Touchpoint)e.Data, e.Timestamp, e.Sequence)).ToList();
+            .Select(e => ((Touchpoint)e.Data, e.Timestamp, e.Sequence, e.UserName)).ToList();
         if (touchpoints.Count == 0)
         {
             return UnknownCustomer(customerId, asOf);
         }
 
-        var entries = JourneyEntries.Build(touchpoints, personal, json.Value.SerializerOptions);
+        var erasure = events.Select(e => e.Data).OfType<CustomerErased>().Select(e => new ErasureNote(e.ErasedAt, e.ErasedBy)).FirstOrDefault();
+        var cipher = await personal.ForCustomersAsync([customerId], forWriting: false, cancellation);
+        var mayReadPersonalData = Roles.MayReadPersonalData(reader);
+        var entries = JourneyEntries.Build(touchpoints, t => PersonalFields.ForReader(t, cipher, mayReadPersonalData), json.Value.SerializerOptions);
         var slice = entries.Skip((int)Math.Min((long)(page - 1) * pageSize, int.MaxValue)).Take(pageSize).ToList();
-        return Results.Ok(new JourneyPage(customerId, asOf, entries.Count, page, pageSize, slice));
+        return Results.Ok(new JourneyPage(customerId, asOf, erasure, entries.Count, page, pageSize, slice));
     }
 
     private static IResult? Validate(string customerId, ReadQuery query)

@@ -13,6 +13,7 @@ public sealed record JourneyEntry(
     string Source,
     string SourceId,
     string? CorrelationId,
+    string? RecordedBy,
     string Summary,
     bool MomentOfTruth,
     JsonElement Data);
@@ -24,13 +25,16 @@ public static class JourneyEntries
     /// moments of truth: complaints, apologies, remedies, follow-up calls, survey answers, returns and the
     /// first purchase.
     /// </summary>
-    public static IReadOnlyList<JourneyEntry> Build(IEnumerable<(Touchpoint Touchpoint, DateTimeOffset RecordedAt, long Sequence)> events,
-        IPersonalDataProtector personal, JsonSerializerOptions json)
+    /// <param name="events">The customer's touchpoints with their record time, sequence and who recorded them.</param>
+    /// <param name="show">How the reader may see each touchpoint (personal fields opened, redacted or erased).</param>
+    /// <param name="json">The API's JSON options, for the entries' data.</param>
+    public static IReadOnlyList<JourneyEntry> Build(IEnumerable<(Touchpoint Touchpoint, DateTimeOffset RecordedAt, long Sequence, string? RecordedBy)> events,
+        Func<Touchpoint, Touchpoint> show, JsonSerializerOptions json)
     {
         var ordered = events.OrderBy(e => e.Touchpoint.OccurredAt).ThenBy(e => e.RecordedAt).ThenBy(e => e.Sequence).ToList();
         var firstPurchaseSeen = false;
         var entries = new List<JourneyEntry>(ordered.Count);
-        foreach (var (touchpoint, recordedAt, _) in ordered)
+        foreach (var (touchpoint, recordedAt, _, recordedBy) in ordered)
         {
             var isFirstPurchase = touchpoint is PurchaseMade && !firstPurchaseSeen;
             firstPurchaseSeen |= touchpoint is PurchaseMade;
@@ -44,9 +48,10 @@ public static class JourneyEntries
                 touchpoint.Source,
                 touchpoint.SourceId,
                 touchpoint.CorrelationId,
+                recordedBy,
                 Summarize(touchpoint, isFirstPurchase),
                 momentOfTruth,
-                DataOf(PersonalFields.Open(touchpoint, personal), json)));
+                DataOf(show(touchpoint), json)));
         }
 
         return entries;

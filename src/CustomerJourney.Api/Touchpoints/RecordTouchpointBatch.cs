@@ -1,4 +1,7 @@
+using System.Security.Claims;
 using System.Text.Json;
+using CustomerJourney.Access;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Wolverine.Http;
 
@@ -11,8 +14,9 @@ public static class RecordTouchpointBatchEndpoint
     /// duplicates, bad items are listed with their index and problem; a well-formed batch answers 200.
     /// </summary>
     [WolverinePost("/api/touchpoints/batch")]
-    public static async Task<IResult> Post(HttpRequest request, TouchpointLedger ledger, TouchpointMetrics metrics,
-        IPersonalDataProtector personal, TimeProvider clock, IOptions<IngestionOptions> options, CancellationToken cancellation)
+    [Authorize(Policy = Policies.WriteTouchpoints)]
+    public static async Task<IResult> Post(HttpRequest request, ClaimsPrincipal caller, TouchpointIngestion ingestion,
+        IOptions<IngestionOptions> options, CancellationToken cancellation)
     {
         var limits = options.Value;
         if (TouchpointRequestBody.MediaType(request, allowNdJson: true) is not { } mediaType)
@@ -25,13 +29,23 @@ public static class RecordTouchpointBatchEndpoint
             return TouchpointRequestBody.TooLarge($"A batch may be at most {limits.MaxBatchBytes} bytes.");
         }
 
-        var now = clock.GetUtcNow();
-        var intakes = new List<IntakeResult>();
-        if (mediaType == TouchpointRequestBody.Json)
+        var documents = new List<JsonDocument>();
+        try
         {
-            try
+            var items = new List<SubmittedItem>();
+            if (mediaType == TouchpointRequestBody.Json)
             {
-                using var document = TouchpointRequestBody.Parse(body);
+                JsonDocument document;
+                try
+                {
+                    document = TouchpointRequestBody.Parse(body);
+                }
+                catch (JsonException e)
+                {
+                    return TouchpointRequestBody.InvalidJson(e);
+                }
+
+                documents.Add(document);
                 if (document.RootElement.ValueKind != JsonValueKind.Array)
                 {
                     return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid batch",
@@ -43,75 +57,41 @@ public static class RecordTouchpointBatchEndpoint
                     return TooManyItems(limits.MaxBatchItems);
                 }
 
-                foreach (var item in document.RootElement.EnumerateArray())
-                {
-                    intakes.Add(TouchpointIntake.Read(item, null, now, personal));
-                }
-            }
-            catch (JsonException e)
-            {
-                return TouchpointRequestBody.InvalidJson(e);
-            }
-        }
-        else
-        {
-            var lines = NdJsonLines(body);
-            if (lines.Count > limits.MaxBatchItems)
-            {
-                return TooManyItems(limits.MaxBatchItems);
-            }
-
-            foreach (var line in lines)
-            {
-                intakes.Add(ReadLine(body.AsMemory(line.Start, line.Length), now, personal));
-            }
-        }
-
-        var accepted = new List<Touchpoint>();
-        var rejected = new List<RejectedTouchpoint>();
-        for (var i = 0; i < intakes.Count; i++)
-        {
-            if (intakes[i].Accepted)
-            {
-                accepted.Add(intakes[i].Touchpoint!);
+                items.AddRange(document.RootElement.EnumerateArray().Select(item => new SubmittedItem(item, null)));
             }
             else
             {
-                metrics.Rejected(intakes[i].Kind);
-                rejected.Add(new RejectedTouchpoint(i, ProblemDetailsBody.InvalidTouchpoint(intakes[i].Errors)));
-            }
-        }
+                var lines = NdJsonLines(body);
+                if (lines.Count > limits.MaxBatchItems)
+                {
+                    return TooManyItems(limits.MaxBatchItems);
+                }
 
-        var appended = await ledger.RecordAsync(accepted, cancellation);
-        var duplicateItems = new List<int>();
-        for (int i = 0, a = 0; i < intakes.Count; i++)
+                foreach (var line in lines)
+                {
+                    try
+                    {
+                        var document = TouchpointRequestBody.Parse(body.AsMemory(line.Start, line.Length));
+                        documents.Add(document);
+                        items.Add(new SubmittedItem(document.RootElement, null));
+                    }
+                    catch (JsonException e)
+                    {
+                        items.Add(new SubmittedItem(null, e.Message));
+                    }
+                }
+            }
+
+            return Results.Ok(await ingestion.IngestAsync(items, null, caller, cancellation));
+        }
+        finally
         {
-            if (intakes[i].Accepted && !appended[a++])
-            {
-                duplicateItems.Add(i);
-            }
+            documents.ForEach(d => d.Dispose());
         }
-
-        return Results.Ok(new IngestionResult(appended.Count(x => x), duplicateItems.Count, duplicateItems, rejected));
     }
 
     private static IResult TooManyItems(int max) =>
         TouchpointRequestBody.TooLarge($"A batch may hold at most {max} touchpoints; split it into several requests.");
-
-    private static IntakeResult ReadLine(ReadOnlyMemory<byte> line, DateTimeOffset now, IPersonalDataProtector personal)
-    {
-        try
-        {
-            using var document = TouchpointRequestBody.Parse(line);
-            return TouchpointIntake.Read(document.RootElement, null, now, personal);
-        }
-        catch (JsonException e)
-        {
-            var errors = new FieldErrors();
-            errors.Add("$", $"is not valid JSON: {e.Message}");
-            return new IntakeResult(null, errors, null);
-        }
-    }
 
     /// <summary>Non-blank lines of an NDJSON body; a blank line (or the final newline) is not an item.</summary>
     private static List<(int Start, int Length)> NdJsonLines(byte[] body)

@@ -22,8 +22,8 @@ public static class TouchpointIntake
     /// <param name="item">The submitted JSON.</param>
     /// <param name="routeCustomerId">The customer from the route, or null when the item names its own (batches).</param>
     /// <param name="now">The service's current time.</param>
-    /// <param name="personal">The personal-data seam.</param>
-    public static IntakeResult Read(JsonElement item, string? routeCustomerId, DateTimeOffset now, IPersonalDataProtector personal)
+    /// <param name="personal">The personal-data seam, holding the keys of this request's customers.</param>
+    public static IntakeResult Read(JsonElement item, string? routeCustomerId, DateTimeOffset now, IPersonalDataCipher personal)
     {
         var errors = new FieldErrors();
         if (item.ValueKind != JsonValueKind.Object)
@@ -77,9 +77,9 @@ public static class TouchpointIntake
         Touchpoint? touchpoint = null;
         if (kind is not null && data is not null)
         {
-            // A customer id is needed to seal personal data; without one the item is refused anyway.
-            var sealFor = customerId ?? "";
-            touchpoint = kind.Read(data, plaintext => personal.Seal(sealFor, plaintext));
+            // Without a valid customer id there is no key to seal with, and the item is refused anyway.
+            TouchpointCatalogue.Sealer seal = customerId is null ? plaintext => plaintext : plaintext => personal.Seal(customerId, plaintext);
+            touchpoint = kind.Read(data, seal);
             data.RejectUndefined();
         }
 

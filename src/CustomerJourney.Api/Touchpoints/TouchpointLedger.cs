@@ -1,3 +1,4 @@
+using CustomerJourney.Access;
 using Marten;
 using Npgsql;
 using NpgsqlTypes;
@@ -6,6 +7,14 @@ using Weasel.Postgresql.Tables;
 
 namespace CustomerJourney.Touchpoints;
 
+/// <summary>What became of a touchpoint handed to the ledger.</summary>
+public enum TouchpointOutcome
+{
+    Appended,
+    Duplicate,
+    CustomerErased,
+}
+
 /// <summary>
 /// Appends touchpoints to their customers' streams exactly once per (source, sourceId).
 /// <para>
@@ -13,7 +22,8 @@ namespace CustomerJourney.Touchpoints;
 /// as the append, one multi-row <c>INSERT ... ON CONFLICT DO NOTHING RETURNING</c> claims the keys: whatever
 /// it returns is new and gets appended, the rest are duplicates. PostgreSQL's unique index makes concurrent
 /// claims of the same key wait for each other, so overlapping batches append each touchpoint once, and the
-/// check costs one round trip per batch, not one per item.
+/// check costs one round trip per batch, not one per item. The same round trip reads the register of erased
+/// customers, whose touchpoints are never appended.
 /// </para>
 /// </summary>
 public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics metrics, ILogger<TouchpointLedger> logger)
@@ -32,19 +42,20 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         return table;
     }
 
-    /// <summary>Records the touchpoints; the result says, per input, whether it was appended (false: a duplicate).</summary>
-    public async Task<bool[]> RecordAsync(IReadOnlyList<Touchpoint> touchpoints, CancellationToken cancellation)
+    /// <summary>Records the touchpoints on behalf of <paramref name="recordedBy"/> (kept as Marten's user_name); one outcome per input.</summary>
+    public async Task<TouchpointOutcome[]> RecordAsync(IReadOnlyList<Touchpoint> touchpoints, string recordedBy, CancellationToken cancellation)
     {
-        var appended = new bool[touchpoints.Count];
+        var outcomes = new TouchpointOutcome[touchpoints.Count];
         if (touchpoints.Count == 0)
         {
-            return appended;
+            return outcomes;
         }
 
         // A repeat inside the same batch is a duplicate of its first occurrence.
         var firstByKey = new Dictionary<(string Source, string SourceId), int>();
         for (var i = 0; i < touchpoints.Count; i++)
         {
+            outcomes[i] = TouchpointOutcome.Duplicate;
             firstByKey.TryAdd((touchpoints[i].Source, touchpoints[i].SourceId), i);
         }
 
@@ -56,10 +67,18 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         {
             try
             {
-                var claimed = await AppendNewAsync(touchpoints, keys, cancellation);
+                var (claimed, erased) = await AppendNewAsync(touchpoints, keys, recordedBy, cancellation);
                 foreach (var index in claimed)
                 {
-                    appended[index] = true;
+                    outcomes[index] = TouchpointOutcome.Appended;
+                }
+
+                for (var i = 0; i < touchpoints.Count; i++)
+                {
+                    if (erased.Contains(touchpoints[i].CustomerId))
+                    {
+                        outcomes[i] = TouchpointOutcome.CustomerErased;
+                    }
                 }
 
                 break;
@@ -75,41 +94,60 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         for (var i = 0; i < touchpoints.Count; i++)
         {
             var kind = TouchpointCatalogue.KindOf(touchpoints[i]);
-            if (appended[i])
+            switch (outcomes[i])
             {
-                metrics.Appended(kind, touchpoints[i].Source);
-            }
-            else
-            {
-                metrics.Duplicate(kind, touchpoints[i].Source);
+                case TouchpointOutcome.Appended:
+                    metrics.Appended(kind, touchpoints[i].Source);
+                    break;
+                case TouchpointOutcome.Duplicate:
+                    metrics.Duplicate(kind, touchpoints[i].Source);
+                    break;
+                default:
+                    metrics.Rejected(kind);
+                    break;
             }
         }
 
-        return appended;
+        return outcomes;
     }
 
-    private async Task<List<int>> AppendNewAsync(IReadOnlyList<Touchpoint> touchpoints,
-        KeyValuePair<(string Source, string SourceId), int>[] keys, CancellationToken cancellation)
+    private async Task<(List<int> Claimed, HashSet<string> Erased)> AppendNewAsync(IReadOnlyList<Touchpoint> touchpoints,
+        KeyValuePair<(string Source, string SourceId), int>[] keys, string recordedBy, CancellationToken cancellation)
     {
         await using var session = store.LightweightSession();
+        session.LastModifiedBy = recordedBy;
         await session.BeginTransactionAsync(cancellation);
 
         var schema = store.Options.Events.DatabaseSchemaName;
-        await using var claim = new NpgsqlCommand(
+        var customers = keys.Select(k => touchpoints[k.Value].CustomerId).ToArray();
+        await using var batch = new NpgsqlBatch(session.Connection);
+        var erasedQuery = new NpgsqlBatchCommand($"select customer_id from {schema}.{ErasedCustomers.TableName} where customer_id = any(@customers)");
+        erasedQuery.Parameters.Add(new NpgsqlParameter<string[]>("customers", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = customers });
+        var claim = new NpgsqlBatchCommand(
             $"""
              insert into {schema}.{TableName} (source, source_id, customer_id)
-             select s, i, c from unnest(@sources, @ids, @customers) as k(s, i, c) order by s, i
+             select s, i, c from unnest(@sources, @ids, @customers) as k(s, i, c)
+             where not exists (select 1 from {schema}.{ErasedCustomers.TableName} e where e.customer_id = k.c)
+             order by s, i
              on conflict do nothing
              returning source, source_id
-             """,
-            session.Connection);
+             """);
         claim.Parameters.Add(new NpgsqlParameter<string[]>("sources", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = keys.Select(k => k.Key.Source).ToArray() });
         claim.Parameters.Add(new NpgsqlParameter<string[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = keys.Select(k => k.Key.SourceId).ToArray() });
-        claim.Parameters.Add(new NpgsqlParameter<string[]>("customers", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = keys.Select(k => touchpoints[k.Value].CustomerId).ToArray() });
+        claim.Parameters.Add(new NpgsqlParameter<string[]>("customers", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = customers });
+        batch.BatchCommands.Add(erasedQuery);
+        batch.BatchCommands.Add(claim);
 
+        var erased = new HashSet<string>(StringComparer.Ordinal);
         var claimedKeys = new HashSet<(string, string)>();
-        await using (var reader = await claim.ExecuteReaderAsync(cancellation))
+        await using (var reader = await batch.ExecuteReaderAsync(cancellation))
         {
+            while (await reader.ReadAsync(cancellation))
+            {
+                erased.Add(reader.GetString(0));
+            }
+
+            await reader.NextResultAsync(cancellation);
             while (await reader.ReadAsync(cancellation))
             {
                 claimedKeys.Add((reader.GetString(0), reader.GetString(1)));
@@ -123,7 +161,7 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         }
 
         await session.SaveChangesAsync(cancellation);
-        return claimed;
+        return (claimed, erased);
     }
 
     private static bool IsTransient(Exception e)

@@ -9,7 +9,7 @@ public static class TouchpointsModule
         services.Configure<IngestionOptions>(configuration.GetSection("Ingestion"));
         services.AddSingleton<TouchpointMetrics>();
         services.AddSingleton<TouchpointLedger>();
-        services.AddSingleton<IPersonalDataProtector, PlaintextPersonalData>();
+        services.AddSingleton<TouchpointIngestion>();
         services.ConfigureMarten(options =>
         {
             foreach (var kind in TouchpointCatalogue.All)

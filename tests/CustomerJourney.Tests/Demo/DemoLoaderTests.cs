@@ -4,6 +4,7 @@ using CustomerJourney.Touchpoints;
 using Marten;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CustomerJourney.Tests.Demo;
@@ -24,8 +25,9 @@ public sealed class DemoLoaderTests(AppFixture app)
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { [DemoLoader.EnabledKey] = "true", [DemoLoader.DataFileKey] = DemoTouchpointsSpecs.SampleFile() })
             .Build();
-        var loader = new DemoLoader(configuration, app.Host.Services.GetRequiredService<TouchpointLedger>(),
-            app.Host.Services.GetRequiredService<IPersonalDataProtector>(), NullLogger<DemoLoader>.Instance);
+        var services = app.Host.Services;
+        var loader = new DemoLoader(configuration, services.GetRequiredService<TouchpointLedger>(), services.GetRequiredService<IPersonalDataProtector>(),
+            services.GetRequiredService<DemoKeys>(), new NotDevelopment(), NullLogger<DemoLoader>.Instance);
         var expected = DemoTouchpoints.Build(CdnowPurchaseLog.Read(DemoTouchpointsSpecs.SampleFile()), (_, s) => s).Count;
 
         await loader.StartAsync(TestContext.Current.CancellationToken);
@@ -37,5 +39,14 @@ public sealed class DemoLoaderTests(AppFixture app)
         Assert.Equal(afterFirst, afterSecond);
         var journey = await app.Get("/api/customers/cdnow-0001/journey");
         Assert.Equal(200, journey.Status);
+    }
+
+    /// <summary>The demo's API keys are a Development convenience; this test is about the data.</summary>
+    private sealed class NotDevelopment : IHostEnvironment
+    {
+        public string EnvironmentName { get; set; } = "Test";
+        public string ApplicationName { get; set; } = "CustomerJourney.Api";
+        public string ContentRootPath { get; set; } = AppContext.BaseDirectory;
+        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = new Microsoft.Extensions.FileProviders.NullFileProvider();
     }
 }

@@ -21,7 +21,7 @@ public sealed class EventStoreSchemaTests
             ArgumentList = { ServiceAssembly(repository), "db-dump", generated, "-d", "marten://store/" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            Environment = { ["EventStore__Schema"] = "journey", ["Demo__Enabled"] = "false" },
+            Environment = { ["EventStore__Schema"] = "journey", ["Demo__Enabled"] = "false", ["ASPNETCORE_ENVIRONMENT"] = "Development" },
         };
 
         using var process = Process.Start(start)!;

@@ -11,24 +11,62 @@ public sealed record Answer(int Status, JsonNode? Body, HttpResponseMessage Resp
     public string? ContentType => Response.Content.Headers.ContentType?.MediaType;
 }
 
-/// <summary>Small HTTP helpers over the test host's client; each returns the status and the parsed body.</summary>
+/// <summary>How a test request authenticates: a bearer token, an API key, or nothing.</summary>
+public sealed record Credentials(string? Bearer = null, string? ApiKey = null)
+{
+    public static readonly Credentials None = new();
+
+    public static Credentials Token(string token) => new(Bearer: token);
+
+    public static Credentials Key(string key) => new(ApiKey: key);
+
+    public void Apply(HttpRequestMessage request)
+    {
+        if (Bearer is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Bearer);
+        }
+
+        if (ApiKey is not null)
+        {
+            request.Headers.Add("X-Api-Key", ApiKey);
+        }
+    }
+}
+
+/// <summary>
+/// Small HTTP helpers over the test host's client; each returns the status and the parsed body. Unless told
+/// otherwise, writes authenticate with the API key of the body's source and reads as an agent.
+/// </summary>
 public static class ApiCalls
 {
-    public static Task<Answer> PostTouchpoint(this AppFixture app, string customerId, JsonNode body) =>
-        app.Send(HttpMethod.Post, $"/api/customers/{Uri.EscapeDataString(customerId)}/touchpoints", body.ToJsonString(), "application/json");
+    public static async Task<Answer> PostTouchpoint(this AppFixture app, string customerId, JsonNode body, Credentials? credentials = null) =>
+        await app.Send(HttpMethod.Post, $"/api/customers/{Uri.EscapeDataString(customerId)}/touchpoints", body.ToJsonString(), "application/json",
+            credentials ?? Credentials.Key(await app.KeyFor(SourceOf(body))));
 
-    public static Task<Answer> PostBatch(this AppFixture app, IEnumerable<JsonNode> items) =>
-        app.Send(HttpMethod.Post, "/api/touchpoints/batch", new JsonArray(items.Select(i => i.DeepClone()).ToArray()).ToJsonString(), "application/json");
+    public static async Task<Answer> PostBatch(this AppFixture app, IEnumerable<JsonNode> items, Credentials? credentials = null)
+    {
+        var array = new JsonArray(items.Select(i => i.DeepClone()).ToArray());
+        return await app.Send(HttpMethod.Post, "/api/touchpoints/batch", array.ToJsonString(), "application/json",
+            credentials ?? Credentials.Key(await app.KeyFor(array.Count > 0 ? SourceOf(array[0]!) : AppFixture.DefaultSource)));
+    }
 
-    public static Task<Answer> PostNdJson(this AppFixture app, string body) =>
-        app.Send(HttpMethod.Post, "/api/touchpoints/batch", body, "application/x-ndjson");
+    public static async Task<Answer> PostNdJson(this AppFixture app, string body) =>
+        await app.Send(HttpMethod.Post, "/api/touchpoints/batch", body, "application/x-ndjson", Credentials.Key(await app.KeyFor(AppFixture.DefaultSource)));
 
-    public static Task<Answer> Get(this AppFixture app, string url) => app.Send(HttpMethod.Get, url, null, null);
+    public static Task<Answer> Get(this AppFixture app, string url, Credentials? credentials = null) =>
+        app.Send(HttpMethod.Get, url, null, null, credentials ?? Credentials.Token(app.Token("test-agent", "agent")));
 
-    public static async Task<Answer> Send(this AppFixture app, HttpMethod method, string url, string? body, string? contentType)
+    private static string SourceOf(JsonNode body) =>
+        body is JsonObject o && o["source"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : AppFixture.DefaultSource;
+
+    public static async Task<Answer> Send(this AppFixture app, HttpMethod method, string url, string? body, string? contentType, Credentials? credentials = null)
     {
         using var client = app.Host.Server.CreateClient();
         using var request = new HttpRequestMessage(method, url);
+        (credentials ?? (method == HttpMethod.Get
+            ? Credentials.Token(app.Token("test-agent", "agent"))
+            : Credentials.Key(await app.KeyFor(AppFixture.DefaultSource)))).Apply(request);
         if (body is not null)
         {
             request.Content = new StringContent(body, Encoding.UTF8);
@@ -49,9 +87,10 @@ public static class ApiCalls
     public static async Task<Answer> SendBytes(this AppFixture app, string url, byte[] body, string contentType)
     {
         using var client = app.Host.Server.CreateClient();
-        using var content = new ByteArrayContent(body);
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
-        var response = await client.PostAsync(url, content);
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        Credentials.Key(await app.KeyFor(AppFixture.DefaultSource)).Apply(request);
+        var response = await client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return new Answer((int)response.StatusCode, text.Length > 0 && text.TrimStart().StartsWith('{') ? JsonNode.Parse(text) : null, response);
     }

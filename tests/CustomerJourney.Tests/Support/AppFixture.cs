@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using Alba;
+using CustomerJourney.Access;
 using JasperFx.CommandLine;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
@@ -17,6 +19,14 @@ namespace CustomerJourney.Tests.Support;
 public sealed class AppFixture : IAsyncLifetime
 {
     public string Schema { get; } = $"test_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid().ToString("N")[..6]}";
+
+    /// <summary>A user whose rate budget is 5 requests, refilled at 1 a second.</summary>
+    public const string BurstTester = "burst-tester";
+
+    /// <summary>The source of touchpoints tests post unless they say otherwise.</summary>
+    public const string DefaultSource = "test-source";
+
+    private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _keys = new(StringComparer.Ordinal);
 
     public IAlbaHost Host { get; private set; } = null!;
 
@@ -38,6 +48,13 @@ public sealed class AppFixture : IAsyncLifetime
         // Settings the host reads while it is being built, before any test-host override could apply.
         Environment.SetEnvironmentVariable("EventStore__Schema", Schema);
         Environment.SetEnvironmentVariable("Demo__Enabled", "false");
+        Environment.SetEnvironmentVariable("ASPNETCORE_ENVIRONMENT", "Development");
+        // Budgets large enough for a whole suite per client; the burst test has a tiny budget of its own.
+        Environment.SetEnvironmentVariable("RateLimits__SourceKey__Burst", "1000000");
+        Environment.SetEnvironmentVariable("RateLimits__User__Burst", "1000000");
+        Environment.SetEnvironmentVariable("RateLimits__Clients__0__Client", $"user:{BurstTester}");
+        Environment.SetEnvironmentVariable("RateLimits__Clients__0__Burst", "5");
+        Environment.SetEnvironmentVariable("RateLimits__Clients__0__PerSecond", "1");
         // Everything down to Debug reaches the captured logs, so the leak test sees what an operator could switch on.
         foreach (var category in new[] { "Default", "Microsoft.AspNetCore", "Marten", "Wolverine", "JasperFx" })
         {
@@ -46,6 +63,28 @@ public sealed class AppFixture : IAsyncLifetime
 
         JasperFxEnvironment.AutoStartHost = true;
         Host = await AlbaHost.For<Program>(builder => builder.ConfigureLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug)));
+    }
+
+    /// <summary>A bearer token as the organisation's identity provider would issue it.</summary>
+    public string Token(string name, params string[] roles) => Token(name, roles, channel: null);
+
+    public string Token(string name, string[] roles, string? channel, TimeSpan? lifetime = null)
+    {
+        var jwt = Host.Services.GetRequiredService<JwtSettings>();
+        var now = DateTimeOffset.UtcNow;
+        return DevelopmentTokens.Issue(jwt, name, roles, channel, now, now + (lifetime ?? TimeSpan.FromMinutes(30)));
+    }
+
+    /// <summary>An API key of the given source system, created once per run.</summary>
+    public Task<string> KeyFor(string source) => _keys.GetOrAdd(source, s => new Lazy<Task<string>>(() => CreateKey(s))).Value;
+
+    private async Task<string> CreateKey(string source)
+    {
+        var (key, stored) = ApiKeySecrets.Issue(source, "test-fixture", DateTimeOffset.UtcNow);
+        await using var session = Store.LightweightSession();
+        session.Store(stored);
+        await session.SaveChangesAsync();
+        return key;
     }
 
     private static async Task AssertDatabaseReachable()
@@ -67,7 +106,8 @@ public sealed class AppFixture : IAsyncLifetime
         await Host.DisposeAsync();
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"drop schema if exists {Schema} cascade; drop schema if exists {Schema}_wolverine cascade;", connection);
+        await using var drop = new NpgsqlCommand(
+            $"drop schema if exists {Schema} cascade; drop schema if exists {Schema}_wolverine cascade; drop schema if exists {Schema}_keys cascade;", connection);
         await drop.ExecuteNonQueryAsync();
     }
 }

@@ -6,7 +6,7 @@ namespace CustomerJourney.Tests.Support;
 public static class TouchpointJson
 {
     public static JsonObject Purchase(string? customerId = null, DateTimeOffset? occurredAt = null, decimal amount = 20m,
-        string currency = "USD", string source = "shop", string? sourceId = null) =>
+        string currency = "USD", string source = AppFixture.DefaultSource, string? sourceId = null) =>
         Make("purchase", customerId, occurredAt, source, sourceId, "web", new JsonObject
         {
             ["orderId"] = sourceId ?? Ids.Unique("order"),
@@ -36,7 +36,7 @@ public static class TouchpointJson
     }
 
     public static JsonObject Kind(string kind, JsonObject data, string? customerId = null, DateTimeOffset? occurredAt = null,
-        string source = "crm", string? sourceId = null, string channel = "phone") =>
+        string source = AppFixture.DefaultSource, string? sourceId = null, string channel = "phone") =>
         Make(kind, customerId, occurredAt, source, sourceId, channel, data);
 
     public static JsonObject Without(this JsonObject json, string field)

@@ -11,7 +11,7 @@ public sealed class TouchpointIntakeSpecs
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.Parse("2025-01-01T12:00:00Z", CultureInfo.InvariantCulture);
 
-    private static IntakeResult Read(JsonNode body, string? routeCustomerId = "c-1", IPersonalDataProtector? personal = null)
+    private static IntakeResult Read(JsonNode body, string? routeCustomerId = "c-1", IPersonalDataCipher? personal = null)
     {
         using var document = JsonDocument.Parse(body.ToJsonString());
         return TouchpointIntake.Read(document.RootElement, routeCustomerId, Now, personal ?? new PlaintextPersonalData());
@@ -134,7 +134,7 @@ public sealed class TouchpointIntakeSpecs
     [Fact]
     public void A_lone_surrogate_is_refused_not_stored()
     {
-        using var document = JsonDocument.Parse(TouchpointJson.Purchase().ToJsonString().Replace("\"shop\"", "\"\\ud800\"", StringComparison.Ordinal));
+        using var document = JsonDocument.Parse(TouchpointJson.Purchase().ToJsonString().Replace("\"test-source\"", "\"\\ud800\"", StringComparison.Ordinal));
 
         var result = TouchpointIntake.Read(document.RootElement, "c-1", Now, new PlaintextPersonalData());
 
@@ -156,14 +156,17 @@ public sealed class TouchpointIntakeSpecs
         var complaint = Assert.IsType<ComplaintLogged>(Read(body, personal: sealer).Touchpoint);
 
         Assert.Equal("sealed[c-1]:My parcel is late", complaint.Description);
-        Assert.Equal("My parcel is late", ((ComplaintLogged)PersonalFields.Open(complaint, sealer)).Description);
+        Assert.Equal("My parcel is late", ((ComplaintLogged)PersonalFields.ForReader(complaint, sealer, mayReadPersonalData: true)).Description);
+        Assert.Equal(PersonalFields.Redacted, ((ComplaintLogged)PersonalFields.ForReader(complaint, sealer, mayReadPersonalData: false)).Description);
     }
 
     /// <summary>A protector whose output is recognisable, to prove a field went through the seam.</summary>
-    public sealed class MarkingProtector : IPersonalDataProtector
+    public sealed class MarkingProtector : IPersonalDataCipher
     {
+        public bool IsErased(string customerId) => false;
+
         public string Seal(string customerId, string plaintext) => $"sealed[{customerId}]:{plaintext}";
 
-        public string Open(string customerId, string stored) => stored[$"sealed[{customerId}]:".Length..];
+        public string? Open(string customerId, string stored) => stored[$"sealed[{customerId}]:".Length..];
     }
 }

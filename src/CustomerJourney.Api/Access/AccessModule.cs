@@ -1,0 +1,91 @@
+using Marten;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Npgsql;
+using CustomerJourney.Touchpoints;
+
+namespace CustomerJourney.Access;
+
+public static class AccessModule
+{
+    private const string BearerOrApiKey = "BearerOrApiKey";
+
+    public static WebApplicationBuilder AddAccess(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var jwt = builder.Configuration.GetSection("Auth:Jwt").Get<JwtSettings>() ?? new JwtSettings();
+        jwt.Validate(builder.Environment.IsDevelopment());
+        services.AddSingleton(jwt);
+
+        services.AddAuthentication(BearerOrApiKey)
+            .AddPolicyScheme(BearerOrApiKey, "Bearer token or API key", o => o.ForwardDefaultSelector = context =>
+                context.Request.Headers.ContainsKey(ApiKeySecrets.Header) ? ApiKeyAuthenticationHandler.SchemeName : JwtBearerDefaults.AuthenticationScheme)
+            .AddJwtBearer(o =>
+            {
+                o.MapInboundClaims = false;
+                o.TokenValidationParameters = jwt.ValidationParameters();
+            })
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+
+        services.AddAuthorizationBuilder()
+            // Anything that does not declare a policy is denied, even to an authenticated caller.
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireAssertion(_ => false).Build())
+            .AddPolicies();
+
+        services.AddClientRateLimits(builder.Configuration);
+        services.AddRequestTimeouts(o => o.DefaultPolicy = new RequestTimeoutPolicy
+        {
+            Timeout = builder.Configuration.GetValue("Limits:RequestTimeout", TimeSpan.FromSeconds(30)),
+        });
+
+        services.ConfigureMarten(options =>
+        {
+            options.Schema.For<ApiKey>();
+            options.Events.AddEventType<CustomerErased>();
+            options.Storage.ExtendedSchemaObjects.Add(ErasedCustomers.DefineTable(options.Events.DatabaseSchemaName));
+        });
+
+        var keyStoreConnection = builder.Configuration.GetConnectionString("KeyStore") ??
+                                 builder.Configuration.GetConnectionString(Infrastructure.CritterStackSetup.ConnectionStringName)!;
+        var keyStoreSchema = builder.Configuration["KeyStore:Schema"] ?? $"{builder.Configuration["EventStore:Schema"] ?? "journey"}_keys";
+        services.AddSingleton(new PostgresKeyStore(NpgsqlDataSource.Create(keyStoreConnection), keyStoreSchema));
+        services.AddSingleton<IPersonalDataKeyStore>(sp => sp.GetRequiredService<PostgresKeyStore>());
+        services.AddSingleton<IPersonalDataProtector, EncryptedPersonalData>();
+        services.AddHostedService<KeyStoreBootstrap>();
+        return builder;
+    }
+
+    private static AuthorizationBuilder AddPolicies(this AuthorizationBuilder authorization)
+    {
+        foreach (var (policy, roles) in Policies.RolesOf)
+        {
+            authorization.AddPolicy(policy, p => p.RequireAuthenticatedUser().RequireRole(roles));
+        }
+
+        return authorization;
+    }
+
+    public static WebApplication UseAccess(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+        app.UseRequestTimeouts();
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapDevelopmentTokens();
+        }
+
+        return app;
+    }
+
+    /// <summary>Creates the key store's schema before anything needs a key.</summary>
+    private sealed class KeyStoreBootstrap(PostgresKeyStore keys) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => keys.EnsureCreatedAsync(cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

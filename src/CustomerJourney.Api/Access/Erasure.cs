@@ -1,0 +1,97 @@
+using System.Security.Claims;
+using CustomerJourney.Touchpoints;
+using Marten;
+using Npgsql;
+using Microsoft.AspNetCore.Authorization;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
+using Wolverine.Http;
+
+namespace CustomerJourney.Access;
+
+/// <summary>A customer's personal data was made unreadable at their request. It holds no personal data itself.</summary>
+public sealed record CustomerErased(string CustomerId, DateTimeOffset ErasedAt, string ErasedBy);
+
+public sealed record ErasureResult(string CustomerId, DateTimeOffset ErasedAt, string ErasedBy, bool AlreadyErased);
+
+/// <summary>
+/// The register of erased customers, beside the event store: the ledger reads it in the same transaction
+/// as every append, so no touchpoint is ever appended for an erased customer.
+/// </summary>
+public static class ErasedCustomers
+{
+    public const string TableName = "cj_erased_customers";
+
+    public static Table DefineTable(string schema)
+    {
+        var table = new Table(new PostgresqlObjectName(schema, TableName, SchemaUtils.IdentifierUsage.General));
+        table.AddColumn<string>("customer_id").AsPrimaryKey();
+        table.AddColumn("erased_at", "timestamp with time zone").NotNull();
+        table.AddColumn<string>("erased_by").NotNull();
+        return table;
+    }
+}
+
+public static class EraseCustomerEndpoint
+{
+    /// <summary>
+    /// Forgets a customer: destroys their personal-data key (crypto-shredding), registers them as erased so no
+    /// new touchpoint is accepted, and records <see cref="CustomerErased"/>. Repeating it changes nothing.
+    /// </summary>
+    [WolverinePost("/api/customers/{customerId}/erasure")]
+    [Authorize(Policy = Policies.Administer)]
+    public static async Task<IResult> Post(string customerId, ClaimsPrincipal user, IDocumentStore store, IPersonalDataKeyStore keys,
+        TimeProvider clock, CancellationToken cancellation)
+    {
+        if (!TouchpointCatalogue.IdPattern().IsMatch(customerId))
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["customerId"] = [TouchpointCatalogue.IdHint] }, title: "Invalid request");
+        }
+
+        await using var session = store.LightweightSession();
+        if (await session.Events.FetchStreamStateAsync(customerId, cancellation) is null)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown customer",
+                detail: $"No touchpoint has been recorded for customer '{customerId}'.");
+        }
+
+        // The key goes first: if anything below fails, the data is already unreadable and a retry completes the rest.
+        await keys.DestroyKeyAsync(customerId, cancellation);
+
+        var erasure = new CustomerErased(customerId, clock.GetUtcNow(), AccessClaims.Actor(user));
+        var schema = store.Options.Events.DatabaseSchemaName;
+        await session.BeginTransactionAsync(cancellation);
+        await using var register = new NpgsqlCommand(
+            $"""
+             with inserted as (
+                 insert into {schema}.{ErasedCustomers.TableName} (customer_id, erased_at, erased_by) values ($1, $2, $3)
+                 on conflict (customer_id) do nothing
+                 returning erased_at, erased_by, true as inserted)
+             select * from inserted
+             union all
+             select erased_at, erased_by, false from {schema}.{ErasedCustomers.TableName} where customer_id = $1
+             limit 1
+             """,
+            session.Connection)
+        {
+            Parameters = { new() { Value = customerId }, new() { Value = erasure.ErasedAt }, new() { Value = erasure.ErasedBy } },
+        };
+        DateTimeOffset erasedAt;
+        string erasedBy;
+        bool inserted;
+        await using (var reader = await register.ExecuteReaderAsync(cancellation))
+        {
+            await reader.ReadAsync(cancellation);
+            (erasedAt, erasedBy, inserted) = (reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1), reader.GetBoolean(2));
+        }
+
+        if (inserted)
+        {
+            session.LastModifiedBy = erasure.ErasedBy;
+            session.Events.Append(customerId, erasure);
+        }
+
+        await session.SaveChangesAsync(cancellation);
+        return Results.Ok(new ErasureResult(customerId, erasedAt, erasedBy, !inserted));
+    }
+}

@@ -1,0 +1,47 @@
+using CustomerJourney.Access;
+using CustomerJourney.Touchpoints;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Wolverine.Http;
+
+namespace CustomerJourney.Journeys;
+
+public sealed record ConsentAnswer(string CustomerId, DateTimeOffset? AsOf, string? Purpose, bool? MayContact, IReadOnlyDictionary<string, ConsentStatus> Purposes);
+
+/// <summary>
+/// "May we contact this customer for this purpose?" Read from the inline summary (written in the same
+/// transaction as the consent events), so it is never behind; ?asOf= replays it from the stream.
+/// </summary>
+public static class ConsentQuery
+{
+    public static async Task<CustomerSummary?> SummaryAsync(IQuerySession session, string customerId, DateTimeOffset? asOf, CancellationToken cancellation) =>
+        asOf is null
+            ? await session.LoadAsync<CustomerSummary>(customerId, cancellation)
+            : await session.Events.AggregateStreamAsync<CustomerSummary>(customerId, timestamp: asOf, token: cancellation);
+
+    /// <summary>True only with a standing consent for the purpose; an erased customer is never contacted.</summary>
+    public static bool MayContact(CustomerSummary summary, string purpose) =>
+        summary.ErasedAt is null && summary.Consents.TryGetValue(purpose, out var status) && status.Given;
+
+    [WolverineGet("/api/customers/{customerId}/consents")]
+    [Authorize(Policy = Policies.ReadConsent)]
+    public static async Task<IResult> Get(string customerId, HttpRequest request, IQuerySession session, CancellationToken cancellation)
+    {
+        var query = new ReadQuery(request);
+        var asOf = query.Instant("asOf");
+        var purpose = request.Query["purpose"].ToString() is { Length: > 0 } p ? p : null;
+        if (!TouchpointCatalogue.IdPattern().IsMatch(customerId))
+        {
+            query.Errors.Add("customerId", TouchpointCatalogue.IdHint);
+        }
+
+        if (query.Errors.Any)
+        {
+            return Results.ValidationProblem(query.Errors.ToDictionary(), title: "Invalid request");
+        }
+
+        return await SummaryAsync(session, customerId, asOf, cancellation) is { } summary
+            ? Results.Ok(new ConsentAnswer(customerId, asOf, purpose, purpose is null ? null : MayContact(summary, purpose), summary.Consents))
+            : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown customer", detail: $"No touchpoint has been recorded for customer '{customerId}'.");
+    }
+}

@@ -1,0 +1,129 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CustomerJourney.Access;
+
+namespace CustomerJourney.Touchpoints;
+
+/// <summary>The answer to an ingestion request: what was appended, what was already known, what was refused.</summary>
+public sealed record IngestionResult(int Appended, int Duplicates, IReadOnlyList<int> DuplicateItems, IReadOnlyList<RejectedTouchpoint> Rejected);
+
+public sealed record RejectedTouchpoint(int Index, ProblemDetailsBody Problem);
+
+/// <summary>An RFC 7807 problem document as it appears inside a batch answer.</summary>
+public sealed record ProblemDetailsBody(
+    string Type,
+    string Title,
+    int Status,
+    string Detail,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IDictionary<string, string[]>? Errors = null)
+{
+    public static ProblemDetailsBody InvalidTouchpoint(FieldErrors errors) => new(
+        "https://tools.ietf.org/html/rfc9110#section-15.5.1", "Invalid touchpoint", StatusCodes.Status400BadRequest,
+        "The touchpoint was not recorded; see errors for each field.", errors.ToDictionary());
+
+    public static ProblemDetailsBody NotYours(string detail) => new(
+        "https://tools.ietf.org/html/rfc9110#section-15.5.4", "Forbidden", StatusCodes.Status403Forbidden, detail);
+
+    public static ProblemDetailsBody Erased(string customerId) => new(
+        "https://tools.ietf.org/html/rfc9110#section-15.5.11", "Customer erased", StatusCodes.Status410Gone,
+        $"Customer '{customerId}' has been erased at their request; no new touchpoints are accepted for them.");
+
+    public IResult ToResult() => Errors is null
+        ? Results.Problem(statusCode: Status, title: Title, detail: Detail, type: Type)
+        : Results.ValidationProblem(Errors, title: Title, detail: Detail, type: Type);
+}
+
+/// <summary>One submitted item: its JSON, or why it could not be parsed.</summary>
+public readonly record struct SubmittedItem(JsonElement? Json, string? ParseError);
+
+/// <summary>
+/// The ingestion pipeline both endpoints share: fetch the customers' personal-data keys (one round trip),
+/// read each item through the pure intake, check the caller may write it, then hand the good ones to the
+/// ledger (one transaction).
+/// </summary>
+public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetrics metrics, IPersonalDataProtector personal, TimeProvider clock)
+{
+    public async Task<IngestionResult> IngestAsync(IReadOnlyList<SubmittedItem> items, string? routeCustomerId, ClaimsPrincipal caller,
+        CancellationToken cancellation)
+    {
+        var customerIds = items.Select(item => routeCustomerId ?? CustomerIdOf(item.Json))
+            .Where(id => id is not null && TouchpointCatalogue.IdPattern().IsMatch(id)).Select(id => id!).ToHashSet(StringComparer.Ordinal);
+        var cipher = await personal.ForCustomersAsync(customerIds, forWriting: true, cancellation);
+        var now = clock.GetUtcNow();
+
+        var accepted = new List<(int Index, Touchpoint Touchpoint)>();
+        var rejected = new List<RejectedTouchpoint>();
+        for (var i = 0; i < items.Count; i++)
+        {
+            var problem = Read(items[i], routeCustomerId, now, cipher, caller, out var touchpoint, out var kind);
+            if (problem is null)
+            {
+                accepted.Add((i, touchpoint!));
+            }
+            else
+            {
+                metrics.Rejected(kind);
+                rejected.Add(new RejectedTouchpoint(i, problem));
+            }
+        }
+
+        var outcomes = await ledger.RecordAsync(accepted.Select(a => a.Touchpoint).ToList(), AccessClaims.Actor(caller), cancellation);
+        var duplicates = new List<int>();
+        var appended = 0;
+        for (var a = 0; a < accepted.Count; a++)
+        {
+            switch (outcomes[a])
+            {
+                case TouchpointOutcome.Appended:
+                    appended++;
+                    break;
+                case TouchpointOutcome.Duplicate:
+                    duplicates.Add(accepted[a].Index);
+                    break;
+                default:
+                    rejected.Add(new RejectedTouchpoint(accepted[a].Index, ProblemDetailsBody.Erased(accepted[a].Touchpoint.CustomerId)));
+                    break;
+            }
+        }
+
+        return new IngestionResult(appended, duplicates.Count, duplicates, rejected.OrderBy(r => r.Index).ToList());
+    }
+
+    private static ProblemDetailsBody? Read(SubmittedItem item, string? routeCustomerId, DateTimeOffset now, IPersonalDataCipher cipher,
+        ClaimsPrincipal caller, out Touchpoint? touchpoint, out string? kind)
+    {
+        touchpoint = null;
+        kind = null;
+        if (item.Json is not { } json)
+        {
+            var errors = new FieldErrors();
+            errors.Add("$", $"is not valid JSON: {item.ParseError}");
+            return ProblemDetailsBody.InvalidTouchpoint(errors);
+        }
+
+        var customerId = routeCustomerId ?? CustomerIdOf(json);
+        if (customerId is not null && cipher.IsErased(customerId))
+        {
+            return ProblemDetailsBody.Erased(customerId);
+        }
+
+        var intake = TouchpointIntake.Read(json, routeCustomerId, now, cipher);
+        kind = intake.Kind;
+        if (!intake.Accepted)
+        {
+            return ProblemDetailsBody.InvalidTouchpoint(intake.Errors);
+        }
+
+        if (SourceOwnership.Refusal(caller, intake.Touchpoint!) is { } refusal)
+        {
+            return ProblemDetailsBody.NotYours(refusal);
+        }
+
+        touchpoint = intake.Touchpoint;
+        return null;
+    }
+
+    private static string? CustomerIdOf(JsonElement? json) =>
+        json is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty("customerId", out var id) ? FieldReader.StorableString(id, 64) : null;
+}
