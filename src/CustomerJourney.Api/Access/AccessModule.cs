@@ -30,8 +30,11 @@ public static class AccessModule
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
 
         services.AddAuthorizationBuilder()
-            // Anything that does not declare a policy is denied, even to an authenticated caller.
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireAssertion(_ => false).Build())
+            // An endpoint that declares no policy is denied, even to an authenticated caller. A path that matches no
+            // endpoint passes through to routing's plain 404.
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder()
+                .RequireAssertion(context => context.Resource is HttpContext http && http.GetEndpoint() is null)
+                .Build())
             .AddPolicies();
 
         services.AddClientRateLimits(builder.Configuration);

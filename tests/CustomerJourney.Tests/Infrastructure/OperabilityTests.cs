@@ -66,20 +66,29 @@ public sealed class OperabilityTests(AppFixture app)
     }
 
     [Fact]
-    public async Task Logs_never_contain_a_touchpoints_free_text()
+    public async Task Logs_never_contain_free_text_contact_details_tokens_or_keys()
     {
         var secret = $"my-secret-complaint-{Guid.NewGuid():N}";
+        var email = $"x{Guid.NewGuid():N}@example.com";
         var customer = Ids.Customer();
+        var key = await app.KeyFor(AppFixture.DefaultSource);
+        var token = app.Token("log-reader", "agent");
         var complaint = TouchpointJson.Kind("complaint-logged",
             new JsonObject { ["complaintId"] = "k-1", ["category"] = "delivery", ["severity"] = "low", ["description"] = secret }, customer);
 
         await app.PostTouchpoint(customer, complaint);
         await app.PostTouchpoint(customer, complaint);
         await app.PostTouchpoint(customer, complaint.With("data.severity", "nope"));
+        await app.PostTouchpoint(customer, TouchpointJson.Kind("contact-details-changed", new JsonObject { ["email"] = email }));
         await app.PostBatch([complaint.With("customerId", customer), complaint.With("customerId", "bad id")]);
-        await app.Get($"/api/customers/{customer}/journey");
+        await app.PostTouchpoint(customer, complaint, Credentials.Key(key[..^3] + "abc"));
+        await app.Get($"/api/customers/{customer}/journey", Credentials.Token(token));
+        await app.Get($"/api/customers/{customer}/journey", Credentials.Token(token[..^4] + "AAAA"));
 
         Assert.NotEmpty(app.Logs.Messages);
-        Assert.DoesNotContain(app.Logs.Messages, m => m.Contains(secret, StringComparison.Ordinal));
+        foreach (var sensitive in new[] { secret, email, key, key.Split('.')[2], token, token.Split('.')[2] })
+        {
+            Assert.DoesNotContain(app.Logs.Messages, m => m.Contains(sensitive, StringComparison.Ordinal));
+        }
     }
 }

@@ -1,0 +1,129 @@
+using CustomerJourney.Access;
+using CustomerJourney.Tests.Support;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CustomerJourney.Tests.Access;
+
+/// <summary>Every mapped endpoint declares who may call it, and exactly those roles get through.</summary>
+public sealed class EndpointPolicyTests(AppFixture app)
+{
+    private const string SourceKey = "source-key";
+
+    /// <summary>The endpoint table: route, a request that passes authorization and then fails harmlessly, and who may call it.</summary>
+    private sealed record Row(string Method, string Template, string Path, string? Body, string? Policy);
+
+    private static readonly Row[] Table =
+    [
+        new("POST", "/api/customers/{customerId}/touchpoints", "/api/customers/policy-probe/touchpoints", "{}", Policies.WriteTouchpoints),
+        new("POST", "/api/touchpoints/batch", "/api/touchpoints/batch", "{}", Policies.WriteTouchpoints),
+        new("GET", "/api/customers/{customerId}", "/api/customers/policy-probe", null, Policies.ReadCustomers),
+        new("GET", "/api/customers/{customerId}/journey", "/api/customers/policy-probe/journey", null, Policies.ReadCustomers),
+        new("GET", "/api/customers/{customerId}/consents", "/api/customers/policy-probe/consents", null, Policies.ReadConsent),
+        new("POST", "/api/customers/{customerId}/erasure", "/api/customers/policy-probe/erasure", null, Policies.Administer),
+        new("POST", "/api/access/keys", "/api/access/keys", "{}", Policies.Administer),
+        new("GET", "/api/access/keys", "/api/access/keys", null, Policies.Administer),
+        new("DELETE", "/api/access/keys/{id}", "/api/access/keys/0000000000000000", null, Policies.Administer),
+    ];
+
+    /// <summary>Open on purpose: probes, the API description, and (Development only) the token endpoint.</summary>
+    private static readonly string[] Anonymous =
+        ["/health/live", "/health/ready", "/openapi/{documentName}.json", "/api/dev/tokens"];
+
+    /// <summary>The API reference page and its static assets.</summary>
+    private const string ReferencePage = "/scalar/";
+
+    private static readonly string[] Callers = [.. Roles.People, SourceKey];
+
+    [Fact]
+    public void Every_endpoint_declares_a_policy_from_the_table_or_is_deliberately_open()
+    {
+        var endpoints = app.Host.Services.GetServices<EndpointDataSource>().SelectMany(s => s.Endpoints).OfType<RouteEndpoint>().ToList();
+
+        var declared = new List<(string Method, string Template, string? Policy)>();
+        foreach (var endpoint in endpoints)
+        {
+            var template = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
+            var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"];
+            if (endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+            {
+                Assert.True(Anonymous.Contains(template) || template.StartsWith(ReferencePage, StringComparison.Ordinal), $"{template} is open to anyone");
+                continue;
+            }
+
+            var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).ToList();
+            Assert.True(policies.Count == 1 && policies[0] is not null, $"{template} declares no single named policy");
+            declared.AddRange(methods.Select(m => (m, template, policies[0])));
+        }
+
+        Assert.Equal(
+            Table.Select(r => (r.Method, r.Template, r.Policy)).OrderBy(r => r.Template).ThenBy(r => r.Method),
+            declared.OrderBy(r => r.Template).ThenBy(r => r.Method));
+    }
+
+    public static TheoryData<string, string> EveryEndpointAndCaller()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var row in Table)
+        {
+            foreach (var caller in Callers)
+            {
+                data.Add($"{row.Method} {row.Template}", caller);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryEndpointAndCaller))]
+    public async Task Each_role_reaches_exactly_the_endpoints_its_policies_allow(string endpoint, string caller)
+    {
+        var row = Table.Single(r => $"{r.Method} {r.Template}" == endpoint);
+        var allowed = Policies.RolesOf[row.Policy!].Contains(caller == SourceKey ? Roles.SourceSystem : caller);
+        var credentials = caller == SourceKey
+            ? Credentials.Key(await app.KeyFor(AppFixture.DefaultSource))
+            : Credentials.Token(app.Token($"policy-{caller}", caller));
+
+        var answer = await app.Send(new HttpMethod(row.Method), row.Path, row.Body, row.Body is null ? null : "application/json", credentials);
+
+        if (allowed)
+        {
+            Assert.True(answer.Status is not (401 or 403), $"{caller} was refused {endpoint} ({answer.Status})");
+        }
+        else
+        {
+            Assert.Equal((403, "application/problem+json"), (answer.Status, answer.ContentType));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Endpoints))]
+    public async Task Without_credentials_every_endpoint_answers_401_with_a_problem_document(string endpoint)
+    {
+        var row = Table.Single(r => $"{r.Method} {r.Template}" == endpoint);
+
+        var answer = await app.Send(new HttpMethod(row.Method), row.Path, row.Body, row.Body is null ? null : "application/json", Credentials.None);
+
+        Assert.Equal((401, "application/problem+json"), (answer.Status, answer.ContentType));
+    }
+
+    public static TheoryData<string> Endpoints() => new(Table.Select(r => $"{r.Method} {r.Template}"));
+
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    [InlineData("/openapi/v1.json")]
+    public async Task Probes_and_the_API_description_stay_open(string path)
+    {
+        Assert.Equal(200, (await app.Get(path, Credentials.None)).Status);
+    }
+
+    [Fact]
+    public async Task A_path_that_matches_no_endpoint_answers_404()
+    {
+        Assert.Equal(404, (await app.Get("/api/not-a-route", Credentials.None)).Status);
+        Assert.Equal(404, (await app.Get("/api/not-a-route")).Status);
+    }
+}

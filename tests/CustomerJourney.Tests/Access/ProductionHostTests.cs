@@ -1,0 +1,39 @@
+using Alba;
+using CustomerJourney.Access;
+using CustomerJourney.Tests.Support;
+using Microsoft.AspNetCore.Hosting;
+
+namespace CustomerJourney.Tests.Access;
+
+/// <summary>Outside Development there is no token endpoint, and a missing or public signing key stops start-up.</summary>
+public sealed class ProductionHostTests
+{
+    private static Task<IAlbaHost> StartProduction(string? signingKey) => AlbaHost.For<Program>(builder =>
+    {
+        builder.UseEnvironment("Production");
+        builder.UseSetting("Auth:Jwt:SigningKey", signingKey ?? "");
+    });
+
+    [Fact]
+    public async Task Outside_development_the_token_endpoint_does_not_exist()
+    {
+        await using var host = await StartProduction("a-production-secret-that-is-long-enough-0123456789");
+        using var client = host.Server.CreateClient();
+
+        var answer = await client.PostAsync("/api/dev/tokens", new StringContent("{\"name\":\"x\",\"roles\":[\"admin\"]}", System.Text.Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken);
+
+        Assert.Equal(404, (int)answer.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("short")]
+    [InlineData(JwtSettings.DevelopmentSigningKey)]
+    public async Task Outside_development_start_up_refuses_a_missing_short_or_public_signing_key(string? key)
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => StartProduction(key));
+
+        Assert.Contains("Auth:Jwt:SigningKey", failure.ToString(), StringComparison.Ordinal);
+    }
+}
