@@ -466,6 +466,14 @@ CREATE TABLE IF NOT EXISTS journey.mt_doc_apikey (
     mt_dotnet_type      varchar                     NULL,
 CONSTRAINT pkey_mt_doc_apikey_id PRIMARY KEY (id)
 );
+CREATE TABLE IF NOT EXISTS journey.mt_doc_churnmodel (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_dotnet_type      varchar                     NULL,
+    mt_version          bigint                      NOT NULL DEFAULT 0,
+CONSTRAINT pkey_mt_doc_churnmodel_id PRIMARY KEY (id)
+);
 CREATE TABLE IF NOT EXISTS journey.mt_doc_customersummary (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,
@@ -489,6 +497,14 @@ CREATE TABLE IF NOT EXISTS journey.mt_doc_envelope (
     mt_version          uuid                        NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
     mt_dotnet_type      varchar                     NULL,
 CONSTRAINT pkey_mt_doc_envelope_id PRIMARY KEY (id)
+);
+CREATE TABLE IF NOT EXISTS journey.mt_doc_purchasehistory (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_dotnet_type      varchar                     NULL,
+    mt_version          bigint                      NOT NULL DEFAULT 0,
+CONSTRAINT pkey_mt_doc_purchasehistory_id PRIMARY KEY (id)
 );
 CREATE TABLE IF NOT EXISTS journey.mt_streams (
     id                   varchar        NOT NULL,

@@ -1,4 +1,5 @@
 using CustomerJourney.Access;
+using CustomerJourney.Churn;
 using CustomerJourney.Demo;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Journeys;
@@ -18,6 +19,7 @@ builder.Services.AddOpenApi();
 
 builder.Services.AddTouchpoints(builder.Configuration);
 builder.Services.AddJourneys();
+builder.Services.AddChurn(builder.Configuration);
 builder.Services.AddDemo(builder.Configuration);
 
 var app = builder.Build();

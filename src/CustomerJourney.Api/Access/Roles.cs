@@ -30,6 +30,8 @@ public static class Policies
     public const string ReadCustomers = "customers:read";
     public const string ReadConsent = "consent:read";
     public const string Administer = "access:admin";
+    public const string FitChurnModels = "churn:fit";
+    public const string ReadChurn = "churn:read";
 
     public static readonly IReadOnlyDictionary<string, string[]> RolesOf = new Dictionary<string, string[]>
     {
@@ -37,6 +39,9 @@ public static class Policies
         [ReadCustomers] = [Roles.Analyst, Roles.Marketing, Roles.Agent, Roles.Supervisor, Roles.Auditor],
         [ReadConsent] = [Roles.Analyst, Roles.Marketing, Roles.Agent, Roles.Supervisor],
         [Administer] = [Roles.Admin],
+        // Fitting writes a model, never a customer's facts.
+        [FitChurnModels] = [Roles.Analyst],
+        [ReadChurn] = [Roles.Analyst, Roles.Marketing],
     };
 }
 

@@ -25,6 +25,10 @@ public sealed class EndpointPolicyTests(AppFixture app)
         new("POST", "/api/access/keys", "/api/access/keys", "{}", Policies.Administer),
         new("GET", "/api/access/keys", "/api/access/keys", null, Policies.Administer),
         new("DELETE", "/api/access/keys/{id}", "/api/access/keys/0000000000000000", null, Policies.Administer),
+        new("POST", "/api/churn/models", "/api/churn/models", "{}", Policies.FitChurnModels),
+        new("GET", "/api/churn/models", "/api/churn/models", null, Policies.ReadChurn),
+        new("GET", "/api/churn/models/{id}", "/api/churn/models/00000000-0000-0000-0000-000000000000", null, Policies.ReadChurn),
+        new("GET", "/api/customers/{customerId}/churn", "/api/customers/policy-probe/churn?model=00000000-0000-0000-0000-000000000000", null, Policies.ReadChurn),
     ];
 
     /// <summary>Open on purpose: probes, the API description, and (Development only) the token endpoint.</summary>

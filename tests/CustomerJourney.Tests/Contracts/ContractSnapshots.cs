@@ -75,13 +75,14 @@ public sealed class ContractSnapshots(AppFixture app)
     [Fact]
     public async Task Journey_and_summary_answers_have_this_shape()
     {
+        // Dated after the CDNOW years, so that churn fits over the whole test store see only the CDNOW cohort.
         const string customer = "snapshot-journey";
         await app.PostBatch(
         [
-            TouchpointJson.Purchase(customer, DateTimeOffset.Parse("1997-01-01T00:00:00Z", CultureInfo.InvariantCulture), 29.33m, sourceId: "snap-j1"),
+            TouchpointJson.Purchase(customer, DateTimeOffset.Parse("2001-01-01T00:00:00Z", CultureInfo.InvariantCulture), 29.33m, sourceId: "snap-j1"),
             TouchpointJson.Kind("complaint-logged", new JsonObject { ["complaintId"] = "k-1", ["category"] = "delivery", ["severity"] = "high", ["description"] = "Arrived late", ["orderIds"] = new JsonArray("snap-j1") },
-                customer, DateTimeOffset.Parse("1997-01-03T09:30:00Z", CultureInfo.InvariantCulture), sourceId: "snap-j2"),
-            TouchpointJson.Kind("consent-given", new JsonObject { ["purpose"] = "marketing-email" }, customer, DateTimeOffset.Parse("1997-01-01T00:00:00Z", CultureInfo.InvariantCulture), sourceId: "snap-j3", channel: "web"),
+                customer, DateTimeOffset.Parse("2001-01-03T09:30:00Z", CultureInfo.InvariantCulture), sourceId: "snap-j2"),
+            TouchpointJson.Kind("consent-given", new JsonObject { ["purpose"] = "marketing-email" }, customer, DateTimeOffset.Parse("2001-01-01T00:00:00Z", CultureInfo.InvariantCulture), sourceId: "snap-j3", channel: "web"),
         ]);
 
         var journey = await app.Get($"/api/customers/{customer}/journey");

@@ -1,11 +1,6 @@
 using CustomerJourney.Demo;
 using CustomerJourney.Tests.Support;
-using CustomerJourney.Touchpoints;
 using Marten;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CustomerJourney.Tests.Demo;
 
@@ -22,13 +17,8 @@ public sealed class DemoLoaderTests(AppFixture app)
     [Fact]
     public async Task Loading_the_demo_twice_appends_nothing_the_second_time()
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { [DemoLoader.EnabledKey] = "true", [DemoLoader.DataFileKey] = DemoTouchpointsSpecs.SampleFile() })
-            .Build();
-        var services = app.Host.Services;
-        var loader = new DemoLoader(configuration, services.GetRequiredService<TouchpointLedger>(), services.GetRequiredService<IPersonalDataProtector>(),
-            services.GetRequiredService<DemoKeys>(), new NotDevelopment(), NullLogger<DemoLoader>.Instance);
-        var expected = DemoTouchpoints.Build(CdnowPurchaseLog.Read(DemoTouchpointsSpecs.SampleFile()), (_, s) => s).Count;
+        var loader = DemoData.Loader(app);
+        var expected = DemoTouchpoints.Build(CdnowPurchaseLog.Read(DemoData.SampleFile()), (_, s) => s).Count;
 
         await loader.StartAsync(TestContext.Current.CancellationToken);
         var afterFirst = await DemoEventCount();
@@ -39,14 +29,5 @@ public sealed class DemoLoaderTests(AppFixture app)
         Assert.Equal(afterFirst, afterSecond);
         var journey = await app.Get("/api/customers/cdnow-0001/journey");
         Assert.Equal(200, journey.Status);
-    }
-
-    /// <summary>The demo's API keys are a Development convenience; this test is about the data.</summary>
-    private sealed class NotDevelopment : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = "Test";
-        public string ApplicationName { get; set; } = "CustomerJourney.Api";
-        public string ContentRootPath { get; set; } = AppContext.BaseDirectory;
-        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = new Microsoft.Extensions.FileProviders.NullFileProvider();
     }
 }

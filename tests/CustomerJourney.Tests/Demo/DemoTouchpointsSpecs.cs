@@ -3,27 +3,14 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CustomerJourney.Demo;
 using CustomerJourney.Infrastructure;
+using CustomerJourney.Tests.Support;
 using CustomerJourney.Touchpoints;
 
 namespace CustomerJourney.Tests.Demo;
 
 public sealed class DemoTouchpointsSpecs
 {
-    internal static string SampleFile()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, DemoLoader.DefaultDataFile);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException($"{DemoLoader.DefaultDataFile} not found above {AppContext.BaseDirectory}");
-    }
-
-    private static readonly List<CdnowPurchase> Rows = [.. CdnowPurchaseLog.Read(SampleFile())];
+    private static readonly List<CdnowPurchase> Rows = [.. CdnowPurchaseLog.Read(DemoData.SampleFile())];
 
     private static readonly List<Touchpoint> Demo = DemoTouchpoints.Build(Rows, (_, text) => text);
 

@@ -1,0 +1,61 @@
+using CustomerJourney.Models.Churn;
+using CustomerJourney.Models.Spend;
+
+namespace CustomerJourney.Churn;
+
+/// <summary>What to fit: purchases that occurred by the calibration end, and, with asOf, only those recorded by then.</summary>
+public sealed record FitRequest(DateTimeOffset CalibrationEnd, DateTimeOffset? AsOf, string Currency);
+
+/// <summary>
+/// Pure: from purchase histories to the calibration summaries (x, t_x, T, mean repeat value) and the three
+/// fitted models. Model inputs are purchases only, as in the papers; returns are reported beside them.
+/// </summary>
+public static class ChurnFitting
+{
+    /// <summary>The purchases of one customer that a fit or a score may see.</summary>
+    public static IEnumerable<(DateTimeOffset At, decimal Amount)> Visible(PurchaseHistory history, string currency, DateTimeOffset? asOf) =>
+        history.Purchases
+            .Where(p => p.Currency == currency && (asOf is null || p.RecordedAt <= asOf))
+            .Select(p => (p.OccurredAt, p.Amount));
+
+    /// <summary>Every customer whose first purchase is before the calibration end, summarised as the models read them.</summary>
+    public static List<RfmSummary> Summaries(IEnumerable<PurchaseHistory> histories, FitRequest request, TimeZoneInfo zone)
+    {
+        var summaries = new List<RfmSummary>();
+        foreach (var history in histories)
+        {
+            var purchases = Visible(history, request.Currency, request.AsOf).ToList();
+            if (purchases.Count > 0 && purchases.Min(p => p.At) < request.CalibrationEnd)
+            {
+                summaries.Add(RfmSummary.FromPurchases(purchases, request.CalibrationEnd, zone));
+            }
+        }
+
+        return summaries;
+    }
+
+    public static FittedModels Fit(IReadOnlyList<RfmSummary> customers)
+    {
+        var groups = CustomerGroups.From(customers);
+        var bg = BgNbd.Fit(groups);
+        var pareto = ParetoNbd.Fit(groups);
+        // The spend model is fitted on repeat customers only (Fader, Hardie & Lee 2005, "RFM and CLV").
+        var spend = GammaGamma.Fit(customers.Where(c => c.X > 0).Select(c => (c.X, (double)c.MeanRepeatValue)));
+        return new FittedModels(
+            new FittedParameters(new Dictionary<string, double> { ["r"] = bg.Model.R, ["alpha"] = bg.Model.Alpha, ["a"] = bg.Model.A, ["b"] = bg.Model.B },
+                bg.LogLikelihood, bg.Converged),
+            new FittedParameters(new Dictionary<string, double> { ["r"] = pareto.Model.R, ["alpha"] = pareto.Model.Alpha, ["s"] = pareto.Model.S, ["beta"] = pareto.Model.Beta },
+                pareto.LogLikelihood, pareto.Converged),
+            new FittedParameters(new Dictionary<string, double> { ["p"] = spend.Model.P, ["q"] = spend.Model.Q, ["gamma"] = spend.Model.Gamma },
+                spend.LogLikelihood, spend.Converged));
+    }
+
+    public static BgNbdModel BgNbdOf(FittedModels models) =>
+        new(models.BgNbd.Parameters["r"], models.BgNbd.Parameters["alpha"], models.BgNbd.Parameters["a"], models.BgNbd.Parameters["b"]);
+
+    public static ParetoNbdModel ParetoNbdOf(FittedModels models) =>
+        new(models.ParetoNbd.Parameters["r"], models.ParetoNbd.Parameters["alpha"], models.ParetoNbd.Parameters["s"], models.ParetoNbd.Parameters["beta"]);
+
+    public static GammaGammaModel GammaGammaOf(FittedModels models) =>
+        new(models.GammaGamma.Parameters["p"], models.GammaGamma.Parameters["q"], models.GammaGamma.Parameters["gamma"]);
+}

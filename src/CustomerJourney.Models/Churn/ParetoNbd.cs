@@ -1,0 +1,258 @@
+using CustomerJourney.Models.Numerics;
+using static MathNet.Numerics.SpecialFunctions;
+
+namespace CustomerJourney.Models.Churn;
+
+/// <summary>
+/// The Pareto/NBD model (Schmittlein, Morrison &amp; Colombo 1987): while active a customer buys at a Poisson rate
+/// λ ~ Gamma(r, α) and has an exponential lifetime with rate μ ~ Gamma(s, β). Formulas follow Fader &amp; Hardie (2005),
+/// "A Note on Deriving the Pareto/NBD Model and Related Expressions" (cited as "note, eq. n").
+/// </summary>
+/// <param name="R">Shape of the purchase-rate distribution.</param>
+/// <param name="Alpha">Scale (in the fitted time unit) of the purchase-rate distribution.</param>
+/// <param name="S">Shape of the dropout-rate distribution.</param>
+/// <param name="Beta">Scale (in the fitted time unit) of the dropout-rate distribution.</param>
+public sealed record ParetoNbdModel(double R, double Alpha, double S, double Beta) : IRepeatPurchaseModel
+{
+    /// <summary>Note, eq. 18: ln of Γ(r+x) α^r β^s / Γ(r) · [(α+T)^−(r+x) (β+T)^−s + s/(r+s+x) A₀].</summary>
+    public double LogLikelihood(int x, double tx, double t)
+    {
+        CustomerGroups.Validate(x, tx, t);
+        var parts = ParetoNbd.Parts(this, x, tx, t, GammaLn(R + x) - GammaLn(R), 0, []);
+        return parts.LogLikelihood;
+    }
+
+    /// <summary>Note, eqs. 36–37 (in logs): 1 / (1 + s/(r+s+x) (α+T)^(r+x) (β+T)^s A₀).</summary>
+    public double ProbabilityAlive(int x, double tx, double t)
+    {
+        CustomerGroups.Validate(x, tx, t);
+        var parts = ParetoNbd.Parts(this, x, tx, t, 0, 0, []);
+        return 1 / (1 + Math.Exp(parts.LogDroppedOut - parts.LogActive));
+    }
+
+    /// <summary>Note, eq. 41: P(alive) · (r+x)(β+T) / ((α+T)(s−1)) · [1 − ((β+T)/(β+T+t))^(s−1)], finite at s = 1.</summary>
+    public double ConditionalExpectedTransactions(int x, double tx, double t, double horizon)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(horizon);
+        var lengthInLogs = LogSpace.Log1p(horizon / (Beta + t));
+        var expectedIfAlive = (R + x) / (Alpha + t) * (Beta + t) * LogSpace.OneMinusExpOverRate(S - 1, lengthInLogs);
+        return expectedIfAlive * ProbabilityAlive(x, tx, t);
+    }
+
+    /// <summary>Note, eq. 27: E[X(t)] = rβ / (α(s−1)) · [1 − (β/(β+t))^(s−1)], finite at s = 1.</summary>
+    public double ExpectedTransactions(double time)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(time);
+        return R / Alpha * Beta * LogSpace.OneMinusExpOverRate(S - 1, LogSpace.Log1p(time / Beta));
+    }
+}
+
+/// <summary>Total log-likelihood, its gradient and the maximum-likelihood fit of <see cref="ParetoNbdModel"/>.</summary>
+public static class ParetoNbd
+{
+    private static readonly string[] Names = ["r", "alpha", "s", "beta"];
+
+    /// <summary>The two terms of one customer's likelihood, in logs, and its total.</summary>
+    /// <param name="LogActive">ln of (α+T)^−(r+x) (β+T)^−s: still active at T.</param>
+    /// <param name="LogDroppedOut">ln of s/(r+s+x) A₀: dropped out between t_x and T (−∞ when t_x = T).</param>
+    internal readonly record struct LikelihoodParts(double LogActive, double LogDroppedOut, double LogLikelihood);
+
+    /// <summary>Σ over customers of the log-likelihood (note, eq. 18), each (x, t_x, T) group evaluated once.</summary>
+    public static double LogLikelihood(CustomerGroups customers, ParetoNbdModel model) => Evaluate(customers, model, []);
+
+    /// <summary>∂(total log-likelihood)/∂(r, α, s, β), analytically, through the 2F1 series' own derivatives.</summary>
+    public static double[] Gradient(CustomerGroups customers, ParetoNbdModel model)
+    {
+        var gradient = new double[4];
+        Evaluate(customers, model, gradient);
+        return gradient;
+    }
+
+    /// <summary>
+    /// Maximum-likelihood (r, α, s, β) from three starting points on log-parameters, by bounded BFGS with the
+    /// analytic gradient. The highest likelihood wins (a converged start among near-ties); check <see cref="FitReport.Converged"/>.
+    /// </summary>
+    public static ModelFit<ParetoNbdModel> Fit(CustomerGroups customers)
+    {
+        ArgumentNullException.ThrowIfNull(customers);
+        var (transactions, weeks) = customers.Totals();
+        var rate = Math.Max(transactions, 1) / weeks;
+
+        // Starts with the mean purchase rate r/α and the mean dropout rate s/β at one or two times the cohort's rough
+        // rate Σx/ΣT, and shapes from 0.5 to 2.
+        double[][] starts =
+        [
+            Logs(1, 1 / rate, 1, 1 / rate),
+            Logs(0.5, 0.5 / rate, 0.5, 0.25 / rate),
+            Logs(2, 1 / rate, 2, 2 / rate),
+        ];
+        var outcome = MaximumLikelihood.Maximise(
+            (theta, gradient) =>
+            {
+                var model = FromLogs(theta);
+                var natural = new double[4];
+                var value = Evaluate(customers, model, natural);
+                gradient[0] = -natural[0] * model.R / customers.Customers;
+                gradient[1] = -natural[1] * model.Alpha / customers.Customers;
+                gradient[2] = -natural[2] * model.S / customers.Customers;
+                gradient[3] = -natural[3] * model.Beta / customers.Customers;
+                return -value / customers.Customers;
+            },
+            starts,
+            Names,
+            customers.Customers);
+        return new ModelFit<ParetoNbdModel>(FromLogs(outcome.Theta), outcome.Report);
+    }
+
+    /// <summary>
+    /// One customer's likelihood in parts, plus (when <paramref name="gradient"/> has 4 slots) its gradient in
+    /// (r, α, s, β). <paramref name="logGammaRatio"/> is ln Γ(r+x)/Γ(r) and <paramref name="diGammaDifference"/>
+    /// ψ(r+x) − ψ(r), passed in because they depend on x only.
+    /// </summary>
+    internal static LikelihoodParts Parts(
+        ParetoNbdModel model, int x, double tx, double t, double logGammaRatio, double diGammaDifference, Span<double> gradient)
+    {
+        var (r, alpha, s, beta) = model;
+        var withGradient = gradient.Length == 4;
+        var logAlpha = Math.Log(alpha);
+        var logBeta = Math.Log(beta);
+        var common = logGammaRatio + (r * logAlpha) + (s * logBeta);
+        var logAlphaT = Math.Log(alpha + t);
+        var logBetaT = Math.Log(beta + t);
+        var active = (-(r + x) * logAlphaT) - (s * logBetaT);
+
+        Span<double> dDropped = stackalloc double[4];
+        var dropped = double.NegativeInfinity;
+        if (tx < t)
+        {
+            dropped = LogDroppedOut(r, alpha, s, beta, x, tx, t, withGradient ? dDropped : []);
+        }
+
+        var total = LogSpace.AddExp(active, dropped);
+        if (withGradient)
+        {
+            // d ln(e^u + e^v) = w_u du + w_v dv, with w the shares of the two terms.
+            var wActive = Math.Exp(active - total);
+            var wDropped = double.IsNegativeInfinity(dropped) ? 0 : Math.Exp(dropped - total);
+            gradient[0] = diGammaDifference + logAlpha - (wActive * logAlphaT) + (wDropped * dDropped[0]);
+            gradient[1] = (r / alpha) - (wActive * (r + x) / (alpha + t)) + (wDropped * dDropped[1]);
+            gradient[2] = logBeta - (wActive * logBetaT) + (wDropped * dDropped[2]);
+            gradient[3] = (s / beta) - (wActive * s / (beta + t)) + (wDropped * dDropped[3]);
+        }
+
+        return new LikelihoodParts(active, dropped, common + total);
+    }
+
+    // ln[s/(r+s+x) A₀] with A₀ = F(t_x) − F(T) (note, eqs. 19–20), where F(y) = 2F1(r+s+x, b'; r+s+x+1; z(y)) / (m+y)^(r+s+x)
+    // and, so that z lies in [0, 1): if α ≥ β then m = α, b' = s+1, z(y) = (α−β)/(α+y); otherwise m = β, b' = r+x,
+    // z(y) = (β−α)/(β+y). Fills the gradient in (r, α, s, β) when asked.
+    private static double LogDroppedOut(double r, double alpha, double s, double beta, int x, double tx, double t, Span<double> gradient)
+    {
+        var withGradient = gradient.Length == 4;
+        var a = r + s + x;
+        var alphaLarger = alpha >= beta;
+        var m = alphaLarger ? alpha : beta;
+        var bPrime = alphaLarger ? s + 1 : r + x;
+        var gap = Math.Abs(alpha - beta);
+
+        Span<double> dEarly = stackalloc double[4];
+        Span<double> dLate = stackalloc double[4];
+        var logEarly = LogF(tx, withGradient ? dEarly : []);
+        var logLate = LogF(t, withGradient ? dLate : []);
+
+        // A₀ = F(t_x)(1 − ρ) with ρ = F(T)/F(t_x) < 1, so the difference never cancels in a subtraction of logs.
+        var ratio = Math.Exp(logLate - logEarly);
+        if (!(ratio < 1))
+        {
+            return double.NegativeInfinity;
+        }
+
+        var logA0 = logEarly + LogSpace.Log1p(-ratio);
+        if (withGradient)
+        {
+            // d ln(F₁ − F₂) = (d ln F₁ − ρ d ln F₂) / (1 − ρ); then the s/(r+s+x) factor.
+            for (var k = 0; k < 4; k++)
+            {
+                gradient[k] = (dEarly[k] - (ratio * dLate[k])) / (1 - ratio);
+            }
+
+            gradient[0] -= 1 / a;
+            gradient[2] += (1 / s) - (1 / a);
+        }
+
+        return Math.Log(s) - Math.Log(a) + logA0;
+
+        double LogF(double y, Span<double> d)
+        {
+            var z = gap / (m + y);
+            var h = Hypergeometric.Log2F1APlusOne(a, bPrime, z, d.Length == 4);
+            var logMy = Math.Log(m + y);
+            if (d.Length == 4)
+            {
+                // Chain rule through a = r+s+x, b' (s+1 or r+x), z and m (α or β).
+                double dzByAlpha, dzByBeta;
+                if (alphaLarger)
+                {
+                    dzByAlpha = (beta + y) / ((alpha + y) * (alpha + y));
+                    dzByBeta = -1 / (alpha + y);
+                }
+                else
+                {
+                    dzByAlpha = -1 / (beta + y);
+                    dzByBeta = (alpha + y) / ((beta + y) * (beta + y));
+                }
+
+                var byA = h.ByA - logMy;
+                d[0] = byA + (alphaLarger ? 0 : h.ByB);
+                d[1] = (h.ByZ * dzByAlpha) - (alphaLarger ? a / (m + y) : 0);
+                d[2] = byA + (alphaLarger ? h.ByB : 0);
+                d[3] = (h.ByZ * dzByBeta) - (alphaLarger ? 0 : a / (m + y));
+            }
+
+            return h.Log - (a * logMy);
+        }
+    }
+
+    private static double[] Logs(double r, double alpha, double s, double beta) => [Math.Log(r), Math.Log(alpha), Math.Log(s), Math.Log(beta)];
+
+    private static ParetoNbdModel FromLogs(ReadOnlySpan<double> theta) =>
+        new(Math.Exp(theta[0]), Math.Exp(theta[1]), Math.Exp(theta[2]), Math.Exp(theta[3]));
+
+    private static double Evaluate(CustomerGroups customers, ParetoNbdModel model, Span<double> gradient)
+    {
+        var withGradient = gradient.Length == 4;
+        var distinct = customers.DistinctX;
+        var logGammaRatio = new double[distinct.Length];
+        var diGammaDifference = new double[distinct.Length];
+        for (var k = 0; k < distinct.Length; k++)
+        {
+            logGammaRatio[k] = GammaLn(model.R + distinct[k]) - GammaLn(model.R);
+            diGammaDifference[k] = withGradient ? DiGamma(model.R + distinct[k]) - DiGamma(model.R) : 0;
+        }
+
+        double total = 0;
+        Span<double> one = stackalloc double[4];
+        Span<double> sum = stackalloc double[4];
+        for (var i = 0; i < customers.Groups; i++)
+        {
+            var k = customers.XIndex[i];
+            double n = customers.Count[i];
+            var parts = Parts(model, customers.X[i], customers.Tx[i], customers.T[i], logGammaRatio[k], diGammaDifference[k], withGradient ? one : []);
+            total += n * parts.LogLikelihood;
+            if (withGradient)
+            {
+                for (var j = 0; j < 4; j++)
+                {
+                    sum[j] += n * one[j];
+                }
+            }
+        }
+
+        if (withGradient)
+        {
+            sum.CopyTo(gradient);
+        }
+
+        return total;
+    }
+}

@@ -1,0 +1,168 @@
+using System.Globalization;
+using MathNet.Numerics.LinearAlgebra;
+using MathNet.Numerics.Optimization;
+
+namespace CustomerJourney.Models.Numerics;
+
+/// <summary>
+/// Maximises a log-likelihood over log-parameters (so every parameter stays positive) from several starting points with
+/// MathNet's bounded BFGS, then judges convergence itself from the gradient rather than from the optimiser's exit code.
+/// </summary>
+internal static class MaximumLikelihood
+{
+    /// <summary>Mean negative log-likelihood per customer at log-parameters θ, writing ∂/∂θ into gradient.</summary>
+    internal delegate double Objective(ReadOnlySpan<double> theta, Span<double> gradient);
+
+    /// <summary>Bounds on each log-parameter: e^±11.5 ≈ 1e-5 … 1e5, wide for weekly or daily time units alike.</summary>
+    internal const double LowerLog = -11.5;
+
+    internal const double UpperLog = 11.5;
+
+    /// <summary>Largest |∂(mean LL)/∂θ| accepted as a stationary point.</summary>
+    internal const double GradientTolerance = 1e-6;
+
+    internal sealed record Outcome(double[] Theta, double MeanNegativeLogLikelihood, FitReport Report);
+
+    internal static Outcome Maximise(Objective objective, IReadOnlyList<double[]> starts, IReadOnlyList<string> names, int customers)
+    {
+        var evaluations = 0;
+        var outcomes = new List<Outcome>();
+        foreach (var start in starts)
+        {
+            outcomes.Add(FromStart(objective, start, names, customers, ref evaluations));
+        }
+
+        // The highest likelihood wins. A converged start within rounding of it is preferred, so one start that stopped a
+        // hair higher without meeting the tolerance does not hide a good optimum; but a start that found a clearly
+        // higher likelihood (say on a bound) wins even unconverged, since the interior optimum is then only local.
+        var best = outcomes.MinBy(o => o.MeanNegativeLogLikelihood)!;
+        var bestConverged = outcomes.Where(o => o.Report.Converged).MinBy(o => o.MeanNegativeLogLikelihood);
+        if (bestConverged is not null && bestConverged.MeanNegativeLogLikelihood - best.MeanNegativeLogLikelihood <= 1e-9)
+        {
+            best = bestConverged;
+        }
+        else if (bestConverged is not null)
+        {
+            var local = string.Create(CultureInfo.InvariantCulture, $"; another start converged to a lower log-likelihood, {bestConverged.Report.LogLikelihood:F3}");
+            best = best with { Report = best.Report with { Diagnosis = best.Report.Diagnosis + local } };
+        }
+
+        return best with { Report = best.Report with { Evaluations = evaluations, Starts = starts.Count } };
+    }
+
+    private static Outcome FromStart(Objective objective, double[] start, IReadOnlyList<string> names, int customers, ref int evaluations)
+    {
+        var n = start.Length;
+        var bestTheta = (double[])start.Clone();
+        var bestValue = double.PositiveInfinity;
+        var count = 0;
+
+        // The optimiser can throw (iteration cap, failed line search) and then reports nothing: remember the best point
+        // it evaluated, so a stop short of tolerance still reports where it got to.
+        (double, Vector<double>) Evaluate(Vector<double> point)
+        {
+            count++;
+            var theta = point.ToArray();
+            var gradient = new double[n];
+            double value;
+            try
+            {
+                value = objective(theta, gradient);
+            }
+            catch (SeriesNotConvergedException)
+            {
+                value = double.PositiveInfinity;
+            }
+
+            if (!double.IsFinite(value) || gradient.Any(g => !double.IsFinite(g)))
+            {
+                // A region the likelihood cannot be evaluated in: a huge value makes the line search step back.
+                return (double.MaxValue / 4, Vector<double>.Build.Dense(n, 0));
+            }
+
+            if (value < bestValue)
+            {
+                bestValue = value;
+                bestTheta = theta;
+            }
+
+            return (value, Vector<double>.Build.DenseOfArray(gradient));
+        }
+
+        var iterations = 0;
+        string? stopped = null;
+        try
+        {
+            var minimizer = new BfgsBMinimizer(1e-10, 1e-12, 1e-15, 1000);
+            var result = minimizer.FindMinimum(
+                ObjectiveFunction.Gradient(Evaluate),
+                Vector<double>.Build.Dense(n, LowerLog),
+                Vector<double>.Build.Dense(n, UpperLog),
+                Vector<double>.Build.DenseOfArray(start));
+            iterations = result.Iterations;
+        }
+        catch (MaximumIterationsException e)
+        {
+            stopped = e.Message;
+        }
+        catch (InnerOptimizationException e)
+        {
+            stopped = e.Message;
+        }
+        catch (EvaluationException e)
+        {
+            stopped = e.Message;
+        }
+
+        evaluations += count;
+        return Judge(objective, start, bestTheta, bestValue, names, customers, iterations, stopped);
+    }
+
+    private static Outcome Judge(
+        Objective objective, double[] start, double[] theta, double value, IReadOnlyList<string> names, int customers, int iterations, string? stopped)
+    {
+        var gradient = new double[theta.Length];
+        if (double.IsFinite(value))
+        {
+            value = objective(theta, gradient);
+        }
+
+        var gradientNorm = gradient.Max(Math.Abs);
+        var onBound = Enumerable.Range(0, theta.Length)
+            .Where(i => theta[i] <= LowerLog + 1e-6 || theta[i] >= UpperLog - 1e-6)
+            .Select(i => names[i])
+            .ToList();
+        var moved = theta.Zip(start).Any(p => Math.Abs(p.First - p.Second) > 1e-9);
+
+        string diagnosis;
+        bool converged;
+        if (!double.IsFinite(value))
+        {
+            (converged, diagnosis) = (false, "the likelihood could not be evaluated at any point the optimiser tried");
+        }
+        else if (onBound.Count > 0)
+        {
+            (converged, diagnosis) = (false, $"stopped on the bound e^±{UpperLog} of {string.Join(", ", onBound)}: the data do not pin it down");
+        }
+        else if (!moved)
+        {
+            (converged, diagnosis) = (false, "never left its starting point");
+        }
+        else if (gradientNorm > GradientTolerance)
+        {
+            (converged, diagnosis) = (false, string.Create(
+                CultureInfo.InvariantCulture,
+                $"stopped with gradient {gradientNorm:G3} above the tolerance {GradientTolerance:G1}{(stopped is null ? "" : $" ({stopped})")}"));
+        }
+        else
+        {
+            // MathNet may end with a failed line search right at the optimum; the gradient test is what counts.
+            (converged, diagnosis) = (true, string.Create(
+                CultureInfo.InvariantCulture,
+                $"gradient {gradientNorm:G3} within tolerance {(stopped is null ? $"after {iterations} iterations" : $"where the optimiser stopped ({stopped})")}"));
+        }
+
+        var report = new FitReport(customers, -value * customers, converged, diagnosis, gradientNorm, iterations, 0, 0);
+        return new Outcome(theta, value, report);
+    }
+}

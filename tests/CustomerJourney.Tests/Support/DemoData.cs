@@ -1,0 +1,48 @@
+using CustomerJourney.Demo;
+using CustomerJourney.Touchpoints;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CustomerJourney.Tests.Support;
+
+/// <summary>Loads the CDNOW demo into the run's store through the service's own loader (idempotent, so any test may call it).</summary>
+public static class DemoData
+{
+    public static string SampleFile()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, DemoLoader.DefaultDataFile);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException($"{DemoLoader.DefaultDataFile} not found above {AppContext.BaseDirectory}");
+    }
+
+    public static DemoLoader Loader(AppFixture app)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [DemoLoader.EnabledKey] = "true", [DemoLoader.DataFileKey] = SampleFile() })
+            .Build();
+        var services = app.Host.Services;
+        return new DemoLoader(configuration, services.GetRequiredService<TouchpointLedger>(), services.GetRequiredService<IPersonalDataProtector>(),
+            services.GetRequiredService<DemoKeys>(), new NotDevelopment(), NullLogger<DemoLoader>.Instance);
+    }
+
+    public static Task LoadAsync(AppFixture app) => Loader(app).StartAsync(TestContext.Current.CancellationToken);
+
+    /// <summary>The demo's API keys are a Development convenience that these tests do not need.</summary>
+    private sealed class NotDevelopment : IHostEnvironment
+    {
+        public string EnvironmentName { get; set; } = "Test";
+        public string ApplicationName { get; set; } = "CustomerJourney.Api";
+        public string ContentRootPath { get; set; } = AppContext.BaseDirectory;
+        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
+    }
+}
