@@ -35,7 +35,13 @@ public static class CritterStackSetup
 
         var schema = builder.Configuration["EventStore:Schema"] ?? "journey";
 
-        builder.Services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            ConfigureJson(o.SerializerOptions);
+            // Request bodies bound by the framework refuse members they do not define; a typo must not pass silently.
+            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            o.SerializerOptions.MaxDepth = 32;
+        });
 
         builder.Services.AddMarten(options =>
             {

@@ -125,9 +125,11 @@ public sealed class TokenTests(AppFixture app)
     {
         var issued = await app.Send(HttpMethod.Post, "/api/dev/tokens", "{\"name\":\"dana\",\"roles\":[\"analyst\"]}", "application/json", Credentials.None);
         var refused = await app.Send(HttpMethod.Post, "/api/dev/tokens", "{\"name\":\"dana\",\"roles\":[\"god\"]}", "application/json", Credentials.None);
+        var unknownMember = await app.Send(HttpMethod.Post, "/api/dev/tokens", "{\"name\":\"dana\",\"roles\":[\"analyst\"],\"admin\":true}", "application/json", Credentials.None);
 
         Assert.Equal(200, issued.Status);
         Assert.Equal(404, (await ReadWith(issued.Body!["token"]!.GetValue<string>())).Status);
         Assert.Equal((400, "application/problem+json"), (refused.Status, refused.ContentType));
+        Assert.Equal((400, "application/problem+json"), (unknownMember.Status, unknownMember.ContentType));
     }
 }
