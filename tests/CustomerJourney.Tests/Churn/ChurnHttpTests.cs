@@ -61,6 +61,34 @@ public sealed class ChurnHttpTests(AppFixture app)
     }
 
     [Fact]
+    public async Task A_score_is_for_a_business_date_and_as_known_at_a_record_time()
+    {
+        await DemoData.LoadAsync(app);
+        var model = (await Fit(new JsonObject { ["calibrationEnd"] = "1997-09-30T00:00:00Z" })).Body!["id"]!.GetValue<string>();
+        // Dated after the calibration end, so this customer never joins the CDNOW fits other tests check.
+        var customer = Ids.Customer("late");
+        await app.PostBatch([TouchpointJson.Purchase(customer, DateTimeOffset.Parse("1998-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture), 10m)]);
+        var beforeLateFact = DateTimeOffset.UtcNow;
+        await app.PostBatch([TouchpointJson.Purchase(customer, DateTimeOffset.Parse("1998-04-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture), 20m)]);
+        var at = "at=1998-06-30T00:00:00Z";
+
+        var now = await app.Get($"/api/customers/{customer}/churn?model={model}&{at}", Analyst);
+        var known = await app.Get($"/api/customers/{customer}/churn?model={model}&{at}&asOf={Uri.EscapeDataString(beforeLateFact.ToString("O"))}", Analyst);
+        var earlier = await app.Get($"/api/customers/{customer}/churn?model={model}&at=1998-02-01T00:00:00Z", Analyst);
+        var beforeAny = await app.Get($"/api/customers/{customer}/churn?model={model}", Analyst);
+
+        var summary = now.Body!["summary"]!;
+        Assert.Equal(1, summary["x"]!.GetValue<int>());
+        Assert.Equal(90 / 7.0, summary["tx"]!.GetValue<double>(), 1e-9);
+        Assert.Equal(180 / 7.0, summary["t"]!.GetValue<double>(), 1e-9);
+        Assert.Equal(0, known.Body!["summary"]!["x"]!.GetValue<int>());
+        Assert.Equal(1.0, known.Body!["bgNbd"]!["pAlive"]!.GetValue<double>(), 1e-12);
+        Assert.Equal(0, earlier.Body!["summary"]!["x"]!.GetValue<int>());
+        Assert.Equal(31 / 7.0, earlier.Body!["summary"]!["t"]!.GetValue<double>(), 1e-9);
+        Assert.Equal(404, beforeAny.Status);
+    }
+
+    [Fact]
     public async Task A_fit_as_known_before_any_purchase_was_recorded_has_no_customers()
     {
         await DemoData.LoadAsync(app);
