@@ -63,26 +63,26 @@ public static class EraseCustomerEndpoint
         await session.BeginTransactionAsync(cancellation);
         await using var register = new NpgsqlCommand(
             $"""
-             with inserted as (
-                 insert into {schema}.{ErasedCustomers.TableName} (customer_id, erased_at, erased_by) values ($1, $2, $3)
-                 on conflict (customer_id) do nothing
-                 returning erased_at, erased_by, true as inserted)
-             select * from inserted
-             union all
-             select erased_at, erased_by, false from {schema}.{ErasedCustomers.TableName} where customer_id = $1
-             limit 1
+             insert into {schema}.{ErasedCustomers.TableName} (customer_id, erased_at, erased_by) values ($1, $2, $3)
+             on conflict (customer_id) do nothing
              """,
             session.Connection)
         {
             Parameters = { new() { Value = customerId }, new() { Value = erasure.ErasedAt }, new() { Value = erasure.ErasedBy } },
         };
+        var inserted = await register.ExecuteNonQueryAsync(cancellation) == 1;
+
+        // A separate statement, so it also sees an erasure that a concurrent request committed while this one waited.
+        await using var read = new NpgsqlCommand($"select erased_at, erased_by from {schema}.{ErasedCustomers.TableName} where customer_id = $1", session.Connection)
+        {
+            Parameters = { new() { Value = customerId } },
+        };
         DateTimeOffset erasedAt;
         string erasedBy;
-        bool inserted;
-        await using (var reader = await register.ExecuteReaderAsync(cancellation))
+        await using (var reader = await read.ExecuteReaderAsync(cancellation))
         {
             await reader.ReadAsync(cancellation);
-            (erasedAt, erasedBy, inserted) = (reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1), reader.GetBoolean(2));
+            (erasedAt, erasedBy) = (reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1));
         }
 
         if (inserted)

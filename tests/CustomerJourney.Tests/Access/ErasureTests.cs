@@ -94,6 +94,22 @@ public sealed class ErasureTests(AppFixture app)
     }
 
     [Fact]
+    public async Task Concurrent_erasures_of_one_customer_record_it_once()
+    {
+        var customer = Ids.Customer("erase");
+        await app.PostTouchpoint(customer, TouchpointJson.Purchase());
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ =>
+            Task.Run(() => app.Send(HttpMethod.Post, $"/api/customers/{customer}/erasure", null, null, Admin))));
+
+        Assert.All(answers, a => Assert.Equal(200, a.Status));
+        Assert.Single(answers, a => !a.Body!["alreadyErased"]!.GetValue<bool>());
+        await using var session = app.Store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(customer, token: TestContext.Current.CancellationToken);
+        Assert.Single(events, e => e.Data is CustomerJourney.Access.CustomerErased);
+    }
+
+    [Fact]
     public async Task Erasing_an_unknown_customer_answers_404_and_only_an_admin_may_erase()
     {
         var customer = Ids.Customer();
