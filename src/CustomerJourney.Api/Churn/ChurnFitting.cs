@@ -18,21 +18,25 @@ public static class ChurnFitting
             .Where(p => p.Currency == currency && (asOf is null || p.RecordedAt <= asOf))
             .Select(p => (p.OccurredAt, p.Amount));
 
-    /// <summary>Every customer whose first purchase is before the calibration end, summarised as the models read them.</summary>
-    public static List<RfmSummary> Summaries(IEnumerable<PurchaseHistory> histories, FitRequest request, TimeZoneInfo zone)
+    /// <summary>
+    /// The customers a fit covers, those whose first purchase is before the calibration end, each with every purchase it
+    /// may see (also those after the calibration end, which an evaluation compares with the forecast).
+    /// </summary>
+    public static IEnumerable<List<(DateTimeOffset At, decimal Amount)>> Cohort(IEnumerable<PurchaseHistory> histories, FitRequest request)
     {
-        var summaries = new List<RfmSummary>();
         foreach (var history in histories)
         {
             var purchases = Visible(history, request.Currency, request.AsOf).ToList();
             if (purchases.Count > 0 && purchases.Min(p => p.At) < request.CalibrationEnd)
             {
-                summaries.Add(RfmSummary.FromPurchases(purchases, request.CalibrationEnd, zone));
+                yield return purchases;
             }
         }
-
-        return summaries;
     }
+
+    /// <summary>Every customer of the <see cref="Cohort"/>, summarised as the models read them.</summary>
+    public static List<RfmSummary> Summaries(IEnumerable<PurchaseHistory> histories, FitRequest request, TimeZoneInfo zone) =>
+        [.. Cohort(histories, request).Select(purchases => RfmSummary.FromPurchases(purchases, request.CalibrationEnd, zone))];
 
     public static FittedModels Fit(IReadOnlyList<RfmSummary> customers)
     {

@@ -59,6 +59,26 @@ public sealed record BgNbdModel(double R, double Alpha, double A, double B) : IR
         return time == 0 ? 0 : AwayFromOne(A, a => ExpectedIfAlive(a, 0, 0, time));
     }
 
+    /// <summary>
+    /// Paper eq. 8: P(X(t) = x) = B(a, b+x)/B(a, b) NBD(x; t) + δ(x&gt;0) B(a+1, b+x−1)/B(a, b) P(NBD(t) ≥ x): still active
+    /// after x purchases, or dropped out right after the x-th of at least x the purchase process would have made.
+    /// </summary>
+    public double ProbabilityOfTransactions(int x, double time)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(x);
+        ArgumentOutOfRangeException.ThrowIfNegative(time);
+        if (time == 0)
+        {
+            return x == 0 ? 1 : 0;
+        }
+
+        var logBetaAB = BetaLn(A, B);
+        var active = Math.Exp(BetaLn(A, B + x) - logBetaAB + NegativeBinomial.LogProbability(R, Alpha, x, time));
+        return x == 0
+            ? active
+            : active + (Math.Exp(BetaLn(A + 1, B + x - 1) - logBetaAB) * NegativeBinomial.AtLeast(R, Alpha, x, time));
+    }
+
     // ln of a/(b+x−1) ((α+T)/(α+t_x))^(r+x): the odds that a customer with this history has dropped out.
     private double LogOddsDead(int x, double tx, double t) =>
         Math.Log(A) - Math.Log(B + x - 1) + ((R + x) * (Math.Log(Alpha + t) - Math.Log(Alpha + tx)));

@@ -17,4 +17,7 @@ public interface IRepeatPurchaseModel
 
     /// <summary>E[X(time)]: expected repeat transactions in (0, time] of a newly acquired customer (the tracking plot).</summary>
     double ExpectedTransactions(double time);
+
+    /// <summary>P(X(time) = x): the probability that a newly acquired customer makes exactly x repeat transactions in (0, time].</summary>
+    double ProbabilityOfTransactions(int x, double time);
 }

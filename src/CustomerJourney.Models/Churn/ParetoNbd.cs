@@ -45,6 +45,73 @@ public sealed record ParetoNbdModel(double R, double Alpha, double S, double Bet
         ArgumentOutOfRangeException.ThrowIfNegative(time);
         return R / Alpha * Beta * LogSpace.OneMinusExpOverRate(S - 1, LogSpace.Log1p(time / Beta));
     }
+
+    /// <summary>
+    /// P(X(t) = x) from Fader &amp; Hardie (2006), "Deriving an Expression for P(X(t) = x) Under the Pareto/NBD Model":
+    /// NBD(x; t) (β/(β+t))^s, still active at t, plus α^r β^s B(r+x, s+1)/B(r, s) [B₁ − Σ_{i=0..x} (r+s)_i/i! t^i B₂(i)],
+    /// dropped out before t, where for α ≥ β B₁ = 2F1(r+s, s+1; r+s+x+1; (α−β)/α) / α^(r+s) and
+    /// B₂(i) = 2F1(r+s+i, s+1; r+s+x+1; (α−β)/(α+t)) / (α+t)^(r+s+i), and for α &lt; β the same with β for α and r+x for s+1.
+    /// </summary>
+    public double ProbabilityOfTransactions(int x, double time)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(x);
+        ArgumentOutOfRangeException.ThrowIfNegative(time);
+        if (time == 0)
+        {
+            return x == 0 ? 1 : 0;
+        }
+
+        var active = Math.Exp(NegativeBinomial.LogProbability(R, Alpha, x, time) - (S * LogSpace.Log1p(time / Beta)));
+
+        // As in the likelihood, the larger of α and β goes in the denominators so that each 2F1 argument lies in [0, 1).
+        var alphaLarger = Alpha >= Beta;
+        var m = alphaLarger ? Alpha : Beta;
+        var b = alphaLarger ? S + 1 : R + x;
+        var c = R + S + x + 1;
+        var gap = Math.Abs(Alpha - Beta);
+        var logB1 = Hypergeometric.Log2F1(R + S, b, c, gap / m) - ((R + S) * Math.Log(m));
+
+        var logGammaRs = GammaLn(R + S);
+        var z = gap / (m + time);
+        double Term(int i) => Math.Exp(
+            GammaLn(R + S + i) - logGammaRs - GammaLn(i + 1.0) + (i == 0 ? 0 : i * Math.Log(time))
+            + Hypergeometric.Log2F1(R + S + i, b, c, z) - ((R + S + i) * Math.Log(m + time)) - logB1);
+
+        double head = 0;
+        for (var i = 0; i <= x; i++)
+        {
+            head += Term(i);
+        }
+
+        var logWeight = (R * Math.Log(Alpha)) + (S * Math.Log(Beta)) + BetaLn(R + x, S + 1) - BetaLn(R, S);
+        return active + (Math.Exp(logWeight + logB1) * TailShare(head, Term, x));
+    }
+
+    // The B₂ terms, over B₁, are positive and sum to 1 over all i (the note's B₁ is their series), so the bracket over B₁
+    // is the tail i > x: 1 − head while head is below ½, where the subtraction loses at most a bit; beyond, the
+    // subtraction would cancel (P(X(2) = 10) would keep 9 digits), so the tail terms are summed themselves, until they stop
+    // counting or, if they shrink too slowly, by the subtraction after all.
+    private static double TailShare(double head, Func<int, double> term, int x)
+    {
+        const int maxTailTerms = 2_000;
+        if (head < 0.5)
+        {
+            return 1 - head;
+        }
+
+        double tail = 0;
+        for (var i = x + 1; i <= x + maxTailTerms; i++)
+        {
+            var next = term(i);
+            tail += next;
+            if (next <= 1e-17 * tail)
+            {
+                return tail;
+            }
+        }
+
+        return Math.Max(0, 1 - head);
+    }
 }
 
 /// <summary>Total log-likelihood, its gradient and the maximum-likelihood fit of <see cref="ParetoNbdModel"/>.</summary>

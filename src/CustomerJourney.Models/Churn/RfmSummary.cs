@@ -70,6 +70,10 @@ public sealed record RfmSummary(int X, double Tx, double T, decimal MeanRepeatVa
     public static int TransactionDays(IEnumerable<(DateOnly Day, decimal Amount)> purchases, DateOnly after, DateOnly through) =>
         purchases.Select(p => p.Day).Where(d => d > after && d <= through).Distinct().Count();
 
-    private static DateOnly DayIn(DateTimeOffset instant, TimeZoneInfo zone) =>
-        DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, zone).DateTime);
+    /// <summary>The calendar day of <paramref name="instant"/> in <paramref name="zone"/>: the day a purchase counts on.</summary>
+    public static DateOnly DayIn(DateTimeOffset instant, TimeZoneInfo zone)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        return DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, zone).DateTime);
+    }
 }

@@ -107,6 +107,37 @@ public sealed class BgNbdSpecs
     }
 
     [Fact]
+    public void The_probability_of_x_transactions_matches_BTYD_and_lifetimes()
+    {
+        // BTYD's bgnbd.pmf examples with the paper's rounded parameters, as lifetimes' test quotes them.
+        var model = new BgNbdModel(0.243, 4.414, 0.793, 2.426);
+        double[] inWeek30 = [0.0019995214, 0.0015170236, 0.0011633150, 0.0009003148, 0.0007023638, 0.0005517902, 0.0004361913, 0.0003467171, 0.0002769613, 0.0002222260];
+
+        AssertRelative(1.07869e-07, model.ProbabilityOfTransactions(10, 2), 1e-5);
+        Assert.Equal(0.5737864, model.ProbabilityOfTransactions(0, 39), 7);
+        for (var n = 11; n <= 20; n++)
+        {
+            Assert.Equal(inWeek30[n - 11], model.ProbabilityOfTransactions(n, 30), 10);
+        }
+    }
+
+    [Fact]
+    public void The_probability_of_x_transactions_matches_a_30_digit_evaluation_and_sums_to_the_expectation()
+    {
+        // Reference values: eq. 8 in mpmath 1.3 at 30 digits; the small one needs the NBD tail as an incomplete beta.
+        var model = new BgNbdModel(0.243, 4.414, 0.793, 2.426);
+        AssertRelative(1.07868964036914786579961485482e-7, model.ProbabilityOfTransactions(10, 2), 1e-12);
+        Assert.Equal(0.57378635209600940476073800895, model.ProbabilityOfTransactions(0, 39), 13);
+
+        var fitted = RawFit.Value.Model;
+        var probabilities = Enumerable.Range(0, 400).Select(x => fitted.ProbabilityOfTransactions(x, 39)).ToList();
+        Assert.Equal(1.0, probabilities.Sum(), 12);
+        Assert.Equal(fitted.ExpectedTransactions(39), probabilities.Select((p, x) => x * p).Sum(), 10);
+        Assert.Equal(1.0, fitted.ProbabilityOfTransactions(0, 0));
+        Assert.Equal(0.0, fitted.ProbabilityOfTransactions(3, 0));
+    }
+
+    [Fact]
     public void A_customer_without_repeat_purchases_is_alive_by_construction()
     {
         var model = PublishedFit.Value.Model;

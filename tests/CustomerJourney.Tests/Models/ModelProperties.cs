@@ -61,6 +61,18 @@ public sealed class ModelProperties
         }, iter: 1000);
 
     [Fact]
+    public void The_probabilities_of_x_transactions_are_probabilities_that_never_add_up_past_one() =>
+        Gen.Select(BgNbdModels, ParetoNbdModels, Gen.Double[0, 80]).Sample((bg, pareto, t) =>
+        {
+            foreach (var model in new IRepeatPurchaseModel[] { bg, pareto })
+            {
+                var probabilities = Enumerable.Range(0, 30).Select(x => model.ProbabilityOfTransactions(x, t)).ToList();
+                Assert.All(probabilities, p => Assert.InRange(p, 0.0, 1.0));
+                Assert.True(probabilities.Sum() <= 1 + 1e-9, $"{model}: P(X({t}) < 30) = {probabilities.Sum():R}");
+            }
+        }, iter: 300);
+
+    [Fact]
     public void The_BG_NBD_gradient_matches_finite_differences() =>
         Gen.Select(BgNbdModels, Cohorts).Sample((model, cohort) =>
         {

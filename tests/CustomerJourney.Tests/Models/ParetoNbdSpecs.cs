@@ -74,6 +74,39 @@ public sealed class ParetoNbdSpecs
         Assert.Equal(-39.1321278835061367176, Btyd.LogLikelihood(26, 30.86, 31), 11);
     }
 
+    [Theory]
+    [InlineData(0.55, 10.56, 0.61, 11.64, 39, 0, 0.595938069597920121083835075191)]
+    [InlineData(0.55, 10.56, 0.61, 11.64, 39, 1, 0.165062403923616870396205573584)]
+    [InlineData(0.55, 10.56, 0.61, 11.64, 39, 3, 0.0486874100562877478368502648587)]
+    [InlineData(0.55, 10.56, 0.61, 11.64, 39, 7, 0.0106047089667652644130578058356)]
+    [InlineData(0.55, 10.56, 0.61, 11.64, 2, 10, 1.89370759668251351333441836464e-9)]
+    [InlineData(0.55, 10.56, 0.61, 11.64, 30, 15, 0.000477746097208557697996880753552)]
+    [InlineData(0.553, 12.5, 0.606, 10.7, 39, 0, 0.628774808492927559714935731325)]
+    [InlineData(0.553, 12.5, 0.606, 10.7, 39, 2, 0.0774963254264548543577217986981)]
+    [InlineData(0.553, 12.5, 0.606, 10.7, 20, 6, 0.00533504931087126845583895826564)]
+    public void The_probability_of_x_transactions_matches_a_30_digit_quadrature(double r, double alpha, double s, double beta, double t, int x, double expected)
+    {
+        // Reference values: in mpmath 1.3 at 30 digits, both the note's closed form and, independently, the quadrature
+        // NBD(x; t) (β/(β+t))^s + ∫₀ᵗ NBD(x; τ) s β^s (β+τ)^−(s+1) dτ over the exponential-gamma lifetime (they agree to
+        // 30 digits). BTYD's examples use the first parameters; the second have α > β, the other branch of the 2F1s.
+        var model = new ParetoNbdModel(r, alpha, s, beta);
+
+        AssertRelative(expected, model.ProbabilityOfTransactions(x, t), 1e-11);
+    }
+
+    [Fact]
+    public void The_probabilities_of_x_transactions_sum_to_one_and_to_the_expectation()
+    {
+        foreach (var model in new[] { RawFit.Value.Model, new ParetoNbdModel(0.553, 12.5, 0.606, 10.7), new ParetoNbdModel(0.7, 9.0, 1.0, 9.0) })
+        {
+            var probabilities = Enumerable.Range(0, 400).Select(x => model.ProbabilityOfTransactions(x, 39)).ToList();
+
+            Assert.All(probabilities, p => Assert.InRange(p, 0.0, 1.0));
+            Assert.Equal(1.0, probabilities.Sum(), 12);
+            Assert.Equal(model.ExpectedTransactions(39), probabilities.Select((p, x) => x * p).Sum(), 10);
+        }
+    }
+
     [Fact]
     public void The_tracking_forecast_under_forecasts_week_78_by_about_two_percent_as_in_the_paper()
     {
