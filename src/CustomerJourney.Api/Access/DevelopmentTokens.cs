@@ -2,6 +2,7 @@ using System.Security.Claims;
 using CustomerJourney.Touchpoints;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.Access;
 

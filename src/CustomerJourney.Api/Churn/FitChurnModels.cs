@@ -7,6 +7,7 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Wolverine.Http;
+using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.Churn;
 

@@ -3,6 +3,7 @@ using CustomerJourney.Touchpoints;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
+using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.Journeys;
 

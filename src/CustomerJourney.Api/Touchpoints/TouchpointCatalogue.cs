@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.Touchpoints;
 

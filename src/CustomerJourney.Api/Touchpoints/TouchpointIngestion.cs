@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CustomerJourney.Access;
+using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.Touchpoints;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.Touchpoints;
 

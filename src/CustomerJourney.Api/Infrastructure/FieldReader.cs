@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace CustomerJourney.Touchpoints;
+namespace CustomerJourney.Infrastructure;
 
 /// <summary>Field-level problems of one touchpoint, keyed by the JSON path of the field ("data.amount").</summary>
 public sealed class FieldErrors

@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
 
-namespace CustomerJourney.Touchpoints;
+namespace CustomerJourney.Infrastructure;
 
 /// <summary>Active ISO 4217 currency codes (list of 2024-06; funds and precious metals excluded).</summary>
 public static class Currencies
