@@ -136,17 +136,7 @@ public static class BgNbd
             Logs(3, 1.5 / rate, 2, 6),
         ];
         var outcome = MaximumLikelihood.Maximise(
-            (theta, gradient) =>
-            {
-                var model = FromLogs(theta);
-                var natural = new double[4];
-                var value = Evaluate(customers, model, natural);
-                gradient[0] = -natural[0] * model.R / customers.Customers;
-                gradient[1] = -natural[1] * model.Alpha / customers.Customers;
-                gradient[2] = -natural[2] * model.A / customers.Customers;
-                gradient[3] = -natural[3] * model.B / customers.Customers;
-                return -value / customers.Customers;
-            },
+            MaximumLikelihood.OverLogParameters((p, gradient) => Evaluate(customers, new BgNbdModel(p[0], p[1], p[2], p[3]), gradient), customers.Customers),
             starts,
             Names,
             customers.Customers);

@@ -154,17 +154,7 @@ public static class ParetoNbd
             Logs(2, 1 / rate, 2, 2 / rate),
         ];
         var outcome = MaximumLikelihood.Maximise(
-            (theta, gradient) =>
-            {
-                var model = FromLogs(theta);
-                var natural = new double[4];
-                var value = Evaluate(customers, model, natural);
-                gradient[0] = -natural[0] * model.R / customers.Customers;
-                gradient[1] = -natural[1] * model.Alpha / customers.Customers;
-                gradient[2] = -natural[2] * model.S / customers.Customers;
-                gradient[3] = -natural[3] * model.Beta / customers.Customers;
-                return -value / customers.Customers;
-            },
+            MaximumLikelihood.OverLogParameters((p, gradient) => Evaluate(customers, new ParetoNbdModel(p[0], p[1], p[2], p[3]), gradient), customers.Customers),
             starts,
             Names,
             customers.Customers);

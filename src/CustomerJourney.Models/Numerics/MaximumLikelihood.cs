@@ -23,6 +23,31 @@ internal static class MaximumLikelihood
 
     internal sealed record Outcome(double[] Theta, double MeanNegativeLogLikelihood, FitReport Report);
 
+    /// <summary>A total log-likelihood at natural parameters, writing its gradient in those parameters.</summary>
+    internal delegate double TotalLogLikelihood(double[] parameters, double[] gradient);
+
+    /// <summary>
+    /// The objective the optimiser minimises, from a total log-likelihood over natural parameters: the mean negative
+    /// log-likelihood over log-parameters θ, whose gradient follows by the chain rule ∂/∂θ = p · ∂/∂p.
+    /// </summary>
+    internal static Objective OverLogParameters(TotalLogLikelihood logLikelihood, int customers) => (theta, gradient) =>
+    {
+        var parameters = new double[theta.Length];
+        for (var i = 0; i < theta.Length; i++)
+        {
+            parameters[i] = Math.Exp(theta[i]);
+        }
+
+        var natural = new double[theta.Length];
+        var value = logLikelihood(parameters, natural);
+        for (var i = 0; i < theta.Length; i++)
+        {
+            gradient[i] = -natural[i] * parameters[i] / customers;
+        }
+
+        return -value / customers;
+    };
+
     internal static Outcome Maximise(Objective objective, IReadOnlyList<double[]> starts, IReadOnlyList<string> names, int customers)
     {
         var evaluations = 0;

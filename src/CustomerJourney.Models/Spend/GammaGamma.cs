@@ -88,16 +88,7 @@ public static class GammaGamma
             Logs(0.5, 5, 8 * meanSpend),
         ];
         var outcome = MaximumLikelihood.Maximise(
-            (theta, gradient) =>
-            {
-                var model = FromLogs(theta);
-                var natural = new double[3];
-                var value = Evaluate(data, model, natural);
-                gradient[0] = -natural[0] * model.P / data.Count;
-                gradient[1] = -natural[1] * model.Q / data.Count;
-                gradient[2] = -natural[2] * model.Gamma / data.Count;
-                return -value / data.Count;
-            },
+            MaximumLikelihood.OverLogParameters((p, gradient) => Evaluate(data, new GammaGammaModel(p[0], p[1], p[2]), gradient), data.Count),
             starts,
             Names,
             data.Count);
