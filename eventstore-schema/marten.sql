@@ -466,6 +466,14 @@ CREATE TABLE IF NOT EXISTS journey.mt_doc_apikey (
     mt_dotnet_type      varchar                     NULL,
 CONSTRAINT pkey_mt_doc_apikey_id PRIMARY KEY (id)
 );
+CREATE TABLE IF NOT EXISTS journey.mt_doc_churnflagsview (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_dotnet_type      varchar                     NULL,
+    mt_version          bigint                      NOT NULL DEFAULT 0,
+CONSTRAINT pkey_mt_doc_churnflagsview_id PRIMARY KEY (id)
+);
 CREATE TABLE IF NOT EXISTS journey.mt_doc_churnmodel (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,

@@ -14,7 +14,11 @@ public static class ChurnModule
             // Inline, so fits and scores read every acknowledged purchase.
             options.Projections.Add<PurchaseHistoryProjection>(ProjectionLifecycle.Inline);
             options.Projections.Add<ChurnModelProjection>(ProjectionLifecycle.Inline);
+            options.Events.AddEventType<ChurnFlagRaised>();
+            options.Events.AddEventType<ChurnFlagCleared>();
+            options.Projections.Add<ChurnFlagsViewProjection>(ProjectionLifecycle.Inline);
         });
+        services.AddHostedService<DailyChurnFlagSweep>();
         return services;
     }
 }

@@ -11,5 +11,7 @@ public sealed class ChurnOptions
 
     public string DefaultCurrency { get; set; } = "USD";
 
+    public FlagSettings Flags { get; set; } = new();
+
     public TimeZoneInfo Zone() => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 }

@@ -6,6 +6,7 @@ using CustomerJourney.Touchpoints;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
+using Wolverine;
 using Wolverine.Http;
 using CustomerJourney.Infrastructure;
 
@@ -25,7 +26,7 @@ public static class FitChurnModelsEndpoint
     [WolverinePost("/api/churn/models")]
     [Authorize(Policy = Policies.FitChurnModels)]
     public static async Task<IResult> Post(HttpRequest request, ClaimsPrincipal analyst, IDocumentStore store, TimeProvider clock,
-        IOptions<ChurnOptions> options, CancellationToken cancellation)
+        IOptions<ChurnOptions> options, IMessageBus bus, CancellationToken cancellation)
     {
         var errors = new FieldErrors();
         FitRequest? fit = null;
@@ -74,6 +75,8 @@ public static class FitChurnModelsEndpoint
         session.LastModifiedBy = fitted.FittedBy;
         session.Events.StartStream(ChurnModel.StreamKey(fitted.ModelId), fitted);
         await session.SaveChangesAsync(cancellation);
+        // A new model can raise or clear model flags on anyone.
+        await bus.PublishAsync(new EvaluateAllChurnFlags());
 
         var view = new ChurnModelView(fitted.ModelId, fitted.CalibrationEnd, fitted.AsOf, fitted.Currency, fitted.Customers, fitted.ElapsedMs,
             fitted.Models, fitted.FittedAt, fitted.FittedBy);

@@ -5,6 +5,7 @@ using JasperFx.Events;
 using Marten;
 using Weasel.Core;
 using Wolverine;
+using Wolverine.ErrorHandling;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -72,6 +73,9 @@ public static class CritterStackSetup
             // Without it a test host (whose entry assembly is the test runner) finds no endpoints.
             options.ApplicationAssembly = typeof(CritterStackSetup).Assembly;
             options.Policies.AutoApplyTransactions();
+            // Two writers appending to one stream at once: the loser simply tries again with the new version.
+            options.Policies.OnException(Touchpoints.TouchpointLedger.IsTransient)
+                .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(400));
             options.Policies.UseDurableLocalQueues();
         });
         builder.Services.AddWolverineHttp();

@@ -3,6 +3,7 @@ using System.Text.Json;
 using CustomerJourney.Access;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
+using Wolverine;
 using Wolverine.Http;
 
 namespace CustomerJourney.Touchpoints;
@@ -15,7 +16,7 @@ public static class RecordTouchpointBatchEndpoint
     /// </summary>
     [WolverinePost("/api/touchpoints/batch")]
     [Authorize(Policy = Policies.WriteTouchpoints)]
-    public static async Task<IResult> Post(HttpRequest request, ClaimsPrincipal caller, TouchpointIngestion ingestion,
+    public static async Task<IResult> Post(HttpRequest request, ClaimsPrincipal caller, TouchpointIngestion ingestion, IMessageBus bus,
         IOptions<IngestionOptions> options, CancellationToken cancellation)
     {
         var limits = options.Value;
@@ -82,7 +83,7 @@ public static class RecordTouchpointBatchEndpoint
                 }
             }
 
-            return Results.Ok(await ingestion.IngestAsync(items, null, caller, cancellation));
+            return Results.Ok(await ingestion.IngestAsync(items, null, caller, bus, cancellation));
         }
         finally
         {

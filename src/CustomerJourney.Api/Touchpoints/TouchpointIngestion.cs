@@ -2,6 +2,8 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CustomerJourney.Access;
+using CustomerJourney.Churn;
+using Wolverine;
 using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.Touchpoints;
@@ -46,7 +48,7 @@ public readonly record struct SubmittedItem(JsonElement? Json, string? ParseErro
 public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetrics metrics, IPersonalDataProtector personal, TimeProvider clock)
 {
     public async Task<IngestionResult> IngestAsync(IReadOnlyList<SubmittedItem> items, string? routeCustomerId, ClaimsPrincipal caller,
-        CancellationToken cancellation)
+        IMessageBus bus, CancellationToken cancellation)
     {
         var customerIds = items.Select(item => routeCustomerId ?? CustomerIdOf(item.Json))
             .Where(id => id is not null && TouchpointCatalogue.IdPattern().IsMatch(id)).Select(id => id!).ToHashSet(StringComparer.Ordinal);
@@ -86,6 +88,14 @@ public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetri
                     rejected.Add(new RejectedTouchpoint(accepted[a].Index, ProblemDetailsBody.Erased(accepted[a].Touchpoint.CustomerId)));
                     break;
             }
+        }
+
+        var touched = accepted.Where((a, i) => outcomes[i] == TouchpointOutcome.Appended).Select(a => a.Touchpoint.CustomerId)
+            .Distinct(StringComparer.Ordinal).ToList();
+        if (touched.Count > 0)
+        {
+            // After the commit, through Wolverine's durable local queue; the daily sweep catches anything a crash loses here.
+            await bus.PublishAsync(new EvaluateChurnFlags(touched));
         }
 
         return new IngestionResult(appended, duplicates.Count, duplicates, rejected.OrderBy(r => r.Index).ToList());

@@ -1,4 +1,5 @@
 using CustomerJourney.Access;
+using JasperFx.Events;
 using Marten;
 using Npgsql;
 using NpgsqlTypes;
@@ -164,11 +165,18 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         return (claimed, erased);
     }
 
-    private static bool IsTransient(Exception e)
+    /// <summary>
+    /// Conflicts a fresh attempt resolves: deadlocks, serialization failures, and another writer appending to the same
+    /// customer stream at the same moment (Marten's quick append then loses on the stream-version key).
+    /// </summary>
+    public static bool IsTransient(Exception e)
     {
         for (var inner = e; inner is not null; inner = inner.InnerException)
         {
-            if (inner is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure })
+            if (inner is EventStreamUnexpectedMaxEventIdException or JasperFx.ConcurrencyException ||
+                inner is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure } ||
+                inner is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: var constraint } &&
+                constraint?.Contains("mt_events", StringComparison.Ordinal) == true)
             {
                 return true;
             }

@@ -26,6 +26,8 @@ public sealed class EndpointPolicyTests(AppFixture app)
         new("GET", "/api/access/keys", "/api/access/keys", null, Policies.Administer),
         new("DELETE", "/api/access/keys/{id}", "/api/access/keys/0000000000000000", null, Policies.Administer),
         new("POST", "/api/churn/models", "/api/churn/models", "{}", Policies.FitChurnModels),
+        new("GET", "/api/churn/flags", "/api/churn/flags", null, Policies.ReadChurn),
+        new("GET", "/api/customers/{customerId}/churn/flags", "/api/customers/policy-probe/churn/flags", null, Policies.ReadChurn),
         new("GET", "/api/churn/models", "/api/churn/models", null, Policies.ReadChurn),
         new("GET", "/api/churn/models/{id}", "/api/churn/models/00000000-0000-0000-0000-000000000000", null, Policies.ReadChurn),
         new("GET", "/api/churn/models/{id}/evaluation", "/api/churn/models/00000000-0000-0000-0000-000000000000/evaluation", null, Policies.ReadChurn),

@@ -1,0 +1,42 @@
+using JasperFx.Events;
+using Marten.Events.Aggregation;
+
+namespace CustomerJourney.Churn;
+
+public sealed record CurrentFlag(string Reason, double Figure, string Detail, IReadOnlyList<Guid> EventIds, DateTimeOffset RaisedAt);
+
+/// <summary>A customer's standing flags and value at risk, for the ranked list.</summary>
+public sealed class ChurnFlagsView
+{
+    public string Id { get; set; } = "";
+    public List<CurrentFlag> Flags { get; set; } = [];
+    public double ValueAtRisk { get; set; }
+    public Guid? ModelId { get; set; }
+    public int FlagCount { get; set; }
+
+    public static ChurnFlagsView Fold(ChurnFlagsView view, object e)
+    {
+        switch (e)
+        {
+            case ChurnFlagRaised raised:
+                view.Flags.RemoveAll(f => f.Reason == raised.Reason);
+                view.Flags.Add(new CurrentFlag(raised.Reason, raised.Figure, raised.Detail, raised.EventIds, raised.RaisedAt));
+                (view.ValueAtRisk, view.ModelId) = (raised.ValueAtRisk, raised.ModelId);
+                break;
+            case ChurnFlagCleared cleared:
+                view.Flags.RemoveAll(f => f.Reason == cleared.Reason);
+                break;
+        }
+
+        view.FlagCount = view.Flags.Count;
+        return view;
+    }
+}
+
+/// <summary>Inline: the list answers right after an evaluation.</summary>
+public sealed partial class ChurnFlagsViewProjection : SingleStreamProjection<ChurnFlagsView, string>
+{
+    public override ChurnFlagsView? Evolve(ChurnFlagsView? snapshot, string id, IEvent e) => e.Data is ChurnFlagRaised or ChurnFlagCleared
+        ? ChurnFlagsView.Fold(snapshot ?? new ChurnFlagsView { Id = id }, e.Data)
+        : snapshot;
+}

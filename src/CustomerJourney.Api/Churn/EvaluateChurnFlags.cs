@@ -1,0 +1,81 @@
+using CustomerJourney.Journeys;
+using CustomerJourney.Models.Value;
+using CustomerJourney.Touchpoints;
+using Marten;
+using Microsoft.Extensions.Options;
+using Wolverine;
+
+namespace CustomerJourney.Churn;
+
+/// <summary>Re-evaluate these customers' flags (after their touchpoints arrived, or as part of a sweep).</summary>
+public sealed record EvaluateChurnFlags(IReadOnlyList<string> CustomerIds);
+
+/// <summary>Re-evaluate every customer: after a fit and once a day.</summary>
+public sealed record EvaluateAllChurnFlags;
+
+public static class EvaluateChurnFlagsHandler
+{
+    private const int SweepChunk = 500;
+
+    /// <summary>Reads each customer's own stream (never a lagging projection), evaluates the rules, appends what changed.</summary>
+    public static async Task Handle(EvaluateChurnFlags command, IDocumentSession session, TimeProvider clock, IOptions<ChurnOptions> options,
+        CancellationToken cancellation)
+    {
+        var settings = options.Value;
+        var model = await session.Query<ChurnModel>().OrderByDescending(m => m.FittedAt).FirstOrDefaultAsync(cancellation);
+        var now = clock.GetUtcNow();
+        session.LastModifiedBy = "system:churn-flags";
+        foreach (var customerId in command.CustomerIds.Distinct(StringComparer.Ordinal))
+        {
+            var events = await session.Events.FetchStreamAsync(customerId, token: cancellation);
+            if (events.Count == 0 || events.Any(e => e.Data is Access.CustomerErased))
+            {
+                continue;
+            }
+
+            var history = events.Where(e => e.Data is Touchpoint).Select(e => (e.Id, (Touchpoint)e.Data)).ToList();
+            var flags = ChurnFlagRules.Evaluate(history, model, now, settings.Flags, settings.Zone());
+            var decided = ChurnFlagRules.Decide(customerId, ChurnFlagRules.Current(events.Select(e => e.Data)), flags,
+                ValueAtRisk(history, model, now, settings), model?.ModelId, now);
+            if (decided.Count > 0)
+            {
+                session.Events.Append(customerId, decided);
+            }
+        }
+    }
+
+    /// <summary>Fans the sweep out in chunks, so no single transaction holds every customer.</summary>
+    public static async Task<IEnumerable<EvaluateChurnFlags>> Handle(EvaluateAllChurnFlags command, IQuerySession session, CancellationToken cancellation)
+    {
+        var ids = await session.Query<CustomerSummary>().Where(s => s.ErasedAt == null).Select(s => s.Id).ToListAsync(cancellation);
+        return ids.Chunk(SweepChunk).Select(chunk => new EvaluateChurnFlags(chunk));
+    }
+
+    /// <summary>What the customer would be worth over the horizon if kept: the ranking of flagged customers.</summary>
+    private static double ValueAtRisk(List<(Guid Id, Touchpoint Touchpoint)> history, ChurnModel? model, DateTimeOffset now, ChurnOptions settings)
+    {
+        var purchases = history.Select(h => h.Touchpoint).OfType<PurchaseMade>()
+            .Where(p => model is not null && p.Currency == model.Currency && p.OccurredAt <= now).Select(p => (p.OccurredAt, p.Amount)).ToList();
+        if (model is null || purchases.Count == 0)
+        {
+            return 0;
+        }
+
+        var summary = Models.Churn.RfmSummary.FromPurchases(purchases, now, settings.Zone());
+        return CustomerValue.Expected(ChurnFitting.BgNbdOf(model.Models), ChurnFitting.GammaGammaOf(model.Models), summary, settings.Flags.ValueHorizonWeeks);
+    }
+}
+
+/// <summary>The daily sweep. Wolverine delivers the message through its durable local queue.</summary>
+public sealed class DailyChurnFlagSweep(IServiceProvider services, IOptions<ChurnOptions> options) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.Flags.DailyEvaluationPeriod);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            await using var scope = services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<IMessageBus>().PublishAsync(new EvaluateAllChurnFlags());
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using CustomerJourney.Access;
+using CustomerJourney.Infrastructure;
+using CustomerJourney.Touchpoints;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Wolverine.Http;
+
+namespace CustomerJourney.Churn;
+
+public sealed record FlaggedCustomer(string CustomerId, double ValueAtRisk, Guid? ModelId, IReadOnlyList<CurrentFlag> Flags);
+
+public sealed record FlaggedPage(int Total, int Page, int PageSize, IReadOnlyList<FlaggedCustomer> Customers);
+
+public sealed record CustomerFlags(string CustomerId, DateTimeOffset? AsOf, IReadOnlyList<CurrentFlag> Flags);
+
+public static class GetChurnFlagsEndpoints
+{
+    /// <summary>Flagged customers ranked by expected value at risk; ?reason= and ?minValue= narrow the list.</summary>
+    [WolverineGet("/api/churn/flags")]
+    [Authorize(Policy = Policies.ReadChurn)]
+    public static async Task<IResult> List(HttpRequest request, IQuerySession session, CancellationToken cancellation)
+    {
+        var query = new ReadQuery(request);
+        var page = query.Integer("page", 1, 1, int.MaxValue);
+        var pageSize = query.Integer("pageSize", 50, 1, 500);
+        var reason = request.Query["reason"].ToString() is { Length: > 0 } r ? r : null;
+        var minValue = request.Query["minValue"].ToString() is { Length: > 0 } m ? m : null;
+        if (reason is not null && !FlagReasons.All.Contains(reason))
+        {
+            query.Errors.Add("reason", $"must be one of: {string.Join(", ", FlagReasons.All)}.");
+        }
+
+        double min = 0;
+        if (minValue is not null && (!double.TryParse(minValue, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out min) || min < 0))
+        {
+            query.Errors.Add("minValue", "must be a non-negative number.");
+        }
+
+        if (query.Errors.Any)
+        {
+            return Results.ValidationProblem(query.Errors.ToDictionary(), title: "Invalid request");
+        }
+
+        var flagged = await session.Query<ChurnFlagsView>().Where(v => v.FlagCount > 0 && v.ValueAtRisk >= min)
+            .OrderByDescending(v => v.ValueAtRisk).ThenBy(v => v.Id).ToListAsync(cancellation);
+        var matching = flagged.Where(v => reason is null || v.Flags.Any(f => f.Reason == reason)).ToList();
+        var slice = matching.Skip((int)Math.Min((long)(page - 1) * pageSize, int.MaxValue)).Take(pageSize)
+            .Select(v => new FlaggedCustomer(v.Id, v.ValueAtRisk, v.ModelId, v.Flags)).ToList();
+        return Results.Ok(new FlaggedPage(matching.Count, page, pageSize, slice));
+    }
+
+    /// <summary>A customer's flags now, or as they stood at a record-time instant (?asOf=).</summary>
+    [WolverineGet("/api/customers/{customerId}/churn/flags")]
+    [Authorize(Policy = Policies.ReadChurn)]
+    public static async Task<IResult> ForCustomer(string customerId, HttpRequest request, IQuerySession session, CancellationToken cancellation)
+    {
+        var query = new ReadQuery(request);
+        var asOf = query.Instant("asOf");
+        if (!TouchpointCatalogue.IdPattern().IsMatch(customerId))
+        {
+            query.Errors.Add("customerId", TouchpointCatalogue.IdHint);
+        }
+
+        if (query.Errors.Any)
+        {
+            return Results.ValidationProblem(query.Errors.ToDictionary(), title: "Invalid request");
+        }
+
+        var events = await session.Events.FetchStreamAsync(customerId, timestamp: asOf, token: cancellation);
+        if (events.Count == 0)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown customer",
+                detail: $"No touchpoint for customer '{customerId}' had been recorded" + (asOf is null ? "." : $" by {asOf:O}."));
+        }
+
+        var view = events.Select(e => e.Data).Aggregate(new ChurnFlagsView { Id = customerId }, ChurnFlagsView.Fold);
+        return Results.Ok(new CustomerFlags(customerId, asOf, view.Flags));
+    }
+}

@@ -1,0 +1,65 @@
+using System.Text.Json.Nodes;
+using CustomerJourney.Churn;
+using CustomerJourney.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Wolverine;
+
+namespace CustomerJourney.Tests.Churn;
+
+public sealed class ChurnFlagsHttpTests(AppFixture app)
+{
+    private Credentials Marketing => Credentials.Token(app.Token("flag-reader", "marketing"));
+
+    /// <summary>Runs the evaluation now, in-line, as the queued message would.</summary>
+    private async Task Evaluate(string customer)
+    {
+        await using var scope = app.Host.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(new EvaluateChurnFlags([customer]), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task An_unhappy_answer_raises_a_flag_with_its_evidence_a_follow_up_call_clears_it_and_the_history_replays()
+    {
+        var customer = Ids.Customer("flag");
+        var now = DateTimeOffset.UtcNow;
+        await app.PostBatch(
+        [
+            TouchpointJson.Purchase(customer, now.AddDays(-20)),
+            TouchpointJson.Kind("survey-answered", new JsonObject { ["nps"] = 2 }, customer, now.AddDays(-1)),
+        ]);
+        await Evaluate(customer);
+
+        var flagged = await app.Get($"/api/customers/{customer}/churn/flags", Marketing);
+        var listed = await app.Get($"/api/churn/flags?reason={FlagReasons.UnhappyAnswer}&pageSize=500", Marketing);
+        var raisedKnownAt = DateTimeOffset.UtcNow;
+        await app.PostTouchpoint(customer, TouchpointJson.Kind("follow-up-call", new JsonObject { ["outcome"] = "reached", ["satisfied"] = true }, occurredAt: now));
+        await Evaluate(customer);
+        var cleared = await app.Get($"/api/customers/{customer}/churn/flags", Marketing);
+        var asOfRaised = await app.Get($"/api/customers/{customer}/churn/flags?asOf={Uri.EscapeDataString(raisedKnownAt.ToString("O"))}", Marketing);
+        var journey = await app.Get($"/api/customers/{customer}/journey");
+
+        var flag = Assert.Single(flagged.Body!["flags"]!.AsArray())!;
+        Assert.Equal(FlagReasons.UnhappyAnswer, flag["reason"]!.GetValue<string>());
+        Assert.Equal(2, flag["figure"]!.GetValue<double>());
+        var surveyEventId = flag["eventIds"]![0]!.GetValue<string>();
+        Assert.Contains(listed.Body!["customers"]!.AsArray(), c => c!["customerId"]!.GetValue<string>() == customer);
+        Assert.Empty(cleared.Body!["flags"]!.AsArray());
+        Assert.Equal(FlagReasons.UnhappyAnswer, Assert.Single(asOfRaised.Body!["flags"]!.AsArray())!["reason"]!.GetValue<string>());
+        Assert.Equal(3, journey.Body.Int("total"));
+
+        await using var session = app.Store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(customer, token: TestContext.Current.CancellationToken);
+        Assert.Equal(surveyEventId, events.Single(e => e.Data is CustomerJourney.Touchpoints.SurveyAnswered).Id.ToString());
+        Assert.Contains(events, e => e.Data is ChurnFlagCleared { Reason: FlagReasons.UnhappyAnswer });
+    }
+
+    [Theory]
+    [InlineData("/api/churn/flags?reason=bored")]
+    [InlineData("/api/churn/flags?minValue=-1")]
+    [InlineData("/api/churn/flags?page=0")]
+    [InlineData("/api/customers/bad%20id/churn/flags")]
+    public async Task Malformed_flag_queries_answer_400(string url)
+    {
+        Assert.Equal(400, (await app.Get(url, Marketing)).Status);
+    }
+}
