@@ -59,6 +59,27 @@ public static class EraseCustomerEndpoint
         await keys.DestroyKeyAsync(customerId, cancellation);
 
         var erasure = new CustomerErased(customerId, clock.GetUtcNow(), AccessClaims.Actor(user));
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var (erasedAt, erasedBy, inserted) = await RegisterAsync(store, erasure, cancellation);
+                return Results.Ok(new ErasureResult(customerId, erasedAt, erasedBy, !inserted));
+            }
+            catch (Exception e) when (attempt < 5 && TouchpointLedger.IsTransient(e))
+            {
+                // Another writer appended to the customer's stream at the same moment; the register insert rolled back with it.
+                await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), cancellation);
+            }
+        }
+    }
+
+    /// <summary>Registers the erasure and appends <see cref="CustomerErased"/> once, in one transaction.</summary>
+    private static async Task<(DateTimeOffset ErasedAt, string ErasedBy, bool Inserted)> RegisterAsync(IDocumentStore store, CustomerErased erasure,
+        CancellationToken cancellation)
+    {
+        var customerId = erasure.CustomerId;
+        await using var session = store.LightweightSession();
         var schema = store.Options.Events.DatabaseSchemaName;
         await session.BeginTransactionAsync(cancellation);
         await using var register = new NpgsqlCommand(
@@ -92,6 +113,6 @@ public static class EraseCustomerEndpoint
         }
 
         await session.SaveChangesAsync(cancellation);
-        return Results.Ok(new ErasureResult(customerId, erasedAt, erasedBy, !inserted));
+        return (erasedAt, erasedBy, inserted);
     }
 }
