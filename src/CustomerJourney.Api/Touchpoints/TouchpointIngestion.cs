@@ -45,7 +45,8 @@ public readonly record struct SubmittedItem(JsonElement? Json, string? ParseErro
 /// read each item through the pure intake, check the caller may write it, then hand the good ones to the
 /// ledger (one transaction).
 /// </summary>
-public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetrics metrics, IPersonalDataProtector personal, TimeProvider clock)
+public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetrics metrics, IPersonalDataProtector personal, TimeProvider clock,
+    ILogger<TouchpointIngestion> logger)
 {
     public async Task<IngestionResult> IngestAsync(IReadOnlyList<SubmittedItem> items, string? routeCustomerId, ClaimsPrincipal caller,
         IMessageBus bus, CancellationToken cancellation)
@@ -94,8 +95,16 @@ public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetri
             .Distinct(StringComparer.Ordinal).ToList();
         if (touched.Count > 0)
         {
-            // After the commit, through Wolverine's durable local queue; the daily sweep catches anything a crash loses here.
-            await bus.PublishAsync(new EvaluateChurnFlags(touched));
+            try
+            {
+                // After the commit, through Wolverine's durable local queue. The touchpoints are stored whatever happens
+                // here, so a failure must not turn the answer into an error; the daily sweep evaluates them later.
+                await bus.PublishAsync(new EvaluateChurnFlags(touched));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Could not queue the churn-flag evaluation of {Customers} customer(s); the daily sweep will evaluate them", touched.Count);
+            }
         }
 
         return new IngestionResult(appended, duplicates.Count, duplicates, rejected.OrderBy(r => r.Index).ToList());
