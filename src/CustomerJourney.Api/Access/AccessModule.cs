@@ -30,10 +30,10 @@ public static class AccessModule
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
 
         services.AddAuthorizationBuilder()
-            // An endpoint that declares no policy is denied, even to an authenticated caller. A path that matches no
-            // endpoint passes through to routing's plain 404.
+            // An endpoint that declares no policy is denied, even to an authenticated caller. A request that matches no
+            // mapped route passes through to routing's own 404, or 405 (a method the route lacks: not a RouteEndpoint).
             .SetFallbackPolicy(new AuthorizationPolicyBuilder()
-                .RequireAssertion(context => context.Resource is HttpContext http && http.GetEndpoint() is null)
+                .RequireAssertion(context => context.Resource is HttpContext http && http.GetEndpoint() is null or not RouteEndpoint)
                 .Build())
             .AddPolicies();
 

@@ -128,9 +128,10 @@ public sealed class EndpointPolicyTests(AppFixture app)
     }
 
     [Fact]
-    public async Task A_path_that_matches_no_endpoint_answers_404()
+    public async Task A_path_that_matches_no_endpoint_answers_404_and_a_missing_method_405()
     {
         Assert.Equal(404, (await app.Get("/api/not-a-route", Credentials.None)).Status);
         Assert.Equal(404, (await app.Get("/api/not-a-route")).Status);
+        Assert.Equal(405, (await app.Send(HttpMethod.Put, "/api/touchpoints/batch", "[]", "application/json")).Status);
     }
 }
