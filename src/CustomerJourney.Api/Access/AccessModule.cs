@@ -1,10 +1,10 @@
+using CustomerJourney.Touchpoints;
 using Marten;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Npgsql;
-using CustomerJourney.Touchpoints;
 
 namespace CustomerJourney.Access;
 

@@ -1,8 +1,8 @@
 using System.Security.Claims;
+using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.Access;
 

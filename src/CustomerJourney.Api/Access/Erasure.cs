@@ -1,8 +1,8 @@
 using System.Security.Claims;
 using CustomerJourney.Touchpoints;
 using Marten;
-using Npgsql;
 using Microsoft.AspNetCore.Authorization;
+using Npgsql;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
 using Wolverine.Http;

@@ -1,10 +1,10 @@
 using System.Security.Claims;
 using System.Text.Json;
+using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
-using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.Access;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using CustomerJourney.Access;
+using CustomerJourney.Infrastructure;
 using CustomerJourney.Journeys;
 using CustomerJourney.Models.Churn;
 using CustomerJourney.Models.Evaluation;
@@ -7,7 +8,6 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Wolverine.Http;
-using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.Churn;
 

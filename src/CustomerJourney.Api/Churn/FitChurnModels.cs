@@ -2,13 +2,13 @@ using System.Diagnostics;
 using System.Security.Claims;
 using System.Text.Json;
 using CustomerJourney.Access;
+using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Wolverine;
 using Wolverine.Http;
-using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.Churn;
 

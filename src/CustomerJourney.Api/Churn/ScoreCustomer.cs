@@ -1,4 +1,5 @@
 using CustomerJourney.Access;
+using CustomerJourney.Infrastructure;
 using CustomerJourney.Journeys;
 using CustomerJourney.Models.Churn;
 using CustomerJourney.Models.Value;
@@ -7,7 +8,6 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Wolverine.Http;
-using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.Churn;
 

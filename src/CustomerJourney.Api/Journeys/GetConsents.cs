@@ -1,9 +1,9 @@
 using CustomerJourney.Access;
+using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
-using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.Journeys;
 

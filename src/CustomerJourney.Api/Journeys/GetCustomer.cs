@@ -1,13 +1,13 @@
-using System.Text.Json;
 using System.Security.Claims;
+using System.Text.Json;
 using CustomerJourney.Access;
+using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Wolverine.Http;
-using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.Journeys;
 

@@ -3,8 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CustomerJourney.Access;
 using CustomerJourney.Churn;
-using Wolverine;
 using CustomerJourney.Infrastructure;
+using Wolverine;
 
 namespace CustomerJourney.Touchpoints;
 

@@ -11,7 +11,11 @@ public sealed class CustomerSummarySpecs
 
     private static T On<T>(T touchpoint, int day) where T : Touchpoint => touchpoint with
     {
-        CustomerId = "c-1", OccurredAt = Day(day), Channel = Channel.Web, Source = "s", SourceId = $"{typeof(T).Name}-{day}",
+        CustomerId = "c-1",
+        OccurredAt = Day(day),
+        Channel = Channel.Web,
+        Source = "s",
+        SourceId = $"{typeof(T).Name}-{day}",
     };
 
     private static CustomerSummary Given(params Touchpoint[] touchpoints) =>
