@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -41,7 +42,7 @@ public static class EraseCustomerEndpoint
     [WolverinePost("/api/customers/{customerId}/erasure")]
     [Authorize(Policy = Policies.Administer)]
     public static async Task<IResult> Post(string customerId, ClaimsPrincipal user, IDocumentStore store, IPersonalDataKeyStore keys,
-        TimeProvider clock, CancellationToken cancellation)
+        TimeProvider clock, ILoggerFactory logs, CancellationToken cancellation)
     {
         if (!TouchpointCatalogue.IdPattern().IsMatch(customerId))
         {
@@ -59,19 +60,9 @@ public static class EraseCustomerEndpoint
         await keys.DestroyKeyAsync(customerId, cancellation);
 
         var erasure = new CustomerErased(customerId, clock.GetUtcNow(), AccessClaims.Actor(user));
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                var (erasedAt, erasedBy, inserted) = await RegisterAsync(store, erasure, cancellation);
-                return Results.Ok(new ErasureResult(customerId, erasedAt, erasedBy, !inserted));
-            }
-            catch (Exception e) when (attempt < 5 && TouchpointLedger.IsTransient(e))
-            {
-                // Another writer appended to the customer's stream at the same moment; the register insert rolled back with it.
-                await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), cancellation);
-            }
-        }
+        var (erasedAt, erasedBy, inserted) = await TransientConflicts.RetryAsync(
+            () => RegisterAsync(store, erasure, cancellation), logs.CreateLogger(typeof(EraseCustomerEndpoint)), "Erasure", cancellation);
+        return Results.Ok(new ErasureResult(customerId, erasedAt, erasedBy, !inserted));
     }
 
     /// <summary>Registers the erasure and appends <see cref="CustomerErased"/> once, in one transaction.</summary>

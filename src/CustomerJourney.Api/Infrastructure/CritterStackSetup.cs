@@ -74,7 +74,7 @@ public static class CritterStackSetup
             options.ApplicationAssembly = typeof(CritterStackSetup).Assembly;
             options.Policies.AutoApplyTransactions();
             // Two writers appending to one stream at once: the loser simply tries again with the new version.
-            options.Policies.OnException(Touchpoints.TouchpointLedger.IsTransient)
+            options.Policies.OnException(TransientConflicts.IsTransient)
                 .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(400));
             options.Policies.UseDurableLocalQueues();
         });

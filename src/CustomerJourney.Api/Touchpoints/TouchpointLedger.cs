@@ -1,5 +1,5 @@
 using CustomerJourney.Access;
-using JasperFx.Events;
+using CustomerJourney.Infrastructure;
 using Marten;
 using Npgsql;
 using NpgsqlTypes;
@@ -30,8 +30,6 @@ public enum TouchpointOutcome
 public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics metrics, ILogger<TouchpointLedger> logger)
 {
     public const string TableName = "cj_touchpoint_sources";
-
-    private const int MaxAttempts = 5;
 
     public static Table DefineTable(string schema)
     {
@@ -64,31 +62,18 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         var keys = firstByKey.OrderBy(k => k.Key.Source, StringComparer.Ordinal)
             .ThenBy(k => k.Key.SourceId, StringComparer.Ordinal).ToArray();
 
-        for (var attempt = 1; ; attempt++)
+        var (claimed, erased) = await TransientConflicts.RetryAsync(
+            () => AppendNewAsync(touchpoints, keys, recordedBy, cancellation), logger, "Touchpoint append", cancellation);
+        foreach (var index in claimed)
         {
-            try
-            {
-                var (claimed, erased) = await AppendNewAsync(touchpoints, keys, recordedBy, cancellation);
-                foreach (var index in claimed)
-                {
-                    outcomes[index] = TouchpointOutcome.Appended;
-                }
+            outcomes[index] = TouchpointOutcome.Appended;
+        }
 
-                for (var i = 0; i < touchpoints.Count; i++)
-                {
-                    if (erased.Contains(touchpoints[i].CustomerId))
-                    {
-                        outcomes[i] = TouchpointOutcome.CustomerErased;
-                    }
-                }
-
-                break;
-            }
-            catch (Exception e) when (attempt < MaxAttempts && IsTransient(e))
+        for (var i = 0; i < touchpoints.Count; i++)
+        {
+            if (erased.Contains(touchpoints[i].CustomerId))
             {
-                logger.LogWarning("Touchpoint append attempt {Attempt} hit a transient conflict ({SqlState}); retrying", attempt,
-                    (e as PostgresException ?? e.InnerException as PostgresException)?.SqlState);
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 50) * attempt), cancellation);
+                outcomes[i] = TouchpointOutcome.CustomerErased;
             }
         }
 
@@ -163,25 +148,5 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
 
         await session.SaveChangesAsync(cancellation);
         return (claimed, erased);
-    }
-
-    /// <summary>
-    /// Conflicts a fresh attempt resolves: deadlocks, serialization failures, and another writer appending to the same
-    /// customer stream at the same moment (Marten's quick append then loses on the stream-version key).
-    /// </summary>
-    public static bool IsTransient(Exception e)
-    {
-        for (var inner = e; inner is not null; inner = inner.InnerException)
-        {
-            if (inner is EventStreamUnexpectedMaxEventIdException or JasperFx.ConcurrencyException ||
-                inner is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure } ||
-                inner is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: var constraint } &&
-                constraint?.Contains("mt_events", StringComparison.Ordinal) == true)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }
