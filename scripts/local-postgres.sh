@@ -10,6 +10,15 @@
 
 cj_pg_fail() { echo "local-postgres: $*" >&2; return 1; }
 
+# The first port from 55432 on that nothing on 127.0.0.1 listens to.
+cj_pg_free_port() {
+  local candidate
+  for candidate in $(seq 55432 55531); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then echo "$candidate"; return 0; fi
+  done
+  return 1
+}
+
 cj_pg_ensure() {
   if [ -n "${ConnectionStrings__Marten:-}" ]; then
     echo "local-postgres: using the configured ConnectionStrings__Marten; nothing installed or started."
@@ -49,10 +58,7 @@ cj_pg_ensure() {
     # Another clone's cluster (or anything else) may hold the default port: take the first free one, once.
     port="${CJ_PG_PORT:-}"
     if [ -z "$port" ]; then
-      for candidate in $(seq 55432 55531); do
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port="$candidate"; break; fi
-      done
-      [ -n "$port" ] || cj_pg_fail "no free port in 55432-55531" || return 1
+      port="$(cj_pg_free_port)" || { cj_pg_fail "no free port in 55432-55531"; return 1; }
     fi
     echo "local-postgres: creating a cluster in $data (127.0.0.1:$port)"
     local pw; pw="$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)"
@@ -81,6 +87,12 @@ cj_pg_ensure() {
   [ -n "$port" ] || cj_pg_fail "no port in $data/postgresql.conf" || return 1
 
   if ! "${run_as[@]}" "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    if [ -z "${CJ_PG_PORT:-}" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      # While this cluster was stopped, something else (another clone's cluster) took its port: move to a free one.
+      port="$(cj_pg_free_port)" || { cj_pg_fail "no free port in 55432-55531"; return 1; }
+      echo "local-postgres: port taken by another process; moving this cluster to 127.0.0.1:$port"
+      echo "port = $port" >> "$data/postgresql.conf"
+    fi
     echo "local-postgres: starting the cluster on 127.0.0.1:$port"
     "${run_as[@]}" "$bin/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 start >/dev/null \
       || { tail -n 20 "$dir/server.log" >&2; cj_pg_fail "pg_ctl start failed (log: $dir/server.log)"; return 1; }

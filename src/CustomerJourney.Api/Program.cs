@@ -1,5 +1,6 @@
 using CustomerJourney.Access;
 using CustomerJourney.Churn;
+using CustomerJourney.Complaints;
 using CustomerJourney.Demo;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Journeys;
@@ -20,6 +21,7 @@ builder.Services.AddOpenApi();
 builder.Services.AddTouchpoints(builder.Configuration);
 builder.Services.AddJourneys();
 builder.Services.AddChurn(builder.Configuration);
+builder.Services.AddComplaints(builder.Configuration);
 builder.Services.AddDemo(builder.Configuration);
 
 var app = builder.Build();

@@ -32,6 +32,11 @@ public static class Policies
     public const string Administer = "access:admin";
     public const string FitChurnModels = "churn:fit";
     public const string ReadChurn = "churn:read";
+    public const string WriteComplaints = "complaints:write";
+    public const string ReadComplaints = "complaints:read";
+    public const string ListComplaints = "complaints:list";
+    public const string AuditComplaints = "complaints:audit";
+    public const string ComplaintMetrics = "complaints:metrics";
 
     public static readonly IReadOnlyDictionary<string, string[]> RolesOf = new Dictionary<string, string[]>
     {
@@ -42,6 +47,12 @@ public static class Policies
         // Fitting writes a model, never a customer's facts.
         [FitChurnModels] = [Roles.Analyst],
         [ReadChurn] = [Roles.Analyst, Roles.Marketing],
+        [WriteComplaints] = [Roles.SourceSystem, Roles.Agent, Roles.Supervisor],
+        [ReadComplaints] = [Roles.Agent, Roles.Supervisor, Roles.Auditor],
+        // The case list across customers is a supervisor's tool, and an auditor's.
+        [ListComplaints] = [Roles.Supervisor, Roles.Auditor],
+        [AuditComplaints] = [Roles.Auditor, Roles.Supervisor],
+        [ComplaintMetrics] = [Roles.Supervisor, Roles.Auditor, Roles.Analyst],
     };
 }
 

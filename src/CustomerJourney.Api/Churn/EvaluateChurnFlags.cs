@@ -1,3 +1,4 @@
+using CustomerJourney.Complaints;
 using CustomerJourney.Journeys;
 using CustomerJourney.Models.Value;
 using CustomerJourney.Touchpoints;
@@ -33,7 +34,8 @@ public static class EvaluateChurnFlagsHandler
                 continue;
             }
 
-            var history = events.Where(e => e.Data is Touchpoint).Select(e => (e.Id, (Touchpoint)e.Data)).ToList();
+            var caseSteps = await CustomerComplaints.EventsAsync(session, customerId, null, cancellation);
+            var history = events.Concat(caseSteps).Where(e => e.Data is Touchpoint).Select(e => (e.Id, (Touchpoint)e.Data)).ToList();
             var flags = ChurnFlagRules.Evaluate(history, model, now, settings.Flags, settings.Zone());
             var decided = ChurnFlagRules.Decide(customerId, ChurnFlagRules.Current(events.Select(e => e.Data)), flags,
                 ValueAtRisk(history, model, now, settings), model?.ModelId, now);

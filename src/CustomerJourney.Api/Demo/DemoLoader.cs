@@ -46,7 +46,7 @@ public sealed class DemoLoader(
         for (var start = 0; start < touchpoints.Count; start += ChunkSize)
         {
             var chunk = touchpoints.GetRange(start, Math.Min(ChunkSize, touchpoints.Count - start));
-            appended += (await ledger.RecordAsync(chunk, Actor, cancellationToken)).Count(o => o == TouchpointOutcome.Appended);
+            appended += (await ledger.RecordAsync(chunk, new LedgerWrite(Actor, "demo-load"), cancellationToken)).Appended;
         }
 
         logger.LogInformation(

@@ -1,3 +1,4 @@
+using CustomerJourney.Complaints;
 using System.Globalization;
 using CustomerJourney.Touchpoints;
 
@@ -153,6 +154,9 @@ public static class DemoTouchpoints
 
         private readonly List<PurchaseMade> _byDate = [.. purchases.OrderBy(p => p.OccurredAt)];
         private int _complaints;
+
+        // What was returned per order, so a refund never exceeds what is left to refund.
+        private readonly Dictionary<string, decimal> _returned = new(StringComparer.Ordinal);
         private Mood _mood = Mood.Content;
         private DateTimeOffset _lastComplaintStep;
 
@@ -237,6 +241,7 @@ public static class DemoTouchpoints
                 var amount = cds > 1 && Chance(0.4)
                     ? Math.Round(purchase.Amount * random.Next(1, cds) / cds, 2)
                     : purchase.Amount;
+                _returned[purchase.OrderId] = _returned.GetValueOrDefault(purchase.OrderId) + Math.Min(amount, purchase.Amount);
                 Add(new PurchaseReturned
                 {
                     OrderId = purchase.OrderId,
@@ -277,28 +282,54 @@ public static class DemoTouchpoints
             var category = Pick(ComplaintCategories);
             var severity = Weighted(Severities);
             var channel = Weighted(ComplaintChannels);
+            var reply = channel == Channel.Phone ? Channel.Phone : Channel.Email;
             var loggedAt = Later(purchase.OccurredAt, random.Next(1, 11));
-            Add(new ComplaintLogged
+            var step = 0;
+            void Step(Touchpoint touchpoint, DateTimeOffset at, Channel on) => Add(touchpoint, at, on, CrmSource, $"gen-{complaintId}-{++step}");
+
+            Step(new ComplaintLogged
             {
                 ComplaintId = complaintId,
                 Category = category,
                 Severity = severity,
                 Description = seal(customerId, Describe(category, purchase.OrderId)),
                 OrderIds = [purchase.OrderId],
-            }, loggedAt, channel, CrmSource, $"gen-complaint-{complaintId}");
-            var last = loggedAt;
+            }, loggedAt, channel);
+
+            // Most are acknowledged well inside the promise (24 h; 2 h when critical); some slip, so the demo has breaches.
+            var critical = severity == ComplaintSeverity.Critical;
+            var onTime = Chance(0.85);
+            var last = loggedAt.AddMinutes(critical
+                ? onTime ? random.Next(10, 110) : random.Next(150, 600)
+                : onTime ? random.Next(30, 20 * 60) : random.Next(26 * 60, 72 * 60));
+            Step(new ComplaintAcknowledged { ComplaintId = complaintId }, last, reply);
 
             var serious = severity >= ComplaintSeverity.High;
+            if (Chance(serious ? 0.30 : 0.08))
+            {
+                last = last.AddHours(random.Next(1, 24));
+                Step(new ComplaintEscalated { ComplaintId = complaintId, To = $"supervisor-{random.Next(1, 5)}", Reason = seal(customerId, "Customer asked for a manager.") },
+                    last, Channel.Phone);
+            }
+
+            if (Chance(0.15))
+            {
+                last = last.AddHours(random.Next(2, 48));
+                Step(new ComplaintAwaitingCustomer { ComplaintId = complaintId, Reason = seal(customerId, AskFor(category)) }, last, Channel.Email);
+                last = Later(last, random.Next(1, 6));
+                Step(new CustomerResponded { ComplaintId = complaintId }, last, Channel.Email);
+            }
+
             var apologised = Chance(serious ? 0.95 : 0.75);
             if (apologised)
             {
-                last = Later(last, random.Next(1, 3));
-                Add(new ApologyIssued
+                last = last.AddHours(random.Next(1, 30));
+                Step(new ApologyIssued
                 {
                     ComplaintId = complaintId,
                     By = $"agent-{random.Next(1, 25):00}",
                     Wording = seal(customerId, Apologise(category, purchase.OrderId)),
-                }, last, channel == Channel.Phone ? Channel.Phone : Channel.Email, CrmSource, $"gen-apology-{complaintId}");
+                }, last, reply);
             }
 
             var remedied = Chance(severity switch
@@ -310,42 +341,98 @@ public static class DemoTouchpoints
             });
             if (remedied)
             {
-                var (remedy, amount) = ChooseRemedy(category, purchase.Amount);
-                last = Later(last, random.Next(1, 4));
-                Add(new RemedyOffered { ComplaintId = complaintId, Remedy = remedy, Amount = amount, Currency = Currency },
-                    last, Channel.Email, CrmSource, $"gen-remedy-{complaintId}");
+                var (remedy, amount) = ChooseRemedy(category, purchase.Amount - _returned.GetValueOrDefault(purchase.OrderId));
+                last = last.AddHours(random.Next(2, 48));
+                Step(new RemedyOffered { ComplaintId = complaintId, Remedy = remedy, Amount = amount, Currency = Currency }, last, Channel.Email);
+                last = last.AddHours(random.Next(2, 72));
+                if (Chance(0.85))
+                {
+                    Step(new RemedyAccepted { ComplaintId = complaintId }, last, Channel.Email);
+                }
+                else
+                {
+                    Step(new RemedyDeclined { ComplaintId = complaintId, Reason = seal(customerId, "Not enough for the trouble.") }, last, Channel.Email);
+                    last = last.AddHours(random.Next(2, 48));
+                    Step(new RemedyOffered { ComplaintId = complaintId, Remedy = Remedy.GoodwillCredit, Amount = 25m, Currency = Currency }, last, Channel.Phone);
+                    last = last.AddHours(random.Next(2, 48));
+                    Step(new RemedyAccepted { ComplaintId = complaintId }, last, Channel.Phone);
+                }
             }
 
             bool? satisfied = null;
-            if (Chance(serious ? 0.90 : 0.60))
+            for (var cycle = 0; cycle < 2; cycle++)
             {
-                // A customer not reached the first time gets a second try half of the time.
-                for (var attempt = 1; attempt <= 2; attempt++)
+                // Resolution inside the promise (5 days; 24 h when critical) most of the time.
+                last = last.AddHours(critical ? random.Next(1, Chance(0.8) ? 20 : 60) : random.Next(4, Chance(0.85) ? 96 : 200));
+                Step(new ComplaintResolved
                 {
-                    last = Later(last, attempt == 1 ? random.Next(2, 11) : random.Next(2, 6));
-                    var reached = Chance(0.75);
-                    var happy = reached
-                        ? Chance((remedied ? 0.80 : apologised ? 0.55 : 0.35) - (severity == ComplaintSeverity.Critical ? 0.15 : 0))
-                        : (bool?)null;
-                    satisfied = happy;
-                    Add(new FollowUpCallCompleted
+                    ComplaintId = complaintId,
+                    RootCause = RootCause(category),
+                    Summary = seal(customerId, $"Settled the {category} complaint about order {purchase.OrderId}."),
+                }, last, reply);
+
+                if (Chance(serious ? 0.90 : 0.60))
+                {
+                    // A customer not reached the first time gets a second try half of the time.
+                    for (var attempt = 1; attempt <= 2; attempt++)
                     {
-                        ComplaintId = complaintId,
-                        Outcome = reached ? CallOutcome.Reached : CallOutcome.NotReached,
-                        Satisfied = happy,
-                        Notes = Chance(0.6) ? seal(customerId, CallNotes(happy)) : null,
-                    }, last, Channel.Phone, CrmSource, $"gen-call-{complaintId}-{attempt}");
-                    if (reached || !Chance(0.5))
-                    {
-                        break;
+                        last = last.AddHours(attempt == 1 ? random.Next(4, Chance(0.85) ? 70 : 140) : random.Next(20, 100));
+                        var reached = Chance(0.75);
+                        var happy = reached
+                            ? Chance((remedied ? 0.80 : apologised ? 0.55 : 0.35) - (critical ? 0.15 : 0))
+                            : (bool?)null;
+                        satisfied = happy;
+                        Step(new FollowUpCallCompleted
+                        {
+                            ComplaintId = complaintId,
+                            Outcome = reached ? CallOutcome.Reached : CallOutcome.NotReached,
+                            Satisfied = happy,
+                            Notes = Chance(0.6) ? seal(customerId, CallNotes(happy)) : null,
+                        }, last, Channel.Phone);
+                        if (reached || !Chance(0.5))
+                        {
+                            break;
+                        }
                     }
                 }
+
+                // Half of those who said on the phone they are still unhappy reopen the case, once.
+                if (cycle == 0 && satisfied == false && Chance(0.5))
+                {
+                    last = Later(last, random.Next(1, 8));
+                    Step(new ComplaintReopened { ComplaintId = complaintId, Reason = seal(customerId, "The problem is back.") }, last, channel);
+                    continue;
+                }
+
+                break;
+            }
+
+            if (Chance(0.9))
+            {
+                last = Later(last, random.Next(1, 8));
+                Step(new ComplaintClosed { ComplaintId = complaintId }, last, Channel.Web);
             }
 
             // Only a customer who said on the phone that all is well counts as resolved.
             _mood = satisfied == true && _mood != Mood.Unhappy ? Mood.Resolved : Mood.Unhappy;
             _lastComplaintStep = last > _lastComplaintStep ? last : _lastComplaintStep;
         }
+
+        private string RootCause(string category) => category switch
+        {
+            "delivery" => Pick(["carrier-delay", "warehouse-backlog"]),
+            "damaged" => "packaging",
+            "billing" => "payment-system",
+            "wrong-item" => "picking-error",
+            _ => "staff-training",
+        };
+
+        private static string AskFor(string category) => category switch
+        {
+            "damaged" => "Waiting for a photo of the damage.",
+            "billing" => "Waiting for the card statement.",
+            _ => "Waiting for the customer to confirm the details.",
+        };
 
         private (Remedy Remedy, decimal Amount) ChooseRemedy(string category, decimal purchaseAmount)
         {

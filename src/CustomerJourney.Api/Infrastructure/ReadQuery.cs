@@ -38,4 +38,40 @@ public sealed class ReadQuery(HttpRequest request)
         Errors.Add(name, $"must be a whole number from {min} to {max}.");
         return fallback;
     }
+
+    public string? Text(string name, int maxLength = FieldReader.ShortTextMax)
+    {
+        if (request.Query[name] is not { Count: > 0 } values)
+        {
+            return null;
+        }
+
+        if (values.Count == 1 && values[0] is { Length: > 0 } value && value.Length <= maxLength && !value.Any(char.IsControl))
+        {
+            return value;
+        }
+
+        Errors.Add(name, $"must be given once, as 1-{maxLength} characters without control characters.");
+        return null;
+    }
+
+    public T? Choice<T>(string name, IReadOnlyDictionary<string, T> choices) where T : struct
+    {
+        if (Text(name) is not { } value)
+        {
+            return null;
+        }
+
+        if (choices.TryGetValue(value, out var choice))
+        {
+            return choice;
+        }
+
+        Errors.Add(name, $"must be one of: {string.Join(", ", choices.Keys.Order(StringComparer.Ordinal))}.");
+        return null;
+    }
+
+    public bool? Bool(string name) => Choice(name, Booleans);
+
+    private static readonly Dictionary<string, bool> Booleans = new(StringComparer.Ordinal) { ["true"] = true, ["false"] = false };
 }

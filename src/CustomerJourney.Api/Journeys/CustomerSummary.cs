@@ -20,7 +20,6 @@ public sealed class CustomerSummary
     public Dictionary<string, decimal> TotalSpend { get; set; } = [];
     public int ReturnCount { get; set; }
     public Dictionary<string, decimal> TotalReturned { get; set; } = [];
-    public List<string> OpenComplaintIds { get; set; } = [];
     public int? LastCsat { get; set; }
     public DateTimeOffset? LastCsatAt { get; set; }
     public int? LastNps { get; set; }
@@ -75,9 +74,6 @@ public sealed partial class CustomerSummaryProjection : SingleStreamProjection<C
             case PurchaseReturned r:
                 summary.ReturnCount++;
                 summary.TotalReturned[r.Currency] = summary.TotalReturned.GetValueOrDefault(r.Currency) + r.Amount;
-                break;
-            case ComplaintLogged c when !summary.OpenComplaintIds.Contains(c.ComplaintId):
-                summary.OpenComplaintIds.Add(c.ComplaintId);
                 break;
             case SurveyAnswered s:
                 if (s.Csat is { } csat && (summary.LastCsatAt is not { } csatAt || csatAt <= at))

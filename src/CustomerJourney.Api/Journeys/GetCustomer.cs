@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using CustomerJourney.Access;
+using CustomerJourney.Complaints;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
@@ -30,9 +31,9 @@ public sealed record CustomerSummaryResponse(
     DateTimeOffset? LastTouchpointAt,
     DateTimeOffset? ErasedAt)
 {
-    public static CustomerSummaryResponse From(CustomerSummary s, DateTimeOffset? asOf) => new(
+    public static CustomerSummaryResponse From(CustomerSummary s, DateTimeOffset? asOf, int openComplaints) => new(
         s.Id, asOf, s.FirstPurchaseAt, s.LastPurchaseAt, s.PurchaseCount, s.TotalSpend, s.ReturnCount, s.TotalReturned,
-        s.OpenComplaintIds.Count, s.LastCsat, s.LastNps, s.MarketingConsent, s.Consents, s.LoyaltyPoints, s.TouchpointCount,
+        openComplaints, s.LastCsat, s.LastNps, s.MarketingConsent, s.Consents, s.LoyaltyPoints, s.TouchpointCount,
         s.LastTouchpointAt, s.ErasedAt);
 }
 
@@ -61,7 +62,9 @@ public static class GetCustomerEndpoints
         var summary = asOf is null
             ? await session.LoadAsync<CustomerSummary>(customerId, cancellation)
             : await session.Events.AggregateStreamAsync<CustomerSummary>(customerId, timestamp: asOf, token: cancellation);
-        return summary is null ? UnknownCustomer(customerId, asOf) : Results.Ok(CustomerSummaryResponse.From(summary, asOf));
+        return summary is null
+            ? UnknownCustomer(customerId, asOf)
+            : Results.Ok(CustomerSummaryResponse.From(summary, asOf, await CustomerComplaints.OpenCountAsync(session, customerId, asOf, cancellation)));
     }
 
     /// <summary>The customer's touchpoints in business-time order; ?asOf= replays the journey as it was known then.</summary>
@@ -81,7 +84,8 @@ public static class GetCustomerEndpoints
 
         // Read from the stream itself: always current, and the record-time cut-off is Marten's own.
         var events = await session.Events.FetchStreamAsync(customerId, timestamp: asOf, token: cancellation);
-        var touchpoints = events.Where(e => e.Data is Touchpoint)
+        var caseSteps = await CustomerComplaints.EventsAsync(session, customerId, asOf, cancellation);
+        var touchpoints = events.Concat(caseSteps).Where(e => e.Data is Touchpoint)
             .Select(e => ((Touchpoint)e.Data, e.Timestamp, e.Sequence, e.UserName)).ToList();
         if (touchpoints.Count == 0)
         {

@@ -1,3 +1,5 @@
+using CustomerJourney.Complaints;
+
 namespace CustomerJourney.Touchpoints;
 
 // The touchpoint catalogue: one event per kind, named as the business names it. Each is immutable and
@@ -29,7 +31,7 @@ public enum ComplaintSeverity
     Critical,
 }
 
-public sealed record ComplaintLogged : Touchpoint
+public sealed record ComplaintLogged : Touchpoint, IComplaintStep
 {
     public required string ComplaintId { get; init; }
     public required string Category { get; init; }
@@ -38,7 +40,7 @@ public sealed record ComplaintLogged : Touchpoint
     public IReadOnlyList<string> OrderIds { get; init; } = [];
 }
 
-public sealed record ApologyIssued : Touchpoint
+public sealed record ApologyIssued : Touchpoint, IComplaintStep
 {
     public required string ComplaintId { get; init; }
     public required string By { get; init; }
@@ -53,7 +55,7 @@ public enum Remedy
     GoodwillCredit,
 }
 
-public sealed record RemedyOffered : Touchpoint
+public sealed record RemedyOffered : Touchpoint, IComplaintStep
 {
     public required string ComplaintId { get; init; }
     public required Remedy Remedy { get; init; }

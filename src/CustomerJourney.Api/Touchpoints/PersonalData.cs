@@ -1,3 +1,5 @@
+using CustomerJourney.Complaints;
+
 namespace CustomerJourney.Touchpoints;
 
 /// <summary>
@@ -52,6 +54,13 @@ public static class PersonalFields
             FollowUpCallCompleted f => f with { Notes = Map(f.Notes) },
             SurveyAnswered s => s with { Comment = Map(s.Comment) },
             ContactDetailsChanged d => d with { Name = Map(d.Name), Email = Map(d.Email), Phone = Map(d.Phone) },
+            ComplaintAcknowledged a => a with { Reason = Map(a.Reason) },
+            ComplaintEscalated e => e with { Reason = Map(e.Reason)! },
+            RemedyDeclined r => r with { Reason = Map(r.Reason) },
+            ComplaintAwaitingCustomer w => w with { Reason = Map(w.Reason)! },
+            ComplaintResolved r => r with { Summary = Map(r.Summary)! },
+            ComplaintClosed c => c with { Reason = Map(c.Reason) },
+            ComplaintReopened r => r with { Reason = Map(r.Reason)! },
             _ => touchpoint,
         };
     }

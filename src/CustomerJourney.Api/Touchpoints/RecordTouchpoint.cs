@@ -40,7 +40,7 @@ public static class RecordTouchpointEndpoint
 
         using (document)
         {
-            var result = await ingestion.IngestAsync([new SubmittedItem(document.RootElement, null)], customerId, caller, bus, cancellation);
+            var result = await ingestion.IngestAsync([new SubmittedItem(document.RootElement, null)], customerId, caller, bus, "POST /api/customers/{customerId}/touchpoints", cancellation);
             if (result.Rejected is [{ Problem: var problem }])
             {
                 return problem.ToResult();

@@ -83,7 +83,7 @@ public static class RecordTouchpointBatchEndpoint
                 }
             }
 
-            return Results.Ok(await ingestion.IngestAsync(items, null, caller, bus, cancellation));
+            return Results.Ok(await ingestion.IngestAsync(items, null, caller, bus, "POST /api/touchpoints/batch", cancellation));
         }
         finally
         {

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using CustomerJourney.Complaints;
 using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.Touchpoints;
@@ -33,6 +34,36 @@ public static partial class TouchpointCatalogue
         new("apology-issued", typeof(ApologyIssued), ReadApology),
         new("remedy-offered", typeof(RemedyOffered), ReadRemedy),
         new("follow-up-call", typeof(FollowUpCallCompleted), ReadFollowUpCall),
+        new("complaint-acknowledged", typeof(ComplaintAcknowledged),
+            (d, seal) => Step(d, id => new ComplaintAcknowledged { ComplaintId = id, Reason = Sealed(d.FreeText("reason", required: false), seal) })),
+        new("complaint-escalated", typeof(ComplaintEscalated), (d, seal) =>
+        {
+            var to = d.Text("to", required: false);
+            var reason = d.FreeText("reason");
+            return Step(d, id => reason is null ? null : new ComplaintEscalated { ComplaintId = id, To = to, Reason = seal(reason) });
+        }),
+        new("remedy-accepted", typeof(RemedyAccepted), (d, _) => Step(d, id => new RemedyAccepted { ComplaintId = id })),
+        new("remedy-declined", typeof(RemedyDeclined),
+            (d, seal) => Step(d, id => new RemedyDeclined { ComplaintId = id, Reason = Sealed(d.FreeText("reason", required: false), seal) })),
+        new("complaint-awaiting-customer", typeof(ComplaintAwaitingCustomer), (d, seal) =>
+        {
+            var reason = d.FreeText("reason");
+            return Step(d, id => reason is null ? null : new ComplaintAwaitingCustomer { ComplaintId = id, Reason = seal(reason) });
+        }),
+        new("customer-responded", typeof(CustomerResponded), (d, _) => Step(d, id => new CustomerResponded { ComplaintId = id })),
+        new("complaint-resolved", typeof(ComplaintResolved), (d, seal) =>
+        {
+            var rootCause = d.Text("rootCause");
+            var summary = d.FreeText("summary");
+            return Step(d, id => rootCause is null || summary is null ? null : new ComplaintResolved { ComplaintId = id, RootCause = rootCause, Summary = seal(summary) });
+        }),
+        new("complaint-closed", typeof(ComplaintClosed),
+            (d, seal) => Step(d, id => new ComplaintClosed { ComplaintId = id, Reason = Sealed(d.FreeText("reason", required: false), seal) })),
+        new("complaint-reopened", typeof(ComplaintReopened), (d, seal) =>
+        {
+            var reason = d.FreeText("reason");
+            return Step(d, id => reason is null ? null : new ComplaintReopened { ComplaintId = id, Reason = seal(reason) });
+        }),
         new("survey-answered", typeof(SurveyAnswered), ReadSurvey),
         new("support-contact", typeof(SupportContactMade), ReadSupportContact),
         new("loyalty-points-earned", typeof(LoyaltyPointsEarned), ReadPointsEarned),
@@ -126,6 +157,12 @@ public static partial class TouchpointCatalogue
             ? null
             : new PurchaseReturned { OrderId = orderId, Amount = amount.Value, Currency = currency, Reason = reason };
     }
+
+    /// <summary>Reads the complaint id every case step names, then the step's own fields.</summary>
+    private static Touchpoint? Step(FieldReader d, Func<string, Touchpoint?> build) =>
+        d.Text("complaintId", pattern: IdPattern(), patternHint: IdHint) is { } id ? build(id) : null;
+
+    private static string? Sealed(string? text, Sealer seal) => text is null ? null : seal(text);
 
     private static ComplaintLogged? ReadComplaint(FieldReader d, Sealer seal)
     {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CustomerJourney.Access;
 using CustomerJourney.Churn;
+using CustomerJourney.Complaints;
 using CustomerJourney.Infrastructure;
 using Wolverine;
 
@@ -28,13 +29,22 @@ public sealed record ProblemDetailsBody(
     public static ProblemDetailsBody NotYours(string detail) => new(
         "https://tools.ietf.org/html/rfc9110#section-15.5.4", "Forbidden", StatusCodes.Status403Forbidden, detail);
 
+    public static ProblemDetailsBody RuleBroken(ComplaintRuleException broken) => broken.Status == StatusCodes.Status409Conflict
+        ? new("https://tools.ietf.org/html/rfc9110#section-15.5.10", "Conflict with the complaint's state", broken.Status, broken.Message) { Rule = broken.Rule }
+        : new("https://tools.ietf.org/html/rfc9110#section-15.5.21", "Complaint rule broken", broken.Status, broken.Message) { Rule = broken.Rule };
+
     public static ProblemDetailsBody Erased(string customerId) => new(
         "https://tools.ietf.org/html/rfc9110#section-15.5.11", "Customer erased", StatusCodes.Status410Gone,
         $"Customer '{customerId}' has been erased at their request; no new touchpoints are accepted for them.");
 
-    public IResult ToResult() => Errors is null
-        ? Results.Problem(statusCode: Status, title: Title, detail: Detail, type: Type)
-        : Results.ValidationProblem(Errors, title: Title, detail: Detail, type: Type);
+    /// <summary>For a refused complaint step: the rule it broke, e.g. "case-closed".</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Rule { get; init; }
+
+    public IResult ToResult() => Errors is not null
+        ? Results.ValidationProblem(Errors, title: Title, detail: Detail, type: Type)
+        : Results.Problem(statusCode: Status, title: Title, detail: Detail, type: Type,
+            extensions: Rule is null ? null : new Dictionary<string, object?> { ["rule"] = Rule });
 }
 
 /// <summary>One submitted item: its JSON, or why it could not be parsed.</summary>
@@ -49,7 +59,12 @@ public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetri
     ILogger<TouchpointIngestion> logger)
 {
     public async Task<IngestionResult> IngestAsync(IReadOnlyList<SubmittedItem> items, string? routeCustomerId, ClaimsPrincipal caller,
-        IMessageBus bus, CancellationToken cancellation)
+        IMessageBus bus, string command, CancellationToken cancellation) =>
+        (await RecordAsync(items, routeCustomerId, caller, bus, command, null, cancellation)).Result;
+
+    /// <summary>As <see cref="IngestAsync"/>, also giving the touched complaint cases' versions; a single complaint step may carry the version its writer read.</summary>
+    public async Task<(IngestionResult Result, IReadOnlyDictionary<string, long> CaseVersions)> RecordAsync(IReadOnlyList<SubmittedItem> items,
+        string? routeCustomerId, ClaimsPrincipal caller, IMessageBus bus, string command, long? expectedCaseVersion, CancellationToken cancellation)
     {
         var customerIds = items.Select(item => routeCustomerId ?? CustomerIdOf(item.Json))
             .Where(id => id is not null && TouchpointCatalogue.IdPattern().IsMatch(id)).Select(id => id!).ToHashSet(StringComparer.Ordinal);
@@ -72,7 +87,9 @@ public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetri
             }
         }
 
-        var outcomes = await ledger.RecordAsync(accepted.Select(a => a.Touchpoint).ToList(), AccessClaims.Actor(caller), cancellation);
+        var ledgered = await ledger.RecordAsync(accepted.Select(a => a.Touchpoint).ToList(),
+            new LedgerWrite(AccessClaims.Actor(caller), command, expectedCaseVersion), cancellation);
+        var outcomes = ledgered.Outcomes;
         var duplicates = new List<int>();
         var appended = 0;
         for (var a = 0; a < accepted.Count; a++)
@@ -84,6 +101,9 @@ public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetri
                     break;
                 case TouchpointOutcome.Duplicate:
                     duplicates.Add(accepted[a].Index);
+                    break;
+                case TouchpointOutcome.RuleBroken:
+                    rejected.Add(new RejectedTouchpoint(accepted[a].Index, ProblemDetailsBody.RuleBroken(ledgered.Broken[a])));
                     break;
                 default:
                     rejected.Add(new RejectedTouchpoint(accepted[a].Index, ProblemDetailsBody.Erased(accepted[a].Touchpoint.CustomerId)));
@@ -107,7 +127,7 @@ public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetri
             }
         }
 
-        return new IngestionResult(appended, duplicates.Count, duplicates, rejected.OrderBy(r => r.Index).ToList());
+        return (new IngestionResult(appended, duplicates.Count, duplicates, rejected.OrderBy(r => r.Index).ToList()), ledgered.CaseVersions);
     }
 
     private static ProblemDetailsBody? Read(SubmittedItem item, string? routeCustomerId, DateTimeOffset now, IPersonalDataCipher cipher,

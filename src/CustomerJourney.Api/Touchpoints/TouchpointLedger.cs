@@ -1,10 +1,16 @@
 using CustomerJourney.Access;
+using CustomerJourney.Complaints;
 using CustomerJourney.Infrastructure;
+using JasperFx;
+using JasperFx.Events;
 using Marten;
+using Marten.Events;
 using Npgsql;
 using NpgsqlTypes;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
+using Wolverine;
+using Wolverine.Marten;
 
 namespace CustomerJourney.Touchpoints;
 
@@ -14,20 +20,36 @@ public enum TouchpointOutcome
     Appended,
     Duplicate,
     CustomerErased,
+
+    /// <summary>A complaint step its case's rules refused; nothing of it was stored.</summary>
+    RuleBroken,
+}
+
+/// <summary>Who writes, through which command (kept as an event header for auditors), and for a single complaint step the version the writer read.</summary>
+public sealed record LedgerWrite(string RecordedBy, string Command, long? ExpectedCaseVersion = null);
+
+/// <summary>One outcome per input; for refused complaint steps, the broken rule; for touched cases, their version after the commit.</summary>
+public sealed record LedgerResult(TouchpointOutcome[] Outcomes, IReadOnlyDictionary<int, ComplaintRuleException> Broken, IReadOnlyDictionary<string, long> CaseVersions)
+{
+    public int Appended => Outcomes.Count(o => o == TouchpointOutcome.Appended);
 }
 
 /// <summary>
-/// Appends touchpoints to their customers' streams exactly once per (source, sourceId).
+/// Appends touchpoints to their streams exactly once per (source, sourceId): a customer's own touchpoints to the
+/// customer's stream, complaint steps to their case's stream after the case's rules accepted them.
 /// <para>
 /// The register of seen source ids is a table Marten manages beside the event store. In the same transaction
 /// as the append, one multi-row <c>INSERT ... ON CONFLICT DO NOTHING RETURNING</c> claims the keys: whatever
 /// it returns is new and gets appended, the rest are duplicates. PostgreSQL's unique index makes concurrent
 /// claims of the same key wait for each other, so overlapping batches append each touchpoint once, and the
 /// check costs one round trip per batch, not one per item. The same round trip reads the register of erased
-/// customers, whose touchpoints are never appended.
+/// customers, whose touchpoints are never appended. A complaint step is decided on the case as it stands inside
+/// this transaction (Marten's optimistic concurrency makes a concurrent writer retry); a refused step gives its
+/// key back, and the case's next service-promise check is scheduled through Wolverine's outbox in the same commit.
 /// </para>
 /// </summary>
-public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics metrics, ILogger<TouchpointLedger> logger)
+public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics metrics, IServiceScopeFactory scopes, ComplaintSla sla,
+    ILogger<TouchpointLedger> logger)
 {
     public const string TableName = "cj_touchpoint_sources";
 
@@ -42,12 +64,12 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
     }
 
     /// <summary>Records the touchpoints on behalf of <paramref name="recordedBy"/> (kept as Marten's user_name); one outcome per input.</summary>
-    public async Task<TouchpointOutcome[]> RecordAsync(IReadOnlyList<Touchpoint> touchpoints, string recordedBy, CancellationToken cancellation)
+    public async Task<LedgerResult> RecordAsync(IReadOnlyList<Touchpoint> touchpoints, LedgerWrite write, CancellationToken cancellation)
     {
         var outcomes = new TouchpointOutcome[touchpoints.Count];
         if (touchpoints.Count == 0)
         {
-            return outcomes;
+            return new LedgerResult(outcomes, new Dictionary<int, ComplaintRuleException>(), new Dictionary<string, long>());
         }
 
         // A repeat inside the same batch is a duplicate of its first occurrence.
@@ -62,11 +84,16 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         var keys = firstByKey.OrderBy(k => k.Key.Source, StringComparer.Ordinal)
             .ThenBy(k => k.Key.SourceId, StringComparer.Ordinal).ToArray();
 
-        var (claimed, erased) = await TransientConflicts.RetryAsync(
-            () => AppendNewAsync(touchpoints, keys, recordedBy, cancellation), logger, "Touchpoint append", cancellation);
+        var (claimed, erased, broken, versions) = await TransientConflicts.RetryAsync(
+            () => AppendNewAsync(touchpoints, keys, write, cancellation), logger, "Touchpoint append", cancellation);
         foreach (var index in claimed)
         {
             outcomes[index] = TouchpointOutcome.Appended;
+        }
+
+        foreach (var index in broken.Keys)
+        {
+            outcomes[index] = TouchpointOutcome.RuleBroken;
         }
 
         for (var i = 0; i < touchpoints.Count; i++)
@@ -94,14 +121,15 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
             }
         }
 
-        return outcomes;
+        return new LedgerResult(outcomes, broken, versions);
     }
 
-    private async Task<(List<int> Claimed, HashSet<string> Erased)> AppendNewAsync(IReadOnlyList<Touchpoint> touchpoints,
-        KeyValuePair<(string Source, string SourceId), int>[] keys, string recordedBy, CancellationToken cancellation)
+    private async Task<(List<int> Claimed, HashSet<string> Erased, Dictionary<int, ComplaintRuleException> Broken, Dictionary<string, long> Versions)> AppendNewAsync(
+        IReadOnlyList<Touchpoint> touchpoints, KeyValuePair<(string Source, string SourceId), int>[] keys, LedgerWrite write, CancellationToken cancellation)
     {
         await using var session = store.LightweightSession();
-        session.LastModifiedBy = recordedBy;
+        session.LastModifiedBy = write.RecordedBy;
+        session.SetHeader(AuditHeaders.Command, write.Command);
         await session.BeginTransactionAsync(cancellation);
 
         var schema = store.Options.Events.DatabaseSchemaName;
@@ -141,12 +169,116 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         }
 
         var claimed = keys.Where(k => claimedKeys.Contains(k.Key)).Select(k => k.Value).Order().ToList();
-        foreach (var stream in claimed.GroupBy(i => touchpoints[i].CustomerId).OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (var stream in claimed.Where(i => ComplaintCase.CaseOf(touchpoints[i]) is null).GroupBy(i => touchpoints[i].CustomerId)
+                     .OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             session.Events.Append(stream.Key, stream.Select(i => (object)touchpoints[i]));
         }
 
-        await session.SaveChangesAsync(cancellation);
-        return (claimed, erased);
+        var broken = new Dictionary<int, ComplaintRuleException>();
+        var versions = new Dictionary<string, long>(StringComparer.Ordinal);
+        var steps = claimed.Where(i => ComplaintCase.CaseOf(touchpoints[i]) is not null).ToList();
+        if (steps.Count > 0)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
+            outbox.Enroll(session);
+            foreach (var @case in steps.GroupBy(i => ComplaintCase.CaseOf(touchpoints[i])!).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                var version = await DecideCaseAsync(session, outbox, @case.Key, @case.ToList(), touchpoints, write.ExpectedCaseVersion, broken, cancellation);
+                if (version is { } v)
+                {
+                    versions[@case.Key] = v;
+                }
+            }
+
+            if (broken.Count > 0)
+            {
+                // A refused step leaves no trace: its source id is free for a corrected resend.
+                var refused = broken.Keys.Select(i => touchpoints[i]).ToList();
+                await using var release = new NpgsqlCommand(
+                    $"delete from {schema}.{TableName} where (source, source_id) in (select * from unnest(@sources, @ids))", session.Connection);
+                release.Parameters.Add(new NpgsqlParameter<string[]>("sources", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = refused.Select(t => t.Source).ToArray() });
+                release.Parameters.Add(new NpgsqlParameter<string[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = refused.Select(t => t.SourceId).ToArray() });
+                await release.ExecuteNonQueryAsync(cancellation);
+            }
+
+            claimed.RemoveAll(broken.ContainsKey);
+            await session.SaveChangesAsync(cancellation);
+        }
+        else
+        {
+            await session.SaveChangesAsync(cancellation);
+        }
+
+        return (claimed, erased, broken, versions);
+    }
+
+    /// <summary>Runs a case's steps through its rules in order; returns the case's version after the append, if anything was appended.</summary>
+    private async Task<long?> DecideCaseAsync(IDocumentSession session, IMartenOutbox outbox, string complaintId, List<int> steps,
+        IReadOnlyList<Touchpoint> touchpoints, long? expectedVersion, Dictionary<int, ComplaintRuleException> broken, CancellationToken cancellation)
+    {
+        var key = ComplaintCase.StreamKey(complaintId);
+        IEventStream<ComplaintCase> stream;
+        try
+        {
+            stream = expectedVersion is { } expected
+                ? await session.Events.FetchForWriting<ComplaintCase>(key, expected, cancellation)
+                : await session.Events.FetchForWriting<ComplaintCase>(key, cancellation);
+        }
+        catch (ConcurrencyException) when (expectedVersion is { } expected)
+        {
+            var actual = (await session.Events.FetchStreamStateAsync(key, cancellation))?.Version ?? 0;
+            foreach (var i in steps)
+            {
+                broken[i] = ComplaintRuleException.StaleVersion(complaintId, expected, actual);
+            }
+
+            return null;
+        }
+
+        var state = stream.Aggregate;
+        var payments = state is not null && steps.Any(i => touchpoints[i] is RemedyOffered { Remedy: Remedy.Refund })
+            ? await PaymentsAsync(session, state, cancellation)
+            : OrderPayments.None;
+        var appended = new List<object>();
+        foreach (var i in steps)
+        {
+            try
+            {
+                foreach (var @event in ComplaintDecisions.Decide(state, touchpoints[i], payments))
+                {
+                    state = ComplaintCase.Fold(state, @event);
+                    appended.Add(@event);
+                }
+            }
+            catch (ComplaintRuleException rule)
+            {
+                broken[i] = rule;
+            }
+        }
+
+        if (appended.Count == 0 || state is null)
+        {
+            return null;
+        }
+
+        stream.AppendMany(appended);
+        if (sla.NextCheck(state) is { } due)
+        {
+            await outbox.ScheduleAsync(new CheckComplaintSla(complaintId), due);
+        }
+
+        return (stream.StartingVersion ?? 0) + appended.Count;
+    }
+
+    /// <summary>What the customer paid and returned on the case's orders, read from the customer's own stream.</summary>
+    private static async Task<OrderPayments> PaymentsAsync(IDocumentSession session, ComplaintCase state, CancellationToken cancellation)
+    {
+        var orders = state.OrderIds.ToHashSet(StringComparer.Ordinal);
+        var events = await session.Events.FetchStreamAsync(state.CustomerId, token: cancellation);
+        return new OrderPayments(
+            events.Select(e => e.Data).OfType<PurchaseMade>().Where(p => orders.Contains(p.OrderId)).Select(p => new OrderMoney(p.OrderId, p.Amount, p.Currency)).ToList(),
+            events.Select(e => e.Data).OfType<PurchaseReturned>().Where(r => orders.Contains(r.OrderId)).Select(r => new OrderMoney(r.OrderId, r.Amount, r.Currency)).ToList());
     }
 }

@@ -32,6 +32,18 @@ public sealed class EndpointPolicyTests(AppFixture app)
         new("GET", "/api/churn/models/{id}", "/api/churn/models/00000000-0000-0000-0000-000000000000", null, Policies.ReadChurn),
         new("GET", "/api/churn/models/{id}/evaluation", "/api/churn/models/00000000-0000-0000-0000-000000000000/evaluation", null, Policies.ReadChurn),
         new("GET", "/api/customers/{customerId}/churn", "/api/customers/policy-probe/churn?model=00000000-0000-0000-0000-000000000000", null, Policies.ReadChurn),
+        new("POST", "/api/complaints", "/api/complaints", "{}", Policies.WriteComplaints),
+        new("POST", "/api/complaints/{complaintId}/{action}", "/api/complaints/policy-probe/acknowledge", "{}", Policies.WriteComplaints),
+        new("GET", "/api/complaints", "/api/complaints", null, Policies.ListComplaints),
+        new("GET", "/api/complaints/{complaintId}", "/api/complaints/policy-probe", null, Policies.ReadComplaints),
+        new("GET", "/api/customers/{customerId}/complaints", "/api/customers/policy-probe/complaints", null, Policies.ReadComplaints),
+        new("GET", "/api/complaints/{complaintId}/sla", "/api/complaints/policy-probe/sla", null, Policies.ReadComplaints),
+        new("GET", "/api/complaints/{complaintId}/audit", "/api/complaints/policy-probe/audit", null, Policies.AuditComplaints),
+        new("GET", "/api/complaints/{complaintId}/audit/verify", "/api/complaints/policy-probe/audit/verify", null, Policies.AuditComplaints),
+        new("POST", "/api/complaints/{complaintId}/audit/verify", "/api/complaints/policy-probe/audit/verify", "{}", Policies.AuditComplaints),
+        new("GET", "/api/complaints/audit/heads", "/api/complaints/audit/heads?complaintId=policy-probe", null, Policies.AuditComplaints),
+        new("POST", "/api/complaints/audit/heads", "/api/complaints/audit/heads", null, Policies.AuditComplaints),
+        new("GET", "/api/complaints/metrics", "/api/complaints/metrics", null, Policies.ComplaintMetrics),
     ];
 
     /// <summary>Open on purpose: probes, the API description, and (Development only) the token endpoint.</summary>

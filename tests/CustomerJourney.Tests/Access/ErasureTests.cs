@@ -49,7 +49,7 @@ public sealed class ErasureTests(AppFixture app)
         await app.PostBatch(
         [
             TouchpointJson.Purchase(customer, amount: 42.5m),
-            TouchpointJson.Kind("complaint-logged", new JsonObject { ["complaintId"] = "k-1", ["category"] = "delivery", ["severity"] = "low", ["description"] = description }, customer),
+            TouchpointJson.Kind("complaint-logged", new JsonObject { ["complaintId"] = Ids.Unique("k"), ["category"] = "delivery", ["severity"] = "low", ["description"] = description }, customer),
             TouchpointJson.Kind("contact-details-changed", new JsonObject { ["email"] = email, ["name"] = $"Name {secret}" }, customer),
             TouchpointJson.Kind("survey-answered", new JsonObject { ["csat"] = 2, ["comment"] = comment }, customer),
         ]);

@@ -1,5 +1,6 @@
 using Alba;
 using CustomerJourney.Access;
+using CustomerJourney.Complaints;
 using CustomerJourney.Tests.Support;
 using Microsoft.AspNetCore.Hosting;
 
@@ -8,10 +9,13 @@ namespace CustomerJourney.Tests.Access;
 /// <summary>Outside Development there is no token endpoint, and a missing or public signing key stops start-up.</summary>
 public sealed class ProductionHostTests
 {
-    private static Task<IAlbaHost> StartProduction(string? signingKey) => AlbaHost.For<Program>(builder =>
+    private static readonly string ProductionHeadKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    private static Task<IAlbaHost> StartProduction(string? signingKey, string? headSigningKey = null) => AlbaHost.For<Program>(builder =>
     {
         builder.UseEnvironment("Production");
         builder.UseSetting("Auth:Jwt:SigningKey", signingKey ?? "");
+        builder.UseSetting("Complaints:Audit:HeadSigningKey", headSigningKey ?? ProductionHeadKey);
     });
 
     [Fact]
@@ -35,5 +39,17 @@ public sealed class ProductionHostTests
         var failure = await Assert.ThrowsAnyAsync<Exception>(() => StartProduction(key));
 
         Assert.Contains("Auth:Jwt:SigningKey", failure.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("c2hvcnQ=")]
+    [InlineData("not base64!")]
+    [InlineData(ChainHeadSigner.DevelopmentKey)]
+    public async Task Outside_development_start_up_refuses_a_missing_short_or_public_chain_head_key(string key)
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => StartProduction("a-production-secret-that-is-long-enough-0123456789", key));
+
+        Assert.Contains("Complaints:Audit:HeadSigningKey", failure.ToString(), StringComparison.Ordinal);
     }
 }

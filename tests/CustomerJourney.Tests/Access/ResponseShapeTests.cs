@@ -16,7 +16,7 @@ public sealed class ResponseShapeTests(AppFixture app)
         var customer = Ids.Customer();
         await app.PostBatch(
         [
-            TouchpointJson.Kind("complaint-logged", new JsonObject { ["complaintId"] = "k", ["category"] = "billing", ["severity"] = "medium", ["description"] = "Charged twice" }, customer),
+            TouchpointJson.Kind("complaint-logged", new JsonObject { ["complaintId"] = Ids.Unique("k"), ["category"] = "billing", ["severity"] = "medium", ["description"] = "Charged twice" }, customer),
             TouchpointJson.Kind("survey-answered", new JsonObject { ["nps"] = 3, ["comment"] = "Never again" }, customer),
             TouchpointJson.Kind("contact-details-changed", new JsonObject { ["phone"] = "+44 20 7946 0000" }, customer),
         ]);

@@ -80,7 +80,7 @@ public sealed class ContractSnapshots(AppFixture app)
         await app.PostBatch(
         [
             TouchpointJson.Purchase(customer, DateTimeOffset.Parse("2001-01-01T00:00:00Z", CultureInfo.InvariantCulture), 29.33m, sourceId: "snap-j1"),
-            TouchpointJson.Kind("complaint-logged", new JsonObject { ["complaintId"] = "k-1", ["category"] = "delivery", ["severity"] = "high", ["description"] = "Arrived late", ["orderIds"] = new JsonArray("snap-j1") },
+            TouchpointJson.Kind("complaint-logged", new JsonObject { ["complaintId"] = "snap-k1", ["category"] = "delivery", ["severity"] = "high", ["description"] = "Arrived late", ["orderIds"] = new JsonArray("snap-j1") },
                 customer, DateTimeOffset.Parse("2001-01-03T09:30:00Z", CultureInfo.InvariantCulture), sourceId: "snap-j2"),
             TouchpointJson.Kind("consent-given", new JsonObject { ["purpose"] = "marketing-email" }, customer, DateTimeOffset.Parse("2001-01-01T00:00:00Z", CultureInfo.InvariantCulture), sourceId: "snap-j3", channel: "web"),
         ]);

@@ -74,7 +74,7 @@ public sealed class OperabilityTests(AppFixture app)
         var key = await app.KeyFor(AppFixture.DefaultSource);
         var token = app.Token("log-reader", "agent");
         var complaint = TouchpointJson.Kind("complaint-logged",
-            new JsonObject { ["complaintId"] = "k-1", ["category"] = "delivery", ["severity"] = "low", ["description"] = secret }, customer);
+            new JsonObject { ["complaintId"] = Ids.Unique("k"), ["category"] = "delivery", ["severity"] = "low", ["description"] = secret }, customer);
 
         await app.PostTouchpoint(customer, complaint);
         await app.PostTouchpoint(customer, complaint);

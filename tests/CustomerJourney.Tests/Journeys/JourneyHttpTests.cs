@@ -109,7 +109,7 @@ public sealed class JourneyHttpTests(AppFixture app)
             TouchpointJson.Purchase(customer, At("2024-01-01T00:00:00Z"), 10m, "USD"),
             TouchpointJson.Purchase(customer, At("2024-03-01T00:00:00Z"), 7.5m, "EUR"),
             TouchpointJson.Kind("return", new JsonObject { ["orderId"] = "o", ["amount"] = 2, ["currency"] = "USD", ["reason"] = "damaged" }, customer, At("2024-01-05T00:00:00Z"), channel: "store"),
-            TouchpointJson.Kind("complaint-logged", new JsonObject { ["complaintId"] = "k-1", ["category"] = "delivery", ["severity"] = "high", ["description"] = "late" }, customer),
+            TouchpointJson.Kind("complaint-logged", new JsonObject { ["complaintId"] = Ids.Unique("k"), ["category"] = "delivery", ["severity"] = "high", ["description"] = "late" }, customer),
             TouchpointJson.Kind("survey-answered", new JsonObject { ["csat"] = 4, ["nps"] = 9 }, customer, At("2024-02-01T00:00:00Z")),
             TouchpointJson.Kind("survey-answered", new JsonObject { ["csat"] = 1 }, customer, At("2024-01-15T00:00:00Z")),
             TouchpointJson.Kind("consent-given", new JsonObject { ["purpose"] = "marketing-email" }, customer, At("2024-01-01T00:00:00Z")),

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CustomerJourney.Complaints;
 using CustomerJourney.Touchpoints;
 
 namespace CustomerJourney.Tests.Support;
@@ -21,6 +22,15 @@ public static class TouchpointExamples
         ("consent-given", new JsonObject { ["purpose"] = "marketing-email" }, typeof(ConsentGiven)),
         ("consent-withdrawn", new JsonObject { ["purpose"] = "marketing-email" }, typeof(ConsentWithdrawn)),
         ("contact-details-changed", new JsonObject { ["email"] = "a@example.com" }, typeof(ContactDetailsChanged)),
+        ("complaint-acknowledged", new JsonObject { ["complaintId"] = "k-1", ["reason"] = "Read and answered by e-mail" }, typeof(ComplaintAcknowledged)),
+        ("complaint-escalated", new JsonObject { ["complaintId"] = "k-1", ["to"] = "sam", ["reason"] = "Customer asked for a manager" }, typeof(ComplaintEscalated)),
+        ("remedy-accepted", new JsonObject { ["complaintId"] = "k-1" }, typeof(RemedyAccepted)),
+        ("remedy-declined", new JsonObject { ["complaintId"] = "k-1", ["reason"] = "Wants a refund instead" }, typeof(RemedyDeclined)),
+        ("complaint-awaiting-customer", new JsonObject { ["complaintId"] = "k-1", ["reason"] = "Waiting for a photo" }, typeof(ComplaintAwaitingCustomer)),
+        ("customer-responded", new JsonObject { ["complaintId"] = "k-1" }, typeof(CustomerResponded)),
+        ("complaint-resolved", new JsonObject { ["complaintId"] = "k-1", ["rootCause"] = "carrier-delay", ["summary"] = "Parcel resent" }, typeof(ComplaintResolved)),
+        ("complaint-closed", new JsonObject { ["complaintId"] = "k-1" }, typeof(ComplaintClosed)),
+        ("complaint-reopened", new JsonObject { ["complaintId"] = "k-1", ["reason"] = "Parcel still missing" }, typeof(ComplaintReopened)),
     ];
 
     public static JsonObject DataFor(string kind) => All.Single(e => e.Kind == kind).Data;

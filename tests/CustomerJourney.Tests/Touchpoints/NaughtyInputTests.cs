@@ -20,7 +20,7 @@ public sealed class NaughtyInputTests(AppFixture app)
     {
         var customer = Ids.Customer("naughty");
         var items = NaughtyStrings.Select((s, i) => (JsonNode)TouchpointJson.Kind("complaint-logged",
-            new JsonObject { ["complaintId"] = $"k-{i}", ["category"] = "naughty", ["severity"] = "low", ["description"] = s },
+            new JsonObject { ["complaintId"] = $"k-{i}-{customer}", ["category"] = "naughty", ["severity"] = "low", ["description"] = s },
             customer, sourceId: SourceIdFor(i, s))).ToList();
 
         var answer = await app.PostBatch(items);

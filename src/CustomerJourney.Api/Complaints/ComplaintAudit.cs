@@ -1,0 +1,562 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CustomerJourney.Access;
+using CustomerJourney.Infrastructure;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
+using Wolverine.Http;
+
+namespace CustomerJourney.Complaints;
+
+/// <summary>
+/// The tamper-evident trail of complaint cases.
+/// <para>
+/// Every event appended to a "complaint/..." stream is sealed in the same transaction by a PostgreSQL trigger: the
+/// entry hash is SHA-256 of the row's canonical form (below), the chain hash is SHA-256 of the previous entry's chain
+/// hash (32 zero bytes for the first) followed by this entry hash. Both are kept in <see cref="ChainTable"/>.
+/// Verification recomputes everything from the stored rows and names the first entry that does not match. Because the
+/// chain hashes what is stored (personal fields as their ciphertext), erasing a customer leaves it verifiable.
+/// </para>
+/// <para>
+/// Canonical form (UTF-8, fields joined by a line feed): <c>cj-audit-v1</c>, stream key, version, global sequence,
+/// event type name, record time as <c>YYYY-MM-DDTHH:MM:SS.ffffffZ</c> (UTC), user name, correlation id, causation
+/// id (missing values as empty strings), the headers as PostgreSQL's jsonb text (<c>null</c> when absent), and the
+/// event body as PostgreSQL's jsonb text (keys ordered as jsonb orders them, one space after ':' and ','). It is
+/// defined once, as the SQL function <c>cj_audit_canonical</c>, which the trigger and the verifier both call.
+/// </para>
+/// </summary>
+public static class ComplaintAuditChain
+{
+    public const string ChainTable = "cj_complaint_audit_chain";
+    public const string CanonicalFunction = "cj_audit_canonical";
+
+    public static readonly byte[] Genesis = new byte[32];
+
+    public static Table DefineTable(string schema)
+    {
+        var table = new Table(new PostgresqlObjectName(schema, ChainTable, SchemaUtils.IdentifierUsage.General));
+        table.AddColumn<string>("stream_id").AsPrimaryKey();
+        table.AddColumn<long>("version").AsPrimaryKey();
+        table.AddColumn<long>("seq_id").NotNull();
+        table.AddColumn<string>("entry_hash").NotNull();
+        table.AddColumn<string>("chain_hash").NotNull();
+        table.AddColumn("sealed_at", "timestamp with time zone").NotNull().DefaultValueByExpression("now()");
+        return table;
+    }
+
+    /// <summary>The canonical-form function and the sealing trigger. Idempotent: run at every start.</summary>
+    public static string TriggerSql(string schema) =>
+        $$"""
+          create or replace function {{schema}}.{{CanonicalFunction}}(p_stream text, p_version bigint, p_seq bigint, p_type text,
+              p_recorded timestamptz, p_user text, p_correlation text, p_causation text, p_headers jsonb, p_data jsonb)
+          returns text language sql immutable as $fn$
+            select 'cj-audit-v1' || E'\n' || p_stream || E'\n' || p_version::text || E'\n' || p_seq::text || E'\n' || p_type || E'\n' ||
+                   to_char(p_recorded at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || E'\n' ||
+                   coalesce(p_user, '') || E'\n' || coalesce(p_correlation, '') || E'\n' || coalesce(p_causation, '') || E'\n' ||
+                   coalesce(p_headers::text, 'null') || E'\n' || p_data::text
+          $fn$;
+
+          create or replace function {{schema}}.cj_seal_complaint_event() returns trigger language plpgsql as $fn$
+          declare
+            v_entry bytea;
+            v_previous bytea;
+          begin
+            v_entry := sha256(convert_to({{schema}}.{{CanonicalFunction}}(NEW.stream_id, NEW.version, NEW.seq_id, NEW.type, NEW.timestamp,
+                NEW.user_name, NEW.correlation_id, NEW.causation_id, NEW.headers, NEW.data), 'UTF8'));
+            select decode(chain_hash, 'hex') into v_previous from {{schema}}.{{ChainTable}}
+              where stream_id = NEW.stream_id and version = NEW.version - 1;
+            insert into {{schema}}.{{ChainTable}} (stream_id, version, seq_id, entry_hash, chain_hash)
+              values (NEW.stream_id, NEW.version, NEW.seq_id, encode(v_entry, 'hex'),
+                      encode(sha256(coalesce(v_previous, decode(repeat('00', 32), 'hex')) || v_entry), 'hex'));
+            return NEW;
+          end
+          $fn$;
+
+          create or replace trigger cj_seal_complaint_event after insert on {{schema}}.mt_events
+            for each row when (NEW.stream_id like '{{ComplaintCase.StreamPrefix}}%') execute function {{schema}}.cj_seal_complaint_event();
+          """;
+
+    public static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
+
+    public static byte[] Link(byte[] previousChain, byte[] entry) => SHA256.HashData([.. previousChain, .. entry]);
+}
+
+/// <summary>Installs the sealing trigger once Marten has created the event tables.</summary>
+public sealed class ComplaintAuditInstaller(IDocumentStore store) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        var schema = store.Options.Events.DatabaseSchemaName;
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(ComplaintAuditChain.TriggerSql(schema), connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>One event of a case's trail, as auditors read it.</summary>
+public sealed record AuditEntry(
+    long Version,
+    long Sequence,
+    string Type,
+    DateTimeOffset? OccurredAt,
+    DateTimeOffset RecordedAt,
+    string? RecordedBy,
+    string? Command,
+    string? CorrelationId,
+    string? CausationId,
+    string EntryHash,
+    string PreviousHash,
+    string ChainHash,
+    JsonElement Data);
+
+public sealed record AuditTrail(string ComplaintId, DateTimeOffset? AsOf, ComplaintCase? Case, IReadOnlyList<AuditEntry> Entries);
+
+/// <summary>A signed statement that the case's chain had this hash at this version: exported, it lets auditors catch a rewritten or truncated tail.</summary>
+public sealed record SignedChainHead
+{
+    public string Id { get; init; } = "";
+    public required string ComplaintId { get; init; }
+    public required long Version { get; init; }
+    public required string ChainHash { get; init; }
+    public required DateTimeOffset SignedAt { get; init; }
+    public required string KeyId { get; init; }
+    public string Algorithm { get; init; } = "HMAC-SHA256";
+    public required string Signature { get; init; }
+}
+
+public sealed record ChainMismatch(long Version, string Problem);
+
+public sealed record HeadCheck(string Source, long Version, bool SignatureValid, bool Matches, string? Problem);
+
+public sealed record AuditVerification(string ComplaintId, bool Verified, int Entries, long? HeadVersion, string? HeadHash, ChainMismatch? FirstMismatch,
+    IReadOnlyList<HeadCheck> Heads);
+
+/// <summary>Configuration section "Complaints:Audit".</summary>
+public sealed class AuditOptions
+{
+    /// <summary>Base64, at least 32 bytes. Required outside Development.</summary>
+    public string? HeadSigningKey { get; set; }
+
+    public TimeSpan HeadSigningPeriod { get; set; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>Signs chain heads with the configured key (HMAC-SHA256) and checks signatures.</summary>
+public sealed class ChainHeadSigner
+{
+    // Public on purpose: it only lets a developer's machine start. Production refuses it (see the constructor).
+    public const string DevelopmentKey = "Y2oNZGV2ZWxvcG1lbnQtb25seS1jaGFpbi1oZWFkLWtleS0wMDAwMDAwMDA=";
+    private readonly byte[] _key;
+
+    public ChainHeadSigner(IOptions<AuditOptions> options, IHostEnvironment environment)
+    {
+        var configured = options.Value.HeadSigningKey;
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            if (!environment.IsDevelopment())
+            {
+                throw new InvalidOperationException(
+                    "Complaints:Audit:HeadSigningKey is not set. Set it (base64, at least 32 random bytes) so signed chain heads can be trusted.");
+            }
+
+            configured = DevelopmentKey;
+        }
+        else if (configured == DevelopmentKey && !environment.IsDevelopment())
+        {
+            throw new InvalidOperationException("Complaints:Audit:HeadSigningKey is the published development key; set a secret one.");
+        }
+
+        try
+        {
+            _key = Convert.FromBase64String(configured);
+        }
+        catch (FormatException)
+        {
+            throw new InvalidOperationException("Complaints:Audit:HeadSigningKey must be base64.");
+        }
+
+        if (_key.Length < 32)
+        {
+            throw new InvalidOperationException("Complaints:Audit:HeadSigningKey must decode to at least 32 bytes.");
+        }
+
+        KeyId = Convert.ToHexStringLower(SHA256.HashData(_key))[..16];
+    }
+
+    /// <summary>Names the key without revealing it, so auditors know which key signed a head.</summary>
+    public string KeyId { get; }
+
+    public SignedChainHead Sign(string complaintId, long version, string chainHash, DateTimeOffset signedAt)
+    {
+        var at = signedAt.ToUniversalTime();
+        return new SignedChainHead
+        {
+            Id = $"{complaintId}@{version}",
+            ComplaintId = complaintId,
+            Version = version,
+            ChainHash = chainHash,
+            SignedAt = at,
+            KeyId = KeyId,
+            Signature = Convert.ToBase64String(HMACSHA256.HashData(_key, Payload(complaintId, version, chainHash, at))),
+        };
+    }
+
+    public bool IsValid(SignedChainHead head)
+    {
+        byte[] signature;
+        try
+        {
+            signature = Convert.FromBase64String(head.Signature);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        var expected = HMACSHA256.HashData(_key, Payload(head.ComplaintId, head.Version, head.ChainHash, head.SignedAt.ToUniversalTime()));
+        return head.KeyId == KeyId && CryptographicOperations.FixedTimeEquals(expected, signature);
+    }
+
+    private static byte[] Payload(string complaintId, long version, string chainHash, DateTimeOffset at) => Encoding.UTF8.GetBytes(
+        $"cj-chain-head-v1\n{complaintId}\n{version.ToString(CultureInfo.InvariantCulture)}\n{chainHash}\n{at.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", CultureInfo.InvariantCulture)}");
+}
+
+/// <summary>Reads a case's stored rows beside their seals, recomputes the chain, signs heads.</summary>
+public sealed class ComplaintAuditor(IDocumentStore store, ChainHeadSigner signer, TimeProvider clock)
+{
+    private sealed record Row(long Version, long? Sequence, string? Canonical, string? Type, DateTimeOffset? RecordedAt, string? UserName, string? CorrelationId,
+        string? CausationId, string? Headers, string? Data, string? EntryHash, string? ChainHash);
+
+    private async Task<List<Row>> RowsAsync(string complaintId, CancellationToken cancellation)
+    {
+        var schema = store.Options.Events.DatabaseSchemaName;
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellation);
+        await using var command = new NpgsqlCommand(
+            $"""
+             select coalesce(e.version, c.version), e.seq_id,
+                    {schema}.{ComplaintAuditChain.CanonicalFunction}(e.stream_id, e.version, e.seq_id, e.type, e.timestamp, e.user_name,
+                        e.correlation_id, e.causation_id, e.headers, e.data),
+                    e.type, e.timestamp, e.user_name, e.correlation_id, e.causation_id, e.headers::text, e.data::text, c.entry_hash, c.chain_hash
+             from (select * from {schema}.mt_events where stream_id = @key) e
+             full outer join (select * from {schema}.{ComplaintAuditChain.ChainTable} where stream_id = @key) c on c.version = e.version
+             order by 1, e.seq_id
+             """, connection);
+        command.Parameters.AddWithValue("key", ComplaintCase.StreamKey(complaintId));
+        var rows = new List<Row>();
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+            rows.Add(new Row(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), Text(2), Text(3),
+                reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4), Text(5), Text(6), Text(7), Text(8), Text(9), Text(10), Text(11)));
+        }
+
+        return rows;
+    }
+
+    public async Task<IReadOnlyList<AuditEntry>> TrailAsync(string complaintId, DateTimeOffset? asOf, CancellationToken cancellation)
+    {
+        var entries = new List<AuditEntry>();
+        var previous = ComplaintAuditChain.Genesis;
+        foreach (var row in await RowsAsync(complaintId, cancellation))
+        {
+            if (row.Data is null || asOf is not null && row.RecordedAt > asOf)
+            {
+                continue;
+            }
+
+            using var data = JsonDocument.Parse(row.Data);
+            var occurredAt = data.RootElement.TryGetProperty("occurredAt", out var o) && o.TryGetDateTimeOffset(out var at) ? at
+                : data.RootElement.TryGetProperty("detectedAt", out var d) && d.TryGetDateTimeOffset(out var detected) ? detected : (DateTimeOffset?)null;
+            string? command = null;
+            if (row.Headers is not null)
+            {
+                using var headers = JsonDocument.Parse(row.Headers);
+                command = headers.RootElement.ValueKind == JsonValueKind.Object && headers.RootElement.TryGetProperty(AuditHeaders.Command, out var c)
+                    ? c.ToString() : null;
+            }
+
+            entries.Add(new AuditEntry(row.Version, row.Sequence ?? 0, row.Type!, occurredAt, row.RecordedAt!.Value, row.UserName, command, row.CorrelationId,
+                row.CausationId, row.EntryHash ?? "", ComplaintAuditChain.Hex(previous), row.ChainHash ?? "", data.RootElement.Clone()));
+            previous = row.ChainHash is null ? previous : Convert.FromHexString(row.ChainHash);
+        }
+
+        return entries;
+    }
+
+    /// <summary>Recomputes the chain from the stored rows; checks it against the stored heads and any exported one.</summary>
+    public async Task<AuditVerification> VerifyAsync(string complaintId, SignedChainHead? exported, CancellationToken cancellation)
+    {
+        var rows = await RowsAsync(complaintId, cancellation);
+        ChainMismatch? mismatch = null;
+        var previous = ComplaintAuditChain.Genesis;
+        var recomputed = new Dictionary<long, string>();
+        long expectedVersion = 1;
+        foreach (var row in rows)
+        {
+            string? problem = null;
+            if (row.Version != expectedVersion)
+            {
+                problem = row.Version < expectedVersion
+                    ? "appears twice"
+                    : $"entries {expectedVersion} to {row.Version - 1} are missing";
+            }
+            else if (row.Canonical is null)
+            {
+                problem = "the event is missing: its seal exists but its row was deleted";
+            }
+            else if (row.EntryHash is null)
+            {
+                problem = "the event was never sealed: it did not pass through the sealing trigger";
+            }
+
+            var entry = row.Canonical is null ? null : SHA256.HashData(Encoding.UTF8.GetBytes(row.Canonical));
+            if (problem is null && ComplaintAuditChain.Hex(entry!) != row.EntryHash)
+            {
+                problem = "its content differs from what was sealed";
+            }
+
+            if (entry is not null)
+            {
+                previous = ComplaintAuditChain.Link(previous, entry);
+                recomputed[row.Version] = ComplaintAuditChain.Hex(previous);
+                if (problem is null && recomputed[row.Version] != row.ChainHash)
+                {
+                    problem = "its chain hash does not follow from the entries before it";
+                }
+            }
+
+            if (problem is not null && mismatch is null)
+            {
+                mismatch = new ChainMismatch(Math.Min(row.Version, expectedVersion), problem);
+            }
+
+            expectedVersion = Math.Max(expectedVersion, row.Version + 1);
+        }
+
+        var headVersion = recomputed.Count == 0 ? (long?)null : recomputed.Keys.Max();
+        var headHash = headVersion is { } hv ? recomputed[hv] : null;
+        var heads = new List<HeadCheck>();
+        await using (var session = store.QuerySession())
+        {
+            var stored = await session.Query<SignedChainHead>().Where(h => h.ComplaintId == complaintId).OrderByDescending(h => h.Version).FirstOrDefaultAsync(cancellation);
+            if (stored is not null)
+            {
+                heads.Add(Check("stored", stored, recomputed, headVersion));
+            }
+        }
+
+        if (exported is not null)
+        {
+            heads.Add(Check("exported", exported, recomputed, headVersion));
+        }
+
+        var verified = mismatch is null && heads.All(h => h.SignatureValid && h.Matches) && rows.Count > 0;
+        return new AuditVerification(complaintId, verified, rows.Count, headVersion, headHash, mismatch, heads);
+    }
+
+    private HeadCheck Check(string source, SignedChainHead head, Dictionary<long, string> recomputed, long? headVersion)
+    {
+        var valid = signer.IsValid(head);
+        if (!valid)
+        {
+            return new HeadCheck(source, head.Version, false, false, "the signature does not verify with this service's key");
+        }
+
+        if (!recomputed.TryGetValue(head.Version, out var hash))
+        {
+            return new HeadCheck(source, head.Version, true, false,
+                $"the head names version {head.Version} but the chain ends at version {headVersion?.ToString(CultureInfo.InvariantCulture) ?? "0"}: entries were removed");
+        }
+
+        return hash == head.ChainHash
+            ? new HeadCheck(source, head.Version, true, true, null)
+            : new HeadCheck(source, head.Version, true, false, $"the chain hash at version {head.Version} differs from the signed one: history was rewritten");
+    }
+
+    /// <summary>Signs the current head of every case whose chain moved since its last signed head; returns how many were signed.</summary>
+    public async Task<int> SignHeadsAsync(CancellationToken cancellation)
+    {
+        var schema = store.Options.Events.DatabaseSchemaName;
+        await using var session = store.LightweightSession();
+        var latest = new List<(string Stream, long Version, string Hash)>();
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellation);
+
+        await using (var command = new NpgsqlCommand(
+                         $"""
+                          select distinct on (c.stream_id) c.stream_id, c.version, c.chain_hash
+                          from {schema}.{ComplaintAuditChain.ChainTable} c
+                          order by c.stream_id, c.version desc
+                          """, connection))
+        await using (var reader = await command.ExecuteReaderAsync(cancellation))
+        {
+            while (await reader.ReadAsync(cancellation))
+            {
+                latest.Add((reader.GetString(0), reader.GetInt64(1), reader.GetString(2)));
+            }
+        }
+
+        var signedIds = (await session.Query<SignedChainHead>().Select(h => h.Id).ToListAsync(cancellation)).ToHashSet(StringComparer.Ordinal);
+        var now = clock.GetUtcNow();
+        var signed = 0;
+        foreach (var (stream, version, hash) in latest)
+        {
+            var complaintId = stream[ComplaintCase.StreamPrefix.Length..];
+            if (!signedIds.Contains($"{complaintId}@{version}"))
+            {
+                session.Store(signer.Sign(complaintId, version, hash, now));
+                signed++;
+            }
+        }
+
+        await session.SaveChangesAsync(cancellation);
+        return signed;
+    }
+}
+
+/// <summary>Signs chain heads periodically, so an exported head exists for every case that changed.</summary>
+public sealed class ChainHeadSigning(ComplaintAuditor auditor, IOptions<AuditOptions> options, ILogger<ChainHeadSigning> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.HeadSigningPeriod);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                var signed = await auditor.SignHeadsAsync(stoppingToken);
+                logger.LogInformation("Signed {Count} complaint chain head(s)", signed);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Could not sign complaint chain heads; trying again next period");
+            }
+        }
+    }
+}
+
+public static class ComplaintAuditEndpoints
+{
+    /// <summary>Every event of the case in order, with who, when, the causing command, correlation and the hash chain; JSON or CSV.</summary>
+    [WolverineGet("/api/complaints/{complaintId}/audit")]
+    [Authorize(Policy = Policies.AuditComplaints)]
+    public static async Task<IResult> Trail(string complaintId, HttpRequest request, ComplaintAuditor auditor, IQuerySession session,
+        CancellationToken cancellation)
+    {
+        var query = new ReadQuery(request);
+        var asOf = query.Instant("asOf");
+        var format = query.Text("format");
+        if (format is not (null or "json" or "csv"))
+        {
+            query.Errors.Add("format", "must be json or csv.");
+        }
+
+        if (ComplaintReadEndpoints.Invalid(complaintId, query) is { } problem)
+        {
+            return problem;
+        }
+
+        var entries = await auditor.TrailAsync(complaintId, asOf, cancellation);
+        if (entries.Count == 0)
+        {
+            return ComplaintReadEndpoints.Unknown(complaintId, asOf);
+        }
+
+        var csv = format == "csv" || format is null && request.Headers.Accept.Any(a => a?.Contains("text/csv", StringComparison.OrdinalIgnoreCase) == true);
+        if (csv)
+        {
+            return Results.Text(Csv(entries), "text/csv; charset=utf-8");
+        }
+
+        var state = await ComplaintReadEndpoints.LoadAsync(session, complaintId, asOf, cancellation);
+        return Results.Ok(new AuditTrail(complaintId, asOf, state, entries));
+    }
+
+    /// <summary>Recomputes the chain from the stored events and checks it against the latest signed head.</summary>
+    [WolverineGet("/api/complaints/{complaintId}/audit/verify")]
+    [Authorize(Policy = Policies.AuditComplaints)]
+    public static Task<IResult> Verify(string complaintId, ComplaintAuditor auditor, CancellationToken cancellation) =>
+        VerifyAsync(complaintId, null, auditor, cancellation);
+
+    /// <summary>As GET, and also against a head the auditor exported earlier and kept elsewhere (the request body).</summary>
+    [WolverinePost("/api/complaints/{complaintId}/audit/verify")]
+    [Authorize(Policy = Policies.AuditComplaints)]
+    public static Task<IResult> VerifyAgainst(string complaintId, SignedChainHead head, ComplaintAuditor auditor, CancellationToken cancellation) =>
+        head.ComplaintId != complaintId
+            ? Task.FromResult(Results.ValidationProblem(new Dictionary<string, string[]> { ["complaintId"] = ["names another complaint than the route."] },
+                title: "Invalid chain head"))
+            : VerifyAsync(complaintId, head, auditor, cancellation);
+
+    private static async Task<IResult> VerifyAsync(string complaintId, SignedChainHead? head, ComplaintAuditor auditor, CancellationToken cancellation)
+    {
+        if (!Touchpoints.TouchpointCatalogue.IdPattern().IsMatch(complaintId))
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["complaintId"] = [Touchpoints.TouchpointCatalogue.IdHint] }, title: "Invalid request");
+        }
+
+        var verification = await auditor.VerifyAsync(complaintId, head, cancellation);
+        return verification.Entries == 0 ? ComplaintReadEndpoints.Unknown(complaintId, null) : Results.Ok(verification);
+    }
+
+    /// <summary>The signed chain heads, for auditors to export and keep elsewhere.</summary>
+    [WolverineGet("/api/complaints/audit/heads")]
+    [Authorize(Policy = Policies.AuditComplaints)]
+    public static async Task<IResult> Heads(HttpRequest request, IQuerySession session, CancellationToken cancellation)
+    {
+        var query = new ReadQuery(request);
+        var complaintId = query.Text("complaintId");
+        if (query.Errors.Any)
+        {
+            return Results.ValidationProblem(query.Errors.ToDictionary(), title: "Invalid request");
+        }
+
+        IQueryable<SignedChainHead> heads = session.Query<SignedChainHead>();
+        if (complaintId is not null)
+        {
+            heads = heads.Where(h => h.ComplaintId == complaintId);
+        }
+
+        return Results.Ok(await heads.OrderBy(h => h.ComplaintId).ThenBy(h => h.Version).Take(10_000).ToListAsync(cancellation));
+    }
+
+    /// <summary>Signs the current heads now rather than at the next period.</summary>
+    [WolverinePost("/api/complaints/audit/heads")]
+    [Authorize(Policy = Policies.AuditComplaints)]
+    public static async Task<IResult> SignHeads(ComplaintAuditor auditor, CancellationToken cancellation) =>
+        Results.Ok(new { signed = await auditor.SignHeadsAsync(cancellation) });
+
+    private static string Csv(IReadOnlyList<AuditEntry> entries)
+    {
+        var csv = new StringBuilder("version,sequence,type,occurredAt,recordedAt,recordedBy,command,correlationId,causationId,entryHash,previousHash,chainHash,data\r\n");
+        foreach (var e in entries)
+        {
+            string[] fields =
+            [
+                e.Version.ToString(CultureInfo.InvariantCulture), e.Sequence.ToString(CultureInfo.InvariantCulture), e.Type,
+                e.OccurredAt?.ToString("O", CultureInfo.InvariantCulture) ?? "", e.RecordedAt.ToString("O", CultureInfo.InvariantCulture),
+                e.RecordedBy ?? "", e.Command ?? "", e.CorrelationId ?? "", e.CausationId ?? "", e.EntryHash, e.PreviousHash, e.ChainHash, e.Data.GetRawText(),
+            ];
+            csv.AppendJoin(',', fields.Select(Quote)).Append("\r\n");
+        }
+
+        return csv.ToString();
+    }
+
+    // RFC 4180 quoting; a leading =, +, - or @ is prefixed so spreadsheets do not run it as a formula.
+    private static string Quote(string field)
+    {
+        var safe = field.Length > 0 && field[0] is '=' or '+' or '-' or '@' ? "'" + field : field;
+        return safe.IndexOfAny([',', '"', '\r', '\n']) >= 0 || safe != field ? $"\"{safe.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : safe;
+    }
+}

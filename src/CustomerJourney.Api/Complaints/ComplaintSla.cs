@@ -1,0 +1,205 @@
+using CustomerJourney.Touchpoints;
+using Marten;
+using Wolverine;
+
+namespace CustomerJourney.Complaints;
+
+public enum PromiseState
+{
+    Running,
+    Paused,
+    Met,
+    Breached,
+
+    /// <summary>The case was closed, or reopened, before the promise fell due: it no longer applies.</summary>
+    Withdrawn,
+}
+
+/// <summary>One service promise of one cycle of a case, as its clock stands at an instant.</summary>
+public sealed record PromiseClock(
+    SlaPromise Promise,
+    int Cycle,
+    DateTimeOffset StartedAt,
+    TimeSpan Budget,
+    DateTimeOffset? DueAt,
+    DateTimeOffset? MetAt,
+    PromiseState State,
+    TimeSpan Counted,
+    TimeSpan? OverdueBy);
+
+/// <summary>
+/// Pure: the promise clocks of a case, derived from its events alone, so they can be recomputed under any policy.
+/// Each cycle (the first pass, then each reopening) has a resolve promise and, once resolved, a follow-up promise;
+/// the first cycle also has the acknowledge promise. Waiting on the customer pauses the acknowledge and resolve clocks.
+/// </summary>
+public static class SlaClocks
+{
+    public static IReadOnlyList<PromiseClock> Evaluate(ComplaintCase c, SlaPromises promises, DateTimeOffset now)
+    {
+        var stop = c.ClosedAt;
+        var clocks = new List<PromiseClock>
+        {
+            Clock(SlaPromise.Acknowledge, 0, c.LoggedAt, c.AcknowledgedAt, promises.Acknowledge, c.Pauses, stop, null, promises.Clock, now),
+        };
+        for (var cycle = 0; cycle < c.Cycles.Count; cycle++)
+        {
+            var pass = c.Cycles[cycle];
+            var next = cycle + 1 < c.Cycles.Count ? c.Cycles[cycle + 1].OpenedAt : (DateTimeOffset?)null;
+            clocks.Add(Clock(SlaPromise.Resolve, cycle, pass.OpenedAt, pass.ResolvedAt, promises.Resolve, c.Pauses, stop, null, promises.Clock, now));
+            if (pass.ResolvedAt is { } resolvedAt)
+            {
+                clocks.Add(Clock(SlaPromise.FollowUp, cycle, resolvedAt, pass.FollowUpAt, promises.FollowUp, [], stop, next, promises.Clock, now));
+            }
+        }
+
+        return clocks;
+    }
+
+    private static PromiseClock Clock(SlaPromise promise, int cycle, DateTimeOffset start, DateTimeOffset? metAt, TimeSpan budget,
+        IReadOnlyList<Pause> pauses, DateTimeOffset? closedAt, DateTimeOffset? reopenedAt, ISlaClock clock, DateTimeOffset now)
+    {
+        var due = DueAt(start, budget, pauses, clock);
+        var end = metAt ?? Min(now, Min(closedAt, reopenedAt));
+        var counted = Counted(start, end, pauses, clock);
+        if (metAt is { } met)
+        {
+            return due is { } d && met > d
+                ? new PromiseClock(promise, cycle, start, budget, due, met, PromiseState.Breached, counted, met - d)
+                : new PromiseClock(promise, cycle, start, budget, due, met, PromiseState.Met, counted, null);
+        }
+
+        if (due is { } dueAt && dueAt <= end)
+        {
+            return new PromiseClock(promise, cycle, start, budget, due, null, PromiseState.Breached, counted, end - dueAt);
+        }
+
+        if (Min(closedAt, reopenedAt) is { } withdrawnAt && withdrawnAt <= now)
+        {
+            return new PromiseClock(promise, cycle, start, budget, due, null, PromiseState.Withdrawn, counted, null);
+        }
+
+        var paused = pauses.Any(p => p.From <= now && p.To is null && p.From >= start);
+        return new PromiseClock(promise, cycle, start, budget, due, null, paused ? PromiseState.Paused : PromiseState.Running, counted, null);
+    }
+
+    /// <summary>When the budget runs out, counting only unpaused time; null while an open pause holds the clock.</summary>
+    private static DateTimeOffset? DueAt(DateTimeOffset start, TimeSpan budget, IReadOnlyList<Pause> pauses, ISlaClock clock)
+    {
+        var remaining = budget;
+        var from = start;
+        foreach (var pause in pauses.Where(p => (p.To ?? DateTimeOffset.MaxValue) > start).OrderBy(p => p.From))
+        {
+            var pauseFrom = pause.From < from ? from : pause.From;
+            var available = clock.Elapsed(from, pauseFrom);
+            if (available >= remaining)
+            {
+                break;
+            }
+
+            remaining -= available;
+            if (pause.To is not { } resumed)
+            {
+                return null;
+            }
+
+            from = resumed > from ? resumed : from;
+        }
+
+        return clock.Add(from, remaining);
+    }
+
+    private static TimeSpan Counted(DateTimeOffset start, DateTimeOffset end, IReadOnlyList<Pause> pauses, ISlaClock clock)
+    {
+        var total = clock.Elapsed(start, end);
+        foreach (var pause in pauses)
+        {
+            var from = pause.From < start ? start : pause.From;
+            var to = pause.To is { } t && t < end ? t : end;
+            if (to > from)
+            {
+                total -= clock.Elapsed(from, to);
+            }
+        }
+
+        return total < TimeSpan.Zero ? TimeSpan.Zero : total;
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset? b) => b is { } v && v < a ? v : a;
+
+    private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : Min(a.Value, b);
+
+    /// <summary>The breaches to record now: promises past due, or met late, that the case has not recorded yet.</summary>
+    public static IReadOnlyList<ComplaintSlaBreached> Breaches(ComplaintCase c, SlaPromises promises, string policy, DateTimeOffset now) =>
+        Evaluate(c, promises, now)
+            .Where(k => k is { State: PromiseState.Breached, DueAt: { } due } && due <= now &&
+                        !c.Breaches.Any(b => b.Promise == k.Promise && b.Cycle == k.Cycle))
+            .Select(k => new ComplaintSlaBreached(c.ComplaintId, c.CustomerId, k.Promise, k.Cycle, policy, k.DueAt!.Value, now, k.OverdueBy!.Value))
+            .ToList();
+
+    /// <summary>When the next unkept promise falls due, if any clock is running.</summary>
+    public static DateTimeOffset? NextDue(ComplaintCase c, SlaPromises promises, DateTimeOffset now) =>
+        Evaluate(c, promises, now)
+            .Where(k => k.State == PromiseState.Running && k.DueAt is not null)
+            .Select(k => k.DueAt)
+            .Min();
+}
+
+/// <summary>Check a case's promises now: record what was missed, schedule the next check.</summary>
+public sealed record CheckComplaintSla(string ComplaintId);
+
+/// <summary>The promises in force, applied to cases: what the ledger and the timer handler share.</summary>
+public sealed class ComplaintSla(SlaPolicies policies, TimeProvider clock)
+{
+    public SlaPolicies Policies => policies;
+
+    /// <summary>When the case's promises should next be checked; a past due time means "now".</summary>
+    public DateTimeOffset? NextCheck(ComplaintCase c)
+    {
+        var now = clock.GetUtcNow();
+        var due = SlaClocks.NextDue(c, policies.For(c.Severity), now);
+        var overdue = SlaClocks.Breaches(c, policies.For(c.Severity), policies.Current, now).Count > 0;
+        return overdue ? now : due;
+    }
+}
+
+public static class CheckComplaintSlaHandler
+{
+    public const string Actor = "system:sla";
+
+    /// <summary>
+    /// Reads the case's own stream with optimistic concurrency, so two instances (or a timer delivered twice after a
+    /// restart) record a missed promise once: the second writer retries, sees the breach and appends nothing.
+    /// </summary>
+    public static async Task Handle(CheckComplaintSla command, IDocumentSession session, IMessageContext context, SlaPolicies policies,
+        TimeProvider clock, CancellationToken cancellation)
+    {
+        var stream = await session.Events.FetchForWriting<ComplaintCase>(ComplaintCase.StreamKey(command.ComplaintId), cancellation);
+        if (stream.Aggregate is not { } c)
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        var promises = policies.For(c.Severity);
+        var breaches = SlaClocks.Breaches(c, promises, policies.Current, now);
+        if (breaches.Count > 0)
+        {
+            session.LastModifiedBy = Actor;
+            session.SetHeader(AuditHeaders.Command, "check-complaint-sla");
+            stream.AppendMany(breaches);
+            c = breaches.Aggregate(c, (s, b) => ComplaintCase.Fold(s, b)!);
+        }
+
+        if (SlaClocks.NextDue(c, promises, now) is { } next)
+        {
+            await context.ScheduleAsync(command, next > now ? next : now.AddSeconds(1));
+        }
+    }
+}
+
+/// <summary>Headers Marten keeps with each event for the audit trail.</summary>
+public static class AuditHeaders
+{
+    /// <summary>The command that caused the event, e.g. "POST /api/complaints/{complaintId}/acknowledge".</summary>
+    public const string Command = "command";
+}

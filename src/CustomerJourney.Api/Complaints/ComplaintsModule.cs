@@ -1,0 +1,33 @@
+using JasperFx.Events.Projections;
+using Marten;
+
+namespace CustomerJourney.Complaints;
+
+public static class ComplaintsModule
+{
+    public static IServiceCollection AddComplaints(this IServiceCollection services, IConfiguration configuration)
+    {
+        // Built once at start-up, so a bad policy or calendar stops the service with the key that is wrong.
+        var sla = new SlaPolicyOptions();
+        configuration.GetSection("Complaints:Sla").Bind(sla);
+        services.AddSingleton(SlaPolicies.From(sla));
+        services.AddSingleton<ComplaintSla>();
+        services.Configure<AuditOptions>(configuration.GetSection("Complaints:Audit"));
+        services.AddSingleton<ChainHeadSigner>();
+        services.AddSingleton<ComplaintAuditor>();
+        services.AddHostedService<ComplaintAuditInstaller>();
+        services.AddHostedService<ChainHeadSigning>();
+
+        services.ConfigureMarten(options =>
+        {
+            // Inline: supervisors' lists and the ledger's next-check read it; decisions still read the stream.
+            options.Projections.Add<ComplaintCaseProjection>(ProjectionLifecycle.Inline);
+            options.Schema.For<ComplaintCase>().Index(c => c.CustomerId).Index(c => c.LoggedAt);
+            options.Events.AddEventType<ComplaintSlaBreached>();
+            options.Events.MetadataConfig.HeadersEnabled = true;
+            options.Storage.ExtendedSchemaObjects.Add(ComplaintAuditChain.DefineTable(options.Events.DatabaseSchemaName));
+            options.Schema.For<SignedChainHead>().Index(h => h.ComplaintId);
+        });
+        return services;
+    }
+}

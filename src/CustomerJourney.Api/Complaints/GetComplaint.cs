@@ -1,0 +1,237 @@
+using System.Collections.Frozen;
+using CustomerJourney.Access;
+using CustomerJourney.Infrastructure;
+using CustomerJourney.Touchpoints;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Wolverine.Http;
+
+namespace CustomerJourney.Complaints;
+
+/// <summary>A case as staff see it: its state, and its promise clocks under a policy.</summary>
+public sealed record ComplaintView(ComplaintCase Case, DateTimeOffset? AsOf, string Policy, IReadOnlyList<PromiseClock> Promises);
+
+public sealed record ComplaintPage(int Total, int Page, int PageSize, IReadOnlyList<ComplaintCase> Cases);
+
+/// <summary>The clocks of a case recomputed under a policy, beside the breaches the case actually recorded.</summary>
+public sealed record SlaRecomputation(string ComplaintId, string Policy, string Clock, DateTimeOffset At, IReadOnlyList<PromiseClock> Promises,
+    IReadOnlyList<RecordedBreach> RecordedBreaches);
+
+public static class ComplaintReadEndpoints
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 500;
+
+    public static readonly FrozenDictionary<string, ComplaintStatus> Statuses = Enum.GetValues<ComplaintStatus>()
+        .ToFrozenDictionary(ComplaintDecisions.Name, StringComparer.Ordinal);
+
+    private static readonly FrozenDictionary<string, ComplaintSeverity> Severities = Enum.GetValues<ComplaintSeverity>()
+        .ToFrozenDictionary(s => s.ToString().ToLowerInvariant(), StringComparer.Ordinal);
+
+    /// <summary>The case now (with its ETag), or as it was known at ?asOf=.</summary>
+    [WolverineGet("/api/complaints/{complaintId}")]
+    [Authorize(Policy = Policies.ReadComplaints)]
+    public static async Task<IResult> Get(string complaintId, HttpRequest request, IQuerySession session, SlaPolicies policies, TimeProvider clock,
+        CancellationToken cancellation)
+    {
+        var query = new ReadQuery(request);
+        var asOf = query.Instant("asOf");
+        if (Invalid(complaintId, query) is { } problem)
+        {
+            return problem;
+        }
+
+        var view = await ViewAsync(session, policies, clock, complaintId, cancellation, asOf);
+        if (view is null)
+        {
+            return Unknown(complaintId, asOf);
+        }
+
+        if (asOf is null)
+        {
+            request.HttpContext.Response.Headers.ETag = ComplaintCommandEndpoints.ETag(view.Case.Version);
+        }
+
+        return Results.Ok(view);
+    }
+
+    /// <summary>Cases across customers, newest first, for supervisors.</summary>
+    [WolverineGet("/api/complaints")]
+    [Authorize(Policy = Policies.ListComplaints)]
+    public static async Task<IResult> List(HttpRequest request, IQuerySession session, CancellationToken cancellation)
+    {
+        var query = new ReadQuery(request);
+        var status = query.Choice("status", Statuses);
+        var severity = query.Choice("severity", Severities);
+        var category = query.Text("category");
+        var breached = query.Bool("breached");
+        var from = query.Instant("from");
+        var to = query.Instant("to");
+        var page = query.Integer("page", 1, 1, 100_000);
+        var pageSize = query.Integer("pageSize", DefaultPageSize, 1, MaxPageSize);
+        if (query.Errors.Any)
+        {
+            return Results.ValidationProblem(query.Errors.ToDictionary(), title: "Invalid request", detail: "See errors for each parameter.");
+        }
+
+        IQueryable<ComplaintCase> cases = session.Query<ComplaintCase>();
+        if (status is { } s)
+        {
+            cases = cases.Where(c => c.Status == s);
+        }
+
+        if (severity is { } v)
+        {
+            cases = cases.Where(c => c.Severity == v);
+        }
+
+        if (category is not null)
+        {
+            cases = cases.Where(c => c.Category == category);
+        }
+
+        if (breached is { } b)
+        {
+            cases = b ? cases.Where(c => c.Breaches.Any()) : cases.Where(c => !c.Breaches.Any());
+        }
+
+        if (from is { } f)
+        {
+            cases = cases.Where(c => c.LoggedAt >= f);
+        }
+
+        if (to is { } t)
+        {
+            cases = cases.Where(c => c.LoggedAt < t);
+        }
+
+        var total = await cases.CountAsync(cancellation);
+        var slice = await cases.OrderByDescending(c => c.LoggedAt).ThenBy(c => c.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellation);
+        return Results.Ok(new ComplaintPage(total, page, pageSize, slice));
+    }
+
+    /// <summary>A customer's cases, newest first.</summary>
+    [WolverineGet("/api/customers/{customerId}/complaints")]
+    [Authorize(Policy = Policies.ReadComplaints)]
+    public static async Task<IResult> ForCustomer(string customerId, HttpRequest request, IQuerySession session, CancellationToken cancellation)
+    {
+        var query = new ReadQuery(request);
+        var page = query.Integer("page", 1, 1, 100_000);
+        var pageSize = query.Integer("pageSize", DefaultPageSize, 1, MaxPageSize);
+        if (!TouchpointCatalogue.IdPattern().IsMatch(customerId))
+        {
+            query.Errors.Add("customerId", TouchpointCatalogue.IdHint);
+        }
+
+        if (query.Errors.Any)
+        {
+            return Results.ValidationProblem(query.Errors.ToDictionary(), title: "Invalid request", detail: "See errors for each parameter.");
+        }
+
+        var cases = session.Query<ComplaintCase>().Where(c => c.CustomerId == customerId);
+        var total = await cases.CountAsync(cancellation);
+        var slice = await cases.OrderByDescending(c => c.LoggedAt).ThenBy(c => c.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellation);
+        return Results.Ok(new ComplaintPage(total, page, pageSize, slice));
+    }
+
+    /// <summary>
+    /// The case's promise clocks recomputed under another policy ("what if the new promises had applied?"), from the
+    /// case's events; the breaches it recorded stay as they are.
+    /// </summary>
+    [WolverineGet("/api/complaints/{complaintId}/sla")]
+    [Authorize(Policy = Policies.ReadComplaints)]
+    public static async Task<IResult> Sla(string complaintId, HttpRequest request, IQuerySession session, SlaPolicies policies, TimeProvider clock,
+        CancellationToken cancellation)
+    {
+        var query = new ReadQuery(request);
+        var policy = query.Text("policy") ?? policies.Current;
+        var asOf = query.Instant("asOf");
+        if (!policies.Names.Contains(policy))
+        {
+            query.Errors.Add("policy", $"must be one of: {string.Join(", ", policies.Names.Order(StringComparer.Ordinal))}.");
+        }
+
+        if (Invalid(complaintId, query) is { } problem)
+        {
+            return problem;
+        }
+
+        var c = await LoadAsync(session, complaintId, asOf, cancellation);
+        if (c is null || !policies.TryGet(policy, c.Severity, out var promises))
+        {
+            return Unknown(complaintId, asOf);
+        }
+
+        var at = asOf ?? clock.GetUtcNow();
+        return Results.Ok(new SlaRecomputation(complaintId, policy, promises.ClockName, at, SlaClocks.Evaluate(c, promises, at), c.Breaches));
+    }
+
+    public static async Task<ComplaintView?> ViewAsync(IQuerySession session, SlaPolicies policies, TimeProvider clock, string complaintId,
+        CancellationToken cancellation, DateTimeOffset? asOf = null)
+    {
+        var c = await LoadAsync(session, complaintId, asOf, cancellation);
+        return c is null ? null : new ComplaintView(c, asOf, policies.Current, SlaClocks.Evaluate(c, policies.For(c.Severity), asOf ?? clock.GetUtcNow()));
+    }
+
+    /// <summary>Now: the inline projection's document. As of an instant: folded from the events recorded by then.</summary>
+    public static async Task<ComplaintCase?> LoadAsync(IQuerySession session, string complaintId, DateTimeOffset? asOf, CancellationToken cancellation) =>
+        asOf is null
+            ? await session.LoadAsync<ComplaintCase>(ComplaintCase.StreamKey(complaintId), cancellation)
+            : await session.Events.AggregateStreamAsync<ComplaintCase>(ComplaintCase.StreamKey(complaintId), timestamp: asOf, token: cancellation);
+
+    public static IResult? Invalid(string complaintId, ReadQuery query)
+    {
+        if (!TouchpointCatalogue.IdPattern().IsMatch(complaintId))
+        {
+            query.Errors.Add("complaintId", TouchpointCatalogue.IdHint);
+        }
+
+        return query.Errors.Any
+            ? Results.ValidationProblem(query.Errors.ToDictionary(), title: "Invalid request", detail: "See errors for each parameter.")
+            : null;
+    }
+
+    public static IResult Unknown(string complaintId, DateTimeOffset? asOf) => Results.Problem(
+        statusCode: StatusCodes.Status404NotFound,
+        title: "Unknown complaint",
+        detail: asOf is null ? $"No complaint '{complaintId}' has been logged." : $"No complaint '{complaintId}' had been logged by {asOf:O}.");
+}
+
+/// <summary>What other slices read of a customer's complaint cases: their events, for journeys and churn flags.</summary>
+public static class CustomerComplaints
+{
+    /// <summary>The events of every case of the customer, as recorded by <paramref name="asOf"/> (all when null).</summary>
+    public static async Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsAsync(IQuerySession session, string customerId, DateTimeOffset? asOf,
+        CancellationToken cancellation)
+    {
+        var keys = await session.Query<ComplaintCase>().Where(c => c.CustomerId == customerId).Select(c => c.Id).ToListAsync(cancellation);
+        var events = new List<JasperFx.Events.IEvent>();
+        foreach (var key in keys.Order(StringComparer.Ordinal))
+        {
+            events.AddRange(await session.Events.FetchStreamAsync(key, timestamp: asOf, token: cancellation));
+        }
+
+        return events;
+    }
+
+    /// <summary>How many of the customer's cases were open (logged, acknowledged or waiting on them) at <paramref name="asOf"/>, or now.</summary>
+    public static async Task<int> OpenCountAsync(IQuerySession session, string customerId, DateTimeOffset? asOf, CancellationToken cancellation)
+    {
+        if (asOf is null)
+        {
+            return await session.Query<ComplaintCase>()
+                .CountAsync(c => c.CustomerId == customerId && (c.Status == ComplaintStatus.Logged || c.Status == ComplaintStatus.Acknowledged ||
+                                                                c.Status == ComplaintStatus.AwaitingCustomer), cancellation);
+        }
+
+        ComplaintCase? state = null;
+        var open = 0;
+        foreach (var stream in (await EventsAsync(session, customerId, asOf, cancellation)).GroupBy(e => e.StreamKey))
+        {
+            state = stream.OrderBy(e => e.Version).Aggregate((ComplaintCase?)null, (s, e) => ComplaintCase.Fold(s, e.Data));
+            open += state?.IsOpen == true ? 1 : 0;
+        }
+
+        return open;
+    }
+}
