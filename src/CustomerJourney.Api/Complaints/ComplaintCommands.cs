@@ -122,7 +122,8 @@ public static class ComplaintCommandEndpoints
         }
 
         fields["channel"] ??= TouchpointCatalogue.NameOf(current.Channel);
-        var item = Touchpoint(kind, JsonValue.Create(current.CustomerId), complaintId, fields, request, caller, clock);
+        // The customer comes from the case, as the route of a customer's own touchpoint would give it.
+        var item = Touchpoint(kind, null, complaintId, fields, request, caller, clock);
         var (result, versions) = await ingestion.RecordAsync([new SubmittedItem(item, null)], current.CustomerId, caller, bus,
             $"POST /api/complaints/{{complaintId}}/{action}", expected, cancellation);
         if (result.Rejected is [{ Problem: var refused }])
@@ -151,11 +152,15 @@ public static class ComplaintCommandEndpoints
         var envelope = new JsonObject
         {
             ["kind"] = kind,
-            ["customerId"] = customerId,
             ["source"] = caller.IsInRole(Roles.SourceSystem) ? caller.FindFirst(AccessClaims.Source)?.Value : SourceOwnership.StaffSource,
             ["sourceId"] = request.Headers["Idempotency-Key"] is { Count: 1 } key ? key[0] : Guid.CreateVersion7().ToString("N"),
             ["occurredAt"] = clock.GetUtcNow().ToString("O"),
         };
+        if (customerId is not null)
+        {
+            envelope["customerId"] = customerId;
+        }
+
         foreach (var name in EnvelopeFields)
         {
             if (fields.ContainsKey(name))

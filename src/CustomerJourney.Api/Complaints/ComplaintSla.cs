@@ -173,13 +173,23 @@ public static class CheckComplaintSlaHandler
     public static async Task Handle(CheckComplaintSla command, IDocumentSession session, IMessageContext context, SlaPolicies policies,
         TimeProvider clock, CancellationToken cancellation)
     {
-        var stream = await session.Events.FetchForWriting<ComplaintCase>(ComplaintCase.StreamKey(command.ComplaintId), cancellation);
+        var now = clock.GetUtcNow();
+        if (await CheckAsync(command.ComplaintId, session, policies, now, cancellation) is { } next)
+        {
+            await context.ScheduleAsync(command, next > now ? next : now.AddSeconds(1));
+        }
+    }
+
+    /// <summary>Appends the breaches due by <paramref name="now"/> to the session; returns when the next promise falls due.</summary>
+    public static async Task<DateTimeOffset?> CheckAsync(string complaintId, IDocumentSession session, SlaPolicies policies, DateTimeOffset now,
+        CancellationToken cancellation)
+    {
+        var stream = await session.Events.FetchForWriting<ComplaintCase>(ComplaintCase.StreamKey(complaintId), cancellation);
         if (stream.Aggregate is not { } c)
         {
-            return;
+            return null;
         }
 
-        var now = clock.GetUtcNow();
         var promises = policies.For(c.Severity);
         var breaches = SlaClocks.Breaches(c, promises, policies.Current, now);
         if (breaches.Count > 0)
@@ -190,10 +200,7 @@ public static class CheckComplaintSlaHandler
             c = breaches.Aggregate(c, (s, b) => ComplaintCase.Fold(s, b)!);
         }
 
-        if (SlaClocks.NextDue(c, promises, now) is { } next)
-        {
-            await context.ScheduleAsync(command, next > now ? next : now.AddSeconds(1));
-        }
+        return SlaClocks.NextDue(c, promises, now);
     }
 }
 

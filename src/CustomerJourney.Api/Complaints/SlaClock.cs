@@ -36,6 +36,10 @@ public sealed class CalendarHoursClock : ISlaClock
 
 /// <summary>
 /// Only the opening windows of a weekly calendar count, read on the wall clock of its time zone; holidays are closed all day.
+/// An instant counts when the wall clock, as far as it has got, shows a time inside a window. So across a change of clocks:
+/// the hour skipped in spring is simply missing from any window spanning it (a window inside it is empty that day); during the
+/// hour repeated in autumn the clock is taken to stay where it had got, just before the change, so that hour counts only
+/// for a window open across the change, and a window inside it is open during its first occurrence only.
 /// Works day by day, so long spans cost one step per local date, not per minute.
 /// </summary>
 public sealed class BusinessHoursClock(BusinessCalendar calendar) : ISlaClock
@@ -54,7 +58,8 @@ public sealed class BusinessHoursClock(BusinessCalendar calendar) : ISlaClock
         var total = TimeSpan.Zero;
         // One day of margin either side: the windows of a local date always lie between that date's local midnights,
         // so dates outside [date(from) - 1, date(to) + 1] cannot reach into the span; clipping handles the rest.
-        for (var date = LocalDate(from).AddDays(-1); date <= LocalDate(to).AddDays(1); date = date.AddDays(1))
+        var last = LocalDate(to).AddDays(1);
+        for (var date = LocalDate(from).AddDays(-1); date <= last; date = date.AddDays(1))
         {
             foreach (var (opens, closes) in Windows(date))
             {
@@ -135,9 +140,8 @@ public sealed class BusinessHoursClock(BusinessCalendar calendar) : ISlaClock
     }
 
     /// <summary>
-    /// The instant a wall-clock time means. It must never decrease as the wall-clock time increases, so windows stay in
-    /// order: a time the clocks skip (spring forward) means the instant they jump, and a time they show twice (fall back)
-    /// means its first occurrence. So a window inside the skipped hour is empty, and one spanning the repeated hour counts it twice over.
+    /// The first instant at which the wall clock shows <paramref name="local"/> or later. A time the clocks skip in spring
+    /// means the instant they jump; a time they show twice in autumn means its first occurrence.
     /// </summary>
     private DateTime ToUtc(DateTime local)
     {

@@ -29,17 +29,22 @@ public sealed class SlaPolicySettings
     public Dictionary<string, SlaPromiseSettings> Severities { get; set; } = [];
 }
 
-/// <summary>Every field is optional here; after merging, a policy's default must name all three budgets.</summary>
+/// <summary>
+/// Every field is optional here; after merging, a policy's default must name all three budgets.
+/// Budgets are strings such as "1.00:00:00" (one day) or "04:00:00" (four hours), parsed by <see cref="SlaPolicies.From"/>:
+/// the binder silently drops a value it cannot convert inside a dictionary (unless ErrorOnUnknownConfiguration is set),
+/// and a mistyped promise must stop the service, not quietly fall back to a default.
+/// </summary>
 public sealed class SlaPromiseSettings
 {
     /// <summary>Time to acknowledge the complaint.</summary>
-    public TimeSpan? Acknowledge { get; set; }
+    public string? Acknowledge { get; set; }
 
     /// <summary>Time to resolve it.</summary>
-    public TimeSpan? Resolve { get; set; }
+    public string? Resolve { get; set; }
 
     /// <summary>Time after resolution by which the customer is called back.</summary>
-    public TimeSpan? FollowUp { get; set; }
+    public string? FollowUp { get; set; }
 
     /// <summary>"calendar" (every hour counts) or "business" (only the opening hours of <see cref="Calendar"/>).</summary>
     public string? Clock { get; set; }
@@ -101,13 +106,13 @@ public sealed class SlaPolicies
 
     public static SlaPolicies From(SlaPolicyOptions options)
     {
-        var clocks = new Dictionary<string, BusinessHoursClock>(StringComparer.OrdinalIgnoreCase)
+        var clocks = new Dictionary<string, (string Name, BusinessHoursClock Clock)>(StringComparer.OrdinalIgnoreCase)
         {
-            [Weekdays] = new(BuiltInWeekdays()),
+            [Weekdays] = (Weekdays, new(BuiltInWeekdays())),
         };
         foreach (var (name, calendar) in options.Calendars)
         {
-            clocks[name] = new BusinessHoursClock(Calendar($"{SlaPolicyOptions.Section}:Calendars:{name}", calendar));
+            clocks[name] = (name, new BusinessHoursClock(Calendar($"{SlaPolicyOptions.Section}:Calendars:{name}", calendar)));
         }
 
         var configured = new Dictionary<string, SlaPolicySettings>(options.Policies, StringComparer.OrdinalIgnoreCase);
@@ -138,15 +143,15 @@ public sealed class SlaPolicies
         {
             Default = new()
             {
-                Acknowledge = TimeSpan.FromHours(24),
-                Resolve = TimeSpan.FromDays(5),
-                FollowUp = TimeSpan.FromDays(3),
+                Acknowledge = "1.00:00:00",
+                Resolve = "5.00:00:00",
+                FollowUp = "3.00:00:00",
                 Clock = clock,
                 Calendar = calendar,
             },
             Severities = new(StringComparer.OrdinalIgnoreCase)
             {
-                ["critical"] = new() { Acknowledge = TimeSpan.FromHours(2), Resolve = TimeSpan.FromHours(24), FollowUp = TimeSpan.FromDays(1) },
+                ["critical"] = new() { Acknowledge = "02:00:00", Resolve = "1.00:00:00", FollowUp = "1.00:00:00" },
             },
         };
 
@@ -172,7 +177,7 @@ public sealed class SlaPolicies
     }
 
     private static FrozenDictionary<ComplaintSeverity, SlaPromises> Policy(
-        string name, SlaPolicySettings? configured, SlaPolicySettings? builtIn, Dictionary<string, BusinessHoursClock> clocks)
+        string name, SlaPolicySettings? configured, SlaPolicySettings? builtIn, Dictionary<string, (string Name, BusinessHoursClock Clock)> clocks)
     {
         var prefix = $"Policies:{name}";
         var defaults = Merge(configured?.Default, builtIn?.Default);
@@ -194,7 +199,7 @@ public sealed class SlaPolicies
             var (settings, key) = severities.TryGetValue(severity, out var found) ? found : (null, $"{prefix}:Default");
             var merged = Merge(settings, Merge(builtInOverride, defaults));
             // A value a severity leaves out comes from the default, so an error names the default's key.
-            string KeyOf(Func<SlaPromiseSettings, object?> field) => settings is not null && field(settings) is not null ? key : $"{prefix}:Default";
+            string KeyOf(Func<SlaPromiseSettings, string?> field) => settings is not null && !string.IsNullOrWhiteSpace(field(settings)) ? key : $"{prefix}:Default";
 
             promises[severity] = new SlaPromises(
                 Budget(merged.Acknowledge, KeyOf(s => s.Acknowledge) + ":Acknowledge"),
@@ -209,21 +214,32 @@ public sealed class SlaPolicies
 
     private static SlaPromiseSettings Merge(SlaPromiseSettings? over, SlaPromiseSettings? under) => new()
     {
-        Acknowledge = over?.Acknowledge ?? under?.Acknowledge,
-        Resolve = over?.Resolve ?? under?.Resolve,
-        FollowUp = over?.FollowUp ?? under?.FollowUp,
-        Clock = string.IsNullOrWhiteSpace(over?.Clock) ? under?.Clock : over.Clock,
-        Calendar = string.IsNullOrWhiteSpace(over?.Calendar) ? under?.Calendar : over.Calendar,
+        Acknowledge = Either(over?.Acknowledge, under?.Acknowledge),
+        Resolve = Either(over?.Resolve, under?.Resolve),
+        FollowUp = Either(over?.FollowUp, under?.FollowUp),
+        Clock = Either(over?.Clock, under?.Clock),
+        Calendar = Either(over?.Calendar, under?.Calendar),
     };
 
-    private static TimeSpan Budget(TimeSpan? budget, string key) => budget switch
+    private static string? Either(string? over, string? under) => string.IsNullOrWhiteSpace(over) ? under : over;
+
+    private static TimeSpan Budget(string? text, string key)
     {
-        null => throw Invalid(key, "is required: a duration such as \"1.00:00:00\" (one day) or \"04:00:00\" (four hours)."),
-        { } b when b <= TimeSpan.Zero => throw Invalid(key, $"must be a positive duration, not {b}."),
-        { } b => b,
-    };
+        const string Example = "a duration such as \"1.00:00:00\" (one day) or \"04:00:00\" (four hours)";
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            throw Invalid(key, $"is required: {Example}.");
+        }
 
-    private static ISlaClock ClockOf(SlaPromiseSettings settings, string clockKey, string calendarKey, Dictionary<string, BusinessHoursClock> clocks, out string clockName)
+        if (!TimeSpan.TryParse(text.Trim(), CultureInfo.InvariantCulture, out var budget))
+        {
+            throw Invalid(key, $"is '{text}', which is not {Example}.");
+        }
+
+        return budget > TimeSpan.Zero ? budget : throw Invalid(key, $"must be a positive duration, not {text}.");
+    }
+
+    private static ISlaClock ClockOf(SlaPromiseSettings settings, string clockKey, string calendarKey, Dictionary<string, (string Name, BusinessHoursClock Clock)> clocks, out string clockName)
     {
         var clock = settings.Clock?.Trim() ?? CalendarClock;
         if (clock.Equals(CalendarClock, StringComparison.OrdinalIgnoreCase))
@@ -238,7 +254,7 @@ public sealed class SlaPolicies
         }
 
         // The business clock may come from the default while the calendar is missing everywhere: name the clock's level.
-        var key = settings.Calendar is null ? $"{clockKey}:Calendar" : $"{calendarKey}:Calendar";
+        var key = string.IsNullOrWhiteSpace(settings.Calendar) ? $"{clockKey}:Calendar" : $"{calendarKey}:Calendar";
         var calendar = settings.Calendar?.Trim();
         if (string.IsNullOrEmpty(calendar))
         {
@@ -250,8 +266,8 @@ public sealed class SlaPolicies
             throw Invalid(key, $"names the calendar '{calendar}', which is not defined; known calendars: {string.Join(", ", clocks.Keys.Order(StringComparer.Ordinal))}.");
         }
 
-        clockName = $"{BusinessClock}:{calendar}";
-        return businessClock;
+        clockName = $"{BusinessClock}:{businessClock.Name}";
+        return businessClock.Clock;
     }
 
     private static BusinessCalendar Calendar(string prefix, SlaCalendarSettings settings)
