@@ -50,7 +50,8 @@ public static class EraseCustomerEndpoint
         }
 
         await using var session = store.LightweightSession();
-        if (await session.Events.FetchStreamStateAsync(customerId, cancellation) is null)
+        if (await session.Events.FetchStreamStateAsync(customerId, cancellation) is null &&
+            !await session.Query<Complaints.ComplaintCase>().AnyAsync(c => c.CustomerId == customerId, cancellation))
         {
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown customer",
                 detail: $"No touchpoint has been recorded for customer '{customerId}'.");

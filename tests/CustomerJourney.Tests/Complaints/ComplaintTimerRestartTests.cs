@@ -1,0 +1,94 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Alba;
+using CustomerJourney.Access;
+using CustomerJourney.Complaints;
+using CustomerJourney.Tests.Support;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace CustomerJourney.Tests.Complaints;
+
+/// <summary>
+/// A promise timer survives a restart and fires once even with two instances running. Wolverine's scheduler runs on
+/// the wall clock, so this one test waits in real time, polling with a deadline.
+/// </summary>
+public sealed class ComplaintTimerRestartTests
+{
+    private readonly string _schema = $"restart_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid().ToString("N")[..6]}";
+
+    private Task<IAlbaHost> Start() => AlbaHost.For<Program>(builder => builder.UseSetting("EventStore:Schema", _schema));
+
+    private static async Task<long> Breaches(IAlbaHost host, string complaintId)
+    {
+        await using var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession();
+        var events = await session.Events.FetchStreamAsync(ComplaintCase.StreamKey(complaintId), token: TestContext.Current.CancellationToken);
+        return events.Count(e => e.Data is ComplaintSlaBreached);
+    }
+
+    [Fact]
+    public async Task A_timer_scheduled_before_a_restart_records_its_breach_once_with_two_instances_running()
+    {
+        var complaintId = Ids.Unique("k");
+        try
+        {
+            await using (var before = await Start())
+            {
+                Assert.Equal(_schema, before.Services.GetRequiredService<IDocumentStore>().Options.Events.DatabaseSchemaName);
+                var jwt = before.Services.GetRequiredService<JwtSettings>();
+                var now = DateTimeOffset.UtcNow;
+                using var client = before.Server.CreateClient();
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/api/complaints");
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", DevelopmentTokens.Issue(jwt, "ann", ["agent"], null, now, now.AddMinutes(5)));
+                // Due 6 s from now: the acknowledge promise of a low-severity complaint is 24 h.
+                request.Content = new StringContent(new JsonObject
+                {
+                    ["complaintId"] = complaintId,
+                    ["customerId"] = Ids.Customer(),
+                    ["category"] = "delivery",
+                    ["severity"] = "low",
+                    ["description"] = "late",
+                    ["channel"] = "email",
+                    ["occurredAt"] = DateTimeOffset.FromUnixTimeMilliseconds((now - TimeSpan.FromHours(24) + TimeSpan.FromSeconds(6)).ToUnixTimeMilliseconds()).ToString("O"),
+                }.ToJsonString(), Encoding.UTF8, "application/json");
+                var answer = await client.SendAsync(request, TestContext.Current.CancellationToken);
+                Assert.Equal(201, (int)answer.StatusCode);
+                Assert.Equal(0, await Breaches(before, complaintId));
+            }
+
+            var instances = await Task.WhenAll(Start(), Start());
+            try
+            {
+                var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+                while (await Breaches(instances[0], complaintId) == 0 && DateTimeOffset.UtcNow < deadline)
+                {
+                    await Task.Delay(250, TestContext.Current.CancellationToken);
+                }
+
+                Assert.Equal(1, await Breaches(instances[0], complaintId));
+
+                // Give the other instance a full polling round to record it a second time; it must not.
+                await Task.Delay(TimeSpan.FromSeconds(6), TestContext.Current.CancellationToken);
+                Assert.Equal(1, await Breaches(instances[1], complaintId));
+            }
+            finally
+            {
+                foreach (var instance in instances)
+                {
+                    await instance.DisposeAsync();
+                }
+            }
+        }
+        finally
+        {
+            await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var drop = new NpgsqlCommand(
+                $"drop schema if exists {_schema} cascade; drop schema if exists {_schema}_wolverine cascade; drop schema if exists {_schema}_keys cascade;", connection);
+            await drop.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+    }
+}
