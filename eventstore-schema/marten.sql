@@ -458,6 +458,15 @@ CREATE TABLE IF NOT EXISTS journey.cj_touchpoint_sources (
     recorded_at    timestamp with time zone    NOT NULL DEFAULT now(),
 CONSTRAINT pkey_cj_touchpoint_sources_source_source_id PRIMARY KEY (source, source_id)
 );
+CREATE TABLE IF NOT EXISTS journey.cj_complaint_audit_chain (
+    stream_id     varchar                     NOT NULL,
+    version       bigint                      NOT NULL,
+    seq_id        bigint                      NOT NULL,
+    entry_hash    varchar                     NOT NULL,
+    chain_hash    varchar                     NOT NULL,
+    sealed_at     timestamp with time zone    NOT NULL DEFAULT now(),
+CONSTRAINT pkey_cj_complaint_audit_chain_stream_id_version PRIMARY KEY (stream_id, version)
+);
 CREATE TABLE IF NOT EXISTS journey.mt_doc_apikey (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,
@@ -482,6 +491,18 @@ CREATE TABLE IF NOT EXISTS journey.mt_doc_churnmodel (
     mt_version          bigint                      NOT NULL DEFAULT 0,
 CONSTRAINT pkey_mt_doc_churnmodel_id PRIMARY KEY (id)
 );
+CREATE TABLE IF NOT EXISTS journey.mt_doc_complaintcase (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_dotnet_type      varchar                     NULL,
+    mt_version          bigint                      NOT NULL DEFAULT 0,
+CONSTRAINT pkey_mt_doc_complaintcase_id PRIMARY KEY (id)
+);
+
+CREATE INDEX mt_doc_complaintcase_idx_customer_id ON journey.mt_doc_complaintcase USING btree ((data ->> 'customerId'));
+
+CREATE INDEX mt_doc_complaintcase_idx_logged_at ON journey.mt_doc_complaintcase USING btree ((journey.mt_immutable_timestamptz(data ->> 'loggedAt')));
 CREATE TABLE IF NOT EXISTS journey.mt_doc_customersummary (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,
@@ -514,6 +535,16 @@ CREATE TABLE IF NOT EXISTS journey.mt_doc_purchasehistory (
     mt_version          bigint                      NOT NULL DEFAULT 0,
 CONSTRAINT pkey_mt_doc_purchasehistory_id PRIMARY KEY (id)
 );
+CREATE TABLE IF NOT EXISTS journey.mt_doc_signedchainhead (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_version          uuid                        NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
+    mt_dotnet_type      varchar                     NULL,
+CONSTRAINT pkey_mt_doc_signedchainhead_id PRIMARY KEY (id)
+);
+
+CREATE INDEX mt_doc_signedchainhead_idx_complaint_id ON journey.mt_doc_signedchainhead USING btree ((data ->> 'complaintId'));
 CREATE TABLE IF NOT EXISTS journey.mt_streams (
     id                   varchar        NOT NULL,
     type                 varchar        NULL,
@@ -538,6 +569,7 @@ CREATE TABLE IF NOT EXISTS journey.mt_events (
     mt_dotnet_type    varchar                     NULL,
     correlation_id    varchar                     NULL,
     causation_id      varchar                     NULL,
+    headers           jsonb                       NULL,
     user_name         varchar                     NULL,
     is_archived       bool                        NULL DEFAULT FALSE,
 CONSTRAINT pkey_mt_events_seq_id PRIMARY KEY (seq_id)
@@ -608,7 +640,7 @@ END;
 $function$;
 
 
-CREATE OR REPLACE FUNCTION journey.mt_quick_append_events(stream varchar, stream_type varchar, tenantid varchar, event_ids uuid[], event_types varchar[], dotnet_types varchar[], bodies jsonb[], bdatas bytea[], causation_ids varchar[], correlation_ids varchar[], user_names varchar[], expected_version bigint DEFAULT NULL::bigint) RETURNS bigint[] AS $$
+CREATE OR REPLACE FUNCTION journey.mt_quick_append_events(stream varchar, stream_type varchar, tenantid varchar, event_ids uuid[], event_types varchar[], dotnet_types varchar[], bodies jsonb[], bdatas bytea[], causation_ids varchar[], correlation_ids varchar[], headers jsonb[], user_names varchar[], expected_version bigint DEFAULT NULL::bigint) RETURNS bigint[] AS $$
 DECLARE
 	event_version bigint;
 	stream_is_archived boolean;
@@ -678,9 +710,9 @@ BEGIN
 		-- bodies[index] is the {} JSON placeholder for those events so the
 		-- existing data jsonb NOT NULL constraint stays intact.
 		insert into journey.mt_events
-			(seq_id, id, stream_id, version, data, bdata, type, tenant_id, timestamp, mt_dotnet_type, is_archived, causation_id, correlation_id, user_name)
+			(seq_id, id, stream_id, version, data, bdata, type, tenant_id, timestamp, mt_dotnet_type, is_archived, causation_id, correlation_id, headers, user_name)
 		values
-			(seq, event_id, stream, event_version, body, bdatas[index], event_type, tenantid, (now() at time zone 'utc'), dotnet_types[index], FALSE, causation_ids[index], correlation_ids[index], user_names[index]);
+			(seq, event_id, stream, event_version, body, bdatas[index], event_type, tenantid, (now() at time zone 'utc'), dotnet_types[index], FALSE, causation_ids[index], correlation_ids[index], headers[index], user_names[index]);
 
 		index := index + 1;
 	end loop;

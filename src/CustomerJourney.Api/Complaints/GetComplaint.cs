@@ -213,25 +213,4 @@ public static class CustomerComplaints
 
         return events;
     }
-
-    /// <summary>How many of the customer's cases were open (logged, acknowledged or waiting on them) at <paramref name="asOf"/>, or now.</summary>
-    public static async Task<int> OpenCountAsync(IQuerySession session, string customerId, DateTimeOffset? asOf, CancellationToken cancellation)
-    {
-        if (asOf is null)
-        {
-            return await session.Query<ComplaintCase>()
-                .CountAsync(c => c.CustomerId == customerId && (c.Status == ComplaintStatus.Logged || c.Status == ComplaintStatus.Acknowledged ||
-                                                                c.Status == ComplaintStatus.AwaitingCustomer), cancellation);
-        }
-
-        ComplaintCase? state = null;
-        var open = 0;
-        foreach (var stream in (await EventsAsync(session, customerId, asOf, cancellation)).GroupBy(e => e.StreamKey))
-        {
-            state = stream.OrderBy(e => e.Version).Aggregate((ComplaintCase?)null, (s, e) => ComplaintCase.Fold(s, e.Data));
-            open += state?.IsOpen == true ? 1 : 0;
-        }
-
-        return open;
-    }
 }

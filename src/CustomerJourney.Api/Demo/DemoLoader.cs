@@ -1,3 +1,4 @@
+using CustomerJourney.Complaints;
 using System.Diagnostics;
 using CustomerJourney.Touchpoints;
 
@@ -46,7 +47,12 @@ public sealed class DemoLoader(
         for (var start = 0; start < touchpoints.Count; start += ChunkSize)
         {
             var chunk = touchpoints.GetRange(start, Math.Min(ChunkSize, touchpoints.Count - start));
-            appended += (await ledger.RecordAsync(chunk, new LedgerWrite(Actor, "demo-load"), cancellationToken)).Appended;
+            var result = await ledger.RecordAsync(chunk, new LedgerWrite(Actor, "demo-load"), cancellationToken);
+            appended += result.Appended;
+            foreach (var (index, broken) in result.Broken)
+            {
+                logger.LogWarning("Demo step {Kind} of {Complaint} refused: {Rule}", TouchpointCatalogue.KindOf(chunk[index]), ComplaintCase.CaseOf(chunk[index]), broken.Rule);
+            }
         }
 
         logger.LogInformation(

@@ -62,9 +62,23 @@ public static class GetCustomerEndpoints
         var summary = asOf is null
             ? await session.LoadAsync<CustomerSummary>(customerId, cancellation)
             : await session.Events.AggregateStreamAsync<CustomerSummary>(customerId, timestamp: asOf, token: cancellation);
-        return summary is null
-            ? UnknownCustomer(customerId, asOf)
-            : Results.Ok(CustomerSummaryResponse.From(summary, asOf, await CustomerComplaints.OpenCountAsync(session, customerId, asOf, cancellation)));
+        if (summary is null)
+        {
+            return UnknownCustomer(customerId, asOf);
+        }
+
+        // Complaint steps live on their cases' streams; they are the customer's touchpoints too.
+        var caseEvents = await CustomerComplaints.EventsAsync(session, customerId, asOf, cancellation);
+        var steps = caseEvents.Select(e => e.Data).OfType<Touchpoint>().ToList();
+        var open = caseEvents.GroupBy(e => e.StreamKey)
+            .Select(g => g.OrderBy(e => e.Version).Aggregate((ComplaintCase?)null, (c, e) => ComplaintCase.Fold(c, e.Data)))
+            .Count(c => c?.IsOpen == true);
+        var lastStep = steps.Count == 0 ? (DateTimeOffset?)null : steps.Max(t => t.OccurredAt);
+        return Results.Ok(CustomerSummaryResponse.From(summary, asOf, open) with
+        {
+            TouchpointCount = summary.TouchpointCount + steps.Count,
+            LastTouchpointAt = lastStep > summary.LastTouchpointAt || summary.LastTouchpointAt is null ? lastStep : summary.LastTouchpointAt,
+        });
     }
 
     /// <summary>The customer's touchpoints in business-time order; ?asOf= replays the journey as it was known then.</summary>

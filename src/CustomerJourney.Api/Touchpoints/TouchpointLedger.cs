@@ -180,12 +180,14 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         var steps = claimed.Where(i => ComplaintCase.CaseOf(touchpoints[i]) is not null).ToList();
         if (steps.Count > 0)
         {
+            // Purchases and returns of this very batch are not in the store yet, but a refund decided here must count them.
+            var pending = claimed.Select(i => touchpoints[i]).Where(t => t is PurchaseMade or PurchaseReturned).ToList();
             await using var scope = scopes.CreateAsyncScope();
             var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
             outbox.Enroll(session);
             foreach (var @case in steps.GroupBy(i => ComplaintCase.CaseOf(touchpoints[i])!).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
-                var version = await DecideCaseAsync(session, outbox, @case.Key, @case.ToList(), touchpoints, write.ExpectedCaseVersion, broken, cancellation);
+                var version = await DecideCaseAsync(session, outbox, @case.Key, @case.ToList(), touchpoints, pending, write.ExpectedCaseVersion, broken, cancellation);
                 if (version is { } v)
                 {
                     versions[@case.Key] = v;
@@ -216,7 +218,7 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
 
     /// <summary>Runs a case's steps through its rules in order; returns the case's version after the append, if anything was appended.</summary>
     private async Task<long?> DecideCaseAsync(IDocumentSession session, IMartenOutbox outbox, string complaintId, List<int> steps,
-        IReadOnlyList<Touchpoint> touchpoints, long? expectedVersion, Dictionary<int, ComplaintRuleException> broken, CancellationToken cancellation)
+        IReadOnlyList<Touchpoint> touchpoints, IReadOnlyList<Touchpoint> pending, long? expectedVersion, Dictionary<int, ComplaintRuleException> broken, CancellationToken cancellation)
     {
         var key = ComplaintCase.StreamKey(complaintId);
         IEventStream<ComplaintCase> stream;
@@ -239,7 +241,7 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
 
         var state = stream.Aggregate;
         var payments = state is not null && steps.Any(i => touchpoints[i] is RemedyOffered { Remedy: Remedy.Refund })
-            ? await PaymentsAsync(session, state, cancellation)
+            ? await PaymentsAsync(session, state, pending, cancellation)
             : OrderPayments.None;
         var appended = new List<object>();
         foreach (var i in steps)
@@ -273,12 +275,14 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
     }
 
     /// <summary>What the customer paid and returned on the case's orders, read from the customer's own stream.</summary>
-    private static async Task<OrderPayments> PaymentsAsync(IDocumentSession session, ComplaintCase state, CancellationToken cancellation)
+    private static async Task<OrderPayments> PaymentsAsync(IDocumentSession session, ComplaintCase state, IReadOnlyList<Touchpoint> pending,
+        CancellationToken cancellation)
     {
         var orders = state.OrderIds.ToHashSet(StringComparer.Ordinal);
-        var events = await session.Events.FetchStreamAsync(state.CustomerId, token: cancellation);
+        var stored = await session.Events.FetchStreamAsync(state.CustomerId, token: cancellation);
+        var events = stored.Select(e => e.Data).Concat(pending.Where(t => t.CustomerId == state.CustomerId)).ToList();
         return new OrderPayments(
-            events.Select(e => e.Data).OfType<PurchaseMade>().Where(p => orders.Contains(p.OrderId)).Select(p => new OrderMoney(p.OrderId, p.Amount, p.Currency)).ToList(),
-            events.Select(e => e.Data).OfType<PurchaseReturned>().Where(r => orders.Contains(r.OrderId)).Select(r => new OrderMoney(r.OrderId, r.Amount, r.Currency)).ToList());
+            events.OfType<PurchaseMade>().Where(p => orders.Contains(p.OrderId)).Select(p => new OrderMoney(p.OrderId, p.Amount, p.Currency)).ToList(),
+            events.OfType<PurchaseReturned>().Where(r => orders.Contains(r.OrderId)).Select(r => new OrderMoney(r.OrderId, r.Amount, r.Currency)).ToList());
     }
 }

@@ -1,3 +1,4 @@
+using CustomerJourney.Complaints;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -72,6 +73,35 @@ public sealed class DemoTouchpointsSpecs
             Assert.True(result.Accepted, $"{touchpoint.SourceId}: {string.Join("; ", result.Errors.ToDictionary().Select(e => $"{e.Key} {string.Join(",", e.Value)}"))}");
             Assert.Equal(JsonSerializer.Serialize<object>(touchpoint, Json), JsonSerializer.Serialize<object>(result.Touchpoint!, Json));
         }
+    }
+
+    [Fact]
+    public void Every_generated_complaint_step_passes_its_cases_rules()
+    {
+        var refused = new List<string>();
+        foreach (var customer in Demo.GroupBy(t => t.CustomerId))
+        {
+            var payments = new OrderPayments(
+                customer.OfType<PurchaseMade>().Select(p => new OrderMoney(p.OrderId, p.Amount, p.Currency)).ToList(),
+                customer.OfType<PurchaseReturned>().Select(r => new OrderMoney(r.OrderId, r.Amount, r.Currency)).ToList());
+            foreach (var @case in customer.Where(t => ComplaintCase.CaseOf(t) is not null).GroupBy(t => ComplaintCase.CaseOf(t)))
+            {
+                ComplaintCase? state = null;
+                foreach (var step in @case)
+                {
+                    try
+                    {
+                        state = ComplaintDecisions.Decide(state, step, payments).Aggregate(state, ComplaintCase.Fold);
+                    }
+                    catch (ComplaintRuleException e)
+                    {
+                        refused.Add($"{@case.Key} {TouchpointCatalogue.KindOf(step)}: {e.Rule}");
+                    }
+                }
+            }
+        }
+
+        Assert.Empty(refused);
     }
 
     [Fact]
