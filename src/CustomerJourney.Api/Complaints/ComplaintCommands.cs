@@ -45,7 +45,7 @@ public static class ComplaintCommandEndpoints
     {
         if (await ReadBodyAsync(request, options.Value.MaxTouchpointBytes, cancellation) is not { } body)
         {
-            return BodyProblem(request);
+            return TooLarge();
         }
 
         if (body.Problem is { } problem)
@@ -100,7 +100,7 @@ public static class ComplaintCommandEndpoints
 
         if (await ReadBodyAsync(request, options.Value.MaxTouchpointBytes, cancellation) is not { } body)
         {
-            return BodyProblem(request);
+            return TooLarge();
         }
 
         if (body.Problem is { } problem)
@@ -274,5 +274,5 @@ public static class ComplaintCommandEndpoints
         }
     }
 
-    private static IResult BodyProblem(HttpRequest request) => TouchpointRequestBody.TooLarge("A complaint step is too large.");
+    private static IResult TooLarge() => TouchpointRequestBody.TooLarge("A complaint step is too large.");
 }

@@ -150,8 +150,6 @@ public sealed record CheckComplaintSla(string ComplaintId);
 /// <summary>The promises in force, applied to cases: what the ledger and the timer handler share.</summary>
 public sealed class ComplaintSla(SlaPolicies policies, TimeProvider clock)
 {
-    public SlaPolicies Policies => policies;
-
     /// <summary>When the case's promises should next be checked; a past due time means "now".</summary>
     public DateTimeOffset? NextCheck(ComplaintCase c)
     {
