@@ -153,7 +153,6 @@ public static class DemoTouchpoints
         private static readonly int[] UnhappyCsat = [3, 7, 20, 35, 35];
 
         private readonly List<PurchaseMade> _byDate = [.. purchases.OrderBy(p => p.OccurredAt)];
-        private const bool RefundsInDemo = false;
 
         private int _complaints;
 
@@ -439,9 +438,7 @@ public static class DemoTouchpoints
         private (Remedy Remedy, decimal Amount) ChooseRemedy(string category, decimal purchaseAmount)
         {
             // Money back fits goods that were wrong or charged wrongly; the rest get a gesture.
-            // Refunds are left out of the demo for now: loading them lost some (issue 5's closing note); refunds stay
-            // covered by the decision specs and the HTTP tests.
-            var refundable = RefundsInDemo && purchaseAmount > 0 && category is "damaged" or "wrong-item" or "billing";
+            var refundable = purchaseAmount > 0 && category is "damaged" or "wrong-item" or "billing";
             if (refundable && Chance(0.7))
             {
                 var partial = Math.Round(purchaseAmount * random.Next(20, 80) / 100m, 2);

@@ -240,15 +240,19 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         }
 
         var state = stream.Aggregate;
-        var payments = state is not null && steps.Any(i => touchpoints[i] is RemedyOffered { Remedy: Remedy.Refund })
-            ? await PaymentsAsync(session, state, pending, cancellation)
-            : OrderPayments.None;
+        OrderPayments? payments = null;
         var appended = new List<object>();
         foreach (var i in steps)
         {
+            // Read when the first refund is decided, not up front: the case may be logged earlier in this same batch.
+            if (payments is null && state is not null && touchpoints[i] is RemedyOffered { Remedy: Remedy.Refund })
+            {
+                payments = await PaymentsAsync(session, state, pending, cancellation);
+            }
+
             try
             {
-                foreach (var @event in ComplaintDecisions.Decide(state, touchpoints[i], payments))
+                foreach (var @event in ComplaintDecisions.Decide(state, touchpoints[i], payments ?? OrderPayments.None))
                 {
                     state = ComplaintCase.Fold(state, @event);
                     appended.Add(@event);

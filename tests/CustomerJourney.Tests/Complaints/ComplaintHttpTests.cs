@@ -161,6 +161,31 @@ public sealed class ComplaintHttpTests(AppFixture app)
     }
 
     [Fact]
+    public async Task A_refund_in_the_batch_that_logs_its_case_is_checked_against_the_purchase_in_that_batch()
+    {
+        var customer = Ids.Customer();
+        var order = Ids.Unique("order");
+        var id = Ids.Unique("k");
+        JsonNode Step(string kind, JsonObject data, int hoursAgo) => TouchpointJson.Kind(kind, data, customer, ComplaintApi.Now.AddHours(-hoursAgo));
+        var answer = await app.PostBatch(
+        [
+            TouchpointJson.Purchase(customer, ComplaintApi.Now.AddDays(-3), 30m, sourceId: order),
+            Step("complaint-logged", new JsonObject { ["complaintId"] = id, ["category"] = "damaged", ["severity"] = "medium", ["description"] = "Cracked", ["orderIds"] = new JsonArray(order) }, 6),
+            Step("complaint-acknowledged", new JsonObject { ["complaintId"] = id }, 5),
+            Step("remedy-offered", new JsonObject { ["complaintId"] = id, ["remedy"] = "refund", ["amount"] = 31, ["currency"] = "USD" }, 4),
+            Step("remedy-offered", new JsonObject { ["complaintId"] = id, ["remedy"] = "refund", ["amount"] = 30, ["currency"] = "USD" }, 3),
+            Step("remedy-accepted", new JsonObject { ["complaintId"] = id }, 2),
+        ]);
+
+        Assert.Equal(200, answer.Status);
+        Assert.Equal(5, answer.Body.Int("appended"));
+        var rejected = answer.Body!["rejected"]!.AsArray().Select(r => (r!.Int("index"), r!["problem"]!["rule"]!.GetValue<string>())).ToList();
+        Assert.Equal([(3, "refund-exceeds-payment")], rejected);
+        var state = await app.Get($"/api/complaints/{id}");
+        Assert.Equal(("acknowledged", 4L), (state.Status(), state.Version()));
+    }
+
+    [Fact]
     public async Task Unknown_cases_and_steps_answer_404_and_a_bad_body_400()
     {
         var (customer, _) = await CustomerWithPurchase();
