@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using CustomerJourney.Tests.Complaints;
 using CustomerJourney.Tests.Support;
 using CustomerJourney.Touchpoints;
 using Marten;
@@ -95,5 +96,72 @@ public sealed class ContractSnapshots(AppFixture app)
             ["summary"] = summary.Body!.DeepClone(),
             ["unknown"] = unknown.Body!.DeepClone(),
         }));
+    }
+
+    /// <summary>Hashes, event ids and record times differ on every run; their place in the answer does not.</summary>
+    private static JToken Masked(JToken token, params string[] names)
+    {
+        foreach (var name in names)
+        {
+            foreach (var value in token.SelectTokens($"$..{name}").OfType<JValue>().Where(v => v.Type != JTokenType.Null).ToList())
+            {
+                value.Value = "<varies>";
+            }
+        }
+
+        return token;
+    }
+
+    [Fact]
+    public async Task Complaint_answers_have_this_shape()
+    {
+        const string customer = "snapshot-complaints";
+        const string id = "snap-c1";
+        DateTimeOffset At(string instant) => DateTimeOffset.Parse(instant, CultureInfo.InvariantCulture);
+        JsonObject Step(string kind, JsonObject data, string at) => TouchpointJson.Kind(kind, data.With("complaintId", id), customer, At(at), sourceId: $"snap-c1-{kind}");
+
+        // One batch, one transaction: these past promises are all kept, so no timer slips a breach in between.
+        var batch = await app.PostBatch(
+        [
+            TouchpointJson.Purchase(customer, At("2001-02-01T00:00:00Z"), 40m, sourceId: "snap-c-o1"),
+            Step("complaint-logged", new JsonObject { ["category"] = "delivery", ["severity"] = "high", ["description"] = "Arrived late", ["orderIds"] = new JsonArray("snap-c-o1") }, "2001-02-02T09:00:00Z"),
+            Step("complaint-acknowledged", [], "2001-02-02T10:00:00Z"),
+            Step("apology-issued", new JsonObject { ["by"] = "Ann", ["wording"] = "We are sorry" }, "2001-02-02T11:00:00Z"),
+            Step("remedy-offered", new JsonObject { ["remedy"] = "refund", ["amount"] = 15, ["currency"] = "USD" }, "2001-02-02T12:00:00Z"),
+            Step("remedy-accepted", [], "2001-02-02T13:00:00Z"),
+            Step("complaint-resolved", new JsonObject { ["rootCause"] = "carrier-delay", ["summary"] = "Refunded the postage" }, "2001-02-03T09:00:00Z"),
+            Step("follow-up-call", new JsonObject { ["outcome"] = "reached", ["satisfied"] = true }, "2001-02-03T15:00:00Z"),
+            Step("complaint-closed", [], "2001-02-04T09:00:00Z"),
+        ]);
+        Assert.True(batch.Body.Int("appended") == 9, batch.Body?.ToJsonString());
+
+        var answers = new JsonObject
+        {
+            ["logged"] = (await app.Call(HttpMethod.Post, "/api/complaints", new JsonObject
+            {
+                ["complaintId"] = "snap-c2", ["customerId"] = customer, ["category"] = "billing", ["severity"] = "critical",
+                ["description"] = "Charged twice", ["orderIds"] = new JsonArray("snap-c-o1"), ["channel"] = "phone", ["occurredAt"] = "2001-03-01T09:00:00Z",
+            }, app.Agent())).Body!.DeepClone(),
+            ["stale"] = (await app.Step(id, "reopen", 1, new JsonObject { ["reason"] = "Again" }, At("2001-02-05T09:00:00Z"))).Body!.DeepClone(),
+            ["closed"] = (await app.Step(id, "reopen", 9, new JsonObject { ["reason"] = "Again" }, At("2001-02-05T09:00:00Z"))).Body!.DeepClone(),
+            ["withoutVersion"] = (await app.Call(HttpMethod.Post, $"/api/complaints/{id}/close", new JsonObject(), app.Agent())).Body!.DeepClone(),
+            ["case"] = (await app.Get($"/api/complaints/{id}")).Body!.DeepClone(),
+            ["customerCases"] = (await app.Get($"/api/customers/{customer}/complaints")).Body!.DeepClone(),
+            ["sla"] = (await app.Get($"/api/complaints/{id}/sla?policy=business-hours")).Body!.DeepClone(),
+            ["audit"] = (await app.Get($"/api/complaints/{id}/audit", app.As("auditor"))).Body!.DeepClone(),
+            ["verify"] = (await app.Get($"/api/complaints/{id}/audit/verify", app.As("auditor"))).Body!.DeepClone(),
+        };
+
+        var token = Masked(Stable(answers), "sequence", "sourceId", "correlationId", "causationId", "entryHash", "chainHash", "previousHash", "headHash",
+            "counted", "overdueBy");
+        // The what-if clocks are computed as of the request.
+        token["sla"]!["at"] = "<now>";
+        // Personal fields are stored sealed with a per-customer key made in this run.
+        foreach (var sealedText in token.SelectTokens("$..*").OfType<JValue>().Where(v => v.Value is string text && text.StartsWith("pd1:", StringComparison.Ordinal)).ToList())
+        {
+            sealedText.Value = "pd1:<sealed>";
+        }
+
+        Snapshot.Match(token);
     }
 }
