@@ -503,6 +503,14 @@ CONSTRAINT pkey_mt_doc_complaintcase_id PRIMARY KEY (id)
 CREATE INDEX mt_doc_complaintcase_idx_customer_id ON journey.mt_doc_complaintcase USING btree ((data ->> 'customerId'));
 
 CREATE INDEX mt_doc_complaintcase_idx_logged_at ON journey.mt_doc_complaintcase USING btree ((journey.mt_immutable_timestamptz(data ->> 'loggedAt')));
+CREATE TABLE IF NOT EXISTS journey.mt_doc_complainttimer (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_version          uuid                        NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
+    mt_dotnet_type      varchar                     NULL,
+CONSTRAINT pkey_mt_doc_complainttimer_id PRIMARY KEY (id)
+);
 CREATE TABLE IF NOT EXISTS journey.mt_doc_customersummary (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,

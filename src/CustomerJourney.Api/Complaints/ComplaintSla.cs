@@ -147,6 +147,14 @@ public static class SlaClocks
 /// <summary>Check a case's promises now: record what was missed, schedule the next check.</summary>
 public sealed record CheckComplaintSla(string ComplaintId);
 
+/// <summary>The one promise check a case has scheduled, kept so that a met promise can take its timer back.</summary>
+public sealed class ComplaintTimer
+{
+    public string Id { get; set; } = "";
+    public Guid EnvelopeId { get; set; }
+    public DateTimeOffset DueAt { get; set; }
+}
+
 /// <summary>The promises in force, applied to cases: what the ledger and the timer handler share.</summary>
 public sealed class ComplaintSla(SlaPolicies policies, TimeProvider clock)
 {
@@ -154,9 +162,52 @@ public sealed class ComplaintSla(SlaPolicies policies, TimeProvider clock)
     public DateTimeOffset? NextCheck(ComplaintCase c)
     {
         var now = clock.GetUtcNow();
-        var due = SlaClocks.NextDue(c, policies.For(c.Severity), now);
-        var overdue = SlaClocks.Breaches(c, policies.For(c.Severity), policies.Current, now).Count > 0;
-        return overdue ? now : due;
+        var promises = policies.For(c.Severity);
+        return SlaClocks.Breaches(c, promises, policies.Current, now).Count > 0 ? now : SlaClocks.NextDue(c, promises, now);
+    }
+
+    /// <summary>Schedules the case's next check (or cancels its timer) after a step changed it.</summary>
+    public Task ScheduleNextCheckAsync(IDocumentSession session, IMessageBus context, ComplaintCase c, CancellationToken cancellation) =>
+        RescheduleAsync(session, context, c.ComplaintId, NextCheck(c), clock.GetUtcNow(), cancellation);
+
+    /// <summary>
+    /// Keeps one scheduled check per case, in the caller's transaction: the check for <paramref name="due"/> replaces the
+    /// one scheduled before, and no due time (every promise met or withdrawn) cancels it. Wolverine 6 cancels scheduled
+    /// messages only for sagas, so the earlier envelope is deleted from its durable store by id. Should a cancelled
+    /// check run anyway (it was already being delivered), it finds nothing due and appends nothing.
+    /// </summary>
+    public static async Task RescheduleAsync(IDocumentSession session, IMessageBus context, string complaintId, DateTimeOffset? due,
+        DateTimeOffset now, CancellationToken cancellation)
+    {
+        // Inside the timer's own handler its envelope is the current one: it is being handled, not cancelled.
+        var running = (context as IMessageContext)?.Envelope?.Id;
+        var current = await session.LoadAsync<ComplaintTimer>(complaintId, cancellation);
+        if (current is not null && current.DueAt == due && current.EnvelopeId != running)
+        {
+            return;
+        }
+
+        if (current is not null && current.EnvelopeId != running)
+        {
+            var schema = Infrastructure.CritterStackSetup.WolverineSchema(session.DocumentStore.Options.Events.DatabaseSchemaName);
+            session.QueueSqlCommand($"delete from {schema}.wolverine_incoming_envelopes where id = ? and status = 'Scheduled'", current.EnvelopeId);
+        }
+
+        if (due is not { } at)
+        {
+            if (current is not null)
+            {
+                session.Delete(current);
+            }
+
+            return;
+        }
+
+        var check = new CheckComplaintSla(complaintId);
+        await context.ScheduleAsync(check, at > now ? at : now.AddSeconds(1));
+        var envelope = (context as Wolverine.Runtime.MessageBus)?.Outstanding.LastOrDefault(e => ReferenceEquals(e.Message, check))
+                       ?? throw new InvalidOperationException($"The promise check of complaint {complaintId} was scheduled, but its envelope is not in this context.");
+        session.Store(new ComplaintTimer { Id = complaintId, EnvelopeId = envelope.Id, DueAt = at });
     }
 }
 
@@ -172,10 +223,8 @@ public static class CheckComplaintSlaHandler
         TimeProvider clock, CancellationToken cancellation)
     {
         var now = clock.GetUtcNow();
-        if (await CheckAsync(command.ComplaintId, session, policies, now, cancellation) is { } next)
-        {
-            await context.ScheduleAsync(command, next > now ? next : now.AddSeconds(1));
-        }
+        var next = await CheckAsync(command.ComplaintId, session, policies, now, cancellation);
+        await ComplaintSla.RescheduleAsync(session, context, command.ComplaintId, next, now, cancellation);
     }
 
     /// <summary>Appends the breaches due by <paramref name="now"/> to the session; returns when the next promise falls due.</summary>

@@ -23,6 +23,7 @@ public static class ComplaintsModule
             // Inline: supervisors' lists and the ledger's next-check read it; decisions still read the stream.
             options.Projections.Add<ComplaintCaseProjection>(ProjectionLifecycle.Inline);
             options.Schema.For<ComplaintCase>().Index(c => c.CustomerId).Index(c => c.LoggedAt);
+            options.Schema.For<ComplaintTimer>();
             options.Events.AddEventType<ComplaintSlaBreached>();
             options.Events.MetadataConfig.HeadersEnabled = true;
             options.Storage.ExtendedSchemaObjects.Add(ComplaintAuditChain.DefineTable(options.Events.DatabaseSchemaName));

@@ -14,6 +14,9 @@ namespace CustomerJourney.Infrastructure;
 /// <summary>Marten and Wolverine defaults every slice relies on.</summary>
 public static class CritterStackSetup
 {
+    /// <summary>Wolverine's envelope tables live beside the event store, in their own schema.</summary>
+    public static string WolverineSchema(string eventStoreSchema) => $"{eventStoreSchema}_wolverine";
+
     public const string ConnectionStringName = "Marten";
 
     /// <summary>How enums look on the wire and in the store: "goodwill-credit", "not-reached", "store".</summary>
@@ -64,7 +67,7 @@ public static class CritterStackSetup
             })
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup()
-            .IntegrateWithWolverine(w => w.MessageStorageSchemaName = $"{schema}_wolverine");
+            .IntegrateWithWolverine(w => w.MessageStorageSchemaName = WolverineSchema(schema));
 
         builder.Services.AddSingleton(TimeProvider.System);
 

@@ -270,10 +270,7 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         }
 
         stream.AppendMany(appended);
-        if (sla.NextCheck(state) is { } due)
-        {
-            await outbox.ScheduleAsync(new CheckComplaintSla(complaintId), due);
-        }
+        await sla.ScheduleNextCheckAsync(session, outbox, state, cancellation);
 
         return (stream.StartingVersion ?? 0) + appended.Count;
     }

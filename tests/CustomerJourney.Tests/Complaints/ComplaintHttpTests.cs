@@ -251,6 +251,57 @@ public sealed class ComplaintHttpTests(AppFixture app)
         Assert.Equal("acknowledge", breach["promise"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Each_step_replaces_the_cases_timer_and_a_case_with_every_promise_met_has_none()
+    {
+        var (customer, _) = await CustomerWithPurchase();
+        var id = Ids.Unique("k");
+        var loggedAt = ComplaintApi.Now.AddMinutes(-30);
+        var logged = await app.Log(customer, id, severity: "critical", occurredAt: loggedAt);
+
+        var first = await Timer(id);
+        Assert.Equal(loggedAt.AddHours(2), first!.DueAt);
+        Assert.Equal([first.DueAt], await ScheduledEnvelope(first.EnvelopeId));
+
+        var acknowledged = await app.Step(id, "acknowledge", logged.Version(), at: loggedAt.AddMinutes(10));
+        var second = await Timer(id);
+        Assert.Equal(loggedAt.AddHours(24), second!.DueAt);
+        Assert.Empty(await ScheduledEnvelope(first.EnvelopeId));
+        Assert.Equal([second.DueAt], await ScheduledEnvelope(second.EnvelopeId));
+
+        var resolved = await app.Step(id, "resolve", acknowledged.Version(), new JsonObject { ["rootCause"] = "carrier-delay", ["summary"] = "Resent" }, loggedAt.AddMinutes(20));
+        var third = await Timer(id);
+        Assert.Empty(await ScheduledEnvelope(second.EnvelopeId));
+        await app.Step(id, "close", resolved.Version(), at: loggedAt.AddMinutes(25));
+
+        Assert.Null(await Timer(id));
+        Assert.Empty(await ScheduledEnvelope(third!.EnvelopeId));
+    }
+
+    private async Task<ComplaintTimer?> Timer(string id)
+    {
+        await using var session = app.Store.QuerySession();
+        return await session.LoadAsync<ComplaintTimer>(id, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>The due time of a scheduled envelope still waiting in Wolverine's durable store.</summary>
+    private async Task<List<DateTimeOffset>> ScheduledEnvelope(Guid envelopeId)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(AppFixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            $"select execution_time from {app.Schema}_wolverine.wolverine_incoming_envelopes where status = 'Scheduled' and id = @id", connection);
+        command.Parameters.AddWithValue("id", envelopeId);
+        var times = new List<DateTimeOffset>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            times.Add(reader.GetFieldValue<DateTimeOffset>(0));
+        }
+
+        return times;
+    }
+
     private Task<bool> Deliver(string id) => CustomerJourney.Infrastructure.TransientConflicts.RetryAsync(async () =>
     {
         await using var session = app.Store.LightweightSession();

@@ -32,5 +32,11 @@ public sealed class DemoLoaderTests(AppFixture app)
         Assert.Equal(afterFirst, afterSecond);
         var journey = await app.Get("/api/customers/cdnow-0001/journey");
         Assert.Equal(200, journey.Status);
+
+        // The demo's cases are resolved and surveyed afterwards, so the metrics have durations and CSAT to show.
+        var metrics = await app.Get("/api/complaints/metrics?from=1997-01-01T00:00:00Z&to=1999-01-01T00:00:00Z", Credentials.Token(app.Token("sup", "supervisor")));
+        var all = metrics.Body!["all"]!;
+        Assert.True(all["csat"]!.Int("answers") > 0, all.ToJsonString());
+        Assert.True(all["timeToResolve"]!.Int("count") > 100, all.ToJsonString());
     }
 }
