@@ -92,6 +92,7 @@ public sealed class ComplaintAuditInstaller(IDocumentStore store) : IHostedServi
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // The trigger needs mt_events and the chain table; this does not rely on Marten's own start-up having run first.
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         var schema = store.Options.Events.DatabaseSchemaName;
         await using var connection = store.Storage.Database.CreateConnection();
