@@ -553,6 +553,16 @@ CONSTRAINT pkey_mt_doc_signedchainhead_id PRIMARY KEY (id)
 );
 
 CREATE INDEX mt_doc_signedchainhead_idx_complaint_id ON journey.mt_doc_signedchainhead USING btree ((data ->> 'complaintId'));
+CREATE TABLE IF NOT EXISTS journey.mt_doc_winbackcampaign (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_dotnet_type      varchar                     NULL,
+    mt_version          bigint                      NOT NULL DEFAULT 0,
+CONSTRAINT pkey_mt_doc_winbackcampaign_id PRIMARY KEY (id)
+);
+
+CREATE INDEX mt_doc_winbackcampaign_idx_status ON journey.mt_doc_winbackcampaign USING btree ((data ->> 'status'));
 CREATE TABLE IF NOT EXISTS journey.mt_streams (
     id                   varchar        NOT NULL,
     type                 varchar        NULL,

@@ -5,6 +5,7 @@ using CustomerJourney.Demo;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Journeys;
 using CustomerJourney.Touchpoints;
+using CustomerJourney.WinBack;
 using JasperFx;
 using Scalar.AspNetCore;
 using Wolverine.Http;
@@ -22,6 +23,7 @@ builder.Services.AddTouchpoints(builder.Configuration);
 builder.Services.AddJourneys();
 builder.Services.AddChurn(builder.Configuration);
 builder.Services.AddComplaints(builder.Configuration);
+builder.Services.AddWinBack(builder.Configuration);
 builder.Services.AddDemo(builder.Configuration);
 
 var app = builder.Build();

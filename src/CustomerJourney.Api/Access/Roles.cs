@@ -37,6 +37,8 @@ public static class Policies
     public const string ListComplaints = "complaints:list";
     public const string AuditComplaints = "complaints:audit";
     public const string ComplaintMetrics = "complaints:metrics";
+    public const string ReadWinBack = "winback:read";
+    public const string RunWinBack = "winback:run";
 
     public static readonly IReadOnlyDictionary<string, string[]> RolesOf = new Dictionary<string, string[]>
     {
@@ -53,6 +55,9 @@ public static class Policies
         [ListComplaints] = [Roles.Supervisor, Roles.Auditor],
         [AuditComplaints] = [Roles.Auditor, Roles.Supervisor],
         [ComplaintMetrics] = [Roles.Supervisor, Roles.Auditor, Roles.Analyst],
+        [ReadWinBack] = [Roles.Marketing, Roles.Analyst],
+        // Writing to customers is marketing's call alone.
+        [RunWinBack] = [Roles.Marketing],
     };
 }
 

@@ -138,13 +138,18 @@ public static class ChurnFlagRules
         }
 
         var summary = RfmSummary.FromPurchases(inCurrency.Select(p => (p.Purchase.OccurredAt, p.Purchase.Amount)), now, zone);
-        // BG/NBD gives 1 by construction to a customer with no repeat purchase: the Pareto/NBD judges those.
-        IRepeatPurchaseModel judge = summary.X == 0 ? ChurnFitting.ParetoNbdOf(model.Models) : ChurnFitting.BgNbdOf(model.Models);
-        var alive = judge.ProbabilityAlive(summary.X, summary.Tx, summary.T);
+        var alive = ProbabilityAlive(summary, model);
         return alive < settings.PAliveThreshold
             ? new ChurnFlag(FlagReasons.ModelSaysGone, Math.Round(alive, 4),
                 $"P(alive) {alive:F2} under the {(summary.X == 0 ? "Pareto/NBD" : "BG/NBD")} model {model.ModelId}.", [inCurrency[^1].Id])
             : null;
+    }
+
+    /// <summary>BG/NBD gives 1 by construction to a customer with no repeat purchase: the Pareto/NBD judges those.</summary>
+    public static double ProbabilityAlive(RfmSummary summary, ChurnModel model)
+    {
+        IRepeatPurchaseModel judge = summary.X == 0 ? ChurnFitting.ParetoNbdOf(model.Models) : ChurnFitting.BgNbdOf(model.Models);
+        return judge.ProbabilityAlive(summary.X, summary.Tx, summary.T);
     }
 
     /// <summary>The flags a customer currently carries, from their flag events in order.</summary>

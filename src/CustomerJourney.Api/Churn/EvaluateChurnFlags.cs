@@ -54,7 +54,7 @@ public static class EvaluateChurnFlagsHandler
     }
 
     /// <summary>What the customer would be worth over the horizon if kept: the ranking of flagged customers.</summary>
-    private static double ValueAtRisk(List<(Guid Id, Touchpoint Touchpoint)> history, ChurnModel? model, DateTimeOffset now, ChurnOptions settings)
+    public static double ValueAtRisk(IReadOnlyList<(Guid Id, Touchpoint Touchpoint)> history, ChurnModel? model, DateTimeOffset now, ChurnOptions settings)
     {
         var purchases = history.Select(h => h.Touchpoint).OfType<PurchaseMade>()
             .Where(p => model is not null && p.Currency == model.Currency && p.OccurredAt <= now).Select(p => (p.OccurredAt, p.Amount)).ToList();

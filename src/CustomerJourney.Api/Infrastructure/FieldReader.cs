@@ -185,6 +185,22 @@ public sealed partial class FieldReader
         return null;
     }
 
+    public double? Number(string name, double min, double max, bool required = true)
+    {
+        if (Member(name, required) is not { } value)
+        {
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && double.IsFinite(number) && number >= min && number <= max)
+        {
+            return number;
+        }
+
+        Errors.Add(PathOf(name), max == double.MaxValue ? $"must be a number of at least {min}." : $"must be a number from {min} to {max}.");
+        return null;
+    }
+
     public decimal? Amount(string name, bool required = true)
     {
         if (Member(name, required) is not { } value)

@@ -13,6 +13,9 @@ public sealed record PurchaseMade : Touchpoint
     public required decimal Amount { get; init; }
     public required string Currency { get; init; }
     public IReadOnlyList<LineItem> Items { get; init; } = [];
+
+    /// <summary>The win-back offer code used at checkout, if any.</summary>
+    public string? OfferCode { get; init; }
 }
 
 public sealed record PurchaseReturned : Touchpoint

@@ -73,8 +73,17 @@ public static partial class TouchpointCatalogue
         new("contact-details-changed", typeof(ContactDetailsChanged), ReadContactDetails),
     ];
 
+    /// <summary>Touchpoints the service records itself: shown on the journey, never accepted from a source.</summary>
+    public static readonly IReadOnlyList<Kind> RecordedByService =
+    [
+        new("winback-offer-sent", typeof(WinBack.WinBackOfferSent), (_, _) => null),
+        new("winback-offer-suppressed", typeof(WinBack.WinBackOfferSuppressed), (_, _) => null),
+        new("winback-offer-redeemed", typeof(WinBack.WinBackOfferRedeemed), (_, _) => null),
+        new("customer-reactivated", typeof(WinBack.CustomerReactivated), (_, _) => null),
+    ];
+
     private static readonly FrozenDictionary<string, Kind> ByName = All.ToFrozenDictionary(k => k.Name, StringComparer.Ordinal);
-    private static readonly FrozenDictionary<Type, Kind> ByType = All.ToFrozenDictionary(k => k.EventType);
+    private static readonly FrozenDictionary<Type, Kind> ByType = All.Concat(RecordedByService).ToFrozenDictionary(k => k.EventType);
 
     public static Kind? Find(string name) => ByName.GetValueOrDefault(name);
 
@@ -126,9 +135,10 @@ public static partial class TouchpointCatalogue
         var amount = d.Amount("amount");
         var currency = d.Currency("currency");
         var items = d.Array("items", maxItems: 1_000, (e, path) => ReadLineItem(e, path, d.Errors), required: false);
+        var offerCode = d.Text("offerCode", required: false, maxLength: 40);
         return orderId is null || amount is null || currency is null
             ? null
-            : new PurchaseMade { OrderId = orderId, Amount = amount.Value, Currency = currency, Items = items ?? [] };
+            : new PurchaseMade { OrderId = orderId, Amount = amount.Value, Currency = currency, Items = items ?? [], OfferCode = offerCode };
     }
 
     private static LineItem? ReadLineItem(JsonElement element, string path, FieldErrors errors)

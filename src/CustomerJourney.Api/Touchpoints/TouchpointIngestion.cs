@@ -119,7 +119,14 @@ public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetri
             {
                 // After the commit, through Wolverine's durable local queue. The touchpoints are stored whatever happens
                 // here, so a failure must not turn the answer into an error; the daily sweep evaluates them later.
+                // (A purchase missed here is attributed when the customer's next purchase arrives.)
                 await bus.PublishAsync(new EvaluateChurnFlags(touched));
+                var buyers = accepted.Where((a, i) => outcomes[i] == TouchpointOutcome.Appended && a.Touchpoint is PurchaseMade)
+                    .Select(a => a.Touchpoint.CustomerId).Distinct(StringComparer.Ordinal).ToList();
+                if (buyers.Count > 0)
+                {
+                    await bus.PublishAsync(new WinBack.AttributeWinBackPurchases(buyers));
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

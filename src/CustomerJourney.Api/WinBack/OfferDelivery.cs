@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using CustomerJourney.Touchpoints;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace CustomerJourney.WinBack;
+
+/// <summary>One offer on its way to a customer; <see cref="DeliveryKey"/> is the same on every attempt.</summary>
+public sealed record OfferMessage(Channel Channel, string Address, string DeliveryKey, string CampaignId, string CustomerId, string OfferCode, WinBackOffer Offer);
+
+/// <summary>The delivery adapter: e-mail over SMTP, app and phone-list offers to a webhook.</summary>
+public interface IOfferDelivery
+{
+    Task DeliverAsync(OfferMessage message, CancellationToken cancellation);
+}
+
+/// <summary>Any failure to hand an offer over. Wolverine retries it with back-off (see <see cref="WinBackModule"/>).</summary>
+public sealed class OfferDeliveryFailedException(string message, Exception? inner = null) : Exception(message, inner);
+
+public sealed class OfferDelivery(IOptions<WinBackOptions> options, IHttpClientFactory http) : IOfferDelivery
+{
+    public const string HttpClientName = "winback-webhook";
+
+    public async Task DeliverAsync(OfferMessage message, CancellationToken cancellation)
+    {
+        try
+        {
+            if (message.Channel == Channel.Email)
+            {
+                await SendMailAsync(message, cancellation);
+            }
+            else
+            {
+                await PostWebhookAsync(message, cancellation);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not OfferDeliveryFailedException)
+        {
+            throw new OfferDeliveryFailedException($"Delivering win-back offer {message.DeliveryKey} on {message.Channel} failed: {e.Message}", e);
+        }
+    }
+
+    private async Task SendMailAsync(OfferMessage message, CancellationToken cancellation)
+    {
+        var smtp = options.Value.Smtp;
+        using var mail = new MimeMessage();
+        mail.From.Add(MailboxAddress.Parse(smtp.From));
+        mail.To.Add(MailboxAddress.Parse(message.Address));
+        // The Message-ID is the idempotency key: a mail system (or the demo's catcher) recognises a repeat by it.
+        mail.MessageId = message.DeliveryKey;
+        mail.Subject = "We would like to see you again";
+        mail.Body = new TextPart("plain") { Text = Describe(message) };
+        using var client = new SmtpClient();
+        await client.ConnectAsync(smtp.Host, smtp.Port, smtp.UseTls ? SecureSocketOptions.StartTls : SecureSocketOptions.None, cancellation);
+        if (!string.IsNullOrEmpty(smtp.UserName))
+        {
+            await client.AuthenticateAsync(smtp.UserName, smtp.Password ?? "", cancellation);
+        }
+
+        await client.SendAsync(mail, cancellation);
+        await client.DisconnectAsync(quit: true, cancellation);
+    }
+
+    private async Task PostWebhookAsync(OfferMessage message, CancellationToken cancellation)
+    {
+        var url = options.Value.Webhook.Url ?? throw new OfferDeliveryFailedException($"No webhook is configured (WinBack:Webhook:Url) for {message.Channel} offers.");
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = JsonContent.Create(new
+            {
+                message.CampaignId, message.CustomerId, Channel = TouchpointCatalogue.NameOf(message.Channel), message.Address, message.OfferCode,
+                message.Offer, Text = Describe(message),
+            }),
+        };
+        request.Headers.Add("Idempotency-Key", message.DeliveryKey);
+        using var response = await http.CreateClient(HttpClientName).SendAsync(request, cancellation);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new OfferDeliveryFailedException($"The webhook answered {(int)response.StatusCode} for win-back offer {message.DeliveryKey}.");
+        }
+    }
+
+    public static string Describe(OfferMessage message)
+    {
+        var offer = message.Offer;
+        var what = offer.Kind switch
+        {
+            OfferKind.DiscountPercent => $"{offer.Value.ToString("0.##", CultureInfo.InvariantCulture)}% off your next order",
+            OfferKind.DiscountAmount => $"{offer.Value.ToString("0.00", CultureInfo.InvariantCulture)} {offer.Currency} off your next order",
+            OfferKind.GoodwillCredit => $"a credit of {offer.Value.ToString("0.00", CultureInfo.InvariantCulture)} {offer.Currency}",
+            _ => "free shipping on your next order",
+        };
+        return $"We miss you. Here is {what}: use code {message.OfferCode} within {offer.ValidDays} days.";
+    }
+}

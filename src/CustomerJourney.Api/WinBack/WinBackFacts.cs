@@ -1,0 +1,61 @@
+using CustomerJourney.Access;
+using CustomerJourney.Complaints;
+using CustomerJourney.Touchpoints;
+using Marten;
+
+namespace CustomerJourney.WinBack;
+
+/// <summary>Reads what selection needs of every customer in a few queries, rather than one stream at a time.</summary>
+public static class WinBackFacts
+{
+    /// <summary>
+    /// Every customer's touchpoints (their own and their complaint cases' steps), erasure and case spans. The whole
+    /// history is read because selection evaluates the flag rules at the campaign's own instant; at the scale of the
+    /// CDNOW cohort that is a few seconds, and the note in the README says what a larger store would need.
+    /// </summary>
+    public static async Task<IReadOnlyList<CustomerFacts>> LoadAsync(IQuerySession session, CancellationToken cancellation)
+    {
+        var events = await session.Events.QueryAllRawEvents()
+            .Where(e => !e.StreamKey!.StartsWith(WinBackCampaign.StreamPrefix) && !e.StreamKey!.StartsWith("churn-models/"))
+            .OrderBy(e => e.Sequence)
+            .ToListAsync(cancellation);
+        var cases = await session.Query<ComplaintCase>().Select(c => new { c.CustomerId, c.LoggedAt, c.ClosedAt }).ToListAsync(cancellation);
+        var spans = cases.ToLookup(c => c.CustomerId, c => new CaseSpan(c.LoggedAt, c.ClosedAt), StringComparer.Ordinal);
+
+        var history = new Dictionary<string, List<(Guid, Touchpoint)>>(StringComparer.Ordinal);
+        var erased = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in events)
+        {
+            switch (e.Data)
+            {
+                case Touchpoint t:
+                    if (!history.TryGetValue(t.CustomerId, out var list))
+                    {
+                        history[t.CustomerId] = list = [];
+                    }
+
+                    list.Add((e.Id, t));
+                    break;
+                case CustomerErased x:
+                    erased.Add(x.CustomerId);
+                    break;
+            }
+        }
+
+        return history.OrderBy(h => h.Key, StringComparer.Ordinal)
+            .Select(h => new CustomerFacts(h.Key, h.Value, erased.Contains(h.Key), spans[h.Key].ToList())).ToList();
+    }
+
+    /// <summary>Members of the launched campaigns (other than <paramref name="except"/>) whose window holds <paramref name="at"/>.</summary>
+    public static async Task<IReadOnlySet<string>> InRunningCampaignsAsync(IQuerySession session, DateTimeOffset at, string? except, CancellationToken cancellation)
+    {
+        var launched = await session.Query<WinBackCampaign>().Where(c => c.Status == CampaignStatus.Launched).ToListAsync(cancellation);
+        return launched.Where(c => c.CampaignId != except && c.Window is { } w && w.From <= at && at <= w.To)
+            .SelectMany(c => c.Members.Select(m => m.CustomerId)).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>A customer's complaint cases, read in the caller's transaction.</summary>
+    public static async Task<IReadOnlyList<CaseSpan>> CasesAsync(IQuerySession session, string customerId, CancellationToken cancellation) =>
+        (await session.Query<ComplaintCase>().Where(c => c.CustomerId == customerId).ToListAsync(cancellation))
+        .Select(c => new CaseSpan(c.LoggedAt, c.ClosedAt)).ToList();
+}

@@ -1,0 +1,251 @@
+using System.Security.Cryptography;
+using System.Text;
+using CustomerJourney.Access;
+using CustomerJourney.Churn;
+using CustomerJourney.Models.Churn;
+using CustomerJourney.Touchpoints;
+
+namespace CustomerJourney.WinBack;
+
+/// <summary>Why a flagged customer is left out of a campaign.</summary>
+public static class ExclusionReasons
+{
+    public const string Erased = "erased";
+    public const string OpenComplaint = "open-complaint";
+    public const string NoConsent = "no-consent";
+    public const string ContactedRecently = "contacted-recently";
+    public const string InRunningCampaign = "in-running-campaign";
+}
+
+/// <summary>Why a selected customer was not written to after all.</summary>
+public static class SuppressionReasons
+{
+    public const string ConsentWithdrawn = "consent-withdrawn";
+    public const string Erased = "erased";
+    public const string OpenComplaint = "open-complaint";
+    public const string NoAddress = "no-address";
+    public const string OfferExpired = "offer-expired";
+}
+
+/// <summary>One complaint case of a customer, as far as win-back cares: when it was open.</summary>
+public sealed record CaseSpan(DateTimeOffset LoggedAt, DateTimeOffset? ClosedAt)
+{
+    public bool OpenAt(DateTimeOffset at) => LoggedAt <= at && (ClosedAt is null || ClosedAt > at);
+}
+
+/// <summary>What selection reads of one customer: their touchpoints (with event ids), erasure and complaint cases.</summary>
+public sealed record CustomerFacts(string CustomerId, IReadOnlyList<(Guid Id, Touchpoint Touchpoint)> History, bool Erased, IReadOnlyList<CaseSpan> Cases);
+
+/// <summary>A flagged customer as assessed at an instant: either a candidate, or excluded with its reasons.</summary>
+public sealed record Candidate(string CustomerId, double ValueAtRisk, double ExpectedRecovery, double? PAlive, IReadOnlyList<ChurnFlag> Flags,
+    IReadOnlyList<string> Exclusions);
+
+/// <summary>The pure rules of win-back: who is a candidate, the split, what a send does, and what a purchase is worth to a campaign.</summary>
+public static class WinBackRules
+{
+    public static readonly IReadOnlyList<string> Segments = ["one-time-buyer", "repeat-buyer", .. FlagReasons.All];
+
+    /// <summary>Consent is per purpose; a channel's offers need the purpose of that channel.</summary>
+    public static string ConsentPurpose(Channel channel) => channel switch
+    {
+        Channel.App => "marketing-app",
+        Channel.Phone => "marketing-phone",
+        _ => "marketing-email",
+    };
+
+    /// <summary>
+    /// Assesses one customer at <paramref name="at"/>: null when no churn flag holds or a filter leaves them out,
+    /// otherwise a candidate with every exclusion that applies (none means eligible).
+    /// </summary>
+    public static Candidate? Assess(CustomerFacts facts, CandidateFilter filter, Channel channel, ChurnModel? model, DateTimeOffset at,
+        IReadOnlySet<string> inRunningCampaign, ChurnOptions churn, WinBackOptions options)
+    {
+        var zone = churn.Zone();
+        var flags = ChurnFlagRules.Evaluate(facts.History, model, at, churn.Flags, zone);
+        if (flags.Count == 0)
+        {
+            return null;
+        }
+
+        var purchases = facts.History.Where(h => h.Touchpoint is PurchaseMade && h.Touchpoint.OccurredAt <= at).Select(h => (PurchaseMade)h.Touchpoint).ToList();
+        var valueAtRisk = EvaluateChurnFlagsHandler.ValueAtRisk(facts.History, model, at, churn);
+        var inCurrency = model is null ? [] : purchases.Where(p => p.Currency == model.Currency).Select(p => (p.OccurredAt, p.Amount)).ToList();
+        double? pAlive = model is not null && inCurrency.Count > 0 ? ChurnFlagRules.ProbabilityAlive(RfmSummary.FromPurchases(inCurrency, at, zone), model) : null;
+        var purchaseDays = purchases.Select(p => RfmSummary.DayIn(p.OccurredAt, zone)).Distinct().Count();
+        var inSegment = filter.Segment switch
+        {
+            null => true,
+            "one-time-buyer" => purchaseDays == 1,
+            "repeat-buyer" => purchaseDays > 1,
+            var reason => flags.Any(f => f.Reason == reason),
+        };
+        if (!inSegment || valueAtRisk < (filter.MinValue ?? 0) || filter.MaxPAlive is { } max && (pAlive is null || pAlive > max))
+        {
+            return null;
+        }
+
+        var exclusions = new List<string>();
+        if (facts.Erased)
+        {
+            exclusions.Add(ExclusionReasons.Erased);
+        }
+
+        if (facts.Cases.Any(c => c.OpenAt(at)))
+        {
+            exclusions.Add(ExclusionReasons.OpenComplaint);
+        }
+
+        var purpose = ConsentPurpose(channel);
+        // As of the campaign's instant; a withdrawal after it is caught by the send decision, which reads the latest consent.
+        if (!Consented(facts.History.Select(h => h.Touchpoint), purpose, at))
+        {
+            exclusions.Add(ExclusionReasons.NoConsent);
+        }
+
+        if (facts.History.Any(h => h.Touchpoint is WinBackOfferSent s && s.OccurredAt <= at && s.OccurredAt > at - options.FrequencyCap))
+        {
+            exclusions.Add(ExclusionReasons.ContactedRecently);
+        }
+
+        if (inRunningCampaign.Contains(facts.CustomerId))
+        {
+            exclusions.Add(ExclusionReasons.InRunningCampaign);
+        }
+
+        return new Candidate(facts.CustomerId, Math.Round(valueAtRisk, 2), Math.Round(valueAtRisk * options.ResponseRate, 2),
+            pAlive is { } p ? Math.Round(p, 4) : null, flags, exclusions);
+    }
+
+    /// <summary>Ranked by the value a win-back would recover, then by id so that equal values keep one order.</summary>
+    public static IReadOnlyList<Candidate> Rank(IEnumerable<Candidate> candidates) =>
+        candidates.OrderByDescending(c => c.ExpectedRecovery).ThenBy(c => c.CustomerId, StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// Standing consent for the purpose from the customer's own consent events in business order, up to
+    /// <paramref name="at"/> (null: everything known). No consent event means no consent.
+    /// </summary>
+    public static bool Consented(IEnumerable<Touchpoint> history, string purpose, DateTimeOffset? at)
+    {
+        var last = history.Where(t => at is null || t.OccurredAt <= at)
+            .Where(t => t is ConsentGiven g && g.Purpose == purpose || t is ConsentWithdrawn w && w.Purpose == purpose)
+            .OrderBy(t => t.OccurredAt).LastOrDefault();
+        return last is ConsentGiven;
+    }
+
+    /// <summary>
+    /// Splits the eligible customers: the <paramref name="controlShare"/> whose seeded hashes sort first form the control
+    /// group. The same audience and seed always give the same split, whatever order the customers come in.
+    /// </summary>
+    public static IReadOnlySet<string> ControlGroup(IEnumerable<string> customerIds, double controlShare, int seed)
+    {
+        var ordered = customerIds.Distinct(StringComparer.Ordinal).OrderBy(id => Hash($"{seed}:{id}"), StringComparer.Ordinal)
+            .ThenBy(id => id, StringComparer.Ordinal).ToList();
+        var size = (int)Math.Round(ordered.Count * controlShare, MidpointRounding.AwayFromZero);
+        return ordered.Take(size).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>The audience of a campaign from its ranked, assessed candidates: the eligible ones, split.</summary>
+    public static (IReadOnlyList<AudienceMember> Members, IReadOnlyList<ExcludedCustomer> Excluded) Audience(
+        string campaignId, IReadOnlyList<Candidate> ranked, double controlShare, int seed)
+    {
+        var eligible = ranked.Where(c => c.Exclusions.Count == 0).ToList();
+        var control = ControlGroup(eligible.Select(c => c.CustomerId), controlShare, seed);
+        var members = eligible.Select(c => new AudienceMember(c.CustomerId, control.Contains(c.CustomerId) ? AudienceGroup.Control : AudienceGroup.Treatment,
+            c.ValueAtRisk, c.ExpectedRecovery, c.PAlive, c.Flags.Select(f => f.Reason).ToList(), OfferCode(campaignId, c.CustomerId))).ToList();
+        var excluded = ranked.Where(c => c.Exclusions.Count > 0).Select(c => new ExcludedCustomer(c.CustomerId, c.Exclusions)).ToList();
+        return (members, excluded);
+    }
+
+    /// <summary>A code the customer types at checkout; derived, so a retried launch hands out the same one.</summary>
+    public static string OfferCode(string campaignId, string customerId) => "WB-" + Hash($"{campaignId}\n{customerId}")[..10].ToUpperInvariant();
+
+    /// <summary>The key every delivery attempt of one offer carries (an RFC 5322 Message-ID), which the receiver de-duplicates on.</summary>
+    public static string DeliveryKey(string campaignId, string offerCode) => $"{offerCode}.{campaignId}@winback.customerjourney";
+
+    /// <summary>
+    /// The send decision for one treated customer, read from their own stream at send time: nothing when the campaign
+    /// already wrote or suppressed for them, otherwise the offer or the reason it is suppressed.
+    /// </summary>
+    public static Touchpoint? DecideSend(IReadOnlyList<object> customerEvents, IReadOnlyList<CaseSpan> cases, WinBackCampaign campaign, AudienceMember member,
+        bool hasAddress, DateTimeOffset now)
+    {
+        var touchpoints = customerEvents.OfType<Touchpoint>().ToList();
+        if (touchpoints.Any(t => t is WinBackOfferSent s && s.CampaignId == campaign.CampaignId || t is WinBackOfferSuppressed x && x.CampaignId == campaign.CampaignId))
+        {
+            return null;
+        }
+
+        var at = campaign.AudienceAt ?? now;
+        var reason = customerEvents.Any(e => e is CustomerErased) ? SuppressionReasons.Erased
+            : !Consented(touchpoints, ConsentPurpose(campaign.Channel), null) ? SuppressionReasons.ConsentWithdrawn
+            : cases.Any(c => c.ClosedAt is null) ? SuppressionReasons.OpenComplaint
+            // A live campaign's offer that could only go out after it expired would be a broken promise.
+            : campaign.At is null && now > at.AddDays(campaign.Offer.ValidDays) ? SuppressionReasons.OfferExpired
+            : !hasAddress ? SuppressionReasons.NoAddress
+            : null;
+        var envelope = (Channel: campaign.Channel, Source: Source, SourceId: $"{campaign.CampaignId}/offer");
+        return reason is null
+            ? new WinBackOfferSent
+            {
+                CustomerId = member.CustomerId, OccurredAt = at, Channel = envelope.Channel, Source = envelope.Source, SourceId = envelope.SourceId,
+                CampaignId = campaign.CampaignId, OfferCode = member.OfferCode, Offer = campaign.Offer, DeliveryKey = DeliveryKey(campaign.CampaignId, member.OfferCode),
+            }
+            : new WinBackOfferSuppressed
+            {
+                CustomerId = member.CustomerId, OccurredAt = at, Channel = envelope.Channel, Source = envelope.Source, SourceId = envelope.SourceId,
+                CampaignId = campaign.CampaignId, Reason = reason,
+            };
+    }
+
+    /// <summary>Source of the touchpoints the win-back capability records itself.</summary>
+    public const string Source = "winback";
+
+    /// <summary>
+    /// What a member's purchases mean for a campaign: the first purchase in its window reactivates them (either group),
+    /// a treated member's purchase with their code redeems the offer. Each is recorded once.
+    /// </summary>
+    public static IReadOnlyList<Touchpoint> Attribute(IReadOnlyList<Touchpoint> history, WinBackCampaign campaign, AudienceMember member)
+    {
+        if (campaign.Window is not { } window)
+        {
+            return [];
+        }
+
+        var inWindow = history.OfType<PurchaseMade>().Where(p => p.OccurredAt > window.From && p.OccurredAt <= window.To)
+            .OrderBy(p => p.OccurredAt).ThenBy(p => p.OrderId, StringComparer.Ordinal).ToList();
+        var outcomes = new List<Touchpoint>();
+        var mine = history.Where(t => t is CustomerReactivated r && r.CampaignId == campaign.CampaignId || t is WinBackOfferRedeemed d && d.CampaignId == campaign.CampaignId).ToList();
+        if (!mine.OfType<CustomerReactivated>().Any() && inWindow.FirstOrDefault() is { } first)
+        {
+            outcomes.Add(new CustomerReactivated
+            {
+                CustomerId = member.CustomerId, OccurredAt = first.OccurredAt, Channel = first.Channel, Source = Source, SourceId = $"{campaign.CampaignId}/reactivated",
+                CampaignId = campaign.CampaignId, Group = member.Group, OrderId = first.OrderId, Amount = first.Amount, Currency = first.Currency,
+            });
+        }
+
+        var sent = history.Any(t => t is WinBackOfferSent s && s.CampaignId == campaign.CampaignId);
+        if (member.Group == AudienceGroup.Treatment && sent && !mine.OfType<WinBackOfferRedeemed>().Any() &&
+            inWindow.FirstOrDefault(p => string.Equals(p.OfferCode, member.OfferCode, StringComparison.OrdinalIgnoreCase)) is { } redeemed)
+        {
+            outcomes.Add(new WinBackOfferRedeemed
+            {
+                CustomerId = member.CustomerId, OccurredAt = redeemed.OccurredAt, Channel = redeemed.Channel, Source = Source, SourceId = $"{campaign.CampaignId}/redeemed",
+                CampaignId = campaign.CampaignId, OfferCode = member.OfferCode, OrderId = redeemed.OrderId, Amount = redeemed.Amount, Currency = redeemed.Currency,
+            });
+        }
+
+        return outcomes;
+    }
+
+    public static string? CampaignOf(Touchpoint touchpoint) => touchpoint switch
+    {
+        WinBackOfferSent s => s.CampaignId,
+        WinBackOfferSuppressed s => s.CampaignId,
+        WinBackOfferRedeemed r => r.CampaignId,
+        CustomerReactivated r => r.CampaignId,
+        _ => null,
+    };
+
+    private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+}
