@@ -123,8 +123,13 @@ public static class WinBackCampaignEndpoints
         }
 
         var members = campaign.Members.Select(m => m.CustomerId).ToArray();
-        var raw = await session.Events.QueryAllRawEvents()
-            .Where(e => e.StreamKey!.IsOneOf(members) && (asOf == null || e.Timestamp <= asOf.Value))
+        var events = session.Events.QueryAllRawEvents().Where(e => e.StreamKey!.IsOneOf(members));
+        if (asOf is { } recordedBy)
+        {
+            events = events.Where(e => e.Timestamp <= recordedBy);
+        }
+
+        var raw = await events
             .Where(e => e.EventTypeName == "win_back_offer_sent" || e.EventTypeName == "win_back_offer_suppressed" ||
                         e.EventTypeName == "win_back_offer_redeemed" || e.EventTypeName == "customer_reactivated" || e.EventTypeName == "purchase_made")
             .ToListAsync(cancellation);

@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using CustomerJourney.Tests.Support;
+using CustomerJourney.WinBack;
+using Microsoft.Extensions.DependencyInjection;
+using Wolverine;
+
+namespace CustomerJourney.Tests.WinBack;
+
+/// <summary>
+/// Campaigns end to end against the real PostgreSQL and a real SMTP sink on loopback, each test on a store of its own.
+/// Exactly-once is shown by counting distinct Message-IDs at the sink, and every delivery the sink saw at all.
+/// </summary>
+public sealed class WinBackCampaignTests
+{
+    private static readonly DateTimeOffset At = new(2010, 3, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static string Iso(DateTimeOffset t) => t.ToString("O", CultureInfo.InvariantCulture);
+
+    private static JsonObject Touch(string kind, string customer, DateTimeOffset at, JsonObject data) =>
+        TouchpointJson.Make(kind, customer, at, "staff", Ids.Unique("src"), "web", data);
+
+    /// <summary>Consent, an e-mail address, two purchases ten days apart and then silence: overdue at <see cref="At"/>.</summary>
+    private static JsonObject[] Lapsed(string customer) =>
+    [
+        Touch("consent-given", customer, At.AddDays(-90), new JsonObject { ["purpose"] = "marketing-email" }),
+        Touch("contact-details-changed", customer, At.AddDays(-90), new JsonObject { ["email"] = $"{customer}@example.com" }),
+        Touch("purchase", customer, At.AddDays(-59), new JsonObject { ["orderId"] = Ids.Unique("o"), ["amount"] = 30, ["currency"] = "USD" }),
+        Touch("purchase", customer, At.AddDays(-49), new JsonObject { ["orderId"] = Ids.Unique("o"), ["amount"] = 30, ["currency"] = "USD" }),
+    ];
+
+    private static JsonObject Campaign(string name, int seed, double controlShare = 0.2) => new()
+    {
+        ["name"] = name,
+        ["offer"] = new JsonObject { ["kind"] = "discount-percent", ["value"] = 20, ["validDays"] = 30 },
+        ["channel"] = "email",
+        ["controlShare"] = controlShare,
+        ["seed"] = seed,
+        ["at"] = Iso(At),
+    };
+
+    private static int Count(JsonNode campaign, string group, string field) => campaign["outcome"]![group]![field]!.GetValue<int>();
+
+    [Fact]
+    public async Task A_campaign_lists_candidates_splits_them_delivers_each_offer_once_and_reports_the_uplift()
+    {
+        await using var host = await WinBackHost.StartAsync();
+        var customers = Enumerable.Range(1, 10).Select(i => Ids.Unique($"wb{i}")).ToList();
+        var (noConsent, complaining, withdrawsLater) = (Ids.Unique("nc"), Ids.Unique("oc"), customers[0]);
+        await host.Record([.. customers.SelectMany(Lapsed), .. Lapsed(noConsent), .. Lapsed(complaining),
+            Touch("consent-withdrawn", noConsent, At.AddDays(-5), new JsonObject { ["purpose"] = "marketing-email" }),
+            Touch("complaint-logged", complaining, At.AddDays(-20), new JsonObject { ["complaintId"] = Ids.Unique("k"), ["category"] = "delivery", ["severity"] = "low", ["description"] = "Late" }),
+            // After the campaign's instant, before its offers go out: selected, then suppressed.
+            Touch("consent-withdrawn", withdrawsLater, At.AddDays(10), new JsonObject { ["purpose"] = "marketing-email" })]);
+
+        var (_, listed) = await host.Get($"/api/winback/candidates?at={Uri.EscapeDataString(Iso(At))}&includeExcluded=true");
+        var reasons = listed!["candidates"]!.AsArray().ToDictionary(c => c!["customerId"]!.GetValue<string>(), c => c!["exclusions"]!.AsArray().Select(r => r!.GetValue<string>()).ToList());
+        Assert.Equal(12, reasons.Count);
+        Assert.Equal(["no-consent"], reasons[noConsent]);
+        Assert.Contains("open-complaint", reasons[complaining]);
+        Assert.All(customers, c => Assert.Empty(reasons[c]));
+        var flags = listed["candidates"]!.AsArray().First(c => c!["customerId"]!.GetValue<string>() == customers[1])!["flags"]!.AsArray();
+        Assert.Equal("overdue-purchase", Assert.Single(flags)!["reason"]!.GetValue<string>());
+        Assert.NotEmpty(flags[0]!["eventIds"]!.AsArray());
+        var (_, eligible) = await host.Get($"/api/winback/candidates?at={Uri.EscapeDataString(Iso(At))}");
+        Assert.Equal(10, eligible!["total"]!.GetValue<int>());
+
+        // A seed that puts the customer who withdraws later into the treatment group.
+        var seed = Enumerable.Range(1, 1000).First(s => !WinBackRules.ControlGroup(customers, 0.2, s).Contains(withdrawsLater));
+        var control = WinBackRules.ControlGroup(customers, 0.2, seed);
+        var treated = customers.Where(c => !control.Contains(c)).ToList();
+        Assert.Equal(403, (await host.Send(HttpMethod.Post, "/api/winback/campaigns", Campaign("Spring back", seed), "analyst")).Status);
+        var (created, plan) = await host.Send(HttpMethod.Post, "/api/winback/campaigns", Campaign("Spring back", seed), "marketing");
+        Assert.Equal(201, created);
+        var id = plan!["campaign"]!["campaignId"]!.GetValue<string>();
+
+        var launched = await host.Eventually($"/api/winback/campaigns/{id}", c => c["outcome"] is { } o && o["treatment"]!["sent"]!.GetValue<int>() + o["treatment"]!["suppressed"]!.GetValue<int>() == 8);
+        Assert.Equal((8, 7, 1, 2), (Count(launched, "treatment", "assigned"), Count(launched, "treatment", "sent"), Count(launched, "treatment", "suppressed"), Count(launched, "control", "assigned")));
+        Assert.Equal(1, launched["outcome"]!["suppressions"]!["consent-withdrawn"]!.GetValue<int>());
+        Assert.Equal(2, launched["campaign"]!["excluded"]!.AsArray().Count);
+
+        // Delivery is asynchronous: wait for the sink, then make sure nothing else arrives.
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+        while (host.Sink.Distinct.Count < 7 && DateTimeOffset.UtcNow < deadline)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        await Task.Delay(1500, TestContext.Current.CancellationToken);
+        var expected = treated.Where(c => c != withdrawsLater).Select(c => $"{c}@example.com").Order().ToList();
+        Assert.Equal(expected, host.Sink.Distinct.Select(r => r.To).Order().ToList());
+        Assert.Equal(7, host.Sink.Received.Count);
+
+        // A repeated launch finds the audience recorded and sends nothing more.
+        await using (var scope = host.Host.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(new LaunchWinBackCampaign(id), TestContext.Current.CancellationToken);
+        }
+
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        Assert.Equal(7, host.Sink.Received.Count);
+
+        // A treated customer comes back with the code, a control customer without one.
+        var buyer = treated.First(c => c != withdrawsLater);
+        var code = WinBackRules.OfferCode(id, buyer);
+        await host.Record(
+            Touch("purchase", buyer, At.AddDays(5), new JsonObject { ["orderId"] = Ids.Unique("o"), ["amount"] = 50, ["currency"] = "USD", ["offerCode"] = code }),
+            Touch("purchase", control.First(), At.AddDays(7), new JsonObject { ["orderId"] = Ids.Unique("o"), ["amount"] = 25, ["currency"] = "USD" }),
+            Touch("purchase", treated.Last(), At.AddDays(45), new JsonObject { ["orderId"] = Ids.Unique("o"), ["amount"] = 99, ["currency"] = "USD" }));
+        var measured = await host.Eventually($"/api/winback/campaigns/{id}", c => Count(c, "treatment", "reactivated") == 1 && Count(c, "control", "reactivated") == 1);
+        Assert.Equal((1, 50m, 25m, 10m), (Count(measured, "treatment", "redeemed"), measured["outcome"]!["treatment"]!["revenue"]!.GetValue<decimal>(),
+            measured["outcome"]!["control"]!["revenue"]!.GetValue<decimal>(), measured["outcome"]!["offerCost"]!.GetValue<decimal>()));
+        var uplift = measured["outcome"]!["uplift"]!;
+        Assert.Equal(1.0 / 8 - 1.0 / 2, uplift["difference"]!.GetValue<double>(), 4);
+        Assert.True(uplift["lower"]!.GetValue<double>() < uplift["difference"]!.GetValue<double>() && uplift["difference"]!.GetValue<double>() < uplift["upper"]!.GetValue<double>());
+
+        var (_, journey) = await host.Get($"/api/customers/{buyer}/journey", "agent");
+        var kinds = journey!["entries"]!.AsArray().Select(e => e!["kind"]!.GetValue<string>()).ToList();
+        Assert.Contains("winback-offer-sent", kinds);
+        Assert.Contains("winback-offer-redeemed", kinds);
+        Assert.Contains("customer-reactivated", kinds);
+
+        var (_, before) = await host.Get($"/api/winback/campaigns/{id}?asOf={Uri.EscapeDataString(Iso(DateTimeOffset.Parse(launched["campaign"]!["selectedAt"]!.GetValue<string>(), CultureInfo.InvariantCulture).AddMilliseconds(-1)))}");
+        Assert.Equal("planned", before!["campaign"]!["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_host_stopped_between_commit_and_delivery_delivers_each_offer_exactly_once_after_restart()
+    {
+        await using var host = await WinBackHost.StartAsync();
+        var customers = Enumerable.Range(1, 3).Select(i => Ids.Unique($"rs{i}")).ToList();
+        await host.Record([.. customers.SelectMany(Lapsed)]);
+        host.Sink.Refuse(int.MaxValue);
+
+        var (_, plan) = await host.Send(HttpMethod.Post, "/api/winback/campaigns", Campaign("Restart", seed: 1, controlShare: 0), "marketing");
+        var id = plan!["campaign"]!["campaignId"]!.GetValue<string>();
+        await host.Eventually($"/api/winback/campaigns/{id}", c => c["outcome"] is { } o && o["treatment"]!["sent"]!.GetValue<int>() == 3);
+        // Committed, and every first attempt refused: the deliveries wait in the durable store for their retry.
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(20);
+        while (host.Sink.Received.Count == 0 && DateTimeOffset.UtcNow < deadline && await host.PendingDeliveries() < 3)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        await Task.Delay(2000, TestContext.Current.CancellationToken);
+        Assert.Equal(3, await host.PendingDeliveries());
+        await host.StopAsync();
+        Assert.Empty(host.Sink.Received);
+
+        host.Sink.Refuse(0);
+        await host.RestartAsync();
+        deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        while (host.Sink.Distinct.Count < 3 && DateTimeOffset.UtcNow < deadline)
+        {
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+
+        await Task.Delay(1500, TestContext.Current.CancellationToken);
+        Assert.Equal(customers.Select(c => $"{c}@example.com").Order(), host.Sink.Distinct.Select(r => r.To).Order());
+        Assert.Equal(3, host.Sink.Received.Count);
+    }
+
+    [Fact]
+    public async Task A_failing_sink_is_retried_with_back_off_and_a_lost_acknowledgement_is_absorbed_by_the_message_id()
+    {
+        await using var host = await WinBackHost.StartAsync();
+        var customer = Ids.Unique("fs");
+        await host.Record(Lapsed(customer));
+        // First attempt refused; the second kept by the sink but reported as failed; the third acknowledged.
+        host.Sink.Refuse(1);
+        host.Sink.AcceptButFail(1);
+
+        var (_, plan) = await host.Send(HttpMethod.Post, "/api/winback/campaigns", Campaign("Flaky", seed: 1, controlShare: 0), "marketing");
+        var id = plan!["campaign"]!["campaignId"]!.GetValue<string>();
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+        while (host.Sink.Received.Count < 2 && DateTimeOffset.UtcNow < deadline)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        await Task.Delay(1500, TestContext.Current.CancellationToken);
+        var received = host.Sink.Received;
+        Assert.Equal(2, received.Count);
+        Assert.Equal(WinBackRules.DeliveryKey(id, WinBackRules.OfferCode(id, customer)), Assert.Single(host.Sink.Distinct).Key);
+        Assert.True(received[1].At - received[0].At >= TimeSpan.FromMilliseconds(900), $"retried after {received[1].At - received[0].At}");
+        Assert.Equal(0, await host.PendingDeliveries());
+    }
+
+    [Fact]
+    public async Task Bad_campaigns_are_refused_with_problem_details_and_nothing_is_planned()
+    {
+        await using var host = await WinBackHost.StartAsync();
+        var bad = new JsonObject
+        {
+            ["name"] = "",
+            ["offer"] = new JsonObject { ["kind"] = "discount-percent", ["value"] = 120 },
+            ["channel"] = "fax",
+            ["controlShare"] = 0.9,
+            ["at"] = Iso(DateTimeOffset.UtcNow.AddDays(1)),
+            ["filter"] = new JsonObject { ["segment"] = "vip", ["model"] = "nope" },
+            ["surprise"] = true,
+        };
+        var (status, problem) = await host.Send(HttpMethod.Post, "/api/winback/campaigns", bad, "marketing");
+        Assert.Equal(400, status);
+        var fields = problem!["errors"]!.AsObject().Select(e => e.Key).Order().ToList();
+        Assert.Equal(["at", "channel", "controlShare", "filter.model", "filter.segment", "name", "offer.value", "surprise"], fields);
+        var (_, list) = await host.Get("/api/winback/campaigns");
+        Assert.Empty(list!.AsArray());
+        Assert.Equal(400, (await host.Get("/api/winback/candidates?maxPAlive=2&segment=vip")).Status);
+        Assert.Equal(404, (await host.Get("/api/winback/campaigns/wb-nope")).Status);
+    }
+}

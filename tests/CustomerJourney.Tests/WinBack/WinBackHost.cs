@@ -1,0 +1,138 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Alba;
+using CustomerJourney.Access;
+using CustomerJourney.MailSink;
+using CustomerJourney.Tests.Support;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace CustomerJourney.Tests.WinBack;
+
+/// <summary>
+/// A host on a schema of its own, writing to a real SMTP sink on loopback. Campaigns select from the whole store, so
+/// each win-back test gets a store that holds only its own customers.
+/// </summary>
+public sealed class WinBackHost : IAsyncDisposable
+{
+    public string Schema { get; } = $"winback_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid().ToString("N")[..6]}";
+
+    public SmtpSink Sink { get; } = new SmtpSink(FreePort()).Start();
+
+    public IAlbaHost Host { get; private set; } = null!;
+
+    public static async Task<WinBackHost> StartAsync()
+    {
+        var host = new WinBackHost();
+        await host.RestartAsync();
+        return host;
+    }
+
+    /// <summary>Stops the host (if running) and starts a fresh one on the same schema, as a restarted service would.</summary>
+    public async Task RestartAsync()
+    {
+        if (Host is not null)
+        {
+            await Host.DisposeAsync();
+        }
+
+        Host = await AlbaHost.For<Program>(builder => builder
+            .UseSetting("EventStore:Schema", Schema)
+            .UseSetting("WinBack:Smtp:Host", "127.0.0.1")
+            .UseSetting("WinBack:Smtp:Port", Sink.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    public async Task StopAsync()
+    {
+        await Host.DisposeAsync();
+        Host = null!;
+    }
+
+    public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async Task<(int Status, JsonNode? Body)> Send(HttpMethod method, string url, JsonNode? body, string role)
+    {
+        var jwt = Host.Services.GetRequiredService<JwtSettings>();
+        var now = DateTimeOffset.UtcNow;
+        using var client = Host.Server.CreateClient();
+        using var request = new HttpRequestMessage(method, url);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", DevelopmentTokens.Issue(jwt, $"{role}-1", [role], null, now, now.AddMinutes(10)));
+        if (body is not null)
+        {
+            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        }
+
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        return ((int)response.StatusCode, text.Length > 0 && text[0] is '{' or '[' ? JsonNode.Parse(text) : null);
+    }
+
+    public Task<(int Status, JsonNode? Body)> Get(string url, string role = "marketing") => Send(HttpMethod.Get, url, null, role);
+
+    /// <summary>Touchpoints as staff record them (source "staff").</summary>
+    public async Task Record(params JsonObject[] touchpoints)
+    {
+        foreach (var t in touchpoints)
+        {
+            t["source"] = SourceOwnership.StaffSource;
+        }
+
+        var (status, body) = await Send(HttpMethod.Post, "/api/touchpoints/batch", new JsonArray([.. touchpoints]), "agent");
+        Assert.True(status == 200 && body!["rejected"]!.AsArray().Count == 0, $"{status} {body}");
+    }
+
+    /// <summary>Polls a read until it holds, or fails with what it last saw.</summary>
+    public async Task<JsonNode> Eventually(string url, Func<JsonNode, bool> holds, TimeSpan? within = null)
+    {
+        var deadline = DateTimeOffset.UtcNow + (within ?? TimeSpan.FromSeconds(30));
+        JsonNode? last = null;
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            var (status, body) = await Get(url);
+            if (status == 200 && holds(body!))
+            {
+                return body!;
+            }
+
+            last = body;
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+
+        throw new Xunit.Sdk.XunitException($"{url} did not reach the expected state; last answer: {last}");
+    }
+
+    public async Task<long> PendingDeliveries()
+    {
+        await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand(
+            $"select count(*) from {Schema}_wolverine.wolverine_incoming_envelopes where status <> 'Handled' and message_type like '%DeliverWinBackOffer%'", connection);
+        return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Host is not null)
+        {
+            await Host.DisposeAsync();
+        }
+
+        await Sink.DisposeAsync();
+        await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"drop schema if exists {Schema} cascade; drop schema if exists {Schema}_wolverine cascade; drop schema if exists {Schema}_keys cascade;", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+}
