@@ -26,9 +26,11 @@ public sealed class WinBackHost : IAsyncDisposable
 
     public IAlbaHost Host { get; private set; } = null!;
 
-    public static async Task<WinBackHost> StartAsync()
+    private IReadOnlyDictionary<string, string> _settings = new Dictionary<string, string>();
+
+    public static async Task<WinBackHost> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
-        var host = new WinBackHost();
+        var host = new WinBackHost { _settings = settings ?? new Dictionary<string, string>() };
         await host.RestartAsync();
         return host;
     }
@@ -41,10 +43,18 @@ public sealed class WinBackHost : IAsyncDisposable
             await Host.DisposeAsync();
         }
 
-        Host = await AlbaHost.For<Program>(builder => builder
-            .UseSetting("EventStore:Schema", Schema)
-            .UseSetting("WinBack:Smtp:Host", "127.0.0.1")
-            .UseSetting("WinBack:Smtp:Port", Sink.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Host = await AlbaHost.For<Program>(builder =>
+        {
+            builder.UseSetting("EventStore:Schema", Schema)
+                .UseSetting("WinBack:Smtp:Host", "127.0.0.1")
+                .UseSetting("WinBack:Smtp:Port", Sink.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                // The tests give their customers real addresses; the demo's made-up ones stay out.
+                .UseSetting("WinBack:Smtp:FallbackAddressTemplate", "");
+            foreach (var (key, value) in _settings)
+            {
+                builder.UseSetting(key, value);
+            }
+        });
     }
 
     public async Task StopAsync()
