@@ -44,6 +44,10 @@ public sealed class EndpointPolicyTests(AppFixture app)
         new("GET", "/api/complaints/audit/heads", "/api/complaints/audit/heads?complaintId=policy-probe", null, Policies.AuditComplaints),
         new("POST", "/api/complaints/audit/heads", "/api/complaints/audit/heads", null, Policies.AuditComplaints),
         new("GET", "/api/complaints/metrics", "/api/complaints/metrics", null, Policies.ComplaintMetrics),
+        new("GET", "/api/winback/candidates", "/api/winback/candidates?pageSize=1", null, Policies.ReadWinBack),
+        new("GET", "/api/winback/campaigns", "/api/winback/campaigns", null, Policies.ReadWinBack),
+        new("GET", "/api/winback/campaigns/{campaignId}", "/api/winback/campaigns/wb-policy-probe", null, Policies.ReadWinBack),
+        new("POST", "/api/winback/campaigns", "/api/winback/campaigns", "{}", Policies.RunWinBack),
     ];
 
     /// <summary>Open on purpose: probes, the API description, and (Development only) the token endpoint.</summary>
