@@ -39,7 +39,8 @@ public static class JourneyEntries
             var isFirstPurchase = touchpoint is PurchaseMade && !firstPurchaseSeen;
             firstPurchaseSeen |= touchpoint is PurchaseMade;
             var momentOfTruth = isFirstPurchase || touchpoint is ComplaintLogged or ApologyIssued or RemedyOffered
-                or FollowUpCallCompleted or SurveyAnswered or PurchaseReturned;
+                or FollowUpCallCompleted or SurveyAnswered or PurchaseReturned
+                or WinBack.WinBackOfferSent or WinBack.WinBackOfferRedeemed or WinBack.CustomerReactivated;
             entries.Add(new JourneyEntry(
                 TouchpointCatalogue.KindOf(touchpoint),
                 touchpoint.OccurredAt,
@@ -76,6 +77,11 @@ public static class JourneyEntries
         ConsentGiven c => $"Consent given for {c.Purpose}",
         ConsentWithdrawn c => $"Consent withdrawn for {c.Purpose}",
         ContactDetailsChanged d => "Contact details changed: " + string.Join(", ", new[] { d.Name is null ? null : "name", d.Email is null ? null : "e-mail", d.Phone is null ? null : "phone" }.OfType<string>()),
+        WinBack.WinBackOfferSent w => $"Win-back offer sent ({TouchpointCatalogue.NameOf(w.Channel)}): code {w.OfferCode} of campaign {w.CampaignId}",
+        WinBack.WinBackOfferSuppressed w => $"Win-back offer of campaign {w.CampaignId} not sent: {w.Reason}",
+        WinBack.WinBackOfferRedeemed w => $"Win-back offer {w.OfferCode} redeemed on order {w.OrderId} ({Money(w.Amount, w.Currency)})",
+        WinBack.CustomerReactivated r => $"Came back with order {r.OrderId} ({Money(r.Amount, r.Currency)}) after campaign {r.CampaignId}" +
+                                         (r.Group == WinBack.AudienceGroup.Control ? " (control group: no offer)" : ""),
         _ => TouchpointCatalogue.KindOf(touchpoint),
     };
 

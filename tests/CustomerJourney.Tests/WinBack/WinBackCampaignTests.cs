@@ -119,6 +119,9 @@ public sealed class WinBackCampaignTests
         Assert.Contains("winback-offer-sent", kinds);
         Assert.Contains("winback-offer-redeemed", kinds);
         Assert.Contains("customer-reactivated", kinds);
+        Assert.All(journey["entries"]!.AsArray().Where(e => e!["kind"]!.GetValue<string>() is "winback-offer-sent" or "winback-offer-redeemed"),
+            e => Assert.True(e!["momentOfTruth"]!.GetValue<bool>()));
+        Assert.Contains(code, journey["entries"]!.AsArray().Single(e => e!["kind"]!.GetValue<string>() == "winback-offer-sent")!["summary"]!.GetValue<string>());
 
         var (_, before) = await host.Get($"/api/winback/campaigns/{id}?asOf={Uri.EscapeDataString(Iso(DateTimeOffset.Parse(launched["campaign"]!["selectedAt"]!.GetValue<string>(), CultureInfo.InvariantCulture).AddMilliseconds(-1)))}");
         Assert.Equal("planned", before!["campaign"]!["status"]!.GetValue<string>());
