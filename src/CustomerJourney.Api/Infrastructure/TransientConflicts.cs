@@ -4,8 +4,9 @@ using Npgsql;
 namespace CustomerJourney.Infrastructure;
 
 /// <summary>
-/// Conflicts that a fresh attempt of the same transaction resolves: deadlocks, serialization failures, and another
-/// writer appending to the same stream at the same moment (Marten's quick append then loses on the stream-version key).
+/// Conflicts that a fresh attempt of the same transaction resolves: deadlocks, serialization failures, another
+/// writer appending to the same stream at the same moment (Marten's quick append then loses on the stream-version key),
+/// and two writers starting one new stream (the loser hits the streams table's key).
 /// Used by every writer to customer streams and by Wolverine's retry policy for handlers.
 /// </summary>
 public static class TransientConflicts
@@ -19,7 +20,7 @@ public static class TransientConflicts
             if (inner is EventStreamUnexpectedMaxEventIdException or JasperFx.ConcurrencyException ||
                 inner is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure } ||
                 inner is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: var constraint } &&
-                constraint?.Contains("mt_events", StringComparison.Ordinal) == true)
+                (constraint?.Contains("mt_events", StringComparison.Ordinal) == true || constraint?.Contains("mt_streams", StringComparison.Ordinal) == true))
             {
                 return true;
             }

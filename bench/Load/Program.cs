@@ -1,0 +1,289 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using JasperFx;
+using JasperFx.Events;
+using Load;
+using Marten;
+using Npgsql;
+
+// Usage: bench/run-load [--events N] [--customers N] [--clients N] [--batch N] [--seconds N] [--read-rate N]
+// Defaults are the issue's workload: 1,000,000 events over 100,000 customers, 3 clients, batches of 5,000.
+var settings = Settings.Parse(args);
+var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Marten")
+                       ?? throw new InvalidOperationException("ConnectionStrings__Marten is not set: run bench/run-load, which starts the project-local PostgreSQL.");
+var root = Root();
+var apiDll = Path.Combine(root, "src/CustomerJourney.Api/bin/Release/net10.0/CustomerJourney.Api.dll");
+var stamp = DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+var (schema, raw, quick) = ($"bench_{stamp}", $"bench_raw_{stamp}", $"bench_qa_{stamp}");
+var rows = new List<Row>();
+var notes = new List<string>();
+void Say(string text) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {text}");
+
+Say($"Building {settings.Events:N0} touchpoints over {settings.Customers:N0} customers");
+var items = Dataset.Build(Path.Combine(root, "data/cdnow/CDNOW_master.txt"), settings.Events, settings.Customers, seed: 1);
+var batches = Workloads.Batches(items, settings.Batch);
+var customers = items.Select(i => i.CustomerId).Distinct().ToList();
+var events = Workloads.Events(items);
+
+await using var db = new NpgsqlDataSourceBuilder(connectionString) { ConnectionStringBuilder = { MaxPoolSize = 100 } }.Build();
+Say($"Starting the service on schema {schema}");
+await using var service = await Service.StartAsync(apiDll, connectionString, schema);
+try
+{
+    await Execute($"create schema {raw}; create table {raw}.mt_events (like {schema}.mt_events including all); " +
+                  $"create table {raw}.sources (like {schema}.cj_touchpoint_sources including all); " +
+                  // Marten hands out seq_id itself in quick-append mode; the raw table numbers its rows from its own sequence.
+                  $"create sequence {raw}.seq; alter table {raw}.mt_events alter column seq_id set default nextval('{raw}.seq');");
+
+    Say("Baseline: COPY into a table shaped like mt_events");
+    var copy = await Workloads.CopyAsync(db, $"{raw}.mt_events", items, settings.Batch, settings.Clients);
+    Say("Baseline: bare Marten quick append, in process");
+    using (var store = DocumentStore.For(o =>
+           {
+               o.Connection(connectionString);
+               o.DatabaseSchemaName = quick;
+               o.Events.DatabaseSchemaName = quick;
+               o.Events.StreamIdentity = StreamIdentity.AsString;
+               o.Events.AppendMode = EventAppendMode.Quick;
+               o.AutoCreateSchemaObjects = AutoCreate.All;
+           }))
+    {
+        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        var appended = await Workloads.QuickAppendAsync(store, events, settings.Batch, settings.Clients);
+        rows.Add(new Row("baseline", "Marten quick append, in process", appended.PerSecond, "events/s", null, null, null, null));
+        Say("HTTP batch ingest");
+        var cpu = CpuSnapshot.Take(service);
+        var http = await Workloads.IngestHttpAsync(service, batches, settings.Clients);
+        var used = CpuSnapshot.Take(service) - cpu;
+        if (http.Appended != items.Count)
+        {
+            throw new InvalidOperationException($"{http.Appended:N0} of {items.Count:N0} touchpoints were appended.");
+        }
+
+        rows.Add(new Row("ingest", $"POST /api/touchpoints/batch, {settings.Clients} clients, batches of {settings.Batch:N0}", http.PerSecond, "events/s",
+            copy.PerSecond, "COPY into mt_events-shaped table", ">= 0.5x", http.PerSecond >= 0.5 * copy.PerSecond));
+        rows.Add(new Row("ingest", "same, against bare Marten quick append", http.PerSecond, "events/s", appended.PerSecond, "Marten quick append", null, null));
+        notes.Add($"CPU during HTTP ingest ({http.Seconds:F0} s wall, {Environment.ProcessorCount} cores): service {used.Service:F0} s, PostgreSQL {used.Postgres:F0} s, load client {used.Client:F0} s.");
+
+        Say("Re-sending everything");
+        var resend = await Workloads.IngestHttpAsync(service, batches, settings.Clients);
+        rows.Add(new Row("re-send", "duplicates recognised (0 appended)", resend.PerSecond, "events/s", http.PerSecond, "first pass", ">= 1.0x",
+            resend.PerSecond >= http.PerSecond && resend.Appended == 0, $"appended {resend.Appended}, duplicates {resend.Duplicates:N0}"));
+    }
+
+    Say($"Single posts from {settings.Connections} connections for {settings.Seconds} s, and the raw per-transaction baseline");
+    var single = await Workloads.SinglePostsAsync(service, customers, settings.Connections, TimeSpan.FromSeconds(settings.Seconds));
+    var rawTx = await Workloads.RawTransactionsAsync(db, $"{raw}.sources", $"{raw}.mt_events", settings.Connections, TimeSpan.FromSeconds(settings.Seconds));
+    rows.Add(new Row("single posts", $"POST /api/customers/{{id}}/touchpoints, {settings.Connections} connections", single.PerSecond, "req/s", rawTx.PerSecond,
+        "dedup + append transaction", ">= 0.5x", single.PerSecond >= 0.5 * rawTx.PerSecond, single.Failed > 0 ? $"{single.Failed} failed" : null));
+    foreach (var p in new[] { 50.0, 99.0, 99.9 })
+    {
+        var met = p == 99.0 ? single.Latencies.Percentile(p) <= 2 * rawTx.Latencies.Percentile(p) : (bool?)null;
+        rows.Add(new Row("single posts", $"latency p{p}", single.Latencies.Percentile(p), "ms", rawTx.Latencies.Percentile(p), "raw transaction", p == 99.0 ? "<= 2x" : null, met));
+    }
+
+    Say($"Reads at {settings.ReadRate}/s for {settings.Seconds} s while ingesting");
+    var extra = Dataset.Build(Path.Combine(root, "data/cdnow/CDNOW_master.txt"), Math.Max(settings.Events / 5, 70_000), settings.Customers, seed: 2, idPrefix: "x");
+    var reader = await service.TokenAsync("bench-analyst", "analyst");
+    var asOf = Uri.EscapeDataString(DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+    using (var stopIngest = new CancellationTokenSource())
+    {
+        var ingesting = Workloads.IngestHttpAsync(service, Workloads.Batches(extra, settings.Batch), 1, stopIngest.Token);
+        var reads = await Workloads.AtFixedRateAsync(settings.ReadRate, TimeSpan.FromSeconds(settings.Seconds),
+        [
+            ("journey", n => Workloads.GetOkAsync(service, $"/api/customers/{customers[n * 7919 % customers.Count]}/journey?pageSize=50", reader)),
+            ("journey asOf", n => Workloads.GetOkAsync(service, $"/api/customers/{customers[n * 7919 % customers.Count]}/journey?pageSize=50&asOf={asOf}", reader)),
+            ("customer", n => Workloads.GetOkAsync(service, $"/api/customers/{customers[n * 7919 % customers.Count]}", reader)),
+        ]);
+        await stopIngest.CancelAsync();
+        await ingesting;
+
+        using var stopCopy = new CancellationTokenSource();
+        var copying = Task.Run(async () =>
+        {
+            while (!stopCopy.IsCancellationRequested)
+            {
+                await Workloads.CopyAsync(db, $"{raw}.mt_events", extra.Take(20_000).ToList(), settings.Batch, 1, streamPrefix: $"r{Guid.NewGuid():N}-");
+            }
+        });
+        var rawReads = await Workloads.AtFixedRateAsync(settings.ReadRate, TimeSpan.FromSeconds(settings.Seconds),
+        [
+            ("latest 50", async n =>
+            {
+                await using var command = db.CreateCommand($"select data from {raw}.mt_events where stream_id = $1 order by version desc limit 50");
+                command.Parameters.Add(new() { Value = customers[n * 7919 % customers.Count] });
+                await using var result = await command.ExecuteReaderAsync();
+                while (await result.ReadAsync())
+                {
+                }
+            }),
+        ]);
+        await stopCopy.CancelAsync();
+        await copying;
+        foreach (var (name, latencies) in reads)
+        {
+            foreach (var p in new[] { 50.0, 99.0 })
+            {
+                rows.Add(new Row("reads while ingesting", $"GET {name} p{p} ({latencies.Count} requests)", latencies.Percentile(p), "ms",
+                    rawReads["latest 50"].Percentile(p), "latest 50 of a stream, raw", p == 99.0 && name != "customer" ? "<= 2x" : null,
+                    p == 99.0 && name != "customer" ? latencies.Percentile(p) <= 2 * rawReads["latest 50"].Percentile(p) : null));
+            }
+        }
+    }
+
+    rows.Add(new Row("projection lag", "async projections", double.NaN, "s", null, null, "p99 < 2 s", null,
+        "none: every projection is inline, committed in the transaction that appends its events, so it never lags"));
+
+    Say("Churn model fit over the stored cohort");
+    var analyst = await service.TokenAsync("bench-fitter", "analyst");
+    using (var fit = new HttpRequestMessage(HttpMethod.Post, "/api/churn/models") { Content = new StringContent("{\"calibrationEnd\":\"1997-09-30T00:00:00Z\"}", Encoding.UTF8, "application/json") })
+    {
+        fit.Headers.Authorization = new("Bearer", analyst);
+        var clock = Stopwatch.StartNew();
+        using var answer = await service.Http.SendAsync(fit);
+        var body = System.Text.Json.Nodes.JsonNode.Parse(await answer.Content.ReadAsStringAsync())!;
+        rows.Add(new Row("churn fit", $"POST /api/churn/models, {body["customers"]} customers", clock.Elapsed.TotalMilliseconds, "ms", null, null, null, null,
+            $"of which the three fits {body["elapsedMs"]} ms; 100,000 customers: see bench/ChurnFit"));
+    }
+
+    var peak = service.PeakWorkingSet();
+    rows.Add(new Row("memory", "service peak working set", Math.Round(peak / 1024.0 / 1024.0, 1), "MiB", null, null, "< 1024 MiB", peak < 1024L * 1024 * 1024));
+}
+finally
+{
+    await service.DisposeAsync();
+    await Execute($"drop schema if exists {schema} cascade; drop schema if exists {schema}_wolverine cascade; drop schema if exists {schema}_keys cascade; " +
+                  $"drop schema if exists {raw} cascade; drop schema if exists {quick} cascade;");
+}
+
+var machine = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 1024} GiB, .NET {Environment.Version}, " +
+              $"PostgreSQL {await Scalar("show server_version")}, {settings}";
+Report.Write(Path.Combine(root, "bench/results"), machine, rows, notes);
+return 0;
+
+async Task Execute(string sql)
+{
+    await using var command = db.CreateCommand(sql);
+    await command.ExecuteNonQueryAsync();
+}
+
+async Task<string> Scalar(string sql)
+{
+    await using var command = db.CreateCommand(sql);
+    return (await command.ExecuteScalarAsync())?.ToString() ?? "";
+}
+
+static string Root()
+{
+    for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+    {
+        if (File.Exists(Path.Combine(directory.FullName, "CustomerJourney.sln")))
+        {
+            return directory.FullName;
+        }
+    }
+
+    throw new InvalidOperationException("CustomerJourney.sln not found above the benchmark.");
+}
+
+namespace Load
+{
+    public sealed record Settings(int Events, int Customers, int Clients, int Batch, int Connections, int Seconds, int ReadRate)
+    {
+        public static Settings Parse(string[] args)
+        {
+            var values = new Dictionary<string, int>(StringComparer.Ordinal)
+            {
+                ["--events"] = 1_000_000, ["--customers"] = 100_000, ["--clients"] = 3, ["--batch"] = 5_000, ["--connections"] = 32, ["--seconds"] = 20, ["--read-rate"] = 50,
+            };
+            for (var i = 0; i < args.Length; i += 2)
+            {
+                var value = 0;
+                if (!values.ContainsKey(args[i]) || i + 1 >= args.Length || !int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out value) || value <= 0)
+                {
+                    Console.Error.WriteLine($"Unknown or invalid option '{args[i]}'. Options: {string.Join(", ", values.Keys)} followed by a positive whole number.");
+                    Environment.Exit(2);
+                }
+
+                values[args[i]] = value;
+            }
+
+            if (values["--batch"] is < 1_000 or > 10_000 || values["--clients"] is < 1 or > 16)
+            {
+                Console.Error.WriteLine("--batch must be 1,000 to 10,000 and --clients 1 to 16.");
+                Environment.Exit(2);
+            }
+
+            return new Settings(values["--events"], values["--customers"], values["--clients"], values["--batch"], values["--connections"], values["--seconds"], values["--read-rate"]);
+        }
+
+        public override string ToString() =>
+            $"{Events:N0} events over {Customers:N0} customers, {Clients} clients, batches of {Batch:N0}, {Connections} connections, {Seconds} s per timed phase, {ReadRate} reads/s";
+    }
+
+    /// <summary>CPU seconds used so far by the service, by PostgreSQL (all its processes) and by this load client.</summary>
+    public sealed record CpuSnapshot(double Service, double Postgres, double Client)
+    {
+        public static CpuSnapshot Take(Service service) => new(service.CpuSeconds(), PostgresCpu(), Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
+
+        public static CpuSnapshot operator -(CpuSnapshot a, CpuSnapshot b) => new(a.Service - b.Service, a.Postgres - b.Postgres, a.Client - b.Client);
+
+        private static double PostgresCpu()
+        {
+            var ticks = 0L;
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                try
+                {
+                    if (File.ReadAllText(Path.Combine(dir, "comm")).Trim() != "postgres")
+                    {
+                        continue;
+                    }
+
+                    // utime and stime, fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command).
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+                {
+                }
+            }
+
+            return ticks / 100.0;
+        }
+    }
+
+    public static class Report
+    {
+        private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+        public static void Write(string directory, string machine, IReadOnlyList<Row> rows, IReadOnlyList<string> notes)
+        {
+            static string F(double? v) => v is null || double.IsNaN(v.Value) ? "-" : v.Value.ToString("#,0.##", CultureInfo.InvariantCulture);
+            var table = new StringBuilder();
+            table.AppendLine($"Load benchmark: {machine}");
+            table.AppendLine();
+            table.AppendLine("| workload | measure | value | unit | baseline | baseline is | ratio | target | met |");
+            table.AppendLine("|---|---|---:|---|---:|---|---:|---|---|");
+            foreach (var r in rows)
+            {
+                table.AppendLine($"| {r.Workload} | {r.Measure}{(r.Note is null ? "" : $" ({r.Note})")} | {F(r.Value)} | {r.Unit} | {F(r.Baseline)} | {r.BaselineName ?? "-"} | {F(r.Ratio)} | {r.Target ?? "-"} | {(r.Met is null ? "-" : r.Met.Value ? "yes" : "NO")} |");
+            }
+
+            foreach (var note in notes)
+            {
+                table.AppendLine();
+                table.AppendLine(note);
+            }
+
+            Console.WriteLine();
+            Console.WriteLine(table);
+            Directory.CreateDirectory(directory);
+            File.WriteAllText(Path.Combine(directory, "load.md"), table.ToString());
+            File.WriteAllText(Path.Combine(directory, "load.json"), JsonSerializer.Serialize(new { machine, rows, notes }, Indented));
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+
+namespace Load;
+
+/// <summary>The service under test, as its own process on loopback, against its own fresh schema.</summary>
+public sealed class Service : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private Service(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+        Http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(5),
+        };
+    }
+
+    public int Port { get; }
+    public HttpClient Http { get; }
+    public int ProcessId => _process.Id;
+    public string ApiKey { get; private set; } = "";
+
+    public static async Task<Service> StartAsync(string apiDll, string connectionString, string schema)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet", [apiDll])
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(apiDll)!,
+        };
+        var env = start.Environment;
+        env["ConnectionStrings__Marten"] = connectionString;
+        env["EventStore__Schema"] = schema;
+        env["Demo__Enabled"] = "false";
+        env["ASPNETCORE_ENVIRONMENT"] = "Development";
+        env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        env["Logging__LogLevel__Default"] = "Warning";
+        // The benchmark is the only client: rate limits would measure themselves.
+        foreach (var budget in new[] { "SourceKey", "User" })
+        {
+            env[$"RateLimits__{budget}__Burst"] = "1000000000";
+            env[$"RateLimits__{budget}__PerSecond"] = "1000000000";
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the service");
+        // The service's own log, for when a figure needs explaining.
+        var log = Path.Combine(Path.GetTempPath(), $"customerjourney-bench-{schema}.log");
+        var writer = TextWriter.Synchronized(new StreamWriter(log) { AutoFlush = true });
+        Console.WriteLine($"Service log: {log}");
+        _ = Drain(process.StandardOutput, writer);
+        _ = Drain(process.StandardError, writer);
+        var service = new Service(process, port);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The service exited with {process.ExitCode} while starting.");
+            }
+
+            try
+            {
+                if ((await service.Http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("The service did not become ready within 120 s.");
+            }
+
+            await Task.Delay(250);
+        }
+
+        var admin = await service.TokenAsync("bench-admin", "admin");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/access/keys") { Content = JsonContent.Create(new { source = Dataset.Source }) };
+        request.Headers.Authorization = new("Bearer", admin);
+        using var created = await service.Http.SendAsync(request);
+        created.EnsureSuccessStatusCode();
+        service.ApiKey = (await created.Content.ReadFromJsonAsync<JsonObject>())!["key"]!.GetValue<string>();
+        return service;
+    }
+
+    public async Task<string> TokenAsync(string name, string role)
+    {
+        using var response = await Http.PostAsJsonAsync("/api/dev/tokens", new { name, roles = new[] { role } });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["token"]!.GetValue<string>();
+    }
+
+    /// <summary>Peak resident set of the service process (VmHWM), in bytes.</summary>
+    public long PeakWorkingSet()
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return _process.PeakWorkingSet64;
+    }
+
+    /// <summary>CPU seconds the service has used so far.</summary>
+    public double CpuSeconds()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime.TotalSeconds;
+    }
+
+    private static async Task Drain(StreamReader reader, TextWriter log)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            await log.WriteLineAsync(line);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private bool _disposed;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        Http.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}

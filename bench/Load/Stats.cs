@@ -1,0 +1,40 @@
+namespace Load;
+
+/// <summary>Latencies of one workload, in milliseconds.</summary>
+public sealed class Latencies
+{
+    private readonly List<double> _values = [];
+    private readonly Lock _lock = new();
+
+    public void Add(double milliseconds)
+    {
+        lock (_lock)
+        {
+            _values.Add(milliseconds);
+        }
+    }
+
+    public int Count => _values.Count;
+
+    /// <summary>Nearest-rank percentile.</summary>
+    public double Percentile(double p)
+    {
+        lock (_lock)
+        {
+            if (_values.Count == 0)
+            {
+                return double.NaN;
+            }
+
+            var sorted = _values.Order().ToList();
+            var rank = (int)Math.Ceiling(p / 100 * sorted.Count);
+            return Math.Round(sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)], 2);
+        }
+    }
+}
+
+/// <summary>One row of the result table: a figure, its baseline, their ratio and the target it is held to.</summary>
+public sealed record Row(string Workload, string Measure, double Value, string Unit, double? Baseline, string? BaselineName, string? Target, bool? Met, string? Note = null)
+{
+    public double? Ratio => Baseline is > 0 && !double.IsNaN(Value) ? Math.Round(Value / Baseline.Value, 3) : null;
+}

@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CustomerJourney.Touchpoints;
+using Marten;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Load;
+
+public sealed record IngestResult(int Events, int Appended, int Duplicates, double Seconds)
+{
+    public double PerSecond => Math.Round(Events / Seconds, 1);
+}
+
+public static class Workloads
+{
+    public static List<List<Item>> Batches(IReadOnlyList<Item> items, int size) => items.Chunk(size).Select(c => c.ToList()).ToList();
+
+    /// <summary>POSTs every batch to /api/touchpoints/batch from <paramref name="clients"/> concurrent clients.</summary>
+    public static async Task<IngestResult> IngestHttpAsync(Service service, IReadOnlyList<List<Item>> batches, int clients, CancellationToken stop = default)
+    {
+        var queue = new System.Collections.Concurrent.ConcurrentQueue<List<Item>>(batches);
+        var (appended, duplicates, events) = (0, 0, 0);
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested && queue.TryDequeue(out var batch))
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/api/touchpoints/batch")
+                {
+                    Content = new StringContent("[" + string.Join(",", batch.Select(i => i.Json)) + "]", Encoding.UTF8, "application/json"),
+                };
+                request.Headers.Add("X-Api-Key", service.ApiKey);
+                using var response = await service.Http.SendAsync(request);
+                var body = await response.Content.ReadAsStringAsync();
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new InvalidOperationException($"Batch answered {(int)response.StatusCode}: {body[..Math.Min(400, body.Length)]}");
+                }
+
+                var answer = JsonNode.Parse(body)!;
+                if (answer["rejected"]!.AsArray().Count > 0)
+                {
+                    throw new InvalidOperationException($"Batch items were rejected: {answer["rejected"]![0]}");
+                }
+
+                Interlocked.Add(ref appended, answer["appended"]!.GetValue<int>());
+                Interlocked.Add(ref duplicates, answer["duplicates"]!.GetValue<int>());
+                Interlocked.Add(ref events, batch.Count);
+            }
+        })));
+        return new IngestResult(events, appended, duplicates, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The raw baseline: binary COPY of the same rows into a table shaped like mt_events, with its indexes.</summary>
+    public static async Task<IngestResult> CopyAsync(NpgsqlDataSource db, string table, IReadOnlyList<Item> items, int batchSize, int clients, string streamPrefix = "")
+    {
+        var versions = new Dictionary<string, long>(StringComparer.Ordinal);
+        var rows = items.Select(i => (Stream: streamPrefix + i.CustomerId, Version: versions[streamPrefix + i.CustomerId] = versions.GetValueOrDefault(streamPrefix + i.CustomerId) + 1, i.Json)).ToList();
+        var queue = new System.Collections.Concurrent.ConcurrentQueue<(string Stream, long Version, string Json)[]>(rows.Chunk(batchSize));
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync();
+            while (queue.TryDequeue(out var chunk))
+            {
+                await using var transaction = await connection.BeginTransactionAsync();
+                await using (var copy = await connection.BeginBinaryImportAsync($"copy {table} (id, stream_id, version, data, type, mt_dotnet_type) from stdin (format binary)"))
+                {
+                    foreach (var (stream, version, json) in chunk)
+                    {
+                        await copy.StartRowAsync();
+                        await copy.WriteAsync(Guid.CreateVersion7(), NpgsqlDbType.Uuid);
+                        await copy.WriteAsync(stream, NpgsqlDbType.Varchar);
+                        await copy.WriteAsync(version, NpgsqlDbType.Bigint);
+                        await copy.WriteAsync(json, NpgsqlDbType.Jsonb);
+                        await copy.WriteAsync("purchase_made", NpgsqlDbType.Varchar);
+                        await copy.WriteAsync("CustomerJourney.Touchpoints.PurchaseMade, CustomerJourney.Api", NpgsqlDbType.Varchar);
+                    }
+
+                    await copy.CompleteAsync();
+                }
+
+                await transaction.CommitAsync();
+            }
+        })));
+        return new IngestResult(rows.Count, rows.Count, 0, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The events the service would store for these items, read by the service's own intake.</summary>
+    public static List<Touchpoint> Events(IReadOnlyList<Item> items)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var plain = new PlaintextPersonalData();
+        return items.Select(i =>
+        {
+            using var document = JsonDocument.Parse(i.Json);
+            return TouchpointIntake.Read(document.RootElement, null, now, plain).Touchpoint ?? throw new InvalidOperationException($"not a touchpoint: {i.Json}");
+        }).ToList();
+    }
+
+    /// <summary>The in-process baseline: bare Marten quick append of the same events, batch by batch.</summary>
+    public static async Task<IngestResult> QuickAppendAsync(IDocumentStore store, IReadOnlyList<Touchpoint> events, int batchSize, int clients)
+    {
+        var queue = new System.Collections.Concurrent.ConcurrentQueue<Touchpoint[]>(events.Chunk(batchSize));
+        var conflicts = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        {
+            while (queue.TryDequeue(out var chunk))
+            {
+                // Two batches may create one customer's stream at once; like the service, the loser tries again.
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        await using var session = store.LightweightSession();
+                        foreach (var stream in chunk.GroupBy(e => e.CustomerId))
+                        {
+                            session.Events.Append(stream.Key, stream.Cast<object>().ToArray());
+                        }
+
+                        await session.SaveChangesAsync();
+                        break;
+                    }
+                    catch (Exception e) when (attempt < 10 && CustomerJourney.Infrastructure.TransientConflicts.IsTransient(e) ||
+                                              attempt < 10 && e.InnerException is Npgsql.PostgresException { SqlState: "23505" })
+                    {
+                        Interlocked.Increment(ref conflicts);
+                    }
+                }
+            }
+        })));
+        return new IngestResult(events.Count, events.Count, conflicts, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Single touchpoint posts from <paramref name="connections"/> concurrent connections for a fixed time.</summary>
+    public static async Task<(double PerSecond, Latencies Latencies, int Failed)> SinglePostsAsync(Service service, IReadOnlyList<string> customers, int connections, TimeSpan duration)
+    {
+        var latencies = new Latencies();
+        var (done, failed) = (0, 0);
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(c => Task.Run(async () =>
+        {
+            var random = new Random(c);
+            for (var n = 0; clock.Elapsed < duration; n++)
+            {
+                var customer = customers[random.Next(customers.Count)];
+                var body = new JsonObject
+                {
+                    ["kind"] = "survey-answered", ["occurredAt"] = "1998-01-01T12:00:00Z", ["channel"] = "web", ["source"] = Dataset.Source,
+                    ["sourceId"] = $"single-{c}-{n}", ["data"] = new JsonObject { ["csat"] = 4 },
+                }.ToJsonString();
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/customers/{customer}/touchpoints") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+                request.Headers.Add("X-Api-Key", service.ApiKey);
+                var started = Stopwatch.GetTimestamp();
+                using var response = await service.Http.SendAsync(request);
+                latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                Interlocked.Increment(ref response.IsSuccessStatusCode ? ref done : ref failed);
+            }
+        })));
+        return (Math.Round(done / clock.Elapsed.TotalSeconds, 1), latencies, failed);
+    }
+
+    /// <summary>The raw per-transaction baseline: claim the source id, append one row, commit, from as many connections.</summary>
+    public static async Task<(double PerSecond, Latencies Latencies)> RawTransactionsAsync(NpgsqlDataSource db, string sources, string events, int connections, TimeSpan duration)
+    {
+        var latencies = new Latencies();
+        var done = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(c => Task.Run(async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync();
+            for (var n = 0; clock.Elapsed < duration; n++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await using var transaction = await connection.BeginTransactionAsync();
+                await using (var claim = new NpgsqlCommand($"insert into {sources} (source, source_id, customer_id) values ($1, $2, $3) on conflict do nothing returning source_id", connection, transaction))
+                {
+                    claim.Parameters.Add(new() { Value = Dataset.Source });
+                    claim.Parameters.Add(new() { Value = $"raw-{c}-{n}" });
+                    claim.Parameters.Add(new() { Value = $"raw-{c}-{n}" });
+                    await claim.ExecuteScalarAsync();
+                }
+
+                await using (var append = new NpgsqlCommand($"insert into {events} (id, stream_id, version, data, type, mt_dotnet_type) values ($1, $2, 1, $3::jsonb, 'survey_answered', 'x')", connection, transaction))
+                {
+                    append.Parameters.Add(new() { Value = Guid.CreateVersion7() });
+                    append.Parameters.Add(new() { Value = $"raw-{c}-{n}" });
+                    append.Parameters.Add(new() { Value = "{\"csat\":4,\"source\":\"bench-shop\"}" });
+                    await append.ExecuteNonQueryAsync();
+                }
+
+                await transaction.CommitAsync();
+                latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                Interlocked.Increment(ref done);
+            }
+        })));
+        return (Math.Round(done / clock.Elapsed.TotalSeconds, 1), latencies);
+    }
+
+    /// <summary>Requests at a fixed rate (each started on schedule, whether or not the previous one finished).</summary>
+    public static async Task<Dictionary<string, Latencies>> AtFixedRateAsync(int perSecond, TimeSpan duration, IReadOnlyList<(string Name, Func<int, Task> Call)> calls)
+    {
+        var results = calls.ToDictionary(c => c.Name, _ => new Latencies());
+        var running = new List<Task>();
+        var clock = Stopwatch.StartNew();
+        var interval = TimeSpan.FromSeconds(1.0 / perSecond);
+        for (var n = 0; clock.Elapsed < duration; n++)
+        {
+            var due = interval * n;
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed);
+            }
+
+            var (name, call) = calls[n % calls.Count];
+            var i = n;
+            running.Add(Task.Run(async () =>
+            {
+                var started = Stopwatch.GetTimestamp();
+                await call(i);
+                results[name].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }));
+        }
+
+        await Task.WhenAll(running);
+        return results;
+    }
+
+    public static async Task GetOkAsync(Service service, string url, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await service.Http.SendAsync(request);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"GET {url} answered {(int)response.StatusCode}");
+        }
+
+        await response.Content.ReadAsByteArrayAsync();
+    }
+}
