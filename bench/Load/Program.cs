@@ -258,7 +258,7 @@ namespace Load
 
     public static class Report
     {
-        private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+        private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
         public static void Write(string directory, string machine, IReadOnlyList<Row> rows, IReadOnlyList<string> notes)
         {
