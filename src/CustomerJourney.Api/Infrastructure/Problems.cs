@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Npgsql;
 
 namespace CustomerJourney.Infrastructure;
 
@@ -9,6 +10,7 @@ public static class Problems
     {
         services.AddProblemDetails();
         services.AddExceptionHandler<BadRequestExceptionHandler>();
+        services.AddExceptionHandler<DatabaseUnavailableHandler>();
         return services;
     }
 
@@ -18,7 +20,9 @@ public static class Problems
         {
             // Kestrel and model binding signal client errors (body too large, malformed request) with this
             // exception; they are the client's fault, not a 500.
-            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode
+                : DatabaseUnavailableHandler.IsUnavailable(e) ? StatusCodes.Status503ServiceUnavailable
+                : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
         return app;
@@ -38,6 +42,52 @@ public static class Problems
             {
                 HttpContext = context,
                 ProblemDetails = { Status = bad.StatusCode, Title = "Bad request", Detail = bad.Message },
+            });
+        }
+    }
+
+    /// <summary>
+    /// PostgreSQL unreachable, shutting down, or out of disk: the request did not take effect and may be retried, so the
+    /// answer is 503 with Retry-After, not a 500 that reads like a bug.
+    /// </summary>
+    private sealed class DatabaseUnavailableHandler(IProblemDetailsService problems) : IExceptionHandler
+    {
+        public static bool IsUnavailable(Exception exception)
+        {
+            for (var e = exception; e is not null; e = e.InnerException)
+            {
+                switch (e)
+                {
+                    // Class 08: connection exceptions; 57P0x: shutting down or starting; class 53: out of disk, memory or connections.
+                    case PostgresException p when p.SqlState.StartsWith("08", StringComparison.Ordinal) || p.SqlState.StartsWith("57P0", StringComparison.Ordinal) ||
+                                                  p.SqlState.StartsWith("53", StringComparison.Ordinal):
+                        return true;
+                    case NpgsqlException { InnerException: System.Net.Sockets.SocketException or IOException or TimeoutException }:
+                    case NpgsqlException n when n is not PostgresException && n.IsTransient:
+                        return true;
+                }
+            }
+
+            return false;
+        }
+
+        public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+        {
+            if (!IsUnavailable(exception))
+            {
+                return false;
+            }
+
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = "5";
+            return await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails =
+                {
+                    Status = StatusCodes.Status503ServiceUnavailable, Title = "Database unavailable",
+                    Detail = "The event store cannot be reached just now. Retry the request: a touchpoint that was stored after all is recognised by its source id and not stored twice.",
+                },
             });
         }
     }

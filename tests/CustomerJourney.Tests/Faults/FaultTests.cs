@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using CustomerJourney.Tests.Support;
+using Npgsql;
+
+namespace CustomerJourney.Tests.Faults;
+
+/// <summary>
+/// The service killed mid-ingest, and PostgreSQL stopped under load: nothing acknowledged is lost, nothing is stored
+/// twice, no stream has a gap, and the summaries equal a recount from the events.
+/// </summary>
+public sealed class FaultTests
+{
+    private const string Source = "fault-shop";
+
+    private static string Item(string customer, string sourceId) => new JsonObject
+    {
+        ["kind"] = "purchase", ["customerId"] = customer, ["occurredAt"] = "1998-02-01T10:00:00Z", ["channel"] = "web", ["source"] = Source, ["sourceId"] = sourceId,
+        ["data"] = new JsonObject { ["orderId"] = sourceId, ["amount"] = 12.5, ["currency"] = "USD" },
+    }.ToJsonString();
+
+    /// <summary>Every source id once, every stream without a gap, every summary equal to a count of its stream.</summary>
+    private static async Task AssertInvariants(string connectionString, string schema, IReadOnlySet<string> acknowledged, int expectedTotal)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        async Task<long> Count(string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        Assert.Equal(expectedTotal, await Count($"select count(*) from {schema}.mt_events where data->>'source' = '{Source}'"));
+        Assert.Equal(expectedTotal, await Count($"select count(distinct data->>'sourceId') from {schema}.mt_events where data->>'source' = '{Source}'"));
+        Assert.Equal(expectedTotal, await Count($"select count(*) from {schema}.cj_touchpoint_sources where source = '{Source}'"));
+        Assert.Equal(0, await Count($"select count(*) from (select stream_id from {schema}.mt_events group by stream_id having max(version) <> count(*) or min(version) <> 1) gaps"));
+        Assert.Equal(0, await Count(
+            $"""
+             select count(*) from {schema}.mt_doc_customersummary s
+             where (s.data->>'touchpointCount')::int <> (select count(*) from {schema}.mt_events e where e.stream_id = s.id and e.data ? 'sourceId')
+             """));
+        await using var ids = new NpgsqlCommand($"select data->>'sourceId' from {schema}.mt_events where data->>'source' = '{Source}'", connection);
+        var stored = new HashSet<string>(StringComparer.Ordinal);
+        await using (var reader = await ids.ExecuteReaderAsync(TestContext.Current.CancellationToken))
+        {
+            while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+            {
+                stored.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.Empty(acknowledged.Except(stored));
+    }
+
+    private static async Task Drop(string connectionString, string schema)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"drop schema if exists {schema} cascade; drop schema if exists {schema}_wolverine cascade; drop schema if exists {schema}_keys cascade;", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task Killed_with_SIGKILL_in_the_middle_of_a_batch_ingest_and_sent_everything_again_every_touchpoint_is_there_once()
+    {
+        var schema = $"fault_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid().ToString("N")[..6]}";
+        var batches = Enumerable.Range(0, 40).Select(b => "[" + string.Join(",", Enumerable.Range(0, 500).Select(i => Item($"k-{(b * 500 + i) % 4000}", $"s-{b}-{i}"))) + "]").ToList();
+        var acknowledged = new HashSet<string>(StringComparer.Ordinal);
+        var service = new ServiceProcess(AppFixture.ConnectionString, schema);
+        try
+        {
+            await service.StartAsync(Source);
+            var queue = new System.Collections.Concurrent.ConcurrentQueue<int>(Enumerable.Range(0, batches.Count));
+            var clock = Stopwatch.StartNew();
+            var clients = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
+            {
+                while (queue.TryDequeue(out var b))
+                {
+                    try
+                    {
+                        var (status, _, _) = await service.PostAsync("/api/touchpoints/batch", batches[b]);
+                        if (status == 200)
+                        {
+                            lock (acknowledged)
+                            {
+                                acknowledged.UnionWith(Enumerable.Range(0, 500).Select(i => $"s-{b}-{i}"));
+                            }
+                        }
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return;
+                    }
+                }
+            })).ToList();
+            while (acknowledged.Count == 0 && clock.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(50, TestContext.Current.CancellationToken);
+            }
+
+            // Some batches answered, others in flight: now.
+            await service.KillAsync();
+            await Task.WhenAll(clients);
+            Assert.NotEmpty(acknowledged);
+            Assert.True(acknowledged.Count < 40 * 500, "the kill came after everything was acknowledged");
+
+            await service.StartAsync(Source);
+            foreach (var batch in batches)
+            {
+                var (status, body, _) = await service.PostAsync("/api/touchpoints/batch", batch);
+                Assert.True(status == 200, body);
+            }
+
+            await AssertInvariants(AppFixture.ConnectionString, schema, acknowledged, 40 * 500);
+        }
+        finally
+        {
+            await service.DisposeAsync();
+            await Drop(AppFixture.ConnectionString, schema);
+        }
+    }
+}

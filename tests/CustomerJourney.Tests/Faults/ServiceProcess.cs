@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using CustomerJourney.Tests.Support;
+
+namespace CustomerJourney.Tests.Faults;
+
+/// <summary>The service as a real process (so it can be killed with SIGKILL), on loopback, against a given database and schema.</summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private Process? _process;
+    private readonly string _connectionString;
+    private readonly string _schema;
+
+    public ServiceProcess(string connectionString, string schema)
+    {
+        _connectionString = connectionString;
+        _schema = schema;
+        Port = FreePort();
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public int Port { get; }
+    public HttpClient Http { get; }
+    public string ApiKey { get; private set; } = "";
+
+    public static string ApiDll()
+    {
+        var configuration = AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var dll = Path.Combine(directory.FullName, "src", "CustomerJourney.Api", "bin", configuration, "net10.0", "CustomerJourney.Api.dll");
+            if (File.Exists(dll))
+            {
+                return dll;
+            }
+        }
+
+        throw new InvalidOperationException("The service's build output was not found; build the solution first.");
+    }
+
+    public async Task StartAsync(string source)
+    {
+        var dll = ApiDll();
+        var start = new ProcessStartInfo("dotnet", [dll]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
+        start.Environment["ConnectionStrings__Marten"] = _connectionString;
+        start.Environment["EventStore__Schema"] = _schema;
+        start.Environment["Demo__Enabled"] = "false";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Port}";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["RateLimits__SourceKey__Burst"] = "1000000000";
+        start.Environment["RateLimits__SourceKey__PerSecond"] = "1000000000";
+        _process = Process.Start(start)!;
+        _ = Drain(_process.StandardOutput);
+        _ = Drain(_process.StandardError);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            Assert.False(_process.HasExited, $"the service exited with {(_process.HasExited ? _process.ExitCode : 0)} while starting");
+            try
+            {
+                if ((await Http.GetAsync("/health/ready", TestContext.Current.CancellationToken)).StatusCode == HttpStatusCode.OK)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the service did not become ready within 90 s");
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+
+        if (ApiKey.Length == 0)
+        {
+            using var token = await Http.PostAsJsonAsync("/api/dev/tokens", new { name = "fault-admin", roles = new[] { "admin" } }, TestContext.Current.CancellationToken);
+            var admin = (await token.Content.ReadFromJsonAsync<JsonObject>(TestContext.Current.CancellationToken))!["token"]!.GetValue<string>();
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/access/keys") { Content = JsonContent.Create(new { source }) };
+            request.Headers.Authorization = new("Bearer", admin);
+            using var created = await Http.SendAsync(request, TestContext.Current.CancellationToken);
+            ApiKey = (await created.Content.ReadFromJsonAsync<JsonObject>(TestContext.Current.CancellationToken))!["key"]!.GetValue<string>();
+        }
+    }
+
+    /// <summary>SIGKILL: no shutdown, no flush, no goodbye.</summary>
+    public async Task KillAsync()
+    {
+        _process!.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        _process.Dispose();
+        _process = null;
+    }
+
+    public async Task<(int Status, string Body, string? ContentType)> PostAsync(string url, string json)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Add("X-Api-Key", ApiKey);
+        using var response = await Http.SendAsync(request, TestContext.Current.CancellationToken);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), response.Content.Headers.ContentType?.MediaType);
+    }
+
+    private static async Task Drain(StreamReader reader)
+    {
+        while (await reader.ReadLineAsync() is not null)
+        {
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process?.Dispose();
+        _process = null;
+        Http.Dispose();
+    }
+}
