@@ -56,7 +56,11 @@ public static class CritterStackSetup
 
                 // Customer ids come from source systems as strings; streams are keyed by them.
                 options.Events.StreamIdentity = StreamIdentity.AsString;
-                options.Events.AppendMode = EventAppendMode.Quick;
+                // Rich, not Quick: quick append numbers versions in the database, so two transactions appending to one
+                // customer at once both commit, and each inline projection (the summary, the purchase history) is written
+                // from a copy that misses the other's events. Rich append makes the second one conflict and retry
+                // (TransientConflicts), so the projections stay equal to a recount. The fault tests found this.
+                options.Events.AppendMode = EventAppendMode.Rich;
                 options.Events.MetadataConfig.CorrelationIdEnabled = true;
                 options.Events.MetadataConfig.CausationIdEnabled = true;
                 options.Events.MetadataConfig.UserNameEnabled = true;
@@ -78,7 +82,9 @@ public static class CritterStackSetup
             options.Policies.AutoApplyTransactions();
             // Two writers appending to one stream at once: the loser simply tries again with the new version.
             options.Policies.OnException(TransientConflicts.IsTransient)
-                .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(400));
+                .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(1))
+                // Under a heavy ingest a sweep over thousands of customers may keep losing; it waits, durably, and tries again.
+                .Then.ScheduleRetry(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2));
             options.Policies.UseDurableLocalQueues();
         });
         builder.Services.AddWolverineHttp();

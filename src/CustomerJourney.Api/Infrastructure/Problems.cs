@@ -21,7 +21,7 @@ public static class Problems
             // Kestrel and model binding signal client errors (body too large, malformed request) with this
             // exception; they are the client's fault, not a 500.
             StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode
-                : DatabaseUnavailableHandler.IsUnavailable(e) ? StatusCodes.Status503ServiceUnavailable
+                : DatabaseUnavailableHandler.IsUnavailable(e) || TransientConflicts.IsTransient(e) ? StatusCodes.Status503ServiceUnavailable
                 : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
@@ -73,6 +73,22 @@ public static class Problems
 
         public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
         {
+            if (TransientConflicts.IsTransient(exception))
+            {
+                // Still conflicting after every retry: other writers hold the same customer. Nothing was stored.
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                context.Response.Headers.RetryAfter = "1";
+                return await problems.TryWriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context,
+                    ProblemDetails =
+                    {
+                        Status = StatusCodes.Status503ServiceUnavailable, Title = "Busy",
+                        Detail = "Other requests were writing to the same customers at the same moment, and this one gave way after several tries. Nothing of it was stored; retry it.",
+                    },
+                });
+            }
+
             if (!IsUnavailable(exception))
             {
                 return false;

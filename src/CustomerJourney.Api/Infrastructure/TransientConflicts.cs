@@ -11,13 +11,14 @@ namespace CustomerJourney.Infrastructure;
 /// </summary>
 public static class TransientConflicts
 {
-    private const int MaxAttempts = 5;
+    // Rich append makes every concurrent writer to one customer conflict; a handful of them on a busy machine needs room.
+    private const int MaxAttempts = 10;
 
     public static bool IsTransient(Exception e)
     {
         for (var inner = e; inner is not null; inner = inner.InnerException)
         {
-            if (inner is EventStreamUnexpectedMaxEventIdException or JasperFx.ConcurrencyException ||
+            if (inner is EventStreamUnexpectedMaxEventIdException or JasperFx.ConcurrencyException or Marten.Exceptions.ExistingStreamIdCollisionException ||
                 inner is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure } ||
                 inner is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: var constraint } &&
                 (constraint?.Contains("mt_events", StringComparison.Ordinal) == true || constraint?.Contains("mt_streams", StringComparison.Ordinal) == true))

@@ -54,8 +54,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["RateLimits__SourceKey__Burst"] = "1000000000";
         start.Environment["RateLimits__SourceKey__PerSecond"] = "1000000000";
         _process = Process.Start(start)!;
-        _ = Drain(_process.StandardOutput);
-        _ = Drain(_process.StandardError);
+        // Kept for when a fault test fails: the service's own account of it.
+        LogFile = Path.Combine(Path.GetTempPath(), $"cj-fault-service-{_schema}-{Port}.log");
+        var log = TextWriter.Synchronized(new StreamWriter(LogFile, append: true) { AutoFlush = true });
+        _ = Drain(_process.StandardOutput, log);
+        _ = Drain(_process.StandardError, log);
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
@@ -103,10 +106,13 @@ public sealed class ServiceProcess : IAsyncDisposable
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), response.Content.Headers.ContentType?.MediaType);
     }
 
-    private static async Task Drain(StreamReader reader)
+    public string LogFile { get; private set; } = "";
+
+    private static async Task Drain(StreamReader reader, TextWriter log)
     {
-        while (await reader.ReadLineAsync() is not null)
+        while (await reader.ReadLineAsync() is { } line)
         {
+            await log.WriteLineAsync(line);
         }
     }
 
