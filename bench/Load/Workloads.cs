@@ -118,7 +118,8 @@ public static class Workloads
                     try
                     {
                         await using var session = store.LightweightSession();
-                        foreach (var stream in chunk.GroupBy(e => e.CustomerId))
+                        // Streams in one global order, as the service's ledger does, so concurrent batches cannot deadlock.
+                        foreach (var stream in chunk.GroupBy(e => e.CustomerId).OrderBy(g => g.Key, StringComparer.Ordinal))
                         {
                             session.Events.Append(stream.Key, stream.Cast<object>().ToArray());
                         }
