@@ -134,6 +134,18 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
 
         var schema = store.Options.Events.DatabaseSchemaName;
         var customers = keys.Select(k => touchpoints[k.Value].CustomerId).ToArray();
+
+        // Requests that share customers take turns instead of conflicting: each holds its customers' advisory locks until
+        // it commits, taken in one global order (by hash) so two batches cannot deadlock. Without this, overlapping
+        // batches all lose to each other on the stream versions and retry whole batches of thousands.
+        await using (var lockCustomers = new NpgsqlCommand(
+                         "select count(*) from (select pg_advisory_xact_lock(k) from (select distinct hashtextextended(c, 0) as k from unnest(@customers) as c order by k) h) l",
+                         session.Connection))
+        {
+            lockCustomers.Parameters.Add(new NpgsqlParameter<string[]>("customers", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = customers });
+            await lockCustomers.ExecuteScalarAsync(cancellation);
+        }
+
         await using var batch = new NpgsqlBatch(session.Connection);
         var erasedQuery = new NpgsqlBatchCommand($"select customer_id from {schema}.{ErasedCustomers.TableName} where customer_id = any(@customers)");
         erasedQuery.Parameters.Add(new NpgsqlParameter<string[]>("customers", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = customers });
