@@ -52,7 +52,7 @@ try
     {
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         var appended = await Workloads.QuickAppendAsync(store, events, settings.Batch, settings.Clients);
-        rows.Add(new Row("baseline", "Marten quick append, in process", appended.PerSecond, "events/s", null, null, null, null));
+        rows.Add(new Row("baseline", "Marten quick append, in process", appended.PerSecond, "events/s", null, null, null, null, $"{appended.Duplicates:N0} batch retries after conflicts"));
         Say("HTTP batch ingest");
         var cpu = CpuSnapshot.Take(service);
         var http = await Workloads.IngestHttpAsync(service, batches, settings.Clients);

@@ -127,10 +127,11 @@ public static class Workloads
                         await session.SaveChangesAsync();
                         break;
                     }
-                    catch (Exception e) when (attempt < 10 && CustomerJourney.Infrastructure.TransientConflicts.IsTransient(e) ||
-                                              attempt < 10 && e.InnerException is Npgsql.PostgresException { SqlState: "23505" })
+                    catch (Exception e) when (attempt < 100 && CustomerJourney.Infrastructure.TransientConflicts.IsTransient(e) ||
+                                              attempt < 100 && e.InnerException is Npgsql.PostgresException { SqlState: "23505" })
                     {
                         Interlocked.Increment(ref conflicts);
+                        await Task.Delay(Random.Shared.Next(5, 50));
                     }
                 }
             }
