@@ -97,7 +97,6 @@ public sealed class FaultTests
         {
             await service.StartAsync(Source);
             var queue = new System.Collections.Concurrent.ConcurrentQueue<int>(Enumerable.Range(0, batches.Count));
-            var clock = Stopwatch.StartNew();
             var clients = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
             {
                 while (queue.TryDequeue(out var b))
@@ -119,10 +118,13 @@ public sealed class FaultTests
                     }
                 }
             })).ToList();
-            while (acknowledged.Count == 0 && clock.Elapsed < TimeSpan.FromSeconds(60))
+            await Waiting.Until(() =>
             {
-                await Task.Delay(50, TestContext.Current.CancellationToken);
-            }
+                lock (acknowledged)
+                {
+                    return acknowledged.Count > 0;
+                }
+            }, TimeSpan.FromSeconds(60), "a first acknowledged batch");
 
             // Some batches answered, others in flight: now.
             await service.KillAsync();
@@ -184,9 +186,10 @@ public sealed class FaultTests
                 }
             })).ToList();
 
-            await Task.Delay(3000, TestContext.Current.CancellationToken);
+            // Under load first, then away until the service has answered that it is, then back.
+            await Waiting.Until(() => acknowledged.Count >= 50, TimeSpan.FromSeconds(10), "50 acknowledged writes");
             await cluster.StopAsync();
-            await Task.Delay(4000, TestContext.Current.CancellationToken);
+            await Waiting.Until(() => statuses.Any(s => s.Status == 503), TimeSpan.FromSeconds(10), "a 503 while PostgreSQL is away");
             await cluster.StartAsync();
             await Task.WhenAll(writers);
 

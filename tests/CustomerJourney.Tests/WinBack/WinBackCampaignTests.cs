@@ -79,14 +79,8 @@ public sealed class WinBackCampaignTests
         Assert.Equal(1, launched["outcome"]!["suppressions"]!["consent-withdrawn"]!.GetValue<int>());
         Assert.Equal(2, launched["campaign"]!["excluded"]!.AsArray().Count);
 
-        // Delivery is asynchronous: wait for the sink, then make sure nothing else arrives.
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
-        while (host.Sink.Distinct.Count < 7 && DateTimeOffset.UtcNow < deadline)
-        {
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
-
-        await Task.Delay(1500, TestContext.Current.CancellationToken);
+        // Delivery is asynchronous: wait until the sink has them and nothing is left to deliver or retry.
+        await host.Settled(7, TimeSpan.FromSeconds(30));
         var expected = treated.Where(c => c != withdrawsLater).Select(c => $"{c}@example.com").Order().ToList();
         Assert.Equal(expected, host.Sink.Distinct.Select(r => r.To).Order().ToList());
         Assert.Equal(7, host.Sink.Received.Count);
@@ -97,7 +91,7 @@ public sealed class WinBackCampaignTests
             await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(new LaunchWinBackCampaign(id), TestContext.Current.CancellationToken);
         }
 
-        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        await host.Settled(7, TimeSpan.FromSeconds(30));
         Assert.Equal(7, host.Sink.Received.Count);
 
         // A treated customer comes back with the code, a control customer without one.
@@ -139,26 +133,14 @@ public sealed class WinBackCampaignTests
         var id = plan!["campaign"]!["campaignId"]!.GetValue<string>();
         await host.Eventually($"/api/winback/campaigns/{id}", c => c["outcome"] is { } o && o["treatment"]!["sent"]!.GetValue<int>() == 3);
         // Committed, and every first attempt refused: the deliveries wait in the durable store for their retry.
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(20);
-        while (host.Sink.Received.Count == 0 && DateTimeOffset.UtcNow < deadline && await host.PendingDeliveries() < 3)
-        {
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
-
-        await Task.Delay(2000, TestContext.Current.CancellationToken);
-        Assert.Equal(3, await host.PendingDeliveries());
+        await Waiting.Until(async () => await host.ScheduledDeliveries() == 3, TimeSpan.FromSeconds(30), "3 deliveries waiting for their retry");
+        Assert.Equal(3, await host.PendingOffers());
         await host.StopAsync();
         Assert.Empty(host.Sink.Received);
 
         host.Sink.Refuse(0);
         await host.RestartAsync();
-        deadline = DateTimeOffset.UtcNow.AddSeconds(60);
-        while (host.Sink.Distinct.Count < 3 && DateTimeOffset.UtcNow < deadline)
-        {
-            await Task.Delay(200, TestContext.Current.CancellationToken);
-        }
-
-        await Task.Delay(1500, TestContext.Current.CancellationToken);
+        await host.Settled(3, TimeSpan.FromSeconds(60));
         Assert.Equal(customers.Select(c => $"{c}@example.com").Order(), host.Sink.Distinct.Select(r => r.To).Order());
         Assert.Equal(3, host.Sink.Received.Count);
     }
@@ -175,18 +157,12 @@ public sealed class WinBackCampaignTests
 
         var (_, plan) = await host.Send(HttpMethod.Post, "/api/winback/campaigns", Campaign("Flaky", seed: 1, controlShare: 0), "marketing");
         var id = plan!["campaign"]!["campaignId"]!.GetValue<string>();
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
-        while (host.Sink.Received.Count < 2 && DateTimeOffset.UtcNow < deadline)
-        {
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
-
-        await Task.Delay(1500, TestContext.Current.CancellationToken);
+        await host.Settled(1, TimeSpan.FromSeconds(30));
         var received = host.Sink.Received;
         Assert.Equal(2, received.Count);
         Assert.Equal(WinBackRules.DeliveryKey(id, WinBackRules.OfferCode(id, customer)), Assert.Single(host.Sink.Distinct).Key);
         Assert.True(received[1].At - received[0].At >= TimeSpan.FromMilliseconds(900), $"retried after {received[1].At - received[0].At}");
-        Assert.Equal(0, await host.PendingDeliveries());
+        Assert.Equal(0, await host.PendingOffers());
     }
 
     [Fact]

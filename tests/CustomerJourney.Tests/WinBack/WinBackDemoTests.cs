@@ -49,13 +49,7 @@ public sealed class WinBackDemoTests
         Assert.True(uplift["lower"]!.GetValue<double>() < uplift["difference"]!.GetValue<double>() && uplift["difference"]!.GetValue<double>() < uplift["upper"]!.GetValue<double>());
 
         // Every offer reaches the sink once, and only once.
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
-        while (host.Sink.Distinct.Count < sent && DateTimeOffset.UtcNow < deadline)
-        {
-            await Task.Delay(200, TestContext.Current.CancellationToken);
-        }
-
-        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        await host.Settled(sent, TimeSpan.FromSeconds(60));
         Assert.Equal((sent, sent), (host.Sink.Distinct.Count, host.Sink.Received.Count));
     }
 }

@@ -123,14 +123,23 @@ public sealed class WinBackHost : IAsyncDisposable
         throw new Xunit.Sdk.XunitException($"{url} did not reach the expected state; last answer: {last}");
     }
 
-    public async Task<long> PendingDeliveries()
+    /// <summary>Offer messages (send decisions and deliveries) Wolverine still holds: incoming, in flight or waiting for a retry.</summary>
+    public Task<long> PendingOffers() => Envelopes("status <> 'Handled' and message_type like '%WinBackOffer%'");
+
+    /// <summary>Deliveries that failed and wait in the durable store for their scheduled retry.</summary>
+    public Task<long> ScheduledDeliveries() => Envelopes("status = 'Scheduled' and message_type like '%DeliverWinBackOffer%'");
+
+    private async Task<long> Envelopes(string condition)
     {
         await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
         await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var command = new NpgsqlCommand(
-            $"select count(*) from {Schema}_wolverine.wolverine_incoming_envelopes where status <> 'Handled' and message_type like '%DeliverWinBackOffer%'", connection);
+        await using var command = new NpgsqlCommand($"select count(*) from {Schema}_wolverine.wolverine_incoming_envelopes where {condition}", connection);
         return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
     }
+
+    /// <summary>Until the sink holds <paramref name="distinct"/> messages and Wolverine holds no offer message any more.</summary>
+    public Task Settled(int distinct, TimeSpan within) =>
+        Waiting.Until(async () => Sink.Distinct.Count >= distinct && await PendingOffers() == 0, within, $"{distinct} distinct offers at the sink and none pending");
 
     public async ValueTask DisposeAsync()
     {
