@@ -11,8 +11,8 @@ public static class ChurnModule
         services.ConfigureMarten(options =>
         {
             options.Events.AddEventType<ChurnModelFitted>();
-            // Inline, so fits and scores read every acknowledged purchase.
-            options.Projections.Add<PurchaseHistoryProjection>(ProjectionLifecycle.Inline);
+            // Async: it is written for every purchase, and fits wait for it to catch up (ProjectionReads).
+            options.Projections.Add<PurchaseHistoryProjection>(ProjectionLifecycle.Async);
             options.Projections.Add<ChurnModelProjection>(ProjectionLifecycle.Inline);
             options.Events.AddEventType<ChurnFlagRaised>();
             options.Events.AddEventType<ChurnFlagCleared>();

@@ -1,4 +1,5 @@
 using CustomerJourney.Complaints;
+using CustomerJourney.Infrastructure;
 using CustomerJourney.Journeys;
 using CustomerJourney.Models.Value;
 using CustomerJourney.Touchpoints;
@@ -60,7 +61,7 @@ public static class EvaluateChurnFlagsHandler
     /// <summary>Fans the sweep out in chunks, so no single transaction holds every customer.</summary>
     public static async Task<IEnumerable<EvaluateChurnFlags>> Handle(EvaluateAllChurnFlags command, IQuerySession session, CancellationToken cancellation)
     {
-        var ids = await session.Query<CustomerSummary>().Where(s => s.ErasedAt == null).Select(s => s.Id).ToListAsync(cancellation);
+        var ids = await ProjectionReads.CaughtUpAsync<CustomerSummary, string>(session, q => q.Where(s => s.ErasedAt == null).Select(s => s.Id), cancellation);
         return ids.Chunk(SweepChunk).Select(chunk => new EvaluateChurnFlags(chunk));
     }
 

@@ -70,7 +70,7 @@ public static class EvaluateChurnModelEndpoint
             return Results.ValidationProblem(query.Errors.ToDictionary(), title: "Invalid request");
         }
 
-        var histories = await session.Query<PurchaseHistory>().ToListAsync(cancellation);
+        var histories = await ProjectionReads.CaughtUpAsync<PurchaseHistory>(session, cancellation);
         var cohort = ChurnFitting.Cohort(histories, new FitRequest(model.CalibrationEnd, model.AsOf, model.Currency)).ToList();
         var end = holdoutEnd ?? (cohort.Count == 0 ? model.CalibrationEnd : cohort.Max(purchases => purchases.Max(p => p.At)));
         if (cohort.Count == 0 || RfmSummary.DayIn(end, zone) <= calibrationEnd)

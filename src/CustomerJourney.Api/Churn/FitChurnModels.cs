@@ -59,7 +59,7 @@ public static class FitChurnModelsEndpoint
 
         var started = Stopwatch.GetTimestamp();
         await using var session = store.LightweightSession();
-        var histories = await session.Query<PurchaseHistory>().ToListAsync(cancellation);
+        var histories = await ProjectionReads.CaughtUpAsync<PurchaseHistory>(session, cancellation);
         var customers = ChurnFitting.Summaries(histories, fit, options.Value.Zone());
         if (customers.Count < 10)
         {

@@ -19,9 +19,15 @@ public sealed class PurchaseHistory
     public string Id { get; set; } = "";
     public List<PurchaseRecord> Purchases { get; set; } = [];
     public List<ReturnRecord> Returns { get; set; } = [];
+
+    /// <summary>The stream version this copy was built to; lets FetchLatest apply only what came after.</summary>
+    public long Version { get; set; }
 }
 
-/// <summary>Inline: a fit right after an ingest must see it.</summary>
+/// <summary>
+/// Async: written once per purchase, the busiest document there is. Single reads use FetchLatest (the stored copy
+/// plus any events the daemon has not applied yet); fits wait for the daemon to catch up.
+/// </summary>
 public sealed partial class PurchaseHistoryProjection : SingleStreamProjection<PurchaseHistory, string>
 {
     public override PurchaseHistory? Evolve(PurchaseHistory? snapshot, string id, IEvent e)

@@ -41,7 +41,7 @@ public static class ScoreCustomerEndpoint
     /// </summary>
     [WolverineGet("/api/customers/{customerId}/churn")]
     [Authorize(Policy = Policies.ReadChurn)]
-    public static async Task<IResult> Get(string customerId, HttpRequest request, IQuerySession session, IOptions<ChurnOptions> options,
+    public static async Task<IResult> Get(string customerId, HttpRequest request, IDocumentSession session, IOptions<ChurnOptions> options,
         CancellationToken cancellation)
     {
         var query = new ReadQuery(request);
@@ -70,7 +70,7 @@ public static class ScoreCustomerEndpoint
         }
 
         var history = asOf is null
-            ? await session.LoadAsync<PurchaseHistory>(customerId, cancellation)
+            ? await ProjectionReads.LatestAsync<PurchaseHistory>(session, customerId, cancellation)
             : await session.Events.AggregateStreamAsync<PurchaseHistory>(customerId, timestamp: asOf, token: cancellation);
         var scoreAt = at ?? model.CalibrationEnd;
         var purchases = history is null ? [] : ChurnFitting.Visible(history, model.Currency, asOf).Where(p => p.At <= scoreAt).ToList();

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using JasperFx;
 using JasperFx.Events;
+using JasperFx.Events.Daemon;
 using Marten;
 using Weasel.Core;
 using Wolverine;
@@ -25,6 +26,18 @@ public static class CritterStackSetup
         // First in the list, so it wins over the default-named enum converter Marten registers for EnumStorage.AsString.
         options.Converters.Insert(0, new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+    }
+
+    /// <summary>A stable advisory-lock id per event-store schema (string.GetHashCode differs per process).</summary>
+    public static int DaemonLockId(string schema)
+    {
+        var hash = 2166136261u;
+        foreach (var c in schema)
+        {
+            hash = unchecked((hash ^ c) * 16777619u);
+        }
+
+        return (int)(hash & 0x3FFFFFFF) + 1_000_000;
     }
 
     public static WebApplicationBuilder AddCritterStack(this WebApplicationBuilder builder)
@@ -65,11 +78,22 @@ public static class CritterStackSetup
                 options.Events.MetadataConfig.CausationIdEnabled = true;
                 options.Events.MetadataConfig.UserNameEnabled = true;
 
+                // The busy per-customer projections run in the async daemon. A projection that throws on an event
+                // stops there and says so (health, log, metric): skipping it would leave a summary silently wrong.
+                // Unknown event types are still skipped, so an older node survives a newer one's events.
+                options.Projections.Errors.SkipApplyErrors = false;
+                options.Projections.Errors.SkipSerializationErrors = false;
+                options.Events.EnableExtendedProgressionTracking = true;
+                // HotCold leadership is an advisory lock; schemas sharing one database (tests, benchmarks) need their own.
+                options.Projections.DaemonLockId = DaemonLockId(schema);
+
                 options.OpenTelemetry.TrackConnections = JasperFx.OpenTelemetry.TrackLevel.Normal;
                 options.OpenTelemetry.TrackEventCounters();
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
             })
             .UseLightweightSessions()
+            // HotCold, not Solo: with two or more instances each projection still runs on exactly one of them.
+            .AddAsyncDaemon(DaemonMode.HotCold)
             .ApplyAllDatabaseChangesOnStartup()
             .IntegrateWithWolverine(w => w.MessageStorageSchemaName = WolverineSchema(schema));
 
@@ -86,6 +110,10 @@ public static class CritterStackSetup
                 // Under a heavy ingest a sweep over thousands of customers may keep losing; it waits, durably, and tries again.
                 .Then.ScheduleRetry(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2));
             options.Policies.UseDurableLocalQueues();
+            // Balanced (Wolverine's default, said out loud): with several instances on one database, the durable
+            // agents that recover the inbox/outbox and fire scheduled messages (SLA timers, offer retries) are
+            // assigned to exactly one node at a time.
+            options.Durability.Mode = DurabilityMode.Balanced;
         });
         builder.Services.AddWolverineHttp();
         return builder;

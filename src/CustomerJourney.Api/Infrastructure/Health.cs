@@ -8,15 +8,25 @@ public static class Health
 {
     public static IServiceCollection AddHealth(this IServiceCollection services)
     {
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
+            .AddCheck<ProjectionHealthCheck>("projections", tags: ["projections"]);
+        services.AddHostedService<ProjectionMonitor>();
         return services;
     }
 
-    /// <summary>Live: the process answers. Ready: it can also reach PostgreSQL.</summary>
+    /// <summary>
+    /// Live: the process answers. Ready: it can also reach PostgreSQL. Projections: no async projection has stopped
+    /// (kept apart from ready, because a stopped projection must not take ingestion out of the load balancer).
+    /// </summary>
     public static WebApplication MapHealth(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapHealthChecks("/health/projections", new HealthCheckOptions
+        {
+            Predicate = c => c.Tags.Contains("projections"),
+            ResponseWriter = WriteDetails,
+        }).AllowAnonymous();
         return app;
     }
 
@@ -35,5 +45,15 @@ public static class Health
                 return HealthCheckResult.Unhealthy("PostgreSQL is unreachable.", e);
             }
         }
+    }
+
+    private static Task WriteDetails(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsJsonAsync(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), e.Value.Description, e.Value.Data }),
+        });
     }
 }

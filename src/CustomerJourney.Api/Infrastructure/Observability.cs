@@ -30,7 +30,7 @@ public static class Observability
                 .AddRuntimeInstrumentation()
                 .AddNpgsqlInstrumentation()
                 // Wolverine names its meter "Wolverine:<service name>".
-                .AddMeter("Marten", "Wolverine*", TouchpointMetrics.MeterName));
+                .AddMeter("Marten", "Wolverine*", TouchpointMetrics.MeterName, ProjectionMonitor.MeterName));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

@@ -11,6 +11,7 @@ public static class Problems
         services.AddProblemDetails();
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddExceptionHandler<DatabaseUnavailableHandler>();
+        services.AddExceptionHandler<ProjectionBehindHandler>();
         return services;
     }
 
@@ -21,7 +22,8 @@ public static class Problems
             // Kestrel and model binding signal client errors (body too large, malformed request) with this
             // exception; they are the client's fault, not a 500.
             StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode
-                : DatabaseUnavailableHandler.IsUnavailable(e) || TransientConflicts.IsTransient(e) ? StatusCodes.Status503ServiceUnavailable
+                : DatabaseUnavailableHandler.IsUnavailable(e) || TransientConflicts.IsTransient(e) || e is ProjectionBehindException
+                    ? StatusCodes.Status503ServiceUnavailable
                 : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
@@ -103,6 +105,30 @@ public static class Problems
                 {
                     Status = StatusCodes.Status503ServiceUnavailable, Title = "Database unavailable",
                     Detail = "The event store cannot be reached just now. Retry the request: a touchpoint that was stored after all is recognised by its source id and not stored twice.",
+                },
+            });
+        }
+    }
+
+    /// <summary>A read that must see every acknowledged event waited for the async daemon in vain.</summary>
+    private sealed class ProjectionBehindHandler(IProblemDetailsService problems) : IExceptionHandler
+    {
+        public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+        {
+            if (exception is not ProjectionBehindException behind)
+            {
+                return false;
+            }
+
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = "10";
+            return await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails =
+                {
+                    Status = StatusCodes.Status503ServiceUnavailable, Title = "Projections catching up",
+                    Detail = behind.Message + " Retry shortly; if it persists, /health/ready names the projection that stopped and the event it stopped at.",
                 },
             });
         }

@@ -30,6 +30,9 @@ public sealed class CustomerSummary
     public DateTimeOffset? LastTouchpointAt { get; set; }
     public DateTimeOffset? ErasedAt { get; set; }
 
+    /// <summary>The stream version this copy was built to; lets FetchLatest apply only what came after.</summary>
+    public long Version { get; set; }
+
     /// <summary>Whether any marketing purpose (marketing-email, marketing-sms, ...) is currently consented; null if never asked.</summary>
     public bool? MarketingConsent
     {
@@ -41,7 +44,10 @@ public sealed class CustomerSummary
     }
 }
 
-/// <summary>Inline, so the summary reflects every acknowledged touchpoint on the very next read.</summary>
+/// <summary>
+/// Async, so ingestion writes only events. Reads still see every acknowledged touchpoint: FetchLatest applies whatever
+/// the daemon has not yet (ProjectionReads).
+/// </summary>
 public sealed partial class CustomerSummaryProjection : SingleStreamProjection<CustomerSummary, string>
 {
     public override CustomerSummary Evolve(CustomerSummary? snapshot, string id, IEvent e) => e.Data switch

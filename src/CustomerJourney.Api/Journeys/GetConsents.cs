@@ -10,14 +10,14 @@ namespace CustomerJourney.Journeys;
 public sealed record ConsentAnswer(string CustomerId, DateTimeOffset? AsOf, string? Purpose, bool? MayContact, IReadOnlyDictionary<string, ConsentStatus> Purposes);
 
 /// <summary>
-/// "May we contact this customer for this purpose?" Read from the inline summary (written in the same
-/// transaction as the consent events), so it is never behind; ?asOf= replays it from the stream.
+/// "May we contact this customer for this purpose?" Read with FetchLatest, so a withdrawal acknowledged a moment
+/// ago counts even if the daemon has not projected it yet; ?asOf= replays it from the stream.
 /// </summary>
 public static class ConsentQuery
 {
-    public static async Task<CustomerSummary?> SummaryAsync(IQuerySession session, string customerId, DateTimeOffset? asOf, CancellationToken cancellation) =>
+    public static async Task<CustomerSummary?> SummaryAsync(IDocumentSession session, string customerId, DateTimeOffset? asOf, CancellationToken cancellation) =>
         asOf is null
-            ? await session.LoadAsync<CustomerSummary>(customerId, cancellation)
+            ? await ProjectionReads.LatestAsync<CustomerSummary>(session, customerId, cancellation)
             : await session.Events.AggregateStreamAsync<CustomerSummary>(customerId, timestamp: asOf, token: cancellation);
 
     /// <summary>True only with a standing consent for the purpose; an erased customer is never contacted.</summary>
@@ -26,7 +26,7 @@ public static class ConsentQuery
 
     [WolverineGet("/api/customers/{customerId}/consents")]
     [Authorize(Policy = Policies.ReadConsent)]
-    public static async Task<IResult> Get(string customerId, HttpRequest request, IQuerySession session, CancellationToken cancellation)
+    public static async Task<IResult> Get(string customerId, HttpRequest request, IDocumentSession session, CancellationToken cancellation)
     {
         var query = new ReadQuery(request);
         var asOf = query.Instant("asOf");

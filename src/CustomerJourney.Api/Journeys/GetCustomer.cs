@@ -50,7 +50,7 @@ public static class GetCustomerEndpoints
     /// <summary>The customer summary; with ?asOf= it is rebuilt from the events recorded by that instant.</summary>
     [WolverineGet("/api/customers/{customerId}")]
     [Authorize(Policy = Policies.ReadCustomers)]
-    public static async Task<IResult> GetSummary(string customerId, HttpRequest request, IQuerySession session, CancellationToken cancellation)
+    public static async Task<IResult> GetSummary(string customerId, HttpRequest request, IDocumentSession session, CancellationToken cancellation)
     {
         var query = new ReadQuery(request);
         var asOf = query.Instant("asOf");
@@ -59,9 +59,7 @@ public static class GetCustomerEndpoints
             return problem;
         }
 
-        var summary = asOf is null
-            ? await session.LoadAsync<CustomerSummary>(customerId, cancellation)
-            : await session.Events.AggregateStreamAsync<CustomerSummary>(customerId, timestamp: asOf, token: cancellation);
+        var summary = await ConsentQuery.SummaryAsync(session, customerId, asOf, cancellation);
         if (summary is null)
         {
             return UnknownCustomer(customerId, asOf);

@@ -7,7 +7,7 @@ public static class JourneysModule
 {
     public static IServiceCollection AddJourneys(this IServiceCollection services)
     {
-        services.ConfigureMarten(options => options.Projections.Add<CustomerSummaryProjection>(ProjectionLifecycle.Inline));
+        services.ConfigureMarten(options => options.Projections.Add<CustomerSummaryProjection>(ProjectionLifecycle.Async));
         return services;
     }
 }

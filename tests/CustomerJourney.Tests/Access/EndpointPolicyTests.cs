@@ -50,9 +50,9 @@ public sealed class EndpointPolicyTests(AppFixture app)
         new("POST", "/api/winback/campaigns", "/api/winback/campaigns", "{}", Policies.RunWinBack),
     ];
 
-    /// <summary>Open on purpose: probes, the API description, and (Development only) the token endpoint.</summary>
+    /// <summary>Open on purpose: probes (projection status names shards and sequences, no customer data), the API description, and (Development only) the token endpoint.</summary>
     private static readonly string[] Anonymous =
-        ["/health/live", "/health/ready", "/openapi/{documentName}.json", "/api/dev/tokens"];
+        ["/health/live", "/health/ready", "/health/projections", "/openapi/{documentName}.json", "/api/dev/tokens"];
 
     /// <summary>The API reference page and its static assets.</summary>
     private const string ReferencePage = "/scalar/";

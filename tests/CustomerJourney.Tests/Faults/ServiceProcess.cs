@@ -43,17 +43,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public async Task StartAsync(string source)
     {
-        var dll = ApiDll();
-        var start = new ProcessStartInfo("dotnet", [dll]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
-        start.Environment["ConnectionStrings__Marten"] = _connectionString;
-        start.Environment["EventStore__Schema"] = _schema;
-        start.Environment["Demo__Enabled"] = "false";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Port}";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        start.Environment["RateLimits__SourceKey__Burst"] = "1000000000";
-        start.Environment["RateLimits__SourceKey__PerSecond"] = "1000000000";
-        _process = Process.Start(start)!;
+        _process = Process.Start(StartInfo())!;
         // Kept for when a fault test fails: the service's own account of it.
         LogFile = Path.Combine(Path.GetTempPath(), $"cj-fault-service-{_schema}-{Port}.log");
         var log = TextWriter.Synchronized(new StreamWriter(LogFile, append: true) { AutoFlush = true });
@@ -87,6 +77,70 @@ public sealed class ServiceProcess : IAsyncDisposable
             using var created = await Http.SendAsync(request, TestContext.Current.CancellationToken);
             ApiKey = (await created.Content.ReadFromJsonAsync<JsonObject>(TestContext.Current.CancellationToken))!["key"]!.GetValue<string>();
         }
+    }
+
+    /// <summary>Extra settings for the service, e.g. to make a projection or a timer behave for one test.</summary>
+    public Dictionary<string, string> Settings { get; } = new(StringComparer.Ordinal);
+
+    private ProcessStartInfo StartInfo(params string[] args)
+    {
+        var dll = ApiDll();
+        var start = new ProcessStartInfo("dotnet", [dll, .. args]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
+        start.Environment["ConnectionStrings__Marten"] = _connectionString;
+        start.Environment["EventStore__Schema"] = _schema;
+        start.Environment["Demo__Enabled"] = "false";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Port}";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["RateLimits__SourceKey__Burst"] = "1000000000";
+        start.Environment["RateLimits__SourceKey__PerSecond"] = "1000000000";
+        foreach (var (key, value) in Settings)
+        {
+            start.Environment[key] = value;
+        }
+
+        return start;
+    }
+
+    /// <summary>A command of the service's command line (e.g. projections rebuild) on the same database and schema.</summary>
+    public async Task<(int Exit, string Output)> RunCommandAsync(params string[] args)
+    {
+        using var process = Process.Start(StartInfo(args))!;
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output + await error);
+    }
+
+    /// <summary>SIGTERM and a graceful shutdown (bounded); SIGKILL if it does not end in time.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is null)
+        {
+            return;
+        }
+
+        if (!_process.HasExited)
+        {
+            using var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await term.WaitForExitAsync(TestContext.Current.CancellationToken);
+            using var grace = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+            grace.CancelAfter(TimeSpan.FromSeconds(30));
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync(TestContext.Current.CancellationToken);
+            }
+        }
+
+        _process.Dispose();
+        _process = null;
     }
 
     /// <summary>SIGKILL: no shutdown, no flush, no goodbye.</summary>

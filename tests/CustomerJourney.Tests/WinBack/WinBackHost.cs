@@ -10,13 +10,15 @@ using CustomerJourney.Tests.Support;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace CustomerJourney.Tests.WinBack;
 
 /// <summary>
 /// A host on a schema of its own, writing to a real SMTP sink on loopback. Campaigns select from the whole store, so
-/// each win-back test gets a store that holds only its own customers.
+/// each win-back test gets a store that holds only its own customers; fault tests that must not disturb the shared
+/// host (a projection stopped on purpose) use it too.
 /// </summary>
 public sealed class WinBackHost : IAsyncDisposable
 {
@@ -25,6 +27,8 @@ public sealed class WinBackHost : IAsyncDisposable
     public SmtpSink Sink { get; } = new SmtpSink(FreePort()).Start();
 
     public IAlbaHost Host { get; private set; } = null!;
+
+    public CapturedLogs Logs { get; } = new();
 
     private IReadOnlyDictionary<string, string> _settings = new Dictionary<string, string>();
 
@@ -45,6 +49,7 @@ public sealed class WinBackHost : IAsyncDisposable
 
         Host = await AlbaHost.For<Program>(builder =>
         {
+            builder.ConfigureLogging(logging => logging.AddProvider(Logs));
             builder.UseSetting("EventStore:Schema", Schema)
                 .UseSetting("WinBack:Smtp:Host", "127.0.0.1")
                 .UseSetting("WinBack:Smtp:Port", Sink.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))

@@ -1,0 +1,42 @@
+using Marten;
+using Marten.Linq;
+
+namespace CustomerJourney.Infrastructure;
+
+/// <summary>
+/// Reads of the async projections (customer summaries, purchase histories) that must not miss an acknowledged event.
+/// One customer: FetchLatest, the stored copy advanced by any events the daemon has not applied yet. Many customers:
+/// wait (bounded) until the daemon has caught up with the event store as it was when the read began.
+/// </summary>
+public static class ProjectionReads
+{
+    /// <summary>Below the 30 s request timeout, so a stuck projection answers 503 rather than 504.</summary>
+    public static readonly TimeSpan CatchUpTimeout = TimeSpan.FromSeconds(20);
+
+    public static async Task<T?> LatestAsync<T>(IDocumentSession session, string id, CancellationToken cancellation) where T : class =>
+        await session.Events.FetchLatest<T>(id, cancellation);
+
+    /// <summary>Runs the query once the projection building <typeparamref name="T"/> has caught up.</summary>
+    public static async Task<IReadOnlyList<TResult>> CaughtUpAsync<T, TResult>(IQuerySession session,
+        Func<IQueryable<T>, IQueryable<TResult>> shape, CancellationToken cancellation) where T : notnull where TResult : notnull
+    {
+        try
+        {
+            return await shape(session.QueryForNonStaleData<T>(CatchUpTimeout)).ToListAsync(cancellation);
+        }
+        catch (TimeoutException e)
+        {
+            throw new ProjectionBehindException(typeof(T).Name, e);
+        }
+    }
+
+    public static Task<IReadOnlyList<T>> CaughtUpAsync<T>(IQuerySession session, CancellationToken cancellation) where T : notnull =>
+        CaughtUpAsync<T, T>(session, q => q, cancellation);
+}
+
+/// <summary>The daemon did not catch up in time: it is far behind, or a projection stopped (see /health/ready).</summary>
+public sealed class ProjectionBehindException(string document, Exception inner)
+    : Exception($"The {document} projection did not catch up with the event store within {ProjectionReads.CatchUpTimeout.TotalSeconds:0} s.", inner)
+{
+    public string Document { get; } = document;
+}

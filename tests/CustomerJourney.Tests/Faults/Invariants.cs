@@ -1,0 +1,113 @@
+using System.Globalization;
+using Npgsql;
+
+namespace CustomerJourney.Tests.Faults;
+
+/// <summary>
+/// What must hold after every fault: no acknowledged touchpoint lost, one event per source id, no stream-version gap,
+/// the async projections caught up, and every projected document equal to what a full rebuild writes.
+/// </summary>
+public static class Invariants
+{
+    public static async Task AssertAsync(ServiceProcess service, string connectionString, string schema, string source,
+        IReadOnlySet<string> acknowledged, int expectedTotal)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(expectedTotal, await Scalar(connection, $"select count(*) from {schema}.mt_events where data->>'source' = '{source}'"));
+        Assert.Equal(expectedTotal, await Scalar(connection, $"select count(distinct data->>'sourceId') from {schema}.mt_events where data->>'source' = '{source}'"));
+        Assert.Equal(expectedTotal, await Scalar(connection, $"select count(*) from {schema}.cj_touchpoint_sources where source = '{source}'"));
+
+        var gaps = await Rows(connection,
+            $"select stream_id || ': ' || string_agg(version::text || '/' || type, ',' order by seq_id) from {schema}.mt_events " +
+            // Marten's own 'mt_tombstone' stream marks sequence numbers of rolled-back appends: not a customer's.
+            $"where stream_id in (select stream_id from {schema}.mt_events where stream_id <> 'mt_tombstone' group by stream_id having max(version) <> count(*) or min(version) <> 1) group by stream_id");
+        Assert.True(gaps.Count == 0, "streams with a version gap: " + string.Join(" | ", gaps.Take(5)));
+
+        var stored = (await Rows(connection, $"select data->>'sourceId' from {schema}.mt_events where data->>'source' = '{source}'")).ToHashSet(StringComparer.Ordinal);
+        var lost = acknowledged.Except(stored).ToList();
+        Assert.True(lost.Count == 0, $"{lost.Count} acknowledged touchpoint(s) lost, e.g. {string.Join(", ", lost.Take(5))}");
+
+        await CaughtUp(connection, schema);
+        Assert.Equal(0, await Scalar(connection,
+            $"""
+             select count(*) from {schema}.mt_doc_customersummary s
+             where (s.data->>'touchpointCount')::int <> (select count(*) from {schema}.mt_events e where e.stream_id = s.id and e.data ? 'sourceId')
+             """));
+
+        // The daemon's documents against Marten's own rebuild, with the service stopped so nothing moves meanwhile.
+        await service.StopAsync();
+        var before = await Documents(connection, schema);
+        var rebuildStarted = await Scalar(connection, "select (extract(epoch from clock_timestamp()) * 1000000)::bigint");
+        var (exit, output) = await service.RunCommandAsync("projections", "rebuild");
+        Assert.True(exit == 0, $"projections rebuild exited with {exit}: {output}");
+        // The rebuild really rewrote the async documents (else the comparison below would prove nothing).
+        Assert.Equal(0, await Scalar(connection,
+            $"select count(*) from {schema}.mt_doc_customersummary where (extract(epoch from mt_last_modified) * 1000000)::bigint < {rebuildStarted}"));
+        var after = await Documents(connection, schema);
+        Assert.Equal(after.Keys.Order(StringComparer.Ordinal), before.Keys.Order(StringComparer.Ordinal));
+        foreach (var (table, rows) in after)
+        {
+            var differing = rows.Except(before[table]).Take(3).ToList();
+            Assert.True(differing.Count == 0 && rows.Count == before[table].Count,
+                $"{table}: {before[table].Count} documents before the rebuild, {rows.Count} after; rebuilt and different: {string.Join(" | ", differing)}");
+        }
+    }
+
+    /// <summary>
+    /// Every async shard ("Projection:Shard"; the other rows are the daemon's own marks) has reached the highest
+    /// event sequence (bounded wait).
+    /// </summary>
+    public static async Task CaughtUp(NpgsqlConnection connection, string schema)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var head = await Scalar(connection, $"select coalesce(max(seq_id), 0) from {schema}.mt_events");
+            var behind = await Rows(connection,
+                $"select name || ' at ' || last_seq_id from {schema}.mt_event_progression where name like '%:%' and last_seq_id < {head}");
+            var shards = await Scalar(connection, $"select count(*) from {schema}.mt_event_progression where name like '%:%'");
+            if (behind.Count == 0 && (head == 0 || shards > 0))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"async projections did not catch up with sequence {head} in 60 s: {string.Join(", ", behind)}");
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>Every document table of the schema: id and body, as text (jsonb prints keys in one order).</summary>
+    private static async Task<Dictionary<string, HashSet<string>>> Documents(NpgsqlConnection connection, string schema)
+    {
+        var tables = await Rows(connection,
+            $"select table_name from information_schema.tables where table_schema = '{schema}' and table_name like 'mt_doc_%' order by table_name");
+        var documents = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var table in tables)
+        {
+            documents[table] = (await Rows(connection, $"select id::text || ' ' || data::text from {schema}.{table}")).ToHashSet(StringComparer.Ordinal);
+        }
+
+        return documents;
+    }
+
+    public static async Task<long> Scalar(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    public static async Task<List<string>> Rows(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        var rows = new List<string>();
+        while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+        {
+            rows.Add(reader.GetString(0));
+        }
+
+        return rows;
+    }
+}
