@@ -226,7 +226,7 @@ public sealed class FaultTests
                     await UntilAcknowledged(service, "/api/touchpoints/batch", "[" + string.Join(",", ids.Select((id, i) => Item($"c-{i % 50}", id))) + "]", statuses);
                     ids.ForEach(id => acknowledged[id] = true);
                 }
-            });
+            }, TestContext.Current.CancellationToken);
             var cutter = Task.Run(async () =>
             {
                 await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
@@ -238,7 +238,7 @@ public sealed class FaultTests
                         $"select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = '{application}'", connection);
                     Interlocked.Add(ref terminated, (long)(await cut.ExecuteScalarAsync())!);
                 }
-            });
+            }, TestContext.Current.CancellationToken);
             await Task.WhenAll([.. singles, batches, cutter]);
 
             Assert.True(Interlocked.Read(ref terminated) > 0, "no connection of the service was cut");
