@@ -1,6 +1,6 @@
 namespace Load;
 
-/// <summary>Latencies of one workload, in milliseconds.</summary>
+/// <summary>Samples of one workload: latencies in milliseconds, unless the row says otherwise.</summary>
 public sealed class Latencies
 {
     private readonly List<double> _values = [];

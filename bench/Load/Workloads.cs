@@ -245,4 +245,55 @@ public static class Workloads
 
         await response.Content.ReadAsByteArrayAsync();
     }
+    /// <summary>
+    /// Posts batches at a fixed rate while sampling, every 200 ms, how long the oldest event each async shard has not
+    /// yet applied has been in the store (0 when it is caught up), and how many events it is behind.
+    /// </summary>
+    public static async Task<(double Rate, Latencies Seconds, Latencies Events)> ProjectionLagAsync(Service service, NpgsqlDataSource db, string schema,
+        IReadOnlyList<List<Item>> batches, double rate, TimeSpan duration)
+    {
+        using var stop = new CancellationTokenSource(duration);
+        var sent = 0;
+        var clock = Stopwatch.StartNew();
+        var ingest = Task.Run(async () =>
+        {
+            foreach (var batch in batches)
+            {
+                if (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                var due = TimeSpan.FromSeconds(sent / rate) - clock.Elapsed;
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due);
+                }
+
+                await IngestHttpAsync(service, [batch], 1);
+                sent += batch.Count;
+            }
+        });
+
+        var (seconds, behind) = (new Latencies(), new Latencies());
+        while (!stop.IsCancellationRequested)
+        {
+            await using var command = db.CreateCommand(
+                $"select coalesce(extract(epoch from clock_timestamp() - (select e.timestamp from {schema}.mt_events e where e.seq_id > p.last_seq_id order by e.seq_id limit 1)), 0)::float8, " +
+                $"greatest(0, (select max(seq_id) from {schema}.mt_events) - p.last_seq_id) from {schema}.mt_event_progression p where p.name like '%:%'");
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    seconds.Add(reader.GetDouble(0));
+                    behind.Add(reader.GetInt64(1));
+                }
+            }
+
+            await Task.Delay(200);
+        }
+
+        await ingest;
+        return (Math.Round(sent / clock.Elapsed.TotalSeconds, 1), seconds, behind);
+    }
 }

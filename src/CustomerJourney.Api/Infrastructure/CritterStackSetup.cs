@@ -84,7 +84,8 @@ public static class CritterStackSetup
                 options.Projections.Errors.SkipApplyErrors = false;
                 options.Projections.Errors.SkipSerializationErrors = false;
                 options.Events.EnableExtendedProgressionTracking = true;
-                // HotCold leadership is an advisory lock; schemas sharing one database (tests, benchmarks) need their own.
+                // HotCold takes an advisory lock per async shard. Schemas sharing one database (tests, benchmarks) each
+                // get their own base id, so their daemons never wait on each other's locks.
                 options.Projections.DaemonLockId = DaemonLockId(schema);
 
                 options.OpenTelemetry.TrackConnections = JasperFx.OpenTelemetry.TrackLevel.Normal;

@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using CustomerJourney.Tests.Support;
+using Npgsql;
+
+namespace CustomerJourney.Tests.Faults;
+
+/// <summary>
+/// Two service processes on one database and schema (HotCold daemon, balanced durability): the async projections
+/// run on exactly one of them at any moment, move to the other when it is killed, and end equal to a rebuild.
+/// </summary>
+public sealed class TwoInstancesTests
+{
+    private const string Source = "twin-shop";
+
+    private static string Item(string customer, string sourceId) => new JsonObject
+    {
+        ["customerId"] = customer, ["kind"] = "purchase", ["occurredAt"] = "1998-02-01T10:00:00Z", ["channel"] = "web", ["source"] = Source, ["sourceId"] = sourceId,
+        ["data"] = new JsonObject { ["orderId"] = sourceId, ["amount"] = 9.5, ["currency"] = "USD" },
+    }.ToJsonString();
+
+    /// <summary>
+    /// The daemon's shard locks (Marten's HotCold takes one advisory lock per async shard), as "lock holder" rows, held by
+    /// connections of these instances (Wolverine's own locks use connections of their own name).
+    /// </summary>
+    private static async Task<List<(string Lock, string Holder)>> ShardLocks(NpgsqlConnection connection, string[] instances) =>
+        (await Invariants.Rows(connection,
+            "select l.objid::text || ' ' || a.application_name from pg_locks l join pg_stat_activity a on a.pid = l.pid " +
+            $"where l.locktype = 'advisory' and l.granted and a.application_name in ('{string.Join("', '", instances)}')"))
+        .Select(row => (row.Split(' ')[0], row.Split(' ')[1])).ToList();
+
+    [Fact]
+    public async Task Async_projections_run_on_one_instance_at_a_time_and_move_to_the_other_when_it_is_killed()
+    {
+        var schema = $"twin_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid().ToString("N")[..6]}";
+        var names = new[] { $"cj-a-{schema}", $"cj-b-{schema}" };
+        var instances = names.Select(n => new ServiceProcess($"{AppFixture.ConnectionString};Application Name={n}", schema)).ToArray();
+        var acknowledged = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await instances[0].StartAsync(Source);
+            await instances[1].StartAsync(Source);
+
+            // Both take writes for the same customers while the lock is sampled.
+            var samples = new ConcurrentBag<int>();
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(8));
+            var writers = instances.Select((instance, w) => Task.Run(async () =>
+            {
+                for (var b = 0; !stop.IsCancellationRequested; b++)
+                {
+                    var ids = Enumerable.Range(0, 100).Select(i => $"tw-{w}-{b}-{i}").ToList();
+                    var (status, body, _) = await instance.PostAsync("/api/touchpoints/batch", "[" + string.Join(",", ids.Select((id, i) => Item($"t-{i % 40}", id))) + "]");
+                    Assert.True(status == 200, body);
+                    ids.ForEach(id => acknowledged[id] = true);
+                }
+            }, TestContext.Current.CancellationToken)).ToList();
+            while (!stop.IsCancellationRequested)
+            {
+                // The most holders any one shard lock has right now.
+                samples.Add((await ShardLocks(connection, names)).GroupBy(l => l.Lock).Select(g => g.Count()).DefaultIfEmpty(0).Max());
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+
+            await Task.WhenAll(writers);
+            Assert.True(samples.All(s => s <= 1), $"a shard lock was held by {samples.Max()} backends at once");
+            Assert.Contains(1, samples);
+            // Two async shards (summaries, purchase histories), each led by one instance.
+            await Waiting.Until(async () => (await ShardLocks(connection, names)).Count == 2, TimeSpan.FromSeconds(30), "both async shards to be led");
+            var leader = Array.IndexOf(names, (await ShardLocks(connection, names))[0].Holder);
+            await Invariants.CaughtUp(connection, schema);
+
+            // That leader dies without a word; the other takes every shard over and catches up with new writes.
+            await instances[leader].KillAsync();
+            var survivor = instances[1 - leader];
+            await Waiting.Until(async () => (await ShardLocks(connection, names)) is { Count: 2 } locks && locks.All(l => l.Holder == names[1 - leader]),
+                TimeSpan.FromSeconds(60), "the surviving instance to take every shard over");
+            var late = Enumerable.Range(0, 300).Select(i => $"tw-late-{i}").ToList();
+            var (lateStatus, lateBody, _) = await survivor.PostAsync("/api/touchpoints/batch", "[" + string.Join(",", late.Select((id, i) => Item($"t-{i % 40}", id))) + "]");
+            Assert.True(lateStatus == 200, lateBody);
+            late.ForEach(id => acknowledged[id] = true);
+
+            await Invariants.AssertAsync(survivor, AppFixture.ConnectionString, schema, Source, acknowledged.Keys.ToHashSet(StringComparer.Ordinal), acknowledged.Count);
+        }
+        finally
+        {
+            foreach (var instance in instances)
+            {
+                await instance.DisposeAsync();
+            }
+
+            await using var drop = new NpgsqlCommand(
+                $"drop schema if exists {schema} cascade; drop schema if exists {schema}_wolverine cascade; drop schema if exists {schema}_keys cascade;", connection);
+            await drop.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+    }
+}
