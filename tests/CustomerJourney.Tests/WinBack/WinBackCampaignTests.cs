@@ -188,4 +188,37 @@ public sealed class WinBackCampaignTests
         Assert.Equal(400, (await host.Get("/api/winback/candidates?maxPAlive=2&segment=vip")).Status);
         Assert.Equal(404, (await host.Get("/api/winback/campaigns/wb-nope")).Status);
     }
+    [Fact]
+    public async Task With_two_instances_launching_at_once_a_campaign_selects_its_audience_once_and_each_offer_reaches_the_customer_once()
+    {
+        await using var first = await WinBackHost.StartAsync();
+        await using var second = await WinBackHost.JoinAsync(first);
+        var customers = Enumerable.Range(1, 12).Select(i => Ids.Unique($"tw{i}")).ToList();
+        await first.Record([.. customers.SelectMany(Lapsed)]);
+
+        // Planned on one instance (its launch is scheduled through the durable outbox, for whichever node takes it),
+        // and launched by hand on both at the same moment, as two operators retrying would.
+        var (created, plan) = await first.Send(HttpMethod.Post, "/api/winback/campaigns", Campaign("Twins", seed: 7), "marketing");
+        Assert.Equal(201, created);
+        var id = plan!["campaign"]!["campaignId"]!.GetValue<string>();
+        await Task.WhenAll(new[] { first, second }.Select(async host =>
+        {
+            await using var scope = host.Host.Services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(new LaunchWinBackCampaign(id), TestContext.Current.CancellationToken);
+        }));
+
+        var treated = customers.Except(WinBackRules.ControlGroup(customers, 0.2, 7)).ToList();
+        await first.Settled(treated.Count, TimeSpan.FromSeconds(60));
+        Assert.Equal(treated.Select(c => $"{c}@example.com").Order(), first.Sink.Distinct.Select(r => r.To).Order());
+        Assert.Equal(treated.Count, first.Sink.Received.Count);
+
+        await using var session = first.Store.QuerySession();
+        var campaign = await session.Events.FetchStreamAsync(WinBackCampaign.StreamKey(id), token: TestContext.Current.CancellationToken);
+        Assert.Single(campaign, e => e.Data is WinBackAudienceSelected);
+        foreach (var customer in treated)
+        {
+            var stream = await session.Events.FetchStreamAsync(customer, token: TestContext.Current.CancellationToken);
+            Assert.Single(stream, e => e.Data is WinBackOfferSent sent && sent.CampaignId == id);
+        }
+    }
 }

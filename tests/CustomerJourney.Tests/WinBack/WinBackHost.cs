@@ -22,9 +22,12 @@ namespace CustomerJourney.Tests.WinBack;
 /// </summary>
 public sealed class WinBackHost : IAsyncDisposable
 {
-    public string Schema { get; } = $"winback_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid().ToString("N")[..6]}";
+    public string Schema { get; private init; } = $"winback_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid().ToString("N")[..6]}";
 
-    public SmtpSink Sink { get; } = new SmtpSink(FreePort()).Start();
+    public SmtpSink Sink { get; private init; } = null!;
+
+    /// <summary>A second instance on another's schema and sink; the first one owns (and drops) both.</summary>
+    private bool _joined;
 
     public IAlbaHost Host { get; private set; } = null!;
 
@@ -34,7 +37,15 @@ public sealed class WinBackHost : IAsyncDisposable
 
     public static async Task<WinBackHost> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
-        var host = new WinBackHost { _settings = settings ?? new Dictionary<string, string>() };
+        var host = new WinBackHost { _settings = settings ?? new Dictionary<string, string>(), Sink = new SmtpSink(FreePort()).Start() };
+        await host.RestartAsync();
+        return host;
+    }
+
+    /// <summary>Another instance of the service on the same database schema, delivering to the same sink.</summary>
+    public static async Task<WinBackHost> JoinAsync(WinBackHost first)
+    {
+        var host = new WinBackHost { _settings = first._settings, Schema = first.Schema, Sink = first.Sink, _joined = true };
         await host.RestartAsync();
         return host;
     }
@@ -151,6 +162,11 @@ public sealed class WinBackHost : IAsyncDisposable
         if (Host is not null)
         {
             await Host.DisposeAsync();
+        }
+
+        if (_joined)
+        {
+            return;
         }
 
         await Sink.DisposeAsync();
