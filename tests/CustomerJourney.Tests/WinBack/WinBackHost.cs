@@ -90,6 +90,13 @@ public sealed class WinBackHost : IAsyncDisposable
 
     public async Task<(int Status, JsonNode? Body)> Send(HttpMethod method, string url, JsonNode? body, string role)
     {
+        var (status, _, text) = await SendRaw(method, url, body?.ToJsonString(), role);
+        return (status, text.Length > 0 && text[0] is '{' or '[' ? JsonNode.Parse(text) : null);
+    }
+
+    /// <summary>Any body, as bytes on the wire: what the bad-input soak sends.</summary>
+    public async Task<(int Status, string? ContentType, string Text)> SendRaw(HttpMethod method, string url, string? body, string role)
+    {
         var jwt = Host.Services.GetRequiredService<JwtSettings>();
         var now = DateTimeOffset.UtcNow;
         using var client = Host.Server.CreateClient();
@@ -97,12 +104,11 @@ public sealed class WinBackHost : IAsyncDisposable
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", DevelopmentTokens.Issue(jwt, $"{role}-1", [role], null, now, now.AddMinutes(10)));
         if (body is not null)
         {
-            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
         }
 
         using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
-        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-        return ((int)response.StatusCode, text.Length > 0 && text[0] is '{' or '[' ? JsonNode.Parse(text) : null);
+        return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 
     public Task<(int Status, JsonNode? Body)> Get(string url, string role = "marketing") => Send(HttpMethod.Get, url, null, role);
