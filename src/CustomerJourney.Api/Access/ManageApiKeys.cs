@@ -26,7 +26,7 @@ public static class ManageApiKeysEndpoints
         string? source = null;
         try
         {
-            using var body = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 4 }, cancellation);
+            using var body = await FieldReader.ParseBodyAsync(request.Body, maxDepth: 4, cancellation);
             if (body.RootElement.ValueKind == JsonValueKind.Object)
             {
                 var fields = new FieldReader(body.RootElement, "", errors);

@@ -32,7 +32,7 @@ public static class FitChurnModelsEndpoint
         FitRequest? fit = null;
         try
         {
-            using var body = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 4 }, cancellation);
+            using var body = await FieldReader.ParseBodyAsync(request.Body, maxDepth: 4, cancellation);
             if (body.RootElement.ValueKind != JsonValueKind.Object)
             {
                 errors.Add("$", "must be a JSON object.");

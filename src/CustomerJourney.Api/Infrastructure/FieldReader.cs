@@ -31,6 +31,22 @@ public sealed class FieldErrors
 /// </summary>
 public sealed partial class FieldReader
 {
+    /// <summary>
+    /// Parses a command body. Duplicate names are refused, and a name spelled with an escaped lone surrogate (which
+    /// .NET cannot unescape, so any lookup by name would throw) is reported as invalid JSON, not a server error.
+    /// </summary>
+    public static async Task<JsonDocument> ParseBodyAsync(Stream body, int maxDepth, CancellationToken cancellation)
+    {
+        try
+        {
+            return await JsonDocument.ParseAsync(body, new JsonDocumentOptions { MaxDepth = maxDepth, AllowDuplicateProperties = false }, cancellation);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new JsonException("A property name is not valid Unicode text.", e);
+        }
+    }
+
     public const int ShortTextMax = 200;
     public const int FreeTextMax = 4_000;
 

@@ -57,7 +57,7 @@ public static class WinBackCampaignEndpoints
         var campaignId = NewCampaignId(request, marketer);
         try
         {
-            using var body = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 8 }, cancellation);
+            using var body = await FieldReader.ParseBodyAsync(request.Body, maxDepth: 8, cancellation);
             planned = body.RootElement.ValueKind == JsonValueKind.Object
                 ? Read(new FieldReader(body.RootElement, "", errors), campaignId, AccessClaims.Actor(marketer), now, options.Value)
                 : null;

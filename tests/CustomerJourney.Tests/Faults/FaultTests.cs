@@ -11,10 +11,10 @@ namespace CustomerJourney.Tests.Faults;
 /// </summary>
 public sealed class FaultTests
 {
-    private const string Source = "fault-shop";
+    internal const string Source = "fault-shop";
 
     /// <param name="customer">In the body for a batch item; null when the route names the customer.</param>
-    private static string Item(string? customer, string sourceId)
+    internal static string Item(string? customer, string sourceId)
     {
         var item = new JsonObject
         {
@@ -29,7 +29,7 @@ public sealed class FaultTests
         return item.ToJsonString();
     }
 
-    private static string CustomerOf(string sourceId) => $"p-{int.Parse(sourceId.Split('-')[2], System.Globalization.CultureInfo.InvariantCulture) % 50}";
+    internal static string CustomerOf(string sourceId) => $"p-{int.Parse(sourceId.Split('-')[2], System.Globalization.CultureInfo.InvariantCulture) % 50}";
 
     private static async Task Drop(string connectionString, string schema)
     {
@@ -171,7 +171,7 @@ public sealed class FaultTests
     /// Posts one touchpoint until the service says it is stored (200/201): a 503, a cut connection or a timeout leaves
     /// the client not knowing, and sending the same source id again is how it finds out. Bounded.
     /// </summary>
-    private static async Task<int> UntilAcknowledged(ServiceProcess service, string url, string body, ConcurrentBag<int> statuses)
+    internal static async Task<int> UntilAcknowledged(ServiceProcess service, string url, string body, ConcurrentBag<int> statuses)
     {
         for (var attempt = 1; attempt <= 60; attempt++)
         {

@@ -11,12 +11,13 @@ namespace CustomerJourney.Tests.Faults;
 public sealed class TemporaryCluster : IAsyncDisposable
 {
     private readonly string _bin;
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"cj-fault-pg-{Guid.NewGuid():N}");
+    private readonly string _directory;
 
-    private TemporaryCluster(string bin, int port)
+    private TemporaryCluster(string bin, int port, string parent)
     {
         _bin = bin;
         Port = port;
+        _directory = Path.Combine(parent, $"cj-fault-pg-{Guid.NewGuid():N}");
     }
 
     public int Port { get; }
@@ -28,14 +29,15 @@ public sealed class TemporaryCluster : IAsyncDisposable
             .OrderBy(b => b, StringComparer.Ordinal).LastOrDefault()
         : null;
 
-    public static async Task<TemporaryCluster> CreateAsync()
+    /// <param name="parent">Where the data directory goes (a small tmpfs for the disk-full test); the temp folder by default.</param>
+    public static async Task<TemporaryCluster> CreateAsync(string? parent = null)
     {
         var bin = Binaries() ?? throw new InvalidOperationException("PostgreSQL binaries not found under /usr/lib/postgresql (scripts/test installs them).");
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        var cluster = new TemporaryCluster(bin, port);
+        var cluster = new TemporaryCluster(bin, port, parent ?? Path.GetTempPath());
         Directory.CreateDirectory(cluster._directory);
         if (Environment.UserName == "root")
         {
@@ -57,7 +59,7 @@ public sealed class TemporaryCluster : IAsyncDisposable
         ? Run("runuser", ["-u", "postgres", "--", Path.Combine(_bin, tool), .. args])
         : Run(Path.Combine(_bin, tool), args);
 
-    private static async Task Run(string file, params string[] args)
+    public static async Task Run(string file, params string[] args)
     {
         using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
         var output = process.StandardOutput.ReadToEndAsync();
