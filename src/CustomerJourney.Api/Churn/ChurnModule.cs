@@ -1,5 +1,6 @@
 using JasperFx.Events.Projections;
 using Marten;
+using Wolverine;
 
 namespace CustomerJourney.Churn;
 
@@ -19,6 +20,11 @@ public static class ChurnModule
             options.Projections.Add<ChurnFlagsViewProjection>(ProjectionLifecycle.Inline);
         });
         services.AddHostedService<DailyChurnFlagSweep>();
+        services.ConfigureWolverine(options => options.BatchMessagesOf<Touchpoints.TouchpointsRecorded>(batching =>
+        {
+            batching.BatchSize = EvaluateFlagsWhenTouchpointsRecordedHandler.BatchSize;
+            batching.TriggerTime = EvaluateFlagsWhenTouchpointsRecordedHandler.TriggerTime;
+        }));
         return services;
     }
 }

@@ -17,7 +17,7 @@ public sealed record EvaluateAllChurnFlags;
 
 public static class EvaluateChurnFlagsHandler
 {
-    private const int SweepChunk = 500;
+    public const int SweepChunk = 500;
 
     /// <summary>
     /// Reads the customers' own streams (never a lagging projection), evaluates the rules, appends what changed. The
@@ -31,7 +31,9 @@ public static class EvaluateChurnFlagsHandler
         var model = await session.Query<ChurnModel>().OrderByDescending(m => m.FittedAt).FirstOrDefaultAsync(cancellation);
         var now = clock.GetUtcNow();
         session.LastModifiedBy = "system:churn-flags";
-        var ids = command.CustomerIds.Distinct(StringComparer.Ordinal).ToArray();
+        var ids = command.CustomerIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        // Read and append under the customers' locks: ingestion of the same customers waits, nothing conflicts or deadlocks.
+        await CustomerLocks.TakeAsync(session, ids, cancellation);
         var streams = (await session.Events.QueryAllRawEvents().Where(e => e.StreamKey!.IsOneOf(ids)).OrderBy(e => e.Sequence).ToListAsync(cancellation))
             .ToLookup(e => e.StreamKey!, StringComparer.Ordinal);
         var cases = await session.Query<ComplaintCase>().Where(c => c.CustomerId.IsOneOf(ids)).Select(c => c.Id).ToListAsync(cancellation);

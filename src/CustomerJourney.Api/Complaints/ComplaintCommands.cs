@@ -40,7 +40,7 @@ public static class ComplaintCommandEndpoints
     /// <summary>Logs a new complaint case: 201 with its Location and ETag; 200 when the Idempotency-Key repeats a logged one.</summary>
     [WolverinePost("/api/complaints")]
     [Authorize(Policy = Policies.WriteComplaints)]
-    public static async Task<IResult> Log(HttpRequest request, ClaimsPrincipal caller, TouchpointIngestion ingestion, IMessageBus bus,
+    public static async Task<IResult> Log(HttpRequest request, ClaimsPrincipal caller, TouchpointIngestion ingestion,
         IQuerySession session, SlaPolicies policies, TimeProvider clock, IOptions<IngestionOptions> options, CancellationToken cancellation)
     {
         if (await ReadBodyAsync(request, options.Value.MaxTouchpointBytes, cancellation) is not { } body)
@@ -60,7 +60,7 @@ public static class ComplaintCommandEndpoints
         fields.Remove("customerId");
         var item = Touchpoint("complaint-logged", customerId, complaintId, fields, request, caller, clock);
 
-        var (result, versions) = await ingestion.RecordAsync([new SubmittedItem(item, null)], null, caller, bus, "POST /api/complaints", null, cancellation);
+        var (result, versions) = await ingestion.RecordAsync([new SubmittedItem(item, null)], null, caller, "POST /api/complaints", null, cancellation);
         if (result.Rejected is [{ Problem: var refused }])
         {
             return refused.ToResult();
@@ -85,7 +85,7 @@ public static class ComplaintCommandEndpoints
     [WolverinePost("/api/complaints/{complaintId}/{action}")]
     [Authorize(Policy = Policies.WriteComplaints)]
     public static async Task<IResult> Step(string complaintId, string action, HttpRequest request, ClaimsPrincipal caller, TouchpointIngestion ingestion,
-        IMessageBus bus, IQuerySession session, SlaPolicies policies, TimeProvider clock, IOptions<IngestionOptions> options, CancellationToken cancellation)
+        IQuerySession session, SlaPolicies policies, TimeProvider clock, IOptions<IngestionOptions> options, CancellationToken cancellation)
     {
         if (!Actions.TryGetValue(action, out var kind))
         {
@@ -124,7 +124,7 @@ public static class ComplaintCommandEndpoints
         fields["channel"] ??= TouchpointCatalogue.NameOf(current.Channel);
         // The customer comes from the case, as the route of a customer's own touchpoint would give it.
         var item = Touchpoint(kind, null, complaintId, fields, request, caller, clock);
-        var (result, versions) = await ingestion.RecordAsync([new SubmittedItem(item, null)], current.CustomerId, caller, bus,
+        var (result, versions) = await ingestion.RecordAsync([new SubmittedItem(item, null)], current.CustomerId, caller,
             $"POST /api/complaints/{{complaintId}}/{action}", expected, cancellation);
         if (result.Rejected is [{ Problem: var refused }])
         {

@@ -13,7 +13,7 @@ public static class RecordTouchpointEndpoint
     /// <summary>Records one touchpoint: 201 when appended, 200 when it repeats a stored source + sourceId.</summary>
     [WolverinePost("/api/customers/{customerId}/touchpoints")]
     [Authorize(Policy = Policies.WriteTouchpoints)]
-    public static async Task<IResult> Post(string customerId, HttpRequest request, ClaimsPrincipal caller, TouchpointIngestion ingestion, IMessageBus bus,
+    public static async Task<IResult> Post(string customerId, HttpRequest request, ClaimsPrincipal caller, TouchpointIngestion ingestion,
         TouchpointMetrics metrics, IOptions<IngestionOptions> options, CancellationToken cancellation)
     {
         if (TouchpointRequestBody.MediaType(request, allowNdJson: false) is null)
@@ -40,7 +40,7 @@ public static class RecordTouchpointEndpoint
 
         using (document)
         {
-            var result = await ingestion.IngestAsync([new SubmittedItem(document.RootElement, null)], customerId, caller, bus, "POST /api/customers/{customerId}/touchpoints", cancellation);
+            var result = await ingestion.IngestAsync([new SubmittedItem(document.RootElement, null)], customerId, caller, "POST /api/customers/{customerId}/touchpoints", cancellation);
             if (result.Rejected is [{ Problem: var problem }])
             {
                 return problem.ToResult();

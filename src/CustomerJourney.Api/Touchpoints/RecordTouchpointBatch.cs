@@ -16,7 +16,7 @@ public static class RecordTouchpointBatchEndpoint
     /// </summary>
     [WolverinePost("/api/touchpoints/batch")]
     [Authorize(Policy = Policies.WriteTouchpoints)]
-    public static async Task<IResult> Post(HttpRequest request, ClaimsPrincipal caller, TouchpointIngestion ingestion, IMessageBus bus,
+    public static async Task<IResult> Post(HttpRequest request, ClaimsPrincipal caller, TouchpointIngestion ingestion,
         IOptions<IngestionOptions> options, CancellationToken cancellation)
     {
         var limits = options.Value;
@@ -83,7 +83,7 @@ public static class RecordTouchpointBatchEndpoint
                 }
             }
 
-            return Results.Ok(await ingestion.IngestAsync(items, null, caller, bus, "POST /api/touchpoints/batch", cancellation));
+            return Results.Ok(await ingestion.IngestAsync(items, null, caller, "POST /api/touchpoints/batch", cancellation));
         }
         finally
         {

@@ -14,6 +14,12 @@ public sealed record IngestionResult(int Appended, int Duplicates, IReadOnlyList
 
 public sealed record RejectedTouchpoint(int Index, ProblemDetailsBody Problem);
 
+/// <summary>Published after every ingestion that appended something: whose history just changed (the churn flags react).</summary>
+public sealed record TouchpointsRecorded(IReadOnlyList<string> CustomerIds);
+
+/// <summary>Published after every ingestion that appended purchases: who bought (win-back attribution reacts).</summary>
+public sealed record PurchasesRecorded(IReadOnlyList<string> CustomerIds);
+
 /// <summary>An RFC 7807 problem document as it appears inside a batch answer.</summary>
 public sealed record ProblemDetailsBody(
     string Type,
@@ -55,16 +61,15 @@ public readonly record struct SubmittedItem(JsonElement? Json, string? ParseErro
 /// read each item through the pure intake, check the caller may write it, then hand the good ones to the
 /// ledger (one transaction).
 /// </summary>
-public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetrics metrics, IPersonalDataProtector personal, TimeProvider clock,
-    ILogger<TouchpointIngestion> logger)
+public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetrics metrics, IPersonalDataProtector personal, TimeProvider clock)
 {
     public async Task<IngestionResult> IngestAsync(IReadOnlyList<SubmittedItem> items, string? routeCustomerId, ClaimsPrincipal caller,
-        IMessageBus bus, string command, CancellationToken cancellation) =>
-        (await RecordAsync(items, routeCustomerId, caller, bus, command, null, cancellation)).Result;
+        string command, CancellationToken cancellation) =>
+        (await RecordAsync(items, routeCustomerId, caller, command, null, cancellation)).Result;
 
     /// <summary>As <see cref="IngestAsync"/>, also giving the touched complaint cases' versions; a single complaint step may carry the version its writer read.</summary>
     public async Task<(IngestionResult Result, IReadOnlyDictionary<string, long> CaseVersions)> RecordAsync(IReadOnlyList<SubmittedItem> items,
-        string? routeCustomerId, ClaimsPrincipal caller, IMessageBus bus, string command, long? expectedCaseVersion, CancellationToken cancellation)
+        string? routeCustomerId, ClaimsPrincipal caller, string command, long? expectedCaseVersion, CancellationToken cancellation)
     {
         var customerIds = items.Select(item => routeCustomerId ?? CustomerIdOf(item.Json))
             .Where(id => id is not null && TouchpointCatalogue.IdPattern().IsMatch(id)).Select(id => id!).ToHashSet(StringComparer.Ordinal);
@@ -108,29 +113,6 @@ public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetri
                 default:
                     rejected.Add(new RejectedTouchpoint(accepted[a].Index, ProblemDetailsBody.Erased(accepted[a].Touchpoint.CustomerId)));
                     break;
-            }
-        }
-
-        var touched = accepted.Where((a, i) => outcomes[i] == TouchpointOutcome.Appended).Select(a => a.Touchpoint.CustomerId)
-            .Distinct(StringComparer.Ordinal).ToList();
-        if (touched.Count > 0)
-        {
-            try
-            {
-                // After the commit, through Wolverine's durable local queue. The touchpoints are stored whatever happens
-                // here, so a failure must not turn the answer into an error; the daily sweep evaluates them later.
-                // (A purchase missed here is attributed when the customer's next purchase arrives.)
-                await bus.PublishAsync(new EvaluateChurnFlags(touched));
-                var buyers = accepted.Where((a, i) => outcomes[i] == TouchpointOutcome.Appended && a.Touchpoint is PurchaseMade)
-                    .Select(a => a.Touchpoint.CustomerId).Distinct(StringComparer.Ordinal).ToList();
-                if (buyers.Count > 0)
-                {
-                    await bus.PublishAsync(new WinBack.AttributeWinBackPurchases(buyers));
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Could not queue the churn-flag evaluation of {Customers} customer(s); the daily sweep will evaluate them", touched.Count);
             }
         }
 

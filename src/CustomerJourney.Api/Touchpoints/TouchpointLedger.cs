@@ -130,21 +130,12 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         await using var session = store.LightweightSession();
         session.LastModifiedBy = write.RecordedBy;
         session.SetHeader(AuditHeaders.Command, write.Command);
-        await session.BeginTransactionAsync(cancellation);
-
         var schema = store.Options.Events.DatabaseSchemaName;
         var customers = keys.Select(k => touchpoints[k.Value].CustomerId).ToArray();
 
-        // Requests that share customers take turns instead of conflicting: each holds its customers' advisory locks until
-        // it commits, taken in one global order (by hash) so two batches cannot deadlock. Without this, overlapping
+        // Requests that share customers take turns instead of conflicting (CustomerLocks). Without this, overlapping
         // batches all lose to each other on the stream versions and retry whole batches of thousands.
-        await using (var lockCustomers = new NpgsqlCommand(
-                         "select count(*) from (select pg_advisory_xact_lock(k) from (select distinct hashtextextended(c, 0) as k from unnest(@customers) as c order by k) h) l",
-                         session.Connection))
-        {
-            lockCustomers.Parameters.Add(new NpgsqlParameter<string[]>("customers", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = customers });
-            await lockCustomers.ExecuteScalarAsync(cancellation);
-        }
+        await CustomerLocks.TakeAsync(session, customers, cancellation);
 
         await using var batch = new NpgsqlBatch(session.Connection);
         var erasedQuery = new NpgsqlBatchCommand($"select customer_id from {schema}.{ErasedCustomers.TableName} where customer_id = any(@customers)");
@@ -190,13 +181,14 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         var broken = new Dictionary<int, ComplaintRuleException>();
         var versions = new Dictionary<string, long>(StringComparer.Ordinal);
         var steps = claimed.Where(i => ComplaintCase.CaseOf(touchpoints[i]) is not null).ToList();
+        // Messages leave with the commit (Wolverine's outbox): timers for the cases, and word of what was recorded.
+        await using var scope = scopes.CreateAsyncScope();
+        var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
+        outbox.Enroll(session);
         if (steps.Count > 0)
         {
             // Purchases and returns of this very batch are not in the store yet, but a refund decided here must count them.
             var pending = claimed.Select(i => touchpoints[i]).Where(t => t is PurchaseMade or PurchaseReturned).ToList();
-            await using var scope = scopes.CreateAsyncScope();
-            var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
-            outbox.Enroll(session);
             foreach (var @case in steps.GroupBy(i => ComplaintCase.CaseOf(touchpoints[i])!).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
                 var version = await DecideCaseAsync(session, outbox, @case.Key, @case.ToList(), touchpoints, pending, write.ExpectedCaseVersion, broken, cancellation);
@@ -218,14 +210,30 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
             }
 
             claimed.RemoveAll(broken.ContainsKey);
-            await session.SaveChangesAsync(cancellation);
-        }
-        else
-        {
-            await session.SaveChangesAsync(cancellation);
         }
 
+        await TellWhatWasRecordedAsync(outbox, claimed.Select(i => touchpoints[i]).ToList());
+        await session.SaveChangesAsync(cancellation);
         return (claimed, erased, broken, versions);
+    }
+
+    /// <summary>
+    /// Whose history changed, and who bought, in the same transaction as the touchpoints: exactly what was committed
+    /// gets its churn flags evaluated and its purchases attributed, even if the process dies right after the commit.
+    /// </summary>
+    private static async Task TellWhatWasRecordedAsync(IMartenOutbox outbox, List<Touchpoint> appended)
+    {
+        if (appended.Count == 0)
+        {
+            return;
+        }
+
+        await outbox.PublishAsync(new TouchpointsRecorded(appended.Select(t => t.CustomerId).Distinct(StringComparer.Ordinal).ToList()));
+        var buyers = appended.OfType<PurchaseMade>().Select(p => p.CustomerId).Distinct(StringComparer.Ordinal).ToList();
+        if (buyers.Count > 0)
+        {
+            await outbox.PublishAsync(new PurchasesRecorded(buyers));
+        }
     }
 
     /// <summary>Runs a case's steps through its rules in order; returns the case's version after the append, if anything was appended.</summary>

@@ -1,3 +1,4 @@
+using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
 
@@ -16,6 +17,7 @@ public static class AttributeWinBackPurchasesHandler
         var memberships = campaigns.SelectMany(c => c.Members.Where(m => ids.Contains(m.CustomerId)).Select(m => (Campaign: c, Member: m)))
             .GroupBy(x => x.Member.CustomerId, StringComparer.Ordinal);
         session.LastModifiedBy = LaunchWinBackCampaignHandler.Actor;
+        await CustomerLocks.TakeAsync(session, memberships.Select(m => m.Key).ToList(), cancellation);
         foreach (var customer in memberships)
         {
             var stream = await session.Events.FetchStreamAsync(customer.Key, token: cancellation);

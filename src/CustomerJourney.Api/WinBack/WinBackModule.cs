@@ -17,10 +17,17 @@ public static class WinBackModule
             options.Schema.For<WinBackCampaign>().Index(c => c.Status);
         });
         services.ConfigureWolverine(options =>
+        {
             // A sink that is down gets a few quick tries, then ever longer pauses kept in the durable store, so a restart loses none.
             options.Policies.OnException<OfferDeliveryFailedException>()
                 .RetryWithCooldown(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1))
-                .Then.ScheduleRetry(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(30)));
+                .Then.ScheduleRetry(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(30));
+            options.BatchMessagesOf<Touchpoints.PurchasesRecorded>(batching =>
+            {
+                batching.BatchSize = AttributeWhenPurchasesRecordedHandler.BatchSize;
+                batching.TriggerTime = AttributeWhenPurchasesRecordedHandler.TriggerTime;
+            });
+        });
         return services;
     }
 }

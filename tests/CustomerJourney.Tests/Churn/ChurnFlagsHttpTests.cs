@@ -18,6 +18,24 @@ public sealed class ChurnFlagsHttpTests(AppFixture app)
     }
 
     [Fact]
+    public async Task Touchpoints_posted_one_by_one_get_their_flags_without_anyone_asking()
+    {
+        // Posted separately, so the evaluations go through the batched reaction to TouchpointsRecorded, not a direct call.
+        var customers = Enumerable.Range(0, 3).Select(_ => Ids.Customer("unasked")).ToList();
+        foreach (var customer in customers)
+        {
+            Assert.Equal(201, (await app.PostTouchpoint(customer, TouchpointJson.Purchase(occurredAt: DateTimeOffset.UtcNow.AddDays(-20)))).Status);
+            await app.PostTouchpoint(customer, TouchpointJson.Kind("survey-answered", new JsonObject { ["nps"] = 1 }, occurredAt: DateTimeOffset.UtcNow.AddDays(-1)));
+        }
+
+        foreach (var customer in customers)
+        {
+            await Waiting.Until(async () => (await app.Get($"/api/customers/{customer}/churn/flags", Marketing)).Body?.ToJsonString().Contains(FlagReasons.UnhappyAnswer, StringComparison.Ordinal) == true,
+                TimeSpan.FromSeconds(30), $"the unhappy-answer flag of {customer}");
+        }
+    }
+
+    [Fact]
     public async Task An_unhappy_answer_raises_a_flag_with_its_evidence_a_follow_up_call_clears_it_and_the_history_replays()
     {
         var customer = Ids.Customer("flag");
