@@ -78,17 +78,8 @@ public static class Problems
             if (TransientConflicts.IsTransient(exception))
             {
                 // Still conflicting after every retry: other writers hold the same customer. Nothing was stored.
-                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                context.Response.Headers.RetryAfter = "1";
-                return await problems.TryWriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = context,
-                    ProblemDetails =
-                    {
-                        Status = StatusCodes.Status503ServiceUnavailable, Title = "Busy",
-                        Detail = "Other requests were writing to the same customers at the same moment, and this one gave way after several tries. Nothing of it was stored; retry it.",
-                    },
-                });
+                return await Unavailable(problems, context, retryAfterSeconds: 1, "Busy",
+                    "Other requests were writing to the same customers at the same moment, and this one gave way after several tries. Nothing of it was stored; retry it.");
             }
 
             if (!IsUnavailable(exception))
@@ -96,18 +87,21 @@ public static class Problems
                 return false;
             }
 
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            context.Response.Headers.RetryAfter = "5";
-            return await problems.TryWriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails =
-                {
-                    Status = StatusCodes.Status503ServiceUnavailable, Title = "Database unavailable",
-                    Detail = "The event store cannot be reached just now. Retry the request: a touchpoint that was stored after all is recognised by its source id and not stored twice.",
-                },
-            });
+            return await Unavailable(problems, context, retryAfterSeconds: 5, "Database unavailable",
+                "The event store cannot be reached just now. Retry the request: a touchpoint that was stored after all is recognised by its source id and not stored twice.");
         }
+    }
+
+    /// <summary>503 with Retry-After and a problem document: the request may simply be sent again.</summary>
+    private static async ValueTask<bool> Unavailable(IProblemDetailsService problems, HttpContext context, int retryAfterSeconds, string title, string detail)
+    {
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = StatusCodes.Status503ServiceUnavailable, Title = title, Detail = detail },
+        });
     }
 
     /// <summary>A read that must see every acknowledged event waited for the async daemon in vain.</summary>
@@ -120,17 +114,8 @@ public static class Problems
                 return false;
             }
 
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            context.Response.Headers.RetryAfter = "10";
-            return await problems.TryWriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails =
-                {
-                    Status = StatusCodes.Status503ServiceUnavailable, Title = "Projections catching up",
-                    Detail = behind.Message + " Retry shortly; if it persists, /health/ready names the projection that stopped and the event it stopped at.",
-                },
-            });
+            return await Unavailable(problems, context, retryAfterSeconds: 10, "Projections catching up",
+                behind.Message + " Retry shortly; if it persists, /health/projections names the projection that stopped and the event it stopped at.");
         }
     }
 }

@@ -34,7 +34,7 @@ public static class ProjectionReads
         CaughtUpAsync<T, T>(session, q => q, cancellation);
 }
 
-/// <summary>The daemon did not catch up in time: it is far behind, or a projection stopped (see /health/ready).</summary>
+/// <summary>The daemon did not catch up in time: it is far behind, or a projection stopped (see /health/projections).</summary>
 public sealed class ProjectionBehindException(string document, Exception inner)
     : Exception($"The {document} projection did not catch up with the event store within {ProjectionReads.CatchUpTimeout.TotalSeconds:0} s.", inner)
 {

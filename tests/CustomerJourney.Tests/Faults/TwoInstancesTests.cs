@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json.Nodes;
 using CustomerJourney.Tests.Support;
 using Npgsql;
 
@@ -11,14 +10,6 @@ namespace CustomerJourney.Tests.Faults;
 /// </summary>
 public sealed class TwoInstancesTests
 {
-    private const string Source = "twin-shop";
-
-    private static string Item(string customer, string sourceId) => new JsonObject
-    {
-        ["customerId"] = customer, ["kind"] = "purchase", ["occurredAt"] = "1998-02-01T10:00:00Z", ["channel"] = "web", ["source"] = Source, ["sourceId"] = sourceId,
-        ["data"] = new JsonObject { ["orderId"] = sourceId, ["amount"] = 9.5, ["currency"] = "USD" },
-    }.ToJsonString();
-
     /// <summary>
     /// The daemon's shard locks (Marten's HotCold takes one advisory lock per async shard), as "lock holder" rows, held by
     /// connections of these instances (Wolverine's own locks use connections of their own name).
@@ -40,8 +31,8 @@ public sealed class TwoInstancesTests
         await connection.OpenAsync(TestContext.Current.CancellationToken);
         try
         {
-            await instances[0].StartAsync(Source);
-            await instances[1].StartAsync(Source);
+            await instances[0].StartAsync(FaultTests.Source);
+            await instances[1].StartAsync(FaultTests.Source);
 
             // Both take writes for the same customers while the lock is sampled.
             var samples = new ConcurrentBag<int>();
@@ -51,7 +42,7 @@ public sealed class TwoInstancesTests
                 for (var b = 0; !stop.IsCancellationRequested; b++)
                 {
                     var ids = Enumerable.Range(0, 100).Select(i => $"tw-{w}-{b}-{i}").ToList();
-                    var (status, body, _) = await instance.PostAsync("/api/touchpoints/batch", "[" + string.Join(",", ids.Select((id, i) => Item($"t-{i % 40}", id))) + "]");
+                    var (status, body, _) = await instance.PostAsync("/api/touchpoints/batch", "[" + string.Join(",", ids.Select((id, i) => FaultTests.Item($"t-{i % 40}", id))) + "]");
                     Assert.True(status == 200, body);
                     ids.ForEach(id => acknowledged[id] = true);
                 }
@@ -77,11 +68,11 @@ public sealed class TwoInstancesTests
             await Waiting.Until(async () => (await ShardLocks(connection, names)) is { Count: 2 } locks && locks.All(l => l.Holder == names[1 - leader]),
                 TimeSpan.FromSeconds(60), "the surviving instance to take every shard over");
             var late = Enumerable.Range(0, 300).Select(i => $"tw-late-{i}").ToList();
-            var (lateStatus, lateBody, _) = await survivor.PostAsync("/api/touchpoints/batch", "[" + string.Join(",", late.Select((id, i) => Item($"t-{i % 40}", id))) + "]");
+            var (lateStatus, lateBody, _) = await survivor.PostAsync("/api/touchpoints/batch", "[" + string.Join(",", late.Select((id, i) => FaultTests.Item($"t-{i % 40}", id))) + "]");
             Assert.True(lateStatus == 200, lateBody);
             late.ForEach(id => acknowledged[id] = true);
 
-            await Invariants.AssertAsync(survivor, AppFixture.ConnectionString, schema, Source, acknowledged.Keys.ToHashSet(StringComparer.Ordinal), acknowledged.Count);
+            await Invariants.AssertAsync(survivor, AppFixture.ConnectionString, schema, FaultTests.Source, acknowledged.Keys.ToHashSet(StringComparer.Ordinal), acknowledged.Count);
         }
         finally
         {
