@@ -7,7 +7,8 @@ using Npgsql;
 namespace CustomerJourney.Tests.Faults;
 
 /// <summary>
-/// The service killed mid-ingest, and PostgreSQL stopped under load; after each, the invariants hold (Invariants).
+/// The service killed mid-ingest, PostgreSQL stopped under load, and the service's connections cut again and again;
+/// after each, the invariants hold (Invariants).
 /// </summary>
 public sealed class FaultTests
 {
