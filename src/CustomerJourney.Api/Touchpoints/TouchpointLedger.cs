@@ -181,6 +181,13 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         var broken = new Dictionary<int, ComplaintRuleException>();
         var versions = new Dictionary<string, long>(StringComparer.Ordinal);
         var steps = claimed.Where(i => ComplaintCase.CaseOf(touchpoints[i]) is not null).ToList();
+        if (claimed.Count == 0)
+        {
+            // All duplicates (a re-send): nothing to append, nothing to announce.
+            await session.SaveChangesAsync(cancellation);
+            return (claimed, erased, broken, versions);
+        }
+
         // Messages leave with the commit (Wolverine's outbox): timers for the cases, and word of what was recorded.
         await using var scope = scopes.CreateAsyncScope();
         var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
@@ -225,6 +232,7 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
     {
         if (appended.Count == 0)
         {
+            // Every step of the batch was refused by its case's rules.
             return;
         }
 

@@ -77,21 +77,11 @@ public sealed class ComplaintTimerRestartTests
             var instances = await Task.WhenAll(Start(), Start());
             try
             {
-                var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
-                while (await Breaches(instances[0], complaintId) == 0 && DateTimeOffset.UtcNow < deadline)
-                {
-                    await Task.Delay(250, TestContext.Current.CancellationToken);
-                }
-
+                await Waiting.Until(async () => await Breaches(instances[0], complaintId) > 0, TimeSpan.FromSeconds(30), "the breach to be recorded");
                 Assert.Equal(1, await Breaches(instances[0], complaintId));
 
                 // Once the timer's envelope has left the durable store, no instance can deliver it again.
-                while (await PendingChecks(due) > 0 && DateTimeOffset.UtcNow < deadline)
-                {
-                    await Task.Delay(250, TestContext.Current.CancellationToken);
-                }
-
-                Assert.Equal(0, await PendingChecks(due));
+                await Waiting.Until(async () => await PendingChecks(due) == 0, TimeSpan.FromSeconds(30), "the timer's envelope to leave the durable store");
                 Assert.Equal(1, await Breaches(instances[1], complaintId));
             }
             finally

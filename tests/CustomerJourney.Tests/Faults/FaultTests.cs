@@ -32,7 +32,7 @@ public sealed class FaultTests
 
     internal static string CustomerOf(string sourceId) => $"p-{int.Parse(sourceId.Split('-')[2], System.Globalization.CultureInfo.InvariantCulture) % 50}";
 
-    private static async Task Drop(string connectionString, string schema)
+    internal static async Task Drop(string connectionString, string schema)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
@@ -190,6 +190,7 @@ public sealed class FaultTests
                 statuses.Add(0);
             }
 
+            // A client's back-off between retries, as a real source system would do.
             await Task.Delay(100 * Math.Min(attempt, 10));
         }
 
@@ -234,6 +235,7 @@ public sealed class FaultTests
                 await connection.OpenAsync();
                 while (!stop.IsCancellationRequested)
                 {
+                    // The fault's cadence: the service's connections are cut every 2 s.
                     await Task.Delay(2000);
                     await using var cut = new NpgsqlCommand(
                         $"select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = '{application}'", connection);

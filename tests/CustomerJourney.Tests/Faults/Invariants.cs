@@ -1,4 +1,5 @@
 using System.Globalization;
+using CustomerJourney.Tests.Support;
 using Npgsql;
 
 namespace CustomerJourney.Tests.Faults;
@@ -61,21 +62,14 @@ public static class Invariants
     /// </summary>
     public static async Task CaughtUp(NpgsqlConnection connection, string schema)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
+        var head = 0L;
+        await Waiting.Until(async () =>
         {
-            var head = await Scalar(connection, $"select coalesce(max(seq_id), 0) from {schema}.mt_events");
-            var behind = await Rows(connection,
-                $"select name || ' at ' || last_seq_id from {schema}.mt_event_progression where name like '%:%' and last_seq_id < {head}");
+            head = await Scalar(connection, $"select coalesce(max(seq_id), 0) from {schema}.mt_events");
+            var behind = await Scalar(connection, $"select count(*) from {schema}.mt_event_progression where name like '%:%' and last_seq_id < {head}");
             var shards = await Scalar(connection, $"select count(*) from {schema}.mt_event_progression where name like '%:%'");
-            if (behind.Count == 0 && (head == 0 || shards > 0))
-            {
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"async projections did not catch up with sequence {head} in 60 s: {string.Join(", ", behind)}");
-            await Task.Delay(200, TestContext.Current.CancellationToken);
-        }
+            return behind == 0 && (head == 0 || shards > 0);
+        }, TimeSpan.FromSeconds(60), $"the async projections of {schema} to catch up with the event store");
     }
 
     /// <summary>Every document table of the schema: id and body, as text (jsonb prints keys in one order).</summary>

@@ -60,6 +60,7 @@ public sealed class RootFaultTests
             }
 
             var before = acknowledged.Count;
+            // The fault itself lasts 30 s: the writers go on retrying meanwhile.
             await Task.Delay(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
             var during = statuses.ToList();
             foreach (var rule in rules)

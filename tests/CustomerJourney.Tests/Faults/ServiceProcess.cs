@@ -49,24 +49,19 @@ public sealed class ServiceProcess : IAsyncDisposable
         var log = TextWriter.Synchronized(new StreamWriter(LogFile, append: true) { AutoFlush = true });
         _ = Drain(_process.StandardOutput, log);
         _ = Drain(_process.StandardError, log);
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
+        var process = _process;
+        await Waiting.Until(async () =>
         {
-            Assert.False(_process.HasExited, $"the service exited with {(_process.HasExited ? _process.ExitCode : 0)} while starting");
+            Assert.False(process.HasExited, $"the service exited with {(process.HasExited ? process.ExitCode : 0)} while starting");
             try
             {
-                if ((await Http.GetAsync("/health/ready", TestContext.Current.CancellationToken)).StatusCode == HttpStatusCode.OK)
-                {
-                    break;
-                }
+                return (await Http.GetAsync("/health/ready", TestContext.Current.CancellationToken)).StatusCode == HttpStatusCode.OK;
             }
             catch (HttpRequestException)
             {
+                return false;
             }
-
-            Assert.True(DateTime.UtcNow < deadline, "the service did not become ready within 90 s");
-            await Task.Delay(200, TestContext.Current.CancellationToken);
-        }
+        }, TimeSpan.FromSeconds(90), "the service to become ready");
 
         if (ApiKey.Length == 0)
         {

@@ -51,6 +51,7 @@ public sealed class TwoInstancesTests
             {
                 // The most holders any one shard lock has right now.
                 samples.Add((await ShardLocks(connection, names)).GroupBy(l => l.Lock).Select(g => g.Count()).DefaultIfEmpty(0).Max());
+                // The sampling cadence, not a wait for something: the lock holders are read every 100 ms under load.
                 await Task.Delay(100, TestContext.Current.CancellationToken);
             }
 
@@ -81,9 +82,7 @@ public sealed class TwoInstancesTests
                 await instance.DisposeAsync();
             }
 
-            await using var drop = new NpgsqlCommand(
-                $"drop schema if exists {schema} cascade; drop schema if exists {schema}_wolverine cascade; drop schema if exists {schema}_keys cascade;", connection);
-            await drop.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            await FaultTests.Drop(AppFixture.ConnectionString, schema);
         }
     }
 }

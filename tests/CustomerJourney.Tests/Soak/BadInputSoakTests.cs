@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsCheck;
+using CustomerJourney.Tests.Faults;
 using CustomerJourney.Tests.Support;
 using CustomerJourney.Tests.WinBack;
 using Npgsql;
@@ -122,7 +123,9 @@ public sealed class BadInputSoakTests
     {
         await using var host = await WinBackHost.StartAsync();
         var complaintId = "soak-case";
-        var (logged, _) = await host.Send(HttpMethod.Post, "/api/complaints", Endpoints("x")[2].Valid(0).AsObject().Also(o => o["complaintId"] = complaintId), "agent");
+        var complaint = Endpoints("x")[2].Valid(0).AsObject();
+        complaint["complaintId"] = complaintId;
+        var (logged, _) = await host.Send(HttpMethod.Post, "/api/complaints", complaint, "agent");
         Assert.Equal(201, logged);
 
         var findings = new Findings();
@@ -161,7 +164,7 @@ public sealed class BadInputSoakTests
         await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
         await connection.OpenAsync(TestContext.Current.CancellationToken);
         // A naughty customerId that is a valid id lands on its own stream: count every purchase the batches stored.
-        Assert.Equal(batchAppended, await Invariants(connection, $"select count(*) from {host.Schema}.mt_events where type = 'purchase_made' and stream_id <> 'soak-single'"));
+        Assert.Equal(batchAppended, await Invariants.Scalar(connection, $"select count(*) from {host.Schema}.mt_events where type = 'purchase_made' and stream_id <> 'soak-single'"));
         var stored = new Dictionary<string, JsonNode>(StringComparer.Ordinal);
         await using (var command = new NpgsqlCommand($"select data::text from {host.Schema}.mt_events where stream_id = 'soak-single'", connection))
         await using (var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken))
@@ -188,8 +191,6 @@ public sealed class BadInputSoakTests
         Assert.Contains(acceptedSingles, a => a.Path[^1] == "orderId");
     }
 
-    private static async Task<long> Invariants(NpgsqlConnection connection, string sql) => await Faults.Invariants.Scalar(connection, sql);
-
     [Fact]
     public async Task Every_write_endpoint_answers_the_JSONTestSuite_cases_with_a_problem_or_a_clear_answer_never_a_5xx()
     {
@@ -214,7 +215,7 @@ public sealed class BadInputSoakTests
         Assert.Empty(accepted);
         await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
         await connection.OpenAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(0, await Invariants(connection, $"select count(*) from {host.Schema}.mt_events"));
+        Assert.Equal(0, await Invariants.Scalar(connection, $"select count(*) from {host.Schema}.mt_events"));
     }
 
     private static Gen<T> Pick<T>(params T[] values) => Gen.Int[0, values.Length - 1].Select(i => values[i]);
@@ -268,14 +269,5 @@ public sealed class BadInputSoakTests
         }, iter: 1400 / Stride * 7, threads: 1);
 
         Assert.True(findings.Violations.Count == 0, $"{findings.Violations.Count} of {findings.Requests}: " + string.Join("\n", findings.Violations.Take(10)));
-    }
-}
-
-internal static class JsonObjectExtensions
-{
-    public static JsonObject Also(this JsonObject o, Action<JsonObject> change)
-    {
-        change(o);
-        return o;
     }
 }
