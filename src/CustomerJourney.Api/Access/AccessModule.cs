@@ -53,7 +53,13 @@ public static class AccessModule
         var keyStoreConnection = builder.Configuration.GetConnectionString("KeyStore") ??
                                  builder.Configuration.GetConnectionString(Infrastructure.CritterStackSetup.ConnectionStringName)!;
         var keyStoreSchema = builder.Configuration["KeyStore:Schema"] ?? $"{builder.Configuration["EventStore:Schema"] ?? "journey"}_keys";
-        services.AddSingleton(new PostgresKeyStore(NpgsqlDataSource.Create(keyStoreConnection), keyStoreSchema));
+        // Read at start-up, so a missing, short or (outside Development) public key-encryption key refuses to start.
+        var keyEncryption = builder.Configuration.GetSection("KeyEncryption").Get<KeyEncryptionOptions>() ?? new KeyEncryptionOptions();
+        var keyRing = new KeyEncryptionKeyRing(keyEncryption, builder.Environment.IsDevelopment(), TimeProvider.System);
+        services.AddSingleton(keyRing);
+        services.AddSingleton<IKeyEncryptionKeys>(keyRing);
+        services.AddSingleton(sp => new PostgresKeyStore(NpgsqlDataSource.Create(keyStoreConnection), keyStoreSchema, keyRing,
+            sp.GetRequiredService<ILogger<PostgresKeyStore>>()));
         services.AddSingleton<IPersonalDataKeyStore>(sp => sp.GetRequiredService<PostgresKeyStore>());
         services.AddSingleton<IPersonalDataProtector, EncryptedPersonalData>();
         services.AddHostedService<KeyStoreBootstrap>();

@@ -9,19 +9,40 @@ namespace CustomerJourney.Access;
 /// associated data so a ciphertext cannot be moved to another customer). Erasure destroys the key in the
 /// key store: every copy of the ciphertext, in events, projections, exports and backups, becomes unreadable
 /// while amounts, dates, kinds and scores stay (crypto-shredding).
+/// <para>
+/// A writer's new customers get a key in memory only; it is stored when their first touchpoint is, so an item
+/// refused for any reason leaves no key behind (<see cref="IPersonalDataCipher.KeepNewKeysAsync"/>).
+/// </para>
 /// </summary>
 public sealed class EncryptedPersonalData(IPersonalDataKeyStore keys) : IPersonalDataProtector
 {
-    public async Task<IPersonalDataCipher> ForCustomersAsync(IReadOnlyCollection<string> customerIds, bool forWriting, CancellationToken cancellation) =>
-        new Cipher(await keys.GetKeysAsync(customerIds, forWriting, cancellation));
+    private const int KeySize = 32;
 
-    private sealed class Cipher(IReadOnlyDictionary<string, byte[]?> keys) : IPersonalDataCipher
+    public async Task<IPersonalDataCipher> ForCustomersAsync(IReadOnlyCollection<string> customerIds, bool forWriting, CancellationToken cancellation)
+    {
+        var stored = await keys.GetKeysAsync(customerIds, cancellation);
+        var fresh = forWriting
+            ? customerIds.Where(id => !stored.ContainsKey(id)).Distinct(StringComparer.Ordinal)
+                .ToDictionary(id => id, _ => RandomNumberGenerator.GetBytes(KeySize), StringComparer.Ordinal)
+            : new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        return new Cipher(keys, stored.Concat(fresh.Select(f => KeyValuePair.Create(f.Key, (byte[]?)f.Value))).ToDictionary(StringComparer.Ordinal), fresh);
+    }
+
+    private sealed class Cipher(IPersonalDataKeyStore store, IReadOnlyDictionary<string, byte[]?> keys, IReadOnlyDictionary<string, byte[]> fresh) : IPersonalDataCipher
     {
         private const string Prefix = "pd1:";
         private const int NonceSize = 12;
         private const int TagSize = 16;
 
         public bool IsErased(string customerId) => keys.TryGetValue(customerId, out var key) && key is null;
+
+        public async Task<bool> KeepNewKeysAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellation)
+        {
+            var mine = customerIds.Where(fresh.ContainsKey).Distinct(StringComparer.Ordinal).ToDictionary(id => id, id => fresh[id], StringComparer.Ordinal);
+            var stored = await store.AddKeysAsync(mine, cancellation);
+            // Another writer stored a key first (or the customer was erased meanwhile): what was sealed here cannot be kept.
+            return mine.All(m => stored.GetValueOrDefault(m.Key) is { } key && CryptographicOperations.FixedTimeEquals(key, m.Value));
+        }
 
         public string Seal(string customerId, string plaintext)
         {

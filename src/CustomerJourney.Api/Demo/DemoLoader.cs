@@ -47,7 +47,7 @@ public sealed class DemoLoader(
         for (var start = 0; start < touchpoints.Count; start += ChunkSize)
         {
             var chunk = touchpoints.GetRange(start, Math.Min(ChunkSize, touchpoints.Count - start));
-            var result = await ledger.RecordAsync(chunk, new LedgerWrite(Actor, "demo-load"), cancellationToken);
+            var result = await ledger.RecordAsync(chunk, new LedgerWrite(Actor, "demo-load", cipher), cancellationToken);
             appended += result.Appended;
             foreach (var (index, broken) in result.Broken)
             {

@@ -17,13 +17,19 @@ public interface IPersonalDataCipher
 
     /// <summary>The plaintext, or null when the customer has been erased.</summary>
     string? Open(string customerId, string stored);
+
+    /// <summary>
+    /// Stores the keys this cipher made for these customers (whose first touchpoints are about to be committed). False
+    /// when another writer stored a key for one of them first: what was sealed here must be sealed again.
+    /// </summary>
+    Task<bool> KeepNewKeysAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellation);
 }
 
 /// <summary>Gives the cipher for the customers a request touches.</summary>
 public interface IPersonalDataProtector
 {
     /// <param name="customerIds">The customers whose data will be sealed or opened.</param>
-    /// <param name="forWriting">Create keys for customers that have none yet.</param>
+    /// <param name="forWriting">Make keys, in memory, for customers that have none yet (stored by <see cref="IPersonalDataCipher.KeepNewKeysAsync"/>).</param>
     /// <param name="cancellation">Cancels the key lookup.</param>
     Task<IPersonalDataCipher> ForCustomersAsync(IReadOnlyCollection<string> customerIds, bool forWriting, CancellationToken cancellation);
 }
@@ -36,6 +42,8 @@ public sealed class PlaintextPersonalData : IPersonalDataCipher
     public string Seal(string customerId, string plaintext) => plaintext;
 
     public string? Open(string customerId, string stored) => stored;
+
+    public Task<bool> KeepNewKeysAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellation) => Task.FromResult(true);
 }
 
 public static class PersonalFields

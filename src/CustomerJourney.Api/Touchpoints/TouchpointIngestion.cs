@@ -57,7 +57,8 @@ public sealed record ProblemDetailsBody(
 public readonly record struct SubmittedItem(JsonElement? Json, string? ParseError);
 
 /// <summary>
-/// The ingestion pipeline both endpoints share: fetch the customers' personal-data keys (one round trip),
+/// The ingestion pipeline both endpoints share: fetch the customers' personal-data keys (one round trip; new
+/// customers' keys are stored by the ledger with their first touchpoints),
 /// read each item through the pure intake, check the caller may write it, then hand the good ones to the
 /// ledger (one transaction).
 /// </summary>
@@ -69,6 +70,22 @@ public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetri
 
     /// <summary>As <see cref="IngestAsync"/>, also giving the touched complaint cases' versions; a single complaint step may carry the version its writer read.</summary>
     public async Task<(IngestionResult Result, IReadOnlyDictionary<string, long> CaseVersions)> RecordAsync(IReadOnlyList<SubmittedItem> items,
+        string? routeCustomerId, ClaimsPrincipal caller, string command, long? expectedCaseVersion, CancellationToken cancellation)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await RecordOnceAsync(items, routeCustomerId, caller, command, expectedCaseVersion, cancellation);
+            }
+            catch (PersonalDataKeyRaceException) when (attempt < 3)
+            {
+                // A concurrent request stored a new customer's key first: seal again with that key.
+            }
+        }
+    }
+
+    private async Task<(IngestionResult Result, IReadOnlyDictionary<string, long> CaseVersions)> RecordOnceAsync(IReadOnlyList<SubmittedItem> items,
         string? routeCustomerId, ClaimsPrincipal caller, string command, long? expectedCaseVersion, CancellationToken cancellation)
     {
         var customerIds = items.Select(item => routeCustomerId ?? CustomerIdOf(item.Json))
@@ -93,7 +110,7 @@ public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetri
         }
 
         var ledgered = await ledger.RecordAsync(accepted.Select(a => a.Touchpoint).ToList(),
-            new LedgerWrite(AccessClaims.Actor(caller), command, expectedCaseVersion), cancellation);
+            new LedgerWrite(AccessClaims.Actor(caller), command, cipher, expectedCaseVersion), cancellation);
         var outcomes = ledgered.Outcomes;
         var duplicates = new List<int>();
         var appended = 0;

@@ -25,8 +25,14 @@ public enum TouchpointOutcome
     RuleBroken,
 }
 
-/// <summary>Who writes, through which command (kept as an event header for auditors), and for a single complaint step the version the writer read.</summary>
-public sealed record LedgerWrite(string RecordedBy, string Command, long? ExpectedCaseVersion = null);
+/// <summary>
+/// Who writes, through which command (kept as an event header for auditors), with which personal-data keys (those of new
+/// customers are stored only when their touchpoints are), and for a single complaint step the version the writer read.
+/// </summary>
+public sealed record LedgerWrite(string RecordedBy, string Command, IPersonalDataCipher Keys, long? ExpectedCaseVersion = null);
+
+/// <summary>Another writer stored a new customer's key first: the request seals its items again with that key and retries.</summary>
+public sealed class PersonalDataKeyRaceException() : Exception("Another writer stored a personal-data key for a new customer first.");
 
 /// <summary>One outcome per input; for refused complaint steps, the broken rule; for touched cases, their version after the commit.</summary>
 public sealed record LedgerResult(TouchpointOutcome[] Outcomes, IReadOnlyDictionary<int, ComplaintRuleException> Broken, IReadOnlyDictionary<string, long> CaseVersions)
@@ -220,6 +226,13 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         }
 
         await TellWhatWasRecordedAsync(outbox, claimed.Select(i => touchpoints[i]).ToList());
+
+        // Keys of new customers are stored just before their first touchpoints commit, never for a refused item.
+        if (!await write.Keys.KeepNewKeysAsync(claimed.Select(i => touchpoints[i].CustomerId).ToHashSet(StringComparer.Ordinal), cancellation))
+        {
+            throw new PersonalDataKeyRaceException();
+        }
+
         await session.SaveChangesAsync(cancellation);
         return (claimed, erased, broken, versions);
     }

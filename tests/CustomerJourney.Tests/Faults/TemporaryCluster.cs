@@ -22,6 +22,9 @@ public sealed class TemporaryCluster : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The cluster's data directory: its data files and its WAL (pg_wal).</summary>
+    public string DataDirectory => _directory;
+
     public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Timeout=3;Command Timeout=20";
 
     public static string? Binaries() => Directory.Exists("/usr/lib/postgresql")
