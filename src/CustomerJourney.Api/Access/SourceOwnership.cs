@@ -15,9 +15,9 @@ public static class SourceOwnership
     /// <summary>Null when allowed, else why not.</summary>
     public static string? Refusal(ClaimsPrincipal caller, Touchpoint touchpoint)
     {
-        if (caller.IsInRole(Roles.SourceSystem))
+        if (AccessClaims.IsSourceSystem(caller))
         {
-            var owned = caller.FindFirst(AccessClaims.Source)?.Value;
+            var owned = AccessClaims.SourceOf(caller);
             return touchpoint.Source == owned
                 ? null
                 : $"This API key belongs to source '{owned}' and may not post touchpoints of source '{touchpoint.Source}'.";

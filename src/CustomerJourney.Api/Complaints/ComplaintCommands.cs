@@ -152,7 +152,7 @@ public static class ComplaintCommandEndpoints
         var envelope = new JsonObject
         {
             ["kind"] = kind,
-            ["source"] = caller.IsInRole(Roles.SourceSystem) ? caller.FindFirst(AccessClaims.Source)?.Value : SourceOwnership.StaffSource,
+            ["source"] = AccessClaims.SourceOf(caller) ?? SourceOwnership.StaffSource,
             ["sourceId"] = request.Headers["Idempotency-Key"] is { Count: 1 } key ? key[0] : Guid.CreateVersion7().ToString("N"),
             ["occurredAt"] = clock.GetUtcNow().ToString("O"),
         };
