@@ -36,6 +36,7 @@ public static class Policies
     public const string ReadComplaints = "complaints:read";
     public const string ListComplaints = "complaints:list";
     public const string AuditComplaints = "complaints:audit";
+    public const string SignChainHeads = "complaints:sign";
     public const string ComplaintMetrics = "complaints:metrics";
     public const string ReadWinBack = "winback:read";
     public const string RunWinBack = "winback:run";
@@ -54,6 +55,8 @@ public static class Policies
         // The case list across customers is a supervisor's tool, and an auditor's.
         [ListComplaints] = [Roles.Supervisor, Roles.Auditor],
         [AuditComplaints] = [Roles.Auditor, Roles.Supervisor],
+        // Signing writes a head, and auditors never write; the service also signs on a schedule.
+        [SignChainHeads] = [Roles.Admin],
         [ComplaintMetrics] = [Roles.Supervisor, Roles.Auditor, Roles.Analyst],
         [ReadWinBack] = [Roles.Marketing, Roles.Analyst],
         // Writing to customers is marketing's call alone.
