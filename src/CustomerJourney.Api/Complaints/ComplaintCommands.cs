@@ -251,11 +251,6 @@ public static class ComplaintCommandEndpoints
             return new Body(new JsonObject(), null);
         }
 
-        if (TouchpointRequestBody.MediaType(request, allowNdJson: false) is null)
-        {
-            return new Body(null, TouchpointRequestBody.UnsupportedMediaType(allowNdJson: false));
-        }
-
         if (await TouchpointRequestBody.ReadAsync(request, limit, cancellation) is not { } bytes)
         {
             return null;
