@@ -30,6 +30,7 @@ var app = builder.Build();
 
 app.UseProblems();
 app.UseAccess();
+app.UseRequestMediaTypes();
 app.MapHealth();
 app.MapOpenApi().AllowAnonymous();
 app.MapScalarApiReference().AllowAnonymous();

@@ -26,6 +26,19 @@ public static class AccessModule
             {
                 o.MapInboundClaims = false;
                 o.TokenValidationParameters = jwt.ValidationParameters();
+                // Only the API-key handler makes a source system: a signed token claiming to be one is refused (401).
+                o.Events = new JwtBearerEvents
+                {
+                    OnTokenValidated = context =>
+                    {
+                        if (AccessClaims.BearerRefusal(context.Principal!) is { } refusal)
+                        {
+                            context.Fail(refusal);
+                        }
+
+                        return Task.CompletedTask;
+                    },
+                };
             })
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
 

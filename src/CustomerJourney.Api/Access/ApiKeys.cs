@@ -30,6 +30,11 @@ public static class ApiKeySecrets
     /// <summary>A new key "cjk.&lt;id&gt;.&lt;secret&gt;" and the stored document (which keeps only the secret's hash).</summary>
     public static (string Key, ApiKey Stored) Issue(string source, string createdBy, DateTimeOffset now)
     {
+        if (SourceOwnership.IsReservedForPeople(source))
+        {
+            throw new ArgumentException($"The source '{source}' is reserved for people; no API key is issued for it.", nameof(source));
+        }
+
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var secret = Base64Url(RandomNumberGenerator.GetBytes(32));
         return ($"{Prefix}.{id}.{secret}",

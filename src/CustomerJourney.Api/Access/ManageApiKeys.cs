@@ -31,6 +31,11 @@ public static class ManageApiKeysEndpoints
             {
                 var fields = new FieldReader(body.RootElement, "", errors);
                 source = fields.Text("source", maxLength: 100, pattern: TouchpointCatalogue.IdPattern(), patternHint: TouchpointCatalogue.IdHint);
+                if (source is not null && SourceOwnership.IsReservedForPeople(source))
+                {
+                    errors.Add("source", $"'{SourceOwnership.StaffSource}' is reserved for what people enter under their own names; name the source system instead.");
+                }
+
                 fields.RejectUndefined();
             }
             else

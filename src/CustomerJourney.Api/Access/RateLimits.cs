@@ -50,7 +50,7 @@ public static class RateLimits
                 if (user.Identity?.IsAuthenticated == true)
                 {
                     client = AccessClaims.Actor(user);
-                    budget = clients.GetValueOrDefault(client) ?? (user.IsInRole(Roles.SourceSystem) ? settings.SourceKey : settings.User);
+                    budget = clients.GetValueOrDefault(client) ?? (AccessClaims.IsSourceSystem(user) ? settings.SourceKey : settings.User);
                 }
                 else
                 {

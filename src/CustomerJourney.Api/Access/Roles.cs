@@ -36,6 +36,7 @@ public static class Policies
     public const string ReadComplaints = "complaints:read";
     public const string ListComplaints = "complaints:list";
     public const string AuditComplaints = "complaints:audit";
+    public const string SignChainHeads = "complaints:sign";
     public const string ComplaintMetrics = "complaints:metrics";
     public const string ReadWinBack = "winback:read";
     public const string RunWinBack = "winback:run";
@@ -54,6 +55,8 @@ public static class Policies
         // The case list across customers is a supervisor's tool, and an auditor's.
         [ListComplaints] = [Roles.Supervisor, Roles.Auditor],
         [AuditComplaints] = [Roles.Auditor, Roles.Supervisor],
+        // Signing writes a head, and auditors never write; the service also signs on a schedule.
+        [SignChainHeads] = [Roles.Admin],
         [ComplaintMetrics] = [Roles.Supervisor, Roles.Auditor, Roles.Analyst],
         [ReadWinBack] = [Roles.Marketing, Roles.Analyst],
         // Writing to customers is marketing's call alone.
@@ -74,7 +77,38 @@ public static class AccessClaims
     public const string Channel = "channel";
 
     /// <summary>Who caused an event, as recorded in Marten's user_name metadata: "user:alice" or "key:&lt;id&gt;".</summary>
-    public static string Actor(ClaimsPrincipal user) => user.Identity?.Name is { Length: > 0 } name
-        ? (user.IsInRole(Roles.SourceSystem) ? name : $"user:{name}")
-        : "anonymous";
+    public static string Actor(ClaimsPrincipal user) => SourceSystemIdentity(user) is { Name: { Length: > 0 } key }
+        ? key
+        : user.Identity?.Name is { Length: > 0 } name ? $"user:{name}" : "anonymous";
+
+    /// <summary>The source system the caller's API key belongs to; null for anyone else.</summary>
+    public static string? SourceOf(ClaimsPrincipal user) => SourceSystemIdentity(user)?.FindFirst(Source)?.Value;
+
+    public static bool IsSourceSystem(ClaimsPrincipal user) => SourceSystemIdentity(user) is not null;
+
+    /// <summary>
+    /// Only an identity the API-key handler made speaks for a source system. The bearer handler refuses tokens
+    /// that claim to be one; this is the second line, so a claim from anywhere else is never trusted as a source.
+    /// </summary>
+    private static ClaimsIdentity? SourceSystemIdentity(ClaimsPrincipal user) => user.Identities.FirstOrDefault(i =>
+        i is { IsAuthenticated: true, AuthenticationType: ApiKeyAuthenticationHandler.SchemeName } && i.HasClaim(Role, Roles.SourceSystem));
+
+    /// <summary>Why a bearer token may not be accepted, or null: it must not pass itself off as a source system's key.</summary>
+    public static string? BearerRefusal(ClaimsPrincipal token)
+    {
+        var claims = token.Claims.ToList();
+        if (claims.Any(c => c.Type == Role && string.Equals(c.Value, Roles.SourceSystem, StringComparison.OrdinalIgnoreCase)))
+        {
+            return $"A bearer token may not carry the role '{Roles.SourceSystem}'; source systems authenticate with an API key.";
+        }
+
+        if (claims.Any(c => c.Type == Source))
+        {
+            return "A bearer token may not carry a 'source' claim; source systems authenticate with an API key.";
+        }
+
+        return claims.Any(c => c.Type == Name && c.Value.StartsWith("key:", StringComparison.OrdinalIgnoreCase))
+            ? "A bearer token's name may not start with 'key:', which names API keys."
+            : null;
+    }
 }

@@ -12,12 +12,18 @@ public static class SourceOwnership
     /// <summary>The source of touchpoints that staff enter by hand, so they never collide with a system's ids.</summary>
     public const string StaffSource = "staff";
 
+    /// <summary>
+    /// No API key is issued for the staff source: its touchpoints and complaint steps are people's, each recorded
+    /// under the person's own name. Any spelling, so "Staff" cannot pass for it on a journey either.
+    /// </summary>
+    public static bool IsReservedForPeople(string source) => string.Equals(source, StaffSource, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Null when allowed, else why not.</summary>
     public static string? Refusal(ClaimsPrincipal caller, Touchpoint touchpoint)
     {
-        if (caller.IsInRole(Roles.SourceSystem))
+        if (AccessClaims.IsSourceSystem(caller))
         {
-            var owned = caller.FindFirst(AccessClaims.Source)?.Value;
+            var owned = AccessClaims.SourceOf(caller);
             return touchpoint.Source == owned
                 ? null
                 : $"This API key belongs to source '{owned}' and may not post touchpoints of source '{touchpoint.Source}'.";

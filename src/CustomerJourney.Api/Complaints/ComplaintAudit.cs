@@ -533,7 +533,7 @@ public static class ComplaintAuditEndpoints
 
     /// <summary>Signs the current heads now rather than at the next period.</summary>
     [WolverinePost("/api/complaints/audit/heads")]
-    [Authorize(Policy = Policies.AuditComplaints)]
+    [Authorize(Policy = Policies.SignChainHeads)]
     public static async Task<IResult> SignHeads(ComplaintAuditor auditor, CancellationToken cancellation) =>
         Results.Ok(new { signed = await auditor.SignHeadsAsync(cancellation) });
 

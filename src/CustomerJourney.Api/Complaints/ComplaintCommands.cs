@@ -152,7 +152,7 @@ public static class ComplaintCommandEndpoints
         var envelope = new JsonObject
         {
             ["kind"] = kind,
-            ["source"] = caller.IsInRole(Roles.SourceSystem) ? caller.FindFirst(AccessClaims.Source)?.Value : SourceOwnership.StaffSource,
+            ["source"] = AccessClaims.SourceOf(caller) ?? SourceOwnership.StaffSource,
             ["sourceId"] = request.Headers["Idempotency-Key"] is { Count: 1 } key ? key[0] : Guid.CreateVersion7().ToString("N"),
             ["occurredAt"] = clock.GetUtcNow().ToString("O"),
         };
@@ -249,11 +249,6 @@ public static class ComplaintCommandEndpoints
         if (request.ContentLength is 0 or null && !request.Headers.ContainsKey("Transfer-Encoding"))
         {
             return new Body(new JsonObject(), null);
-        }
-
-        if (TouchpointRequestBody.MediaType(request, allowNdJson: false) is null)
-        {
-            return new Body(null, TouchpointRequestBody.UnsupportedMediaType(allowNdJson: false));
         }
 
         if (await TouchpointRequestBody.ReadAsync(request, limit, cancellation) is not { } bytes)

@@ -16,11 +16,6 @@ public static class RecordTouchpointEndpoint
     public static async Task<IResult> Post(string customerId, HttpRequest request, ClaimsPrincipal caller, TouchpointIngestion ingestion,
         TouchpointMetrics metrics, IOptions<IngestionOptions> options, CancellationToken cancellation)
     {
-        if (TouchpointRequestBody.MediaType(request, allowNdJson: false) is null)
-        {
-            return TouchpointRequestBody.UnsupportedMediaType(allowNdJson: false);
-        }
-
         var limit = options.Value.MaxTouchpointBytes;
         if (await TouchpointRequestBody.ReadAsync(request, limit, cancellation) is not { } body)
         {

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using CustomerJourney.Access;
+using CustomerJourney.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Wolverine;
@@ -16,14 +17,13 @@ public static class RecordTouchpointBatchEndpoint
     /// </summary>
     [WolverinePost("/api/touchpoints/batch")]
     [Authorize(Policy = Policies.WriteTouchpoints)]
+    [AlsoReads(RequestMediaTypes.NdJson)]
     public static async Task<IResult> Post(HttpRequest request, ClaimsPrincipal caller, TouchpointIngestion ingestion,
         IOptions<IngestionOptions> options, CancellationToken cancellation)
     {
         var limits = options.Value;
-        if (TouchpointRequestBody.MediaType(request, allowNdJson: true) is not { } mediaType)
-        {
-            return TouchpointRequestBody.UnsupportedMediaType(allowNdJson: true);
-        }
+        // RequestMediaTypes has refused any other type already; a request without a body reads as (empty) JSON.
+        var mediaType = RequestMediaTypes.Accepted(request.ContentType, [RequestMediaTypes.NdJson]) ?? RequestMediaTypes.Json;
 
         if (await TouchpointRequestBody.ReadAsync(request, limits.MaxBatchBytes, cancellation) is not { } body)
         {
@@ -34,7 +34,7 @@ public static class RecordTouchpointBatchEndpoint
         try
         {
             var items = new List<SubmittedItem>();
-            if (mediaType == TouchpointRequestBody.Json)
+            if (mediaType == RequestMediaTypes.Json)
             {
                 JsonDocument document;
                 try

@@ -1,15 +1,11 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Net.Http.Headers;
 
 namespace CustomerJourney.Touchpoints;
 
-/// <summary>Reads a request body within a byte limit and checks its media type, answering 413/415 problems otherwise.</summary>
+/// <summary>Reads a request body within a byte limit and parses it, answering 413/400 problems otherwise (the media type is RequestMediaTypes' rule).</summary>
 public static class TouchpointRequestBody
 {
-    public const string Json = "application/json";
-    public const string NdJson = "application/x-ndjson";
-
     public static readonly JsonDocumentOptions ParseOptions = new()
     {
         MaxDepth = 32,
@@ -29,34 +25,6 @@ public static class TouchpointRequestBody
             throw new JsonException("A property name is not valid Unicode text.", e);
         }
     }
-
-    /// <summary>The media type (json or ndjson) if acceptable, else null.</summary>
-    public static string? MediaType(HttpRequest request, bool allowNdJson)
-    {
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || type.MediaType.Value is not { } media)
-        {
-            return null;
-        }
-
-        if (type.Charset.HasValue && !type.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        if (media.Equals(Json, StringComparison.OrdinalIgnoreCase) || media.EndsWith("+json", StringComparison.OrdinalIgnoreCase))
-        {
-            return Json;
-        }
-
-        return allowNdJson && media.Equals(NdJson, StringComparison.OrdinalIgnoreCase) ? NdJson : null;
-    }
-
-    public static IResult UnsupportedMediaType(bool allowNdJson) => Results.Problem(
-        statusCode: StatusCodes.Status415UnsupportedMediaType,
-        title: "Unsupported media type",
-        detail: allowNdJson
-            ? "Send the batch as application/json (an array) or application/x-ndjson (one touchpoint per line), in UTF-8."
-            : "Send the touchpoint as application/json in UTF-8.");
 
     public static IResult TooLarge(string detail) => Results.Problem(
         statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large", detail: detail);

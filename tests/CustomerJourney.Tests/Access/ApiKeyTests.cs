@@ -36,6 +36,21 @@ public sealed class ApiKeyTests(AppFixture app)
         Assert.Equal((401, "application/problem+json"), (after.Status, after.ContentType));
     }
 
+    [Theory]
+    [InlineData("staff")]
+    [InlineData("Staff")]
+    public async Task No_key_is_issued_for_the_staff_source_which_is_reserved_for_people(string source)
+    {
+        var refused = await app.Send(HttpMethod.Post, "/api/access/keys", new JsonObject { ["source"] = source }.ToJsonString(), "application/json", Admin);
+        var keys = await app.Get("/api/access/keys", Admin);
+
+        Assert.Equal((400, "application/problem+json"), (refused.Status, refused.ContentType));
+        Assert.NotNull(refused.Body!["errors"]!["source"]);
+        // The fixture stores keys directly, so only keys this admin asked for count.
+        Assert.DoesNotContain(keys.Body!.AsArray(), k => k!["createdBy"]!.GetValue<string>() == "user:admin-ada" &&
+                                                          string.Equals(k["source"]!.GetValue<string>(), source, StringComparison.OrdinalIgnoreCase));
+    }
+
     [Fact]
     public async Task Keys_are_stored_hashed()
     {

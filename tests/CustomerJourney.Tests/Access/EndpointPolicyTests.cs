@@ -42,7 +42,7 @@ public sealed class EndpointPolicyTests(AppFixture app)
         new("GET", "/api/complaints/{complaintId}/audit/verify", "/api/complaints/policy-probe/audit/verify", null, Policies.AuditComplaints),
         new("POST", "/api/complaints/{complaintId}/audit/verify", "/api/complaints/policy-probe/audit/verify", "{}", Policies.AuditComplaints),
         new("GET", "/api/complaints/audit/heads", "/api/complaints/audit/heads?complaintId=policy-probe", null, Policies.AuditComplaints),
-        new("POST", "/api/complaints/audit/heads", "/api/complaints/audit/heads", null, Policies.AuditComplaints),
+        new("POST", "/api/complaints/audit/heads", "/api/complaints/audit/heads", null, Policies.SignChainHeads),
         new("GET", "/api/complaints/metrics", "/api/complaints/metrics", null, Policies.ComplaintMetrics),
         new("GET", "/api/winback/candidates", "/api/winback/candidates?pageSize=1", null, Policies.ReadWinBack),
         new("GET", "/api/winback/campaigns", "/api/winback/campaigns", null, Policies.ReadWinBack),

@@ -48,6 +48,9 @@ public sealed class TokenTests(AppFixture app)
         "not yet valid",
         "signed with HS512",
         "no expiry",
+        "carries the source-system role",
+        "carries a source claim",
+        "is named like an API key",
     };
 
     [Theory]
@@ -79,6 +82,15 @@ public sealed class TokenTests(AppFixture app)
                 case "no expiry":
                     d.Expires = null;
                     break;
+                case "carries the source-system role":
+                    d.Subject.AddClaim(new Claim("role", "source-system"));
+                    break;
+                case "carries a source claim":
+                    d.Subject.AddClaim(new Claim("source", "crm"));
+                    break;
+                case "is named like an API key":
+                    d.Subject = new ClaimsIdentity([new Claim("name", "key:0123456789abcdef"), new Claim("role", "analyst")]);
+                    break;
             }
         });
         if (which == "no expiry")
@@ -93,6 +105,21 @@ public sealed class TokenTests(AppFixture app)
         var answer = await ReadWith(token);
 
         Assert.Equal((401, "application/problem+json"), (answer.Status, answer.ContentType));
+    }
+
+    [Fact]
+    public async Task A_token_posing_as_a_source_system_neither_writes_its_touchpoints_nor_is_recorded_as_its_key()
+    {
+        var source = Ids.Unique("src");
+        var customer = Ids.Customer();
+        var token = Create(d => d.Subject = new ClaimsIdentity(
+            [new Claim("name", "key:0123456789abcdef"), new Claim("role", "source-system"), new Claim("source", source)]));
+
+        var posted = await app.PostTouchpoint(customer, TouchpointJson.Purchase(source: source), Credentials.Token(token));
+        var journey = await app.Get($"/api/customers/{customer}/journey");
+
+        Assert.Equal((401, "application/problem+json"), (posted.Status, posted.ContentType));
+        Assert.Equal(404, journey.Status);
     }
 
     [Fact]

@@ -41,9 +41,25 @@ public sealed class ComplaintAuditTests(AppFixture app)
 
     private async Task<JsonNode> ExportHead(string id)
     {
-        Assert.Equal(200, (await app.Call(HttpMethod.Post, "/api/complaints/audit/heads", null, Auditor)).Status);
+        Assert.Equal(200, (await app.Call(HttpMethod.Post, "/api/complaints/audit/heads", null, app.As("admin"))).Status);
         var heads = (await app.Get($"/api/complaints/audit/heads?complaintId={id}", Auditor)).Body!.AsArray();
         return heads[^1]!.DeepClone();
+    }
+
+    [Fact]
+    public async Task Auditors_verify_against_an_exported_head_but_only_an_admin_signs_heads()
+    {
+        var id = await FiveStepCase();
+
+        var auditorSigns = await app.Call(HttpMethod.Post, "/api/complaints/audit/heads", null, Auditor);
+        var supervisorSigns = await app.Call(HttpMethod.Post, "/api/complaints/audit/heads", null, app.As("supervisor"));
+        var head = await ExportHead(id);
+        var verified = await app.Call(HttpMethod.Post, $"/api/complaints/{id}/audit/verify", head, Auditor);
+
+        Assert.Equal((403, "application/problem+json"), (auditorSigns.Status, auditorSigns.ContentType));
+        Assert.Equal(403, supervisorSigns.Status);
+        Assert.Equal(200, verified.Status);
+        Assert.Null(FirstMismatch(verified.Body!));
     }
 
     [Fact]
