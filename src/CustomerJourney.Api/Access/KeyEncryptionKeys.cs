@@ -205,7 +205,7 @@ public sealed class KeyEncryptionKeyRing : IKeyEncryptionKeys
             current = keys.Keys.LastOrDefault();
         }
 
-        var configured = options.Key ?? (isDevelopment && current is null ? KeyEncryptionOptions.DevelopmentKey : null);
+        var configured = (string.IsNullOrWhiteSpace(options.Key) ? null : options.Key) ?? (isDevelopment && current is null ? KeyEncryptionOptions.DevelopmentKey : null);
         if (configured is not null)
         {
             var key = Decode(configured, "KeyEncryption:Key");

@@ -88,7 +88,7 @@ public sealed class ErasureTests(AppFixture app)
     {
         await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
         await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var count = new NpgsqlCommand($"select count(key) from {app.Schema}_keys.customer_keys where customer_id = @id", connection);
+        await using var count = new NpgsqlCommand($"select count(wrapped_key) from {app.Schema}_keys.customer_keys where customer_id = @id", connection);
         count.Parameters.AddWithValue("id", customer);
         return (long)(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
     }

@@ -6,16 +6,19 @@ using Microsoft.AspNetCore.Hosting;
 
 namespace CustomerJourney.Tests.Access;
 
-/// <summary>Outside Development there is no token endpoint, and a missing or public signing key stops start-up.</summary>
+/// <summary>Outside Development there is no token endpoint, and a missing or public signing or key-encryption key stops start-up.</summary>
 public sealed class ProductionHostTests
 {
     private static readonly string ProductionHeadKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
-    private static Task<IAlbaHost> StartProduction(string? signingKey, string? headSigningKey = null) => AlbaHost.For<Program>(builder =>
+    private static readonly string ProductionKeyEncryptionKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    private static Task<IAlbaHost> StartProduction(string? signingKey, string? headSigningKey = null, string? keyEncryptionKey = null) => AlbaHost.For<Program>(builder =>
     {
         builder.UseEnvironment("Production");
         builder.UseSetting("Auth:Jwt:SigningKey", signingKey ?? "");
         builder.UseSetting("Complaints:Audit:HeadSigningKey", headSigningKey ?? ProductionHeadKey);
+        builder.UseSetting("KeyEncryption:Key", keyEncryptionKey ?? ProductionKeyEncryptionKey);
     });
 
     [Fact]
@@ -51,5 +54,16 @@ public sealed class ProductionHostTests
         var failure = await Assert.ThrowsAnyAsync<Exception>(() => StartProduction("a-production-secret-that-is-long-enough-0123456789", key));
 
         Assert.Contains("Complaints:Audit:HeadSigningKey", failure.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("c2hvcnQ=")]
+    [InlineData(KeyEncryptionOptions.DevelopmentKey)]
+    public async Task Outside_development_start_up_refuses_a_missing_short_or_public_key_encryption_key(string key)
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => StartProduction("a-production-secret-that-is-long-enough-0123456789", keyEncryptionKey: key));
+
+        Assert.Contains("key-encryption key", failure.ToString(), StringComparison.Ordinal);
     }
 }
