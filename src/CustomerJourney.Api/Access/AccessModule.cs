@@ -56,6 +56,7 @@ public static class AccessModule
         services.AddSingleton(new PostgresKeyStore(NpgsqlDataSource.Create(keyStoreConnection), keyStoreSchema));
         services.AddSingleton<IPersonalDataKeyStore>(sp => sp.GetRequiredService<PostgresKeyStore>());
         services.AddSingleton<IPersonalDataProtector, EncryptedPersonalData>();
+        services.AddSingleton<UnreadablePersonalData>();
         services.AddHostedService<KeyStoreBootstrap>();
         return builder;
     }

@@ -169,6 +169,6 @@ public sealed class TouchpointIntakeSpecs
 
         public string Seal(string customerId, string plaintext) => $"sealed[{customerId}]:{plaintext}";
 
-        public string? Open(string customerId, string stored) => stored[$"sealed[{customerId}]:".Length..];
+        public OpenedField Open(string customerId, string stored) => OpenedField.Of(stored[$"sealed[{customerId}]:".Length..]);
     }
 }
