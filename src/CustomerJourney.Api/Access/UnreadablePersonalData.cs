@@ -30,7 +30,7 @@ public sealed class UnreadablePersonalData
     public void Found(long sequence, string kind)
     {
         _unreadable.Add(1, new KeyValuePair<string, object?>("kind", kind));
-        if (_logged.Count < RememberedEvents && _logged.TryAdd(sequence, true))
+        if (_logged.Count >= RememberedEvents || _logged.TryAdd(sequence, true))
         {
             _logger.LogWarning(
                 "A personal field of event {Sequence} ({Kind}) cannot be opened: its stored ciphertext is damaged or its key is missing. " +

@@ -286,10 +286,15 @@ public sealed class ComplaintAuditor(IDocumentStore store, ChainHeadSigner signe
                 continue;
             }
 
-            var data = JsonNode.Parse(row.Data)!.AsObject();
-            var occurredAt = data["occurredAt"] is JsonValue o && o.TryGetValue<DateTimeOffset>(out var at) ? at
-                : data["detectedAt"] is JsonValue d && d.TryGetValue<DateTimeOffset>(out var detected) ? detected : (DateTimeOffset?)null;
-            ShowPersonalFields(data, row, cipher, mayReadPersonalData);
+            var node = JsonNode.Parse(row.Data);
+            var data = node as JsonObject;
+            var occurredAt = data?["occurredAt"] is JsonValue o && o.TryGetValue<DateTimeOffset>(out var at) ? at
+                : data?["detectedAt"] is JsonValue d && d.TryGetValue<DateTimeOffset>(out var detected) ? detected : (DateTimeOffset?)null;
+            if (data is not null)
+            {
+                ShowPersonalFields(data, row, cipher, mayReadPersonalData);
+            }
+
             string? command = null;
             if (row.Headers is not null)
             {
@@ -299,7 +304,7 @@ public sealed class ComplaintAuditor(IDocumentStore store, ChainHeadSigner signe
             }
 
             entries.Add(new AuditEntry(row.Version, row.Sequence ?? 0, row.Type!, occurredAt, row.RecordedAt!.Value, row.UserName, command, row.CorrelationId,
-                row.CausationId, row.EntryHash ?? "", ComplaintAuditChain.Hex(previous), row.ChainHash ?? "", JsonSerializer.SerializeToElement(data)));
+                row.CausationId, row.EntryHash ?? "", ComplaintAuditChain.Hex(previous), row.ChainHash ?? "", JsonSerializer.SerializeToElement(node)));
             previous = row.ChainHash is null ? previous : Convert.FromHexString(row.ChainHash);
         }
 
