@@ -75,6 +75,7 @@ public static class AccessModule
             sp.GetRequiredService<ILogger<PostgresKeyStore>>()));
         services.AddSingleton<IPersonalDataKeyStore>(sp => sp.GetRequiredService<PostgresKeyStore>());
         services.AddSingleton<IPersonalDataProtector, EncryptedPersonalData>();
+        services.AddSingleton<UnreadablePersonalData>();
         services.AddHostedService<KeyStoreBootstrap>();
         return builder;
     }

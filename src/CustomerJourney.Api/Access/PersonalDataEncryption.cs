@@ -57,18 +57,47 @@ public sealed class EncryptedPersonalData(IPersonalDataKeyStore keys) : IPersona
             return Prefix + Convert.ToBase64String(sealedBytes);
         }
 
-        public string? Open(string customerId, string stored)
+        public OpenedField Open(string customerId, string stored)
         {
-            if (!stored.StartsWith(Prefix, StringComparison.Ordinal) || keys.GetValueOrDefault(customerId) is not { } key)
+            if (IsErased(customerId))
             {
-                return null;
+                return OpenedField.Erased;
             }
 
-            var sealedBytes = Convert.FromBase64String(stored[Prefix.Length..]);
+            // Neither a missing key (a key store restored without it) nor a damaged row is an erasure: both say unreadable.
+            if (!stored.StartsWith(Prefix, StringComparison.Ordinal) || keys.GetValueOrDefault(customerId) is not { } key)
+            {
+                return OpenedField.Unreadable;
+            }
+
+            byte[] sealedBytes;
+            try
+            {
+                sealedBytes = Convert.FromBase64String(stored[Prefix.Length..]);
+            }
+            catch (FormatException)
+            {
+                return OpenedField.Unreadable;
+            }
+
+            if (sealedBytes.Length < NonceSize + TagSize)
+            {
+                return OpenedField.Unreadable;
+            }
+
             var plain = new byte[sealedBytes.Length - NonceSize - TagSize];
             using var aes = new AesGcm(key, TagSize);
-            aes.Decrypt(sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize), plain, Encoding.UTF8.GetBytes(customerId));
-            return Encoding.UTF8.GetString(plain);
+            try
+            {
+                aes.Decrypt(sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize), plain, Encoding.UTF8.GetBytes(customerId));
+            }
+            catch (CryptographicException)
+            {
+                // The tag did not verify: changed bytes, or a ciphertext moved from another customer.
+                return OpenedField.Unreadable;
+            }
+
+            return OpenedField.Of(Encoding.UTF8.GetString(plain));
         }
     }
 }

@@ -5,6 +5,25 @@ namespace CustomerJourney.Churn;
 
 public sealed record CurrentFlag(string Reason, double Figure, string Detail, IReadOnlyList<Guid> EventIds, DateTimeOffset RaisedAt);
 
+/// <summary>One raise ("raised") or clear ("cleared") of a flag, as recorded on the customer's stream.</summary>
+public sealed record FlagChange(string Change, string Reason, DateTimeOffset At, double? Figure, string? Detail, IReadOnlyList<Guid>? EventIds);
+
+/// <summary>A customer's standing flags and every raise and clear that led to them.</summary>
+public sealed record CustomerFlagHistory(IReadOnlyList<CurrentFlag> Current, IReadOnlyList<FlagChange> History)
+{
+    public static CustomerFlagHistory From(string customerId, IEnumerable<object> customerEvents)
+    {
+        var events = customerEvents.ToList();
+        var history = events.Select(e => e switch
+        {
+            ChurnFlagRaised r => new FlagChange("raised", r.Reason, r.RaisedAt, r.Figure, r.Detail, r.EventIds),
+            ChurnFlagCleared c => new FlagChange("cleared", c.Reason, c.ClearedAt, null, null, null),
+            _ => null,
+        }).OfType<FlagChange>().ToList();
+        return new CustomerFlagHistory(ChurnFlagsView.Of(customerId, events).Flags, history);
+    }
+}
+
 /// <summary>A customer's standing flags and value at risk, for the ranked list.</summary>
 public sealed class ChurnFlagsView
 {
@@ -13,6 +32,9 @@ public sealed class ChurnFlagsView
     public double ValueAtRisk { get; set; }
     public Guid? ModelId { get; set; }
     public int FlagCount { get; set; }
+
+    /// <summary>The customer's flags folded from their stream's events.</summary>
+    public static ChurnFlagsView Of(string customerId, IEnumerable<object> events) => events.Aggregate(new ChurnFlagsView { Id = customerId }, Fold);
 
     public static ChurnFlagsView Fold(ChurnFlagsView view, object e)
     {

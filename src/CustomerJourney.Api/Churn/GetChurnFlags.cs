@@ -73,7 +73,7 @@ public static class GetChurnFlagsEndpoints
                 detail: $"No touchpoint for customer '{customerId}' had been recorded" + (asOf is null ? "." : $" by {asOf:O}."));
         }
 
-        var view = events.Select(e => e.Data).Aggregate(new ChurnFlagsView { Id = customerId }, ChurnFlagsView.Fold);
+        var view = ChurnFlagsView.Of(customerId, events.Select(e => e.Data));
         return Results.Ok(new CustomerFlags(customerId, asOf, view.Flags));
     }
 }

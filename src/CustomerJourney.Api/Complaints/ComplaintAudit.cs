@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using CustomerJourney.Access;
 using CustomerJourney.Infrastructure;
+using CustomerJourney.Touchpoints;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
@@ -232,10 +234,11 @@ public sealed class ChainHeadSigner
 }
 
 /// <summary>Reads a case's stored rows beside their seals, recomputes the chain, signs heads.</summary>
-public sealed class ComplaintAuditor(IDocumentStore store, ChainHeadSigner signer, TimeProvider clock)
+public sealed class ComplaintAuditor(IDocumentStore store, ChainHeadSigner signer, TimeProvider clock, IPersonalDataProtector personal,
+    UnreadablePersonalData unreadable)
 {
     private sealed record Row(long Version, long? Sequence, string? Canonical, string? Type, DateTimeOffset? RecordedAt, string? UserName, string? CorrelationId,
-        string? CausationId, string? Headers, string? Data, string? EntryHash, string? ChainHash);
+        string? CausationId, string? Headers, string? Data, string? EntryHash, string? ChainHash, string? DotNetType);
 
     private async Task<List<Row>> RowsAsync(string complaintId, CancellationToken cancellation)
     {
@@ -247,7 +250,7 @@ public sealed class ComplaintAuditor(IDocumentStore store, ChainHeadSigner signe
              select coalesce(e.version, c.version), e.seq_id,
                     {schema}.{ComplaintAuditChain.CanonicalFunction}(e.stream_id, e.version, e.seq_id, e.type, e.timestamp, e.user_name,
                         e.correlation_id, e.causation_id, e.headers, e.data),
-                    e.type, e.timestamp, e.user_name, e.correlation_id, e.causation_id, e.headers::text, e.data::text, c.entry_hash, c.chain_hash
+                    e.type, e.timestamp, e.user_name, e.correlation_id, e.causation_id, e.headers::text, e.data::text, c.entry_hash, c.chain_hash, e.mt_dotnet_type
              from (select * from {schema}.mt_events where stream_id = @key) e
              full outer join (select * from {schema}.{ComplaintAuditChain.ChainTable} where stream_id = @key) c on c.version = e.version
              order by 1, e.seq_id
@@ -259,26 +262,39 @@ public sealed class ComplaintAuditor(IDocumentStore store, ChainHeadSigner signe
         {
             string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
             rows.Add(new Row(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), Text(2), Text(3),
-                reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4), Text(5), Text(6), Text(7), Text(8), Text(9), Text(10), Text(11)));
+                reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4), Text(5), Text(6), Text(7), Text(8), Text(9), Text(10), Text(11), Text(12)));
         }
 
         return rows;
     }
 
-    public async Task<IReadOnlyList<AuditEntry>> TrailAsync(string complaintId, DateTimeOffset? asOf, CancellationToken cancellation)
+    /// <summary>
+    /// The case's entries as recorded by <paramref name="asOf"/>. Personal fields are shown as the reader may see them,
+    /// through the same mapping as the journey; the hashes cover the stored, sealed form.
+    /// </summary>
+    public async Task<IReadOnlyList<AuditEntry>> TrailAsync(string complaintId, DateTimeOffset? asOf, bool mayReadPersonalData, CancellationToken cancellation)
     {
+        var rows = await RowsAsync(complaintId, cancellation);
+        var customerIds = rows.Where(r => r.Data is not null).Select(r => CustomerOf(r.Data!)).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        var cipher = await personal.ForCustomersAsync(customerIds, forWriting: false, cancellation);
         var entries = new List<AuditEntry>();
         var previous = ComplaintAuditChain.Genesis;
-        foreach (var row in await RowsAsync(complaintId, cancellation))
+        foreach (var row in rows)
         {
             if (row.Data is null || asOf is not null && row.RecordedAt > asOf)
             {
                 continue;
             }
 
-            using var data = JsonDocument.Parse(row.Data);
-            var occurredAt = data.RootElement.TryGetProperty("occurredAt", out var o) && o.TryGetDateTimeOffset(out var at) ? at
-                : data.RootElement.TryGetProperty("detectedAt", out var d) && d.TryGetDateTimeOffset(out var detected) ? detected : (DateTimeOffset?)null;
+            var node = JsonNode.Parse(row.Data);
+            var data = node as JsonObject;
+            var occurredAt = data?["occurredAt"] is JsonValue o && o.TryGetValue<DateTimeOffset>(out var at) ? at
+                : data?["detectedAt"] is JsonValue d && d.TryGetValue<DateTimeOffset>(out var detected) ? detected : (DateTimeOffset?)null;
+            if (data is not null)
+            {
+                ShowPersonalFields(data, row, cipher, mayReadPersonalData);
+            }
+
             string? command = null;
             if (row.Headers is not null)
             {
@@ -288,11 +304,31 @@ public sealed class ComplaintAuditor(IDocumentStore store, ChainHeadSigner signe
             }
 
             entries.Add(new AuditEntry(row.Version, row.Sequence ?? 0, row.Type!, occurredAt, row.RecordedAt!.Value, row.UserName, command, row.CorrelationId,
-                row.CausationId, row.EntryHash ?? "", ComplaintAuditChain.Hex(previous), row.ChainHash ?? "", data.RootElement.Clone()));
+                row.CausationId, row.EntryHash ?? "", ComplaintAuditChain.Hex(previous), row.ChainHash ?? "", JsonSerializer.SerializeToElement(node)));
             previous = row.ChainHash is null ? previous : Convert.FromHexString(row.ChainHash);
         }
 
         return entries;
+    }
+
+    private static string? CustomerOf(string data) => JsonNode.Parse(data)?["customerId"] is JsonValue v && v.TryGetValue<string>(out var id) ? id : null;
+
+    /// <summary>Replaces each stored personal field of the row's event type with what the reader may see.</summary>
+    private void ShowPersonalFields(JsonObject data, Row row, IPersonalDataCipher cipher, bool mayReadPersonalData)
+    {
+        if (row.DotNetType is null || Type.GetType(row.DotNetType) is not { } type || data["customerId"] is not JsonValue customer ||
+            !customer.TryGetValue<string>(out var customerId))
+        {
+            return;
+        }
+
+        foreach (var name in PersonalFields.JsonNamesOf(type))
+        {
+            if (data[name] is JsonValue value && value.TryGetValue<string>(out var stored))
+            {
+                data[name] = PersonalFields.Show(cipher, customerId, stored, mayReadPersonalData, () => unreadable.Found(row.Sequence ?? 0, TouchpointCatalogue.KindOf(type) ?? type.Name));
+            }
+        }
     }
 
     /// <summary>Recomputes the chain from the stored rows; checks it against the stored heads and any exported one.</summary>
@@ -468,7 +504,7 @@ public static class ComplaintAuditEndpoints
             return problem;
         }
 
-        var entries = await auditor.TrailAsync(complaintId, asOf, cancellation);
+        var entries = await auditor.TrailAsync(complaintId, asOf, Roles.MayReadPersonalData(request.HttpContext.User), cancellation);
         if (entries.Count == 0)
         {
             return ComplaintReadEndpoints.Unknown(complaintId, asOf);

@@ -1,3 +1,4 @@
+using CustomerJourney.Access;
 using CustomerJourney.Touchpoints;
 using Npgsql;
 using OpenTelemetry;
@@ -30,7 +31,8 @@ public static class Observability
                 .AddRuntimeInstrumentation()
                 .AddNpgsqlInstrumentation()
                 // Wolverine names its meter "Wolverine:<service name>".
-                .AddMeter("Marten", "Wolverine*", TouchpointMetrics.MeterName, ProjectionMonitor.MeterName));
+                .AddMeter("Marten", "Wolverine*", TouchpointMetrics.MeterName, ProjectionMonitor.MeterName,
+                    UnreadablePersonalData.MeterName));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

@@ -39,6 +39,9 @@ public sealed record CustomerSummaryResponse(
 
 public sealed record JourneyPage(string CustomerId, DateTimeOffset? AsOf, ErasureNote? Erasure, int Total, int Page, int PageSize, IReadOnlyList<JourneyEntry> Entries);
 
+/// <summary>A customer's whole timeline as the reader may see it, and their erasure if any.</summary>
+public sealed record JourneyRead(IReadOnlyList<JourneyEntry> Entries, ErasureNote? Erasure);
+
 /// <summary>Shown on the journey once a customer was erased: when and by whom (no personal data).</summary>
 public sealed record ErasureNote(DateTimeOffset ErasedAt, string ErasedBy);
 
@@ -59,10 +62,16 @@ public static class GetCustomerEndpoints
             return problem;
         }
 
+        return await SummaryAsync(session, customerId, asOf, cancellation) is { } summary ? Results.Ok(summary) : UnknownCustomer(customerId, asOf);
+    }
+
+    /// <summary>The summary as the endpoint answers it (null for a customer with no stream of their own); also what the export reads.</summary>
+    public static async Task<CustomerSummaryResponse?> SummaryAsync(IDocumentSession session, string customerId, DateTimeOffset? asOf, CancellationToken cancellation)
+    {
         var summary = await ConsentQuery.SummaryAsync(session, customerId, asOf, cancellation);
         if (summary is null)
         {
-            return UnknownCustomer(customerId, asOf);
+            return null;
         }
 
         // Complaint steps live on their cases' streams; they are the customer's touchpoints too.
@@ -72,18 +81,18 @@ public static class GetCustomerEndpoints
             .Select(g => g.OrderBy(e => e.Version).Aggregate((ComplaintCase?)null, (c, e) => ComplaintCase.Fold(c, e.Data)))
             .Count(c => c?.IsOpen == true);
         var lastStep = steps.Count == 0 ? (DateTimeOffset?)null : steps.Max(t => t.OccurredAt);
-        return Results.Ok(CustomerSummaryResponse.From(summary, asOf, open) with
+        return CustomerSummaryResponse.From(summary, asOf, open) with
         {
             TouchpointCount = summary.TouchpointCount + steps.Count,
             LastTouchpointAt = lastStep > summary.LastTouchpointAt || summary.LastTouchpointAt is null ? lastStep : summary.LastTouchpointAt,
-        });
+        };
     }
 
     /// <summary>The customer's touchpoints in business-time order; ?asOf= replays the journey as it was known then.</summary>
     [WolverineGet("/api/customers/{customerId}/journey")]
     [Authorize(Policy = Policies.ReadCustomers)]
     public static async Task<IResult> GetJourney(string customerId, HttpRequest request, ClaimsPrincipal reader, IQuerySession session,
-        IPersonalDataProtector personal, IOptions<JsonOptions> json, CancellationToken cancellation)
+        IPersonalDataProtector personal, UnreadablePersonalData unreadable, IOptions<JsonOptions> json, CancellationToken cancellation)
     {
         var query = new ReadQuery(request);
         var asOf = query.Instant("asOf");
@@ -94,6 +103,23 @@ public static class GetCustomerEndpoints
             return problem;
         }
 
+        var journey = await JourneyAsync(session, personal, unreadable, customerId, asOf, Roles.MayReadPersonalData(reader), json.Value.SerializerOptions, cancellation);
+        if (journey is null)
+        {
+            return UnknownCustomer(customerId, asOf);
+        }
+
+        var slice = journey.Entries.Skip((int)Math.Min((long)(page - 1) * pageSize, int.MaxValue)).Take(pageSize).ToList();
+        return Results.Ok(new JourneyPage(customerId, asOf, journey.Erasure, journey.Entries.Count, page, pageSize, slice));
+    }
+
+    /// <summary>
+    /// Every touchpoint of the customer (their own stream and their complaint cases' steps) in journey order, personal
+    /// fields as the reader may see them; null when none was recorded (by <paramref name="asOf"/>). Also what the export reads.
+    /// </summary>
+    public static async Task<JourneyRead?> JourneyAsync(IQuerySession session, IPersonalDataProtector personal, UnreadablePersonalData unreadable,
+        string customerId, DateTimeOffset? asOf, bool mayReadPersonalData, JsonSerializerOptions json, CancellationToken cancellation)
+    {
         // Read from the stream itself: always current, and the record-time cut-off is Marten's own.
         var events = await session.Events.FetchStreamAsync(customerId, timestamp: asOf, token: cancellation);
         var caseSteps = await CustomerComplaints.EventsAsync(session, customerId, asOf, cancellation);
@@ -101,15 +127,14 @@ public static class GetCustomerEndpoints
             .Select(e => ((Touchpoint)e.Data, e.Timestamp, e.Sequence, e.UserName)).ToList();
         if (touchpoints.Count == 0)
         {
-            return UnknownCustomer(customerId, asOf);
+            return null;
         }
 
         var erasure = events.Select(e => e.Data).OfType<CustomerErased>().Select(e => new ErasureNote(e.ErasedAt, e.ErasedBy)).FirstOrDefault();
         var cipher = await personal.ForCustomersAsync([customerId], forWriting: false, cancellation);
-        var mayReadPersonalData = Roles.MayReadPersonalData(reader);
-        var entries = JourneyEntries.Build(touchpoints, t => PersonalFields.ForReader(t, cipher, mayReadPersonalData), json.Value.SerializerOptions);
-        var slice = entries.Skip((int)Math.Min((long)(page - 1) * pageSize, int.MaxValue)).Take(pageSize).ToList();
-        return Results.Ok(new JourneyPage(customerId, asOf, erasure, entries.Count, page, pageSize, slice));
+        var entries = JourneyEntries.Build(touchpoints,
+            (t, sequence) => PersonalFields.ForReader(t, cipher, mayReadPersonalData, () => unreadable.Found(sequence, TouchpointCatalogue.KindOf(t))), json);
+        return new JourneyRead(entries, erasure);
     }
 
     private static IResult? Validate(string customerId, ReadQuery query)

@@ -26,15 +26,15 @@ public static class JourneyEntries
     /// first purchase.
     /// </summary>
     /// <param name="events">The customer's touchpoints with their record time, sequence and who recorded them.</param>
-    /// <param name="show">How the reader may see each touchpoint (personal fields opened, redacted or erased).</param>
+    /// <param name="show">How the reader may see each touchpoint, given with its sequence (personal fields opened, redacted, erased or unreadable).</param>
     /// <param name="json">The API's JSON options, for the entries' data.</param>
     public static IReadOnlyList<JourneyEntry> Build(IEnumerable<(Touchpoint Touchpoint, DateTimeOffset RecordedAt, long Sequence, string? RecordedBy)> events,
-        Func<Touchpoint, Touchpoint> show, JsonSerializerOptions json)
+        Func<Touchpoint, long, Touchpoint> show, JsonSerializerOptions json)
     {
         var ordered = events.OrderBy(e => e.Touchpoint.OccurredAt).ThenBy(e => e.RecordedAt).ThenBy(e => e.Sequence).ToList();
         var firstPurchaseSeen = false;
         var entries = new List<JourneyEntry>(ordered.Count);
-        foreach (var (touchpoint, recordedAt, _, recordedBy) in ordered)
+        foreach (var (touchpoint, recordedAt, sequence, recordedBy) in ordered)
         {
             var isFirstPurchase = touchpoint is PurchaseMade && !firstPurchaseSeen;
             firstPurchaseSeen |= touchpoint is PurchaseMade;
@@ -52,7 +52,7 @@ public static class JourneyEntries
                 recordedBy,
                 Summarize(touchpoint, isFirstPurchase),
                 momentOfTruth,
-                DataOf(show(touchpoint), json)));
+                DataOf(show(touchpoint, sequence), json)));
         }
 
         return entries;

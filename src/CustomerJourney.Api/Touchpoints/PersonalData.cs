@@ -15,14 +15,33 @@ public interface IPersonalDataCipher
 
     string Seal(string customerId, string plaintext);
 
-    /// <summary>The plaintext, or null when the customer has been erased.</summary>
-    string? Open(string customerId, string stored);
+    /// <summary>The plaintext; or that the customer was erased; or that the stored text is damaged (bad base64, wrong length, failed tag).</summary>
+    OpenedField Open(string customerId, string stored);
 
     /// <summary>
     /// Stores the keys this cipher made for these customers (whose first touchpoints are about to be committed). False
     /// when another writer stored a key for one of them first: what was sealed here must be sealed again.
     /// </summary>
     Task<bool> KeepNewKeysAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellation);
+}
+
+public enum OpenedState
+{
+    Opened,
+    Erased,
+    Unreadable,
+}
+
+/// <summary>
+/// What opening one sealed field gave. Erased and unreadable are kept apart: an erasure is a customer's right being
+/// honoured, a damaged row (disk, bad restore) is a fault an operator must hear about.
+/// </summary>
+public readonly record struct OpenedField(OpenedState State, string? Plaintext)
+{
+    public static readonly OpenedField Erased = new(OpenedState.Erased, null);
+    public static readonly OpenedField Unreadable = new(OpenedState.Unreadable, null);
+
+    public static OpenedField Of(string plaintext) => new(OpenedState.Opened, plaintext);
 }
 
 /// <summary>Gives the cipher for the customers a request touches.</summary>
@@ -41,7 +60,7 @@ public sealed class PlaintextPersonalData : IPersonalDataCipher
 
     public string Seal(string customerId, string plaintext) => plaintext;
 
-    public string? Open(string customerId, string stored) => stored;
+    public OpenedField Open(string customerId, string stored) => OpenedField.Of(stored);
 
     public Task<bool> KeepNewKeysAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellation) => Task.FromResult(true);
 }
@@ -50,6 +69,9 @@ public static class PersonalFields
 {
     public const string Erased = "[erased]";
     public const string Redacted = "[redacted]";
+
+    /// <summary>The stored text could not be opened although the customer was not erased: a damaged row, not a decision.</summary>
+    public const string Unreadable = "[unreadable]";
 
     /// <summary>A copy of the touchpoint with <paramref name="map"/> applied to every personal field that has a value.</summary>
     public static Touchpoint Map(Touchpoint touchpoint, Func<string, string> map)
@@ -73,15 +95,44 @@ public static class PersonalFields
         };
     }
 
-    /// <summary>The touchpoint as a reader may see it: opened, or marked erased, or redacted for roles without access.</summary>
-    public static Touchpoint ForReader(Touchpoint touchpoint, IPersonalDataCipher cipher, bool mayReadPersonalData)
+    /// <summary>
+    /// The one mapping from a stored personal value to what a reader sees: the plaintext, or [erased], or [unreadable]
+    /// (reported through <paramref name="unreadable"/>), or [redacted] for roles without access. Every reader calls it.
+    /// </summary>
+    public static string Show(IPersonalDataCipher cipher, string customerId, string stored, bool mayReadPersonalData, Action? unreadable)
     {
-        var id = touchpoint.CustomerId;
-        if (cipher.IsErased(id))
+        // Erased wins over redacted, so every role can tell a forgotten customer apart.
+        if (cipher.IsErased(customerId))
         {
-            return Map(touchpoint, _ => Erased);
+            return Erased;
         }
 
-        return mayReadPersonalData ? Map(touchpoint, stored => cipher.Open(id, stored) ?? Erased) : Map(touchpoint, _ => Redacted);
+        if (!mayReadPersonalData)
+        {
+            return Redacted;
+        }
+
+        var opened = cipher.Open(customerId, stored);
+        switch (opened.State)
+        {
+            case OpenedState.Opened:
+                return opened.Plaintext!;
+            case OpenedState.Erased:
+                return Erased;
+            default:
+                unreadable?.Invoke();
+                return Unreadable;
+        }
     }
+
+    /// <summary>The touchpoint as a reader may see it: every personal field through <see cref="Show"/>.</summary>
+    public static Touchpoint ForReader(Touchpoint touchpoint, IPersonalDataCipher cipher, bool mayReadPersonalData, Action? unreadable = null) =>
+        Map(touchpoint, stored => Show(cipher, touchpoint.CustomerId, stored, mayReadPersonalData, unreadable));
+
+    /// <summary>The JSON names of a stored event type's <see cref="PersonalDataAttribute"/> properties (the store writes camelCase).</summary>
+    public static IReadOnlyList<string> JsonNamesOf(Type eventType) => JsonNames.GetOrAdd(eventType, t => t.GetProperties()
+        .Where(p => p.IsDefined(typeof(PersonalDataAttribute), inherit: true))
+        .Select(p => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(p.Name)).ToArray());
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, string[]> JsonNames = new();
 }

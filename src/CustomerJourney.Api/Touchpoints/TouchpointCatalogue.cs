@@ -89,6 +89,9 @@ public static partial class TouchpointCatalogue
 
     public static string KindOf(Touchpoint touchpoint) => ByType[touchpoint.GetType()].Name;
 
+    /// <summary>The kind of a stored event type, or null when it is not a touchpoint.</summary>
+    public static string? KindOf(Type eventType) => ByType.TryGetValue(eventType, out var kind) ? kind.Name : null;
+
     public static IEnumerable<string> Names => All.Select(k => k.Name);
 
     public static readonly FrozenDictionary<string, Channel> Channels = Enum.GetValues<Channel>()

@@ -77,7 +77,7 @@ public static class DeliverWinBackOfferHandler
 
         var details = (await session.Events.FetchStreamAsync(command.CustomerId, token: cancellation)).Select(e => e.Data).OfType<ContactDetailsChanged>().ToList();
         string? Latest(Func<ContactDetailsChanged, string?> field) =>
-            details.Select(field).LastOrDefault(v => v is not null) is { } stored ? cipher.Open(command.CustomerId, stored) : null;
+            details.Select(field).LastOrDefault(v => v is not null) is { } stored ? cipher.Open(command.CustomerId, stored).Plaintext : null;
 
         var address = command.Channel switch
         {

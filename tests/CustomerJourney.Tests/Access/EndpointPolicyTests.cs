@@ -22,6 +22,7 @@ public sealed class EndpointPolicyTests(AppFixture app)
         new("GET", "/api/customers/{customerId}/journey", "/api/customers/policy-probe/journey", null, Policies.ReadCustomers),
         new("GET", "/api/customers/{customerId}/consents", "/api/customers/policy-probe/consents", null, Policies.ReadConsent),
         new("POST", "/api/customers/{customerId}/erasure", "/api/customers/policy-probe/erasure", null, Policies.Administer),
+        new("GET", "/api/customers/{customerId}/export", "/api/customers/policy-probe/export", null, Policies.Administer),
         new("POST", "/api/access/keys", "/api/access/keys", "{}", Policies.Administer),
         new("GET", "/api/access/keys", "/api/access/keys", null, Policies.Administer),
         new("DELETE", "/api/access/keys/{id}", "/api/access/keys/0000000000000000", null, Policies.Administer),

@@ -160,12 +160,47 @@ public sealed class ContractSnapshots(AppFixture app)
             "counted", "overdueBy");
         // The what-if clocks are computed as of the request.
         token["sla"]!["at"] = "<now>";
-        // Personal fields are stored sealed with a per-customer key made in this run.
-        foreach (var sealedText in token.SelectTokens("$..*").OfType<JValue>().Where(v => v.Value is string text && text.StartsWith("pd1:", StringComparison.Ordinal)).ToList())
-        {
-            sealedText.Value = "pd1:<sealed>";
-        }
+        // The audit trail shows personal fields opened for auditors, as the journey does; no sealed text reaches an answer.
+        Snapshot.Match(token);
+    }
 
+    [Fact]
+    public async Task Export_answers_have_this_shape()
+    {
+        const string customer = "snapshot-export";
+        const string id = "snap-e1";
+        DateTimeOffset At(string instant) => DateTimeOffset.Parse(instant, CultureInfo.InvariantCulture);
+        JsonObject Step(string kind, JsonObject data, string at) => TouchpointJson.Kind(kind, data.With("complaintId", id), customer, At(at), sourceId: $"snap-e1-{kind}");
+
+        // No purchase, and every promise of the case kept in one batch: no churn flag or breach can arrive while the test reads.
+        var batch = await app.PostBatch(
+        [
+            TouchpointJson.Kind("consent-given", new JsonObject { ["purpose"] = "marketing-email" }, customer, At("2001-04-01T00:00:00Z"), sourceId: "snap-e-consent", channel: "web"),
+            TouchpointJson.Kind("contact-details-changed", new JsonObject { ["name"] = "Ann Example", ["email"] = "ann@example.com" }, customer, At("2001-04-01T00:00:00Z"),
+                sourceId: "snap-e-contact", channel: "web"),
+            Step("complaint-logged", new JsonObject { ["category"] = "delivery", ["severity"] = "low", ["description"] = "Arrived late" }, "2001-04-02T09:00:00Z"),
+            Step("complaint-acknowledged", [], "2001-04-02T10:00:00Z"),
+            Step("apology-issued", new JsonObject { ["by"] = "Ann", ["wording"] = "We are sorry" }, "2001-04-02T11:00:00Z"),
+            Step("remedy-offered", new JsonObject { ["remedy"] = "goodwill-credit", ["amount"] = 5, ["currency"] = "USD" }, "2001-04-02T12:00:00Z"),
+            Step("remedy-accepted", [], "2001-04-02T13:00:00Z"),
+            Step("complaint-resolved", new JsonObject { ["rootCause"] = "carrier-delay", ["summary"] = "Credited 5 USD" }, "2001-04-03T09:00:00Z"),
+            Step("follow-up-call", new JsonObject { ["outcome"] = "reached", ["satisfied"] = true }, "2001-04-03T15:00:00Z"),
+            Step("complaint-closed", [], "2001-04-04T09:00:00Z"),
+        ]);
+        Assert.True(batch.Body.Int("appended") == 10, batch.Body?.ToJsonString());
+        var admin = Credentials.Token(app.Token("admin-ada", "admin"));
+
+        var before = await app.Get($"/api/customers/{customer}/export", admin);
+        Assert.Equal(200, (await app.Send(HttpMethod.Post, $"/api/customers/{customer}/erasure", null, null, admin)).Status);
+        var after = await app.Get($"/api/customers/{customer}/export", admin);
+        var invalid = await app.Get("/api/customers/not%20valid/export", admin);
+
+        var token = Masked(Stable(new JsonObject
+        {
+            ["before"] = before.Body!.DeepClone(),
+            ["after"] = after.Body!.DeepClone(),
+            ["invalid"] = invalid.Body!.DeepClone(),
+        }), "exportedAt", "erasedAt", "counted", "overdueBy");
         Snapshot.Match(token);
     }
 }

@@ -169,7 +169,7 @@ public sealed class TouchpointIntakeSpecs
 
         public string Seal(string customerId, string plaintext) => $"sealed[{customerId}]:{plaintext}";
 
-        public string? Open(string customerId, string stored) => stored[$"sealed[{customerId}]:".Length..];
+        public OpenedField Open(string customerId, string stored) => OpenedField.Of(stored[$"sealed[{customerId}]:".Length..]);
 
         public Task<bool> KeepNewKeysAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellation) => Task.FromResult(true);
     }
