@@ -13,6 +13,9 @@ public static class WinBackModule
         services.AddHttpClient(OfferDelivery.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
         services.ConfigureMarten(options =>
         {
+            // Known before the first campaign is appended, so every stored event type is registered up front (and has a contract).
+            options.Events.AddEventType<WinBackCampaignPlanned>();
+            options.Events.AddEventType<WinBackAudienceSelected>();
             options.Projections.Add<WinBackCampaignProjection>(JasperFx.Events.Projections.ProjectionLifecycle.Inline);
             options.Schema.For<WinBackCampaign>().Index(c => c.Status);
         });
