@@ -5,6 +5,7 @@ using CustomerJourney.Churn;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
+using Marten.Events;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Wolverine;
@@ -130,8 +131,8 @@ public static class WinBackCampaignEndpoints
         }
 
         var raw = await events
-            .Where(e => e.EventTypeName == "win_back_offer_sent" || e.EventTypeName == "win_back_offer_suppressed" ||
-                        e.EventTypeName == "win_back_offer_redeemed" || e.EventTypeName == "customer_reactivated" || e.EventTypeName == "purchase_made")
+            .Where(e => e.EventTypesAre(typeof(WinBackOfferSent), typeof(WinBackOfferSuppressed), typeof(WinBackOfferRedeemed), typeof(CustomerReactivated),
+                typeof(PurchaseMade)))
             .ToListAsync(cancellation);
         var window = campaign.Window!.Value;
         var outcomes = raw.Select(e => e.Data).OfType<Touchpoint>().Where(t => WinBackRules.CampaignOf(t) == campaignId).ToList();
