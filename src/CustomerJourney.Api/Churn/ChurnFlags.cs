@@ -1,3 +1,5 @@
+using CustomerJourney.Complaints;
+using CustomerJourney.Journeys;
 using CustomerJourney.Models.Churn;
 using CustomerJourney.Touchpoints;
 
@@ -32,11 +34,6 @@ public sealed class FlagSettings
     /// <summary>Below this P(alive) the model flags the customer.</summary>
     public double PAliveThreshold { get; set; } = 0.5;
 
-    /// <summary>A complaint unanswered (no remedy, no follow-up call) for longer than this is unresolved past its promise.</summary>
-    public TimeSpan ComplaintPromise { get; set; } = TimeSpan.FromDays(5);
-
-    public TimeSpan CriticalComplaintPromise { get; set; } = TimeSpan.FromHours(24);
-
     /// <summary>Share of the last order returned that counts as "most of it".</summary>
     public double LargeReturnShare { get; set; } = 0.5;
 
@@ -55,8 +52,10 @@ public sealed class FlagSettings
 /// </summary>
 public static class ChurnFlagRules
 {
+    /// <param name="sla">The complaint promises in force: whether a complaint is overdue is Complaints' to say, not a setting of Churn's.</param>
+    /// <param name="recordedBreaches">The customer's recorded <see cref="ComplaintSlaBreached"/> events, cited as evidence; the rule does not depend on them.</param>
     public static IReadOnlyList<ChurnFlag> Evaluate(IReadOnlyList<(Guid Id, Touchpoint Touchpoint)> history, ChurnModel? model,
-        DateTimeOffset now, FlagSettings settings, TimeZoneInfo zone)
+        DateTimeOffset now, FlagSettings settings, TimeZoneInfo zone, SlaPolicies sla, IReadOnlyList<(Guid Id, ComplaintSlaBreached Breach)>? recordedBreaches = null)
     {
         var flags = new List<ChurnFlag>();
         var ordered = history.Where(h => h.Touchpoint.OccurredAt <= now).OrderBy(h => h.Touchpoint.OccurredAt).ToList();
@@ -67,22 +66,9 @@ public static class ChurnFlagRules
             flags.Add(modelFlag);
         }
 
-        foreach (var (id, complaint) in ordered.Where(h => h.Touchpoint is ComplaintLogged).Select(h => (h.Id, (ComplaintLogged)h.Touchpoint)))
+        if (UnresolvedComplaint(history, recordedBreaches ?? [], now, sla) is { } complaintFlag)
         {
-            var promise = complaint.Severity == ComplaintSeverity.Critical ? settings.CriticalComplaintPromise : settings.ComplaintPromise;
-            var answered = ordered.Any(h => h.Touchpoint switch
-            {
-                RemedyOffered r => r.ComplaintId == complaint.ComplaintId,
-                FollowUpCallCompleted f => f.ComplaintId == complaint.ComplaintId,
-                _ => false,
-            });
-            var overdue = now - complaint.OccurredAt - promise;
-            if (!answered && overdue > TimeSpan.Zero)
-            {
-                flags.Add(new ChurnFlag(FlagReasons.UnresolvedComplaint, Math.Round(overdue.TotalHours, 1),
-                    $"Complaint {complaint.ComplaintId} has had no remedy or follow-up call for {overdue.TotalHours:F0} h past its promise.", [id]));
-                break;
-            }
+            flags.Add(complaintFlag);
         }
 
         var lastAnswer = ordered.LastOrDefault(h => h.Touchpoint is SurveyAnswered);
@@ -94,11 +80,14 @@ public static class ChurnFlagRules
                 (survey.Nps is <= 6 ? $"Detractor NPS {survey.Nps}" : $"CSAT {survey.Csat}") + " and no follow-up call since.", [lastAnswer.Id]));
         }
 
-        var lastConsent = ordered.LastOrDefault(h => h.Touchpoint is ConsentGiven { Purpose: var p } && p.StartsWith("marketing", StringComparison.Ordinal)
-                                                     || h.Touchpoint is ConsentWithdrawn { Purpose: var q } && q.StartsWith("marketing", StringComparison.Ordinal));
-        if (lastConsent.Touchpoint is ConsentWithdrawn withdrawn)
+        // Each marketing purpose by the one consent rule, so a grant for another purpose does not undo a withdrawal.
+        var withdrawn = ordered.Select(h => Consent.PurposeOf(h.Touchpoint)).OfType<string>().Where(Consent.IsMarketing).Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal).Select(p => (Purpose: p, Standing: Consent.StandingAt(ordered, p, now)))
+            .Where(s => s.Standing is { Status.Given: false }).ToList();
+        if (withdrawn.Count > 0)
         {
-            flags.Add(new ChurnFlag(FlagReasons.ConsentWithdrawn, 0, $"Consent for {withdrawn.Purpose} withdrawn.", [lastConsent.Id]));
+            flags.Add(new ChurnFlag(FlagReasons.ConsentWithdrawn, 0, $"Consent for {string.Join(", ", withdrawn.Select(w => w.Purpose))} withdrawn.",
+                [.. withdrawn.Select(w => w.Standing!.Value.Id)]));
         }
 
         if (purchases.Count > 0)
@@ -128,6 +117,46 @@ public static class ChurnFlagRules
 
         return flags;
     }
+
+    /// <summary>
+    /// The oldest complaint that is open and has broken a promise at <paramref name="now"/>, both in Complaints' own meaning
+    /// (<see cref="ComplaintCase.IsOpenAt"/>, <see cref="SlaClocks.BreachedAt"/>): resolving or closing the case clears it.
+    /// Evidence: the logged complaint and the breaches recorded for the broken promises.
+    /// </summary>
+    private static ChurnFlag? UnresolvedComplaint(IReadOnlyList<(Guid Id, Touchpoint Touchpoint)> history,
+        IReadOnlyList<(Guid Id, ComplaintSlaBreached Breach)> recordedBreaches, DateTimeOffset now, SlaPolicies sla)
+    {
+        // Each case folded from its steps in record order, as its own stream folds; then judged at now by business time.
+        var cases = new Dictionary<string, (Guid LoggedId, ComplaintCase? Case)>(StringComparer.Ordinal);
+        foreach (var (id, touchpoint) in history)
+        {
+            if (ComplaintCase.CaseOf(touchpoint) is { } complaintId)
+            {
+                var (loggedId, before) = cases.GetValueOrDefault(complaintId);
+                cases[complaintId] = (before is null ? id : loggedId, ComplaintCase.Fold(before, touchpoint));
+            }
+        }
+
+        foreach (var (loggedId, c) in cases.Values.Where(v => v.Case is not null).Select(v => (v.LoggedId, Case: v.Case!)).OrderBy(v => v.Case.LoggedAt))
+        {
+            var broken = c.IsOpenAt(now) ? SlaClocks.BreachedAt(c, sla.For(c.Severity), now) : [];
+            if (broken.Count == 0)
+            {
+                continue;
+            }
+
+            var worst = broken.MaxBy(k => k.OverdueBy)!;
+            var hours = worst.OverdueBy!.Value.TotalHours;
+            var evidence = recordedBreaches.Where(b => b.Breach.ComplaintId == c.ComplaintId && broken.Any(k => k.Promise == b.Breach.Promise && k.Cycle == b.Breach.Cycle))
+                .Select(b => b.Id);
+            return new ChurnFlag(FlagReasons.UnresolvedComplaint, Math.Round(hours, 1),
+                $"Complaint {c.ComplaintId} is open and missed its {PromiseName(worst.Promise)} promise by {hours:F0} h.", [loggedId, .. evidence]);
+        }
+
+        return null;
+    }
+
+    private static string PromiseName(SlaPromise promise) => promise == SlaPromise.FollowUp ? "follow-up" : promise.ToString().ToLowerInvariant();
 
     private static ChurnFlag? ModelFlag(List<(Guid Id, PurchaseMade Purchase)> purchases, ChurnModel model, DateTimeOffset now, FlagSettings settings, TimeZoneInfo zone)
     {

@@ -8,6 +8,17 @@ public static class ChurnModule
 {
     public static IServiceCollection AddChurn(this IServiceCollection services, IConfiguration configuration)
     {
+        // These promises were Churn's own copy of the complaint rules; a deployment still setting them would silently
+        // lose them, so start-up says what replaced them.
+        foreach (var removed in new[] { "Churn:Flags:ComplaintPromise", "Churn:Flags:CriticalComplaintPromise" })
+        {
+            if (configuration[removed] is not null)
+            {
+                throw new InvalidOperationException($"{removed} is no longer read: the unresolved-complaint flag follows the complaint promises in force " +
+                    "(Complaints:Sla). Remove the setting.");
+            }
+        }
+
         services.Configure<ChurnOptions>(configuration.GetSection("Churn"));
         services.ConfigureMarten(options =>
         {

@@ -25,10 +25,10 @@ public static class EvaluateChurnFlagsHandler
     /// an ingested batch of thousands of customers arrives as one message.
     /// </summary>
     public static async Task Handle(EvaluateChurnFlags command, IDocumentSession session, TimeProvider clock, IOptions<ChurnOptions> options,
-        CancellationToken cancellation)
+        SlaPolicies sla, CancellationToken cancellation)
     {
         var settings = options.Value;
-        var model = await session.Query<ChurnModel>().OrderByDescending(m => m.FittedAt).FirstOrDefaultAsync(cancellation);
+        var model = await ChurnModels.LatestAsync(session, cancellation);
         var now = clock.GetUtcNow();
         session.LastModifiedBy = "system:churn-flags";
         var ids = command.CustomerIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
@@ -41,6 +41,7 @@ public static class EvaluateChurnFlagsHandler
             ? []
             : await session.Events.QueryAllRawEvents().Where(e => e.StreamKey!.IsOneOf(cases.ToArray())).OrderBy(e => e.Sequence).ToListAsync(cancellation);
         var caseSteps = caseEvents.Where(e => e.Data is Touchpoint).ToLookup(e => ((Touchpoint)e.Data).CustomerId, StringComparer.Ordinal);
+        var breaches = caseEvents.Where(e => e.Data is ComplaintSlaBreached).ToLookup(e => ((ComplaintSlaBreached)e.Data).CustomerId, StringComparer.Ordinal);
         foreach (var customerId in ids)
         {
             var events = streams[customerId].ToList();
@@ -50,7 +51,8 @@ public static class EvaluateChurnFlagsHandler
             }
 
             var history = events.Concat(caseSteps[customerId]).Where(e => e.Data is Touchpoint).Select(e => (e.Id, (Touchpoint)e.Data)).ToList();
-            var flags = ChurnFlagRules.Evaluate(history, model, now, settings.Flags, settings.Zone());
+            var flags = ChurnFlagRules.Evaluate(history, model, now, settings.Flags, settings.Zone(), sla,
+                [.. breaches[customerId].Select(e => (e.Id, (ComplaintSlaBreached)e.Data))]);
             var decided = ChurnFlagRules.Decide(customerId, ChurnFlagRules.Current(events.Select(e => e.Data)), flags,
                 ValueAtRisk(history, model, now, settings), model?.ModelId, now);
             if (decided.Count > 0)

@@ -98,6 +98,10 @@ public static class FitChurnModelsEndpoint
 
 public static class ChurnModels
 {
+    /// <summary>The latest fitted model (by fitting time): what flags, candidates and campaigns use when none is named.</summary>
+    public static Task<ChurnModel?> LatestAsync(IQuerySession session, CancellationToken cancellation) =>
+        session.Query<ChurnModel>().OrderByDescending(m => m.FittedAt).FirstOrDefaultAsync(cancellation);
+
     public static async Task<ChurnModel?> LoadAsync(IQuerySession session, string id, CancellationToken cancellation) =>
         Guid.TryParse(id, out var modelId) ? await session.LoadAsync<ChurnModel>(ChurnModel.StreamKey(modelId), cancellation) : null;
 

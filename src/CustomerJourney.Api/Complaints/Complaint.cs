@@ -157,7 +157,16 @@ public sealed record ComplaintCase
     public DateTimeOffset LastStepAt { get; init; }
     public long Version { get; set; }
 
-    public bool IsOpen => Status is ComplaintStatus.Logged or ComplaintStatus.Acknowledged or ComplaintStatus.AwaitingCustomer;
+    /// <summary>Open on everything known: what the decisions read.</summary>
+    public bool IsOpen => IsOpenAt(DateTimeOffset.MaxValue);
+
+    /// <summary>
+    /// The one meaning of an open complaint, judged by business time: logged (or reopened) by <paramref name="at"/>, and
+    /// neither resolved nor closed by then. Waiting for the customer is still open. Decisions, the customer summary,
+    /// win-back and the churn flag all ask this, so a closed or resolved case is never "open" to any of them.
+    /// </summary>
+    public bool IsOpenAt(DateTimeOffset at) =>
+        LoggedAt <= at && !(ClosedAt <= at) && Cycles.LastOrDefault(c => c.OpenedAt <= at) is { } cycle && !(cycle.ResolvedAt <= at);
 
     public CaseCycle CurrentCycle => Cycles[^1];
 

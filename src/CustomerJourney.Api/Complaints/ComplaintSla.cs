@@ -128,11 +128,36 @@ public static class SlaClocks
 
     private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : Min(a.Value, b);
 
+    /// <summary>A promise whose due time had passed by <paramref name="at"/> without it being met then (met late, or not at all).</summary>
+    private static bool IsBreach(PromiseClock k, DateTimeOffset at) => k is { State: PromiseState.Breached, DueAt: { } due } && due <= at;
+
+    /// <summary>
+    /// The one meaning of a breached complaint: the promises of <paramref name="c"/> broken by business instant
+    /// <paramref name="at"/>, under <paramref name="promises"/>. Judged from the case's steps as they stood then (a step
+    /// that occurred later is taken back), so a past instant gets the same answer whether or not the timer had recorded
+    /// <see cref="ComplaintSlaBreached"/> by then. Empty when none was broken or the case was not yet logged.
+    /// </summary>
+    public static IReadOnlyList<PromiseClock> BreachedAt(ComplaintCase c, SlaPromises promises, DateTimeOffset at) =>
+        c.LoggedAt > at ? [] : Evaluate(StoodAt(c, at), promises, at).Where(k => IsBreach(k, at)).ToList();
+
+    /// <summary>The case with every step that occurred after <paramref name="at"/> taken back, as far as the clocks read it.</summary>
+    private static ComplaintCase StoodAt(ComplaintCase c, DateTimeOffset at)
+    {
+        DateTimeOffset? By(DateTimeOffset? time) => time <= at ? time : null;
+        var cycles = c.Cycles.Where(k => k.OpenedAt <= at).Select(k => k with { ResolvedAt = By(k.ResolvedAt), FollowUpAt = By(k.FollowUpAt) }).ToList();
+        return c with
+        {
+            AcknowledgedAt = By(c.AcknowledgedAt),
+            ClosedAt = By(c.ClosedAt),
+            Cycles = cycles.Count > 0 ? cycles : [new CaseCycle(c.LoggedAt)],
+            Pauses = [.. c.Pauses.Where(p => p.From <= at).Select(p => p with { To = By(p.To) })],
+        };
+    }
+
     /// <summary>The breaches to record now: promises past due, or met late, that the case has not recorded yet.</summary>
     public static IReadOnlyList<ComplaintSlaBreached> Breaches(ComplaintCase c, SlaPromises promises, string policy, DateTimeOffset now) =>
         Evaluate(c, promises, now)
-            .Where(k => k is { State: PromiseState.Breached, DueAt: { } due } && due <= now &&
-                        !c.Breaches.Any(b => b.Promise == k.Promise && b.Cycle == k.Cycle))
+            .Where(k => IsBreach(k, now) && !c.Breaches.Any(b => b.Promise == k.Promise && b.Cycle == k.Cycle))
             .Select(k => new ComplaintSlaBreached(c.ComplaintId, c.CustomerId, k.Promise, k.Cycle, policy, k.DueAt!.Value, now, k.OverdueBy!.Value))
             .ToList();
 

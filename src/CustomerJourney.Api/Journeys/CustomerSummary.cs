@@ -5,8 +5,6 @@ using Marten.Events.Aggregation;
 
 namespace CustomerJourney.Journeys;
 
-public sealed record ConsentStatus(bool Given, DateTimeOffset At);
-
 /// <summary>
 /// What the business asks first about a customer. Touchpoints may arrive out of business-time order, so every
 /// "first", "last" and "latest" here compares business times instead of trusting arrival order.
@@ -38,7 +36,7 @@ public sealed class CustomerSummary
     {
         get
         {
-            var marketing = Consents.Where(c => c.Key.StartsWith("marketing", StringComparison.Ordinal)).ToList();
+            var marketing = Consents.Where(c => Consent.IsMarketing(c.Key)).ToList();
             return marketing.Count == 0 ? null : marketing.Any(c => c.Value.Given);
         }
     }
@@ -110,16 +108,8 @@ public sealed partial class CustomerSummaryProjection : SingleStreamProjection<C
         return summary;
     }
 
-    private static void SetConsent(CustomerSummary summary, string purpose, bool given, DateTimeOffset at)
-    {
-        // The latest statement in business time wins; on a tie, withdrawal wins (the cautious reading).
-        if (summary.Consents.TryGetValue(purpose, out var current) && (current.At > at || (current.At == at && !current.Given)))
-        {
-            return;
-        }
-
-        summary.Consents[purpose] = new ConsentStatus(given, at);
-    }
+    private static void SetConsent(CustomerSummary summary, string purpose, bool given, DateTimeOffset at) =>
+        summary.Consents[purpose] = Consent.Standing(summary.Consents.GetValueOrDefault(purpose), new ConsentStatus(given, at));
 
     private static DateTimeOffset Max(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;
 }

@@ -1,5 +1,6 @@
 using CustomerJourney.Access;
 using CustomerJourney.Churn;
+using CustomerJourney.Complaints;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
@@ -27,7 +28,7 @@ public static class GetCandidatesEndpoint
     [WolverineGet("/api/winback/candidates")]
     [Authorize(Policy = Policies.ReadWinBack)]
     public static async Task<IResult> Get(HttpRequest request, IQuerySession session, TimeProvider clock, IOptions<ChurnOptions> churn,
-        IOptions<WinBackOptions> options, CancellationToken cancellation)
+        IOptions<WinBackOptions> options, SlaPolicies sla, CancellationToken cancellation)
     {
         var query = new ReadQuery(request);
         var page = query.Integer("page", 1, 1, 100_000);
@@ -70,7 +71,7 @@ public static class GetCandidatesEndpoint
 
         var model = modelId is { } m
             ? await ChurnModels.LoadAsync(session, m.ToString(), cancellation)
-            : await session.Query<ChurnModel>().OrderByDescending(x => x.FittedAt).FirstOrDefaultAsync(cancellation);
+            : await ChurnModels.LatestAsync(session, cancellation);
         if (modelId is not null && model is null)
         {
             return ChurnModels.Unknown(modelText!);
@@ -80,7 +81,7 @@ public static class GetCandidatesEndpoint
         var filter = new CandidateFilter(modelId, minValue, maxPAlive, segment);
         var facts = await WinBackFacts.LoadAsync(session, cancellation);
         var running = await WinBackFacts.InRunningCampaignsAsync(session, instant, null, cancellation);
-        var ranked = WinBackRules.Rank(facts.Select(f => WinBackRules.Assess(f, filter, channel, model, instant, running, churn.Value, options.Value)).OfType<Candidate>());
+        var ranked = WinBackRules.Rank(facts.Select(f => WinBackRules.Assess(f, filter, channel, model, instant, running, churn.Value, options.Value, sla)).OfType<Candidate>());
         var excluded = ranked.Count(c => c.Exclusions.Count > 0);
         var listed = includeExcluded ? ranked : ranked.Where(c => c.Exclusions.Count == 0).ToList();
         var slice = listed.Skip((page - 1) * pageSize).Take(pageSize).ToList();

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using CustomerJourney.Access;
 using CustomerJourney.Churn;
+using CustomerJourney.Complaints;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
@@ -249,7 +250,7 @@ public static class LaunchWinBackCampaignHandler
     /// customer in the same transaction. A launch delivered twice finds the audience recorded and does nothing.
     /// </summary>
     public static async Task Handle(LaunchWinBackCampaign command, IDocumentSession session, IMessageContext context, TimeProvider clock,
-        IOptions<ChurnOptions> churn, IOptions<WinBackOptions> options, ILogger<LaunchWinBackCampaign> logger, CancellationToken cancellation)
+        IOptions<ChurnOptions> churn, IOptions<WinBackOptions> options, SlaPolicies sla, ILogger<LaunchWinBackCampaign> logger, CancellationToken cancellation)
     {
         var stream = await session.Events.FetchForWriting<WinBackCampaign>(WinBackCampaign.StreamKey(command.CampaignId), cancellation);
         if (stream.Aggregate is not { Status: CampaignStatus.Planned } campaign)
@@ -261,10 +262,10 @@ public static class LaunchWinBackCampaignHandler
         var at = campaign.At ?? now;
         var model = campaign.Filter.ModelId is { } id
             ? await ChurnModels.LoadAsync(session, id.ToString(), cancellation)
-            : await session.Query<ChurnModel>().OrderByDescending(m => m.FittedAt).FirstOrDefaultAsync(cancellation);
+            : await ChurnModels.LatestAsync(session, cancellation);
         var facts = await WinBackFacts.LoadAsync(session, cancellation);
         var running = await WinBackFacts.InRunningCampaignsAsync(session, at, campaign.CampaignId, cancellation);
-        var ranked = WinBackRules.Rank(facts.Select(f => WinBackRules.Assess(f, campaign.Filter, campaign.Channel, model, at, running, churn.Value, options.Value)).OfType<Candidate>());
+        var ranked = WinBackRules.Rank(facts.Select(f => WinBackRules.Assess(f, campaign.Filter, campaign.Channel, model, at, running, churn.Value, options.Value, sla)).OfType<Candidate>());
         var (members, excluded) = WinBackRules.Audience(campaign.CampaignId, ranked, campaign.ControlShare, campaign.Seed);
 
         session.LastModifiedBy = Actor;

@@ -19,10 +19,10 @@ public static class WinBackFacts
             .Where(e => !e.StreamKey!.StartsWith(WinBackCampaign.StreamPrefix) && !e.StreamKey!.StartsWith("churn-models/"))
             .OrderBy(e => e.Sequence)
             .ToListAsync(cancellation);
-        var cases = await session.Query<ComplaintCase>().Select(c => new { c.CustomerId, c.LoggedAt, c.ClosedAt }).ToListAsync(cancellation);
-        var spans = cases.ToLookup(c => c.CustomerId, c => new CaseSpan(c.LoggedAt, c.ClosedAt), StringComparer.Ordinal);
+        var cases = (await session.Query<ComplaintCase>().ToListAsync(cancellation)).ToLookup(c => c.CustomerId, StringComparer.Ordinal);
 
         var history = new Dictionary<string, List<(Guid, Touchpoint)>>(StringComparer.Ordinal);
+        var breaches = new Dictionary<string, List<(Guid, ComplaintSlaBreached)>>(StringComparer.Ordinal);
         var erased = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in events)
         {
@@ -39,11 +39,19 @@ public static class WinBackFacts
                 case CustomerErased x:
                     erased.Add(x.CustomerId);
                     break;
+                case ComplaintSlaBreached b:
+                    if (!breaches.TryGetValue(b.CustomerId, out var recorded))
+                    {
+                        breaches[b.CustomerId] = recorded = [];
+                    }
+
+                    recorded.Add((e.Id, b));
+                    break;
             }
         }
 
         return history.OrderBy(h => h.Key, StringComparer.Ordinal)
-            .Select(h => new CustomerFacts(h.Key, h.Value, erased.Contains(h.Key), spans[h.Key].ToList())).ToList();
+            .Select(h => new CustomerFacts(h.Key, h.Value, erased.Contains(h.Key), [.. cases[h.Key]], breaches.GetValueOrDefault(h.Key) ?? [])).ToList();
     }
 
     /// <summary>Members of the launched campaigns (other than <paramref name="except"/>) whose window holds <paramref name="at"/>.</summary>
@@ -55,7 +63,6 @@ public static class WinBackFacts
     }
 
     /// <summary>A customer's complaint cases, read in the caller's transaction.</summary>
-    public static async Task<IReadOnlyList<CaseSpan>> CasesAsync(IQuerySession session, string customerId, CancellationToken cancellation) =>
-        (await session.Query<ComplaintCase>().Where(c => c.CustomerId == customerId).ToListAsync(cancellation))
-        .Select(c => new CaseSpan(c.LoggedAt, c.ClosedAt)).ToList();
+    public static async Task<IReadOnlyList<ComplaintCase>> CasesAsync(IQuerySession session, string customerId, CancellationToken cancellation) =>
+        await session.Query<ComplaintCase>().Where(c => c.CustomerId == customerId).ToListAsync(cancellation);
 }

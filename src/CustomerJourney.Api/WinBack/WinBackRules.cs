@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using CustomerJourney.Access;
 using CustomerJourney.Churn;
+using CustomerJourney.Complaints;
+using CustomerJourney.Journeys;
 using CustomerJourney.Models.Churn;
 using CustomerJourney.Touchpoints;
 
@@ -27,14 +29,12 @@ public static class SuppressionReasons
     public const string OfferExpired = "offer-expired";
 }
 
-/// <summary>One complaint case of a customer, as far as win-back cares: when it was open.</summary>
-public sealed record CaseSpan(DateTimeOffset LoggedAt, DateTimeOffset? ClosedAt)
-{
-    public bool OpenAt(DateTimeOffset at) => LoggedAt <= at && (ClosedAt is null || ClosedAt > at);
-}
-
-/// <summary>What selection reads of one customer: their touchpoints (with event ids), erasure and complaint cases.</summary>
-public sealed record CustomerFacts(string CustomerId, IReadOnlyList<(Guid Id, Touchpoint Touchpoint)> History, bool Erased, IReadOnlyList<CaseSpan> Cases);
+/// <summary>
+/// What selection reads of one customer: their touchpoints (with event ids), erasure, complaint cases, and the breaches
+/// recorded on those cases (cited by the churn flag).
+/// </summary>
+public sealed record CustomerFacts(string CustomerId, IReadOnlyList<(Guid Id, Touchpoint Touchpoint)> History, bool Erased, IReadOnlyList<ComplaintCase> Cases,
+    IReadOnlyList<(Guid Id, ComplaintSlaBreached Breach)> Breaches);
 
 /// <summary>A flagged customer as assessed at an instant: either a candidate, or excluded with its reasons.</summary>
 public sealed record Candidate(string CustomerId, double ValueAtRisk, double ExpectedRecovery, double? PAlive, IReadOnlyList<ChurnFlag> Flags,
@@ -58,10 +58,10 @@ public static class WinBackRules
     /// otherwise a candidate with every exclusion that applies (none means eligible).
     /// </summary>
     public static Candidate? Assess(CustomerFacts facts, CandidateFilter filter, Channel channel, ChurnModel? model, DateTimeOffset at,
-        IReadOnlySet<string> inRunningCampaign, ChurnOptions churn, WinBackOptions options)
+        IReadOnlySet<string> inRunningCampaign, ChurnOptions churn, WinBackOptions options, SlaPolicies sla)
     {
         var zone = churn.Zone();
-        var flags = ChurnFlagRules.Evaluate(facts.History, model, at, churn.Flags, zone);
+        var flags = ChurnFlagRules.Evaluate(facts.History, model, at, churn.Flags, zone, sla, facts.Breaches);
         if (flags.Count == 0)
         {
             return null;
@@ -90,14 +90,14 @@ public static class WinBackRules
             exclusions.Add(ExclusionReasons.Erased);
         }
 
-        if (facts.Cases.Any(c => c.OpenAt(at)))
+        if (facts.Cases.Any(c => c.IsOpenAt(at)))
         {
             exclusions.Add(ExclusionReasons.OpenComplaint);
         }
 
         var purpose = ConsentPurpose(channel);
         // As of the campaign's instant; a withdrawal after it is caught by the send decision, which reads the latest consent.
-        if (!Consented(facts.History.Select(h => h.Touchpoint), purpose, at))
+        if (!Consent.IsGiven(facts.History.Select(h => h.Touchpoint), purpose, at))
         {
             exclusions.Add(ExclusionReasons.NoConsent);
         }
@@ -119,18 +119,6 @@ public static class WinBackRules
     /// <summary>Ranked by the value a win-back would recover, then by id so that equal values keep one order.</summary>
     public static IReadOnlyList<Candidate> Rank(IEnumerable<Candidate> candidates) =>
         candidates.OrderByDescending(c => c.ExpectedRecovery).ThenBy(c => c.CustomerId, StringComparer.Ordinal).ToList();
-
-    /// <summary>
-    /// Standing consent for the purpose from the customer's own consent events in business order, up to
-    /// <paramref name="at"/> (null: everything known). No consent event means no consent.
-    /// </summary>
-    public static bool Consented(IEnumerable<Touchpoint> history, string purpose, DateTimeOffset? at)
-    {
-        var last = history.Where(t => at is null || t.OccurredAt <= at)
-            .Where(t => t is ConsentGiven g && g.Purpose == purpose || t is ConsentWithdrawn w && w.Purpose == purpose)
-            .OrderBy(t => t.OccurredAt).LastOrDefault();
-        return last is ConsentGiven;
-    }
 
     /// <summary>
     /// Splits the eligible customers: the <paramref name="controlShare"/> whose seeded hashes sort first form the control
@@ -166,7 +154,7 @@ public static class WinBackRules
     /// The send decision for one treated customer, read from their own stream at send time: nothing when the campaign
     /// already wrote or suppressed for them, otherwise the offer or the reason it is suppressed.
     /// </summary>
-    public static Touchpoint? DecideSend(IReadOnlyList<object> customerEvents, IReadOnlyList<CaseSpan> cases, WinBackCampaign campaign, AudienceMember member,
+    public static Touchpoint? DecideSend(IReadOnlyList<object> customerEvents, IReadOnlyList<ComplaintCase> cases, WinBackCampaign campaign, AudienceMember member,
         bool hasAddress, DateTimeOffset now)
     {
         var touchpoints = customerEvents.OfType<Touchpoint>().ToList();
@@ -177,8 +165,8 @@ public static class WinBackRules
 
         var at = campaign.AudienceAt ?? now;
         var reason = customerEvents.Any(e => e is CustomerErased) ? SuppressionReasons.Erased
-            : !Consented(touchpoints, ConsentPurpose(campaign.Channel), null) ? SuppressionReasons.ConsentWithdrawn
-            : cases.Any(c => c.ClosedAt is null) ? SuppressionReasons.OpenComplaint
+            : !Consent.IsGiven(touchpoints, ConsentPurpose(campaign.Channel), null) ? SuppressionReasons.ConsentWithdrawn
+            : cases.Any(c => c.IsOpenAt(now)) ? SuppressionReasons.OpenComplaint
             // A live campaign's offer that could only go out after it expired would be a broken promise.
             : campaign.At is null && now > at.AddDays(campaign.Offer.ValidDays) ? SuppressionReasons.OfferExpired
             : !hasAddress ? SuppressionReasons.NoAddress

@@ -1,4 +1,5 @@
 using CustomerJourney.Churn;
+using CustomerJourney.Complaints;
 using CustomerJourney.Touchpoints;
 
 namespace CustomerJourney.Tests.Churn;
@@ -9,13 +10,16 @@ public sealed class ChurnFlagRulesSpecs
     private static readonly DateTimeOffset Start = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly FlagSettings Settings = new();
 
+    /// <summary>The built-in promises in force: medium acknowledge 24 h, resolve 5 days, follow-up 3 days; critical 2 h / 24 h / 1 day.</summary>
+    private static readonly SlaPolicies Sla = SlaPolicies.From(new SlaPolicyOptions());
+
     private static (Guid, Touchpoint) On<T>(T touchpoint, double days) where T : Touchpoint =>
         (Guid.NewGuid(), touchpoint with { CustomerId = "c-1", OccurredAt = Start.AddDays(days), Channel = Channel.Web, Source = "s", SourceId = Guid.NewGuid().ToString() });
 
     private static PurchaseMade Purchase(string order = "o", decimal amount = 10) => new() { OrderId = order, Amount = amount, Currency = "USD" };
 
     private static IReadOnlyList<ChurnFlag> Evaluate(double atDay, params (Guid, Touchpoint)[] history) =>
-        ChurnFlagRules.Evaluate(history, null, Start.AddDays(atDay), Settings, TimeZoneInfo.Utc);
+        ChurnFlagRules.Evaluate(history, null, Start.AddDays(atDay), Settings, TimeZoneInfo.Utc, Sla);
 
     [Fact]
     public void A_quiet_customer_has_no_flags()
@@ -35,17 +39,61 @@ public sealed class ChurnFlagRulesSpecs
         Assert.Empty(Evaluate(50, On(Purchase(), 0), On(Purchase(), 10), last));
     }
 
-    [Fact]
-    public void A_complaint_without_remedy_or_call_past_its_promise_is_unresolved_and_a_remedy_clears_it()
+    private static (Guid, Touchpoint) Step(string step, string complaint = "k-1")
     {
-        var complaint = On(new ComplaintLogged { ComplaintId = "k-1", Category = "c", Severity = ComplaintSeverity.Medium, Description = "d" }, 1);
-        var critical = On(new ComplaintLogged { ComplaintId = "k-2", Category = "c", Severity = ComplaintSeverity.Critical, Description = "d" }, 1);
+        // "ack:2" = a step of the complaint on day 2.
+        var parts = step.Split(':');
+        Touchpoint touchpoint = parts[0] switch
+        {
+            "log" => new ComplaintLogged { ComplaintId = complaint, Category = "c", Severity = ComplaintSeverity.Medium, Description = "d" },
+            "critical" => new ComplaintLogged { ComplaintId = complaint, Category = "c", Severity = ComplaintSeverity.Critical, Description = "d" },
+            "ack" => new ComplaintAcknowledged { ComplaintId = complaint },
+            "remedy" => new RemedyOffered { ComplaintId = complaint, Remedy = Remedy.Refund, Amount = 1, Currency = "USD" },
+            "resolve" => new ComplaintResolved { ComplaintId = complaint, RootCause = "carrier", Summary = "resent" },
+            "close" => new ComplaintClosed { ComplaintId = complaint },
+            "reopen" => new ComplaintReopened { ComplaintId = complaint, Reason = "still broken" },
+            _ => throw new ArgumentException(step, nameof(step)),
+        };
+        return On(touchpoint, double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+    }
 
-        Assert.Empty(Evaluate(5.9, On(Purchase(), 0), complaint));
-        var flag = Assert.Single(Evaluate(6.5, On(Purchase(), 0), complaint));
-        Assert.Equal((FlagReasons.UnresolvedComplaint, 12.0, complaint.Item1), (flag.Reason, flag.Figure, flag.EventIds[0]));
-        Assert.Single(Evaluate(2.5, On(Purchase(), 0), critical));
-        Assert.Empty(Evaluate(9, On(Purchase(), 0), complaint, On(new RemedyOffered { ComplaintId = "k-1", Remedy = Remedy.Refund, Amount = 1, Currency = "USD" }, 3)));
+    /// <summary>A complaint logged on day 1 (steps in record order), evaluated on a day: the flag's figure (hours past the promise), or null.</summary>
+    public static TheoryData<string, string[], double, double?> ComplaintCases => new()
+    {
+        { "logged, inside its promise", ["log:1"], 1.9, null },
+        { "logged, past the acknowledge promise", ["log:1"], 2.5, 12 },
+        { "critical, past its 2 h promise", ["critical:1"], 1.25, 4 },
+        { "acknowledged in time, inside the resolve promise", ["log:1", "ack:1.5"], 5.9, null },
+        { "a remedy offered does not resolve the case", ["log:1", "ack:1.5", "remedy:3"], 6.5, 12 },
+        { "breached, then resolved", ["log:1", "ack:3", "resolve:4"], 5, null },
+        { "breached, then closed", ["log:1", "ack:3", "resolve:4", "close:4.5"], 9, null },
+        { "reopened, past its new resolve promise", ["log:1", "ack:1.5", "resolve:2", "reopen:3"], 8.5, 12 },
+        { "at a past instant the later resolution does not count yet", ["log:1", "ack:3", "resolve:4", "close:4.5"], 3.5, 24 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ComplaintCases))]
+    public void An_open_complaint_that_broke_a_promise_is_unresolved_and_resolving_or_closing_it_clears_the_flag(string name, string[] steps, double day, double? figure)
+    {
+        var history = steps.Select(s => Step(s)).Prepend(On(Purchase(), 0)).ToArray();
+
+        var flag = Evaluate(day, history).SingleOrDefault(f => f.Reason == FlagReasons.UnresolvedComplaint);
+
+        Assert.True(figure == flag?.Figure, $"{name}: {flag?.Figure}");
+        Assert.True(flag is null || flag.EventIds[0] == history[1].Item1, name);
+    }
+
+    [Fact]
+    public void The_breach_the_complaint_timer_recorded_is_cited_beside_the_complaint()
+    {
+        var logged = Step("log:1");
+        var breach = (Guid.NewGuid(), new ComplaintSlaBreached("k-1", "c-1", SlaPromise.Acknowledge, 0, "standard", Start.AddDays(2), Start.AddDays(2), TimeSpan.Zero));
+        var other = (Guid.NewGuid(), new ComplaintSlaBreached("k-2", "c-1", SlaPromise.Acknowledge, 0, "standard", Start.AddDays(2), Start.AddDays(2), TimeSpan.Zero));
+
+        var flag = ChurnFlagRules.Evaluate([On(Purchase(), 0), logged], null, Start.AddDays(3), Settings, TimeZoneInfo.Utc, Sla, [breach, other])
+            .Single(f => f.Reason == FlagReasons.UnresolvedComplaint);
+
+        Assert.Equal([logged.Item1, breach.Item1], flag.EventIds);
     }
 
     [Theory]

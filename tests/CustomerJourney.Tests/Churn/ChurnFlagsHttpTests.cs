@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using CustomerJourney.Churn;
+using CustomerJourney.Tests.Complaints;
 using CustomerJourney.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Wolverine;
@@ -69,6 +70,46 @@ public sealed class ChurnFlagsHttpTests(AppFixture app)
         var events = await session.Events.FetchStreamAsync(customer, token: TestContext.Current.CancellationToken);
         Assert.Equal(surveyEventId, events.Single(e => e.Data is CustomerJourney.Touchpoints.SurveyAnswered).Id.ToString());
         Assert.Contains(events, e => e.Data is ChurnFlagCleared { Reason: FlagReasons.UnhappyAnswer });
+    }
+
+    [Fact]
+    public async Task An_open_complaint_past_its_promise_raises_the_unresolved_complaint_flag_and_closing_the_case_clears_it()
+    {
+        var customer = Ids.Customer("closed");
+        var complaint = Ids.Unique("kc");
+        var logged = ComplaintApi.Now.AddDays(-10);
+        await app.PostBatch([TouchpointJson.Purchase(customer, logged.AddDays(-10))]);
+        Assert.Equal(201, (await app.Log(customer, complaint, occurredAt: logged)).Status);
+        await Evaluate(customer);
+        var open = Assert.Single((await app.Get($"/api/customers/{customer}/churn/flags", Marketing)).Body!["flags"]!.AsArray())!;
+        Assert.Equal(FlagReasons.UnresolvedComplaint, open["reason"]!.GetValue<string>());
+
+        await StepOnLatest(complaint, "acknowledge", null, logged.AddDays(2));
+        await StepOnLatest(complaint, "resolve", new JsonObject { ["rootCause"] = "carrier", ["summary"] = "Resent" }, logged.AddDays(8));
+        await StepOnLatest(complaint, "close", null, logged.AddDays(9));
+        await Evaluate(customer);
+
+        Assert.Empty((await app.Get($"/api/customers/{customer}/churn/flags", Marketing)).Body!["flags"]!.AsArray());
+        await using var session = app.Store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(customer, token: TestContext.Current.CancellationToken);
+        Assert.Contains(events, e => e.Data is ChurnFlagCleared { Reason: FlagReasons.UnresolvedComplaint });
+    }
+
+    /// <summary>A step on the case's latest version: its promise timer appends breaches of its own, which move the version.</summary>
+    private async Task StepOnLatest(string complaint, string action, JsonObject? body, DateTimeOffset at)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var version = (await app.Call(HttpMethod.Get, $"/api/complaints/{complaint}", null, app.Agent())).Version();
+            var answer = await app.Step(complaint, action, version, body?.DeepClone().AsObject(), at);
+            if (answer.Status == 409 && answer.Rule() == "stale-version" && attempt < 10)
+            {
+                continue;
+            }
+
+            Assert.Equal(200, answer.Status);
+            return;
+        }
     }
 
     [Theory]

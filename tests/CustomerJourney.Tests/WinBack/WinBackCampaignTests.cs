@@ -122,6 +122,42 @@ public sealed class WinBackCampaignTests
     }
 
     [Fact]
+    public async Task A_customer_who_gave_and_withdrew_consent_at_the_same_instant_is_never_mailed_whatever_the_record_order()
+    {
+        await using var host = await WinBackHost.StartAsync();
+        var (mailed, tieBefore, tieAfter) = (Ids.Unique("ct"), Ids.Unique("tb"), Ids.Unique("ta"));
+        JsonObject[] Tie(string customer, DateTimeOffset at) =>
+        [
+            // The withdrawal recorded first: reading by record order would let the later-recorded grant win.
+            Touch("consent-withdrawn", customer, at, new JsonObject { ["purpose"] = "marketing-email" }),
+            Touch("consent-given", customer, at, new JsonObject { ["purpose"] = "marketing-email" }),
+        ];
+        // One tie before the campaign's instant (selection must exclude), one after it (the send decision must suppress).
+        await host.Record([.. Lapsed(mailed), .. Lapsed(tieBefore), .. Lapsed(tieAfter), .. Tie(tieBefore, At.AddDays(-5)), .. Tie(tieAfter, At.AddDays(10))]);
+
+        var (_, listed) = await host.Get($"/api/winback/candidates?at={Uri.EscapeDataString(Iso(At))}&includeExcluded=true");
+        var reasons = listed!["candidates"]!.AsArray().ToDictionary(c => c!["customerId"]!.GetValue<string>(), c => c!["exclusions"]!.AsArray().Select(r => r!.GetValue<string>()).ToList());
+        Assert.Equal(["no-consent"], reasons[tieBefore]);
+        Assert.Empty(reasons[tieAfter]);
+
+        var (created, plan) = await host.Send(HttpMethod.Post, "/api/winback/campaigns", Campaign("Tie", seed: 1, controlShare: 0), "marketing");
+        Assert.Equal(201, created);
+        var id = plan!["campaign"]!["campaignId"]!.GetValue<string>();
+        var launched = await host.Eventually($"/api/winback/campaigns/{id}", c => c["outcome"] is { } o && o["treatment"]!["sent"]!.GetValue<int>() + o["treatment"]!["suppressed"]!.GetValue<int>() == 2);
+        Assert.Equal((1, 1), (Count(launched, "treatment", "sent"), launched["outcome"]!["suppressions"]!["consent-withdrawn"]!.GetValue<int>()));
+        await host.Settled(1, TimeSpan.FromSeconds(30));
+        Assert.Equal([$"{mailed}@example.com"], host.Sink.Received.Select(r => r.To).ToList());
+
+        foreach (var customer in new[] { tieBefore, tieAfter })
+        {
+            var (status, consents) = await host.Get($"/api/customers/{customer}/consents?purpose=marketing-email");
+            Assert.Equal(200, status);
+            Assert.False(consents!["mayContact"]!.GetValue<bool>());
+            Assert.False(consents["purposes"]!["marketing-email"]!["given"]!.GetValue<bool>());
+        }
+    }
+
+    [Fact]
     public async Task A_host_stopped_between_commit_and_delivery_delivers_each_offer_exactly_once_after_restart()
     {
         await using var host = await WinBackHost.StartAsync();

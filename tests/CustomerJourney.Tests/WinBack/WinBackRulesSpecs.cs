@@ -1,5 +1,6 @@
 using CustomerJourney.Access;
 using CustomerJourney.Churn;
+using CustomerJourney.Complaints;
 using CustomerJourney.Touchpoints;
 using CustomerJourney.WinBack;
 
@@ -27,11 +28,31 @@ public sealed class WinBackRulesSpecs
         Purchase(customer, At.AddDays(-49)),
     ];
 
-    private static CustomerFacts Facts(string customer, IEnumerable<Touchpoint> history, bool erased = false, params CaseSpan[] cases) =>
-        new(customer, history.Select(t => (Guid.NewGuid(), t)).ToList(), erased, cases);
+    private static readonly SlaPolicies Sla = SlaPolicies.From(new SlaPolicyOptions());
+
+    private static CustomerFacts Facts(string customer, IEnumerable<Touchpoint> history, bool erased = false, params ComplaintCase[] cases) =>
+        new(customer, history.Select(t => (Guid.NewGuid(), t)).ToList(), erased, cases, []);
+
+    /// <summary>A complaint case of customer "a" logged at <paramref name="loggedAt"/>; acknowledged and resolved, then closed, at the given times.</summary>
+    private static ComplaintCase Case(DateTimeOffset loggedAt, DateTimeOffset? closedAt = null, DateTimeOffset? resolvedAt = null)
+    {
+        var steps = new List<Touchpoint> { On(new ComplaintLogged { ComplaintId = "k", Category = "c", Severity = ComplaintSeverity.Low, Description = "d" }, "a", loggedAt) };
+        if ((resolvedAt ?? closedAt) is { } resolved)
+        {
+            steps.Add(On(new ComplaintAcknowledged { ComplaintId = "k" }, "a", resolved));
+            steps.Add(On(new ComplaintResolved { ComplaintId = "k", RootCause = "r", Summary = "s" }, "a", resolved));
+        }
+
+        if (closedAt is { } closed)
+        {
+            steps.Add(On(new ComplaintClosed { ComplaintId = "k" }, "a", closed));
+        }
+
+        return steps.Aggregate((ComplaintCase?)null, ComplaintCase.Fold)!;
+    }
 
     private static Candidate? Assess(CustomerFacts facts, IReadOnlySet<string>? running = null, CandidateFilter? filter = null) =>
-        WinBackRules.Assess(facts, filter ?? new CandidateFilter(null, null, null, null), Channel.Email, null, At, running ?? new HashSet<string>(), Churn, Options);
+        WinBackRules.Assess(facts, filter ?? new CandidateFilter(null, null, null, null), Channel.Email, null, At, running ?? new HashSet<string>(), Churn, Options, Sla);
 
     [Fact]
     public void A_lapsed_customer_with_consent_is_an_eligible_candidate_with_the_flag_that_made_them_one()
@@ -57,7 +78,7 @@ public sealed class WinBackRulesSpecs
     {
         var history = Lapsed("a");
         var erased = false;
-        var cases = new List<CaseSpan>();
+        var cases = new List<ComplaintCase>();
         var running = new HashSet<string>();
         switch (reason)
         {
@@ -65,7 +86,7 @@ public sealed class WinBackRulesSpecs
                 erased = true;
                 break;
             case ExclusionReasons.OpenComplaint:
-                cases.Add(new CaseSpan(At.AddDays(-10), null));
+                cases.Add(Case(At.AddDays(-10)));
                 break;
             case ExclusionReasons.NoConsent:
                 history.Add(On(new ConsentWithdrawn { Purpose = "marketing-email" }, "a", At.AddDays(-1)));
@@ -88,15 +109,24 @@ public sealed class WinBackRulesSpecs
         var history = Lapsed("a");
         history.Add(On(new WinBackOfferSent { CampaignId = "earlier", OfferCode = "WB-1", Offer = Offer, DeliveryKey = "k" }, "a", At.AddDays(-31)));
         history.Add(On(new ConsentWithdrawn { Purpose = "marketing-email" }, "a", At.AddDays(10)));
-        var candidate = Assess(Facts("a", history, cases: [new CaseSpan(At.AddDays(-20), At.AddDays(-1)), new CaseSpan(At.AddDays(1), null)]))!;
+        var candidate = Assess(Facts("a", history, cases: [Case(At.AddDays(-20), closedAt: At.AddDays(-1)), Case(At.AddDays(1))]))!;
         Assert.Empty(candidate.Exclusions);
+    }
+
+    [Fact]
+    public void A_resolved_complaint_is_not_open_so_it_neither_excludes_nor_suppresses()
+    {
+        var resolved = Case(At.AddDays(-20), resolvedAt: At.AddDays(-2));
+
+        Assert.Empty(Assess(Facts("a", Lapsed("a"), cases: resolved))!.Exclusions);
+        Assert.IsType<WinBackOfferSent>(DecideSend(Lapsed("a"), cases: resolved));
     }
 
     [Fact]
     public void Consent_for_another_channel_does_not_count()
     {
         var history = Lapsed("a");
-        var candidate = WinBackRules.Assess(Facts("a", history), new CandidateFilter(null, null, null, null), Channel.App, null, At, new HashSet<string>(), Churn, Options)!;
+        var candidate = WinBackRules.Assess(Facts("a", history), new CandidateFilter(null, null, null, null), Channel.App, null, At, new HashSet<string>(), Churn, Options, Sla)!;
         Assert.Equal([ExclusionReasons.NoConsent], candidate.Exclusions);
     }
 
@@ -130,7 +160,7 @@ public sealed class WinBackRulesSpecs
         return WinBackCampaign.Fold(WinBackCampaign.Fold(null, planned), new WinBackAudienceSelected("wb-1", at ?? At, null, [member, control], [], At))!;
     }
 
-    private static Touchpoint? DecideSend(IEnumerable<object> events, bool hasAddress = true, DateTimeOffset? now = null, params CaseSpan[] cases)
+    private static Touchpoint? DecideSend(IEnumerable<object> events, bool hasAddress = true, DateTimeOffset? now = null, params ComplaintCase[] cases)
     {
         var campaign = Campaign();
         return WinBackRules.DecideSend(events.ToList(), cases, campaign, campaign.Members[0], hasAddress, now ?? At.AddDays(1));
@@ -164,7 +194,7 @@ public sealed class WinBackRulesSpecs
     {
         Assert.Equal(SuppressionReasons.Erased,
             Assert.IsType<WinBackOfferSuppressed>(DecideSend(Lapsed("a").Append<object>(new CustomerErased("a", At, "user:dpo")))).Reason);
-        Assert.Equal(SuppressionReasons.OpenComplaint, Assert.IsType<WinBackOfferSuppressed>(DecideSend(Lapsed("a"), cases: new CaseSpan(At.AddDays(-1), null))).Reason);
+        Assert.Equal(SuppressionReasons.OpenComplaint, Assert.IsType<WinBackOfferSuppressed>(DecideSend(Lapsed("a"), cases: Case(At.AddDays(-1)))).Reason);
         Assert.Equal(SuppressionReasons.NoAddress, Assert.IsType<WinBackOfferSuppressed>(DecideSend(Lapsed("a"), hasAddress: false)).Reason);
     }
 
