@@ -24,7 +24,7 @@ public sealed class EventStoreSchemaTests
             ArgumentList = { ServiceAssembly(repository), "db-dump", generated, "-d", "marten://store/" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            Environment = { ["EventStore__Schema"] = "journey", ["Demo__Enabled"] = "false", ["ASPNETCORE_ENVIRONMENT"] = "Development" },
+            Environment = { ["EventStore__Schema"] = "journey", ["ASPNETCORE_ENVIRONMENT"] = "Development" },
         };
 
         using var process = Process.Start(start)!;
