@@ -458,15 +458,6 @@ CREATE TABLE IF NOT EXISTS journey.cj_touchpoint_sources (
     recorded_at    timestamp with time zone    NOT NULL DEFAULT now(),
 CONSTRAINT pkey_cj_touchpoint_sources_source_source_id PRIMARY KEY (source, source_id)
 );
-CREATE TABLE IF NOT EXISTS journey.cj_complaint_audit_chain (
-    stream_id     varchar                     NOT NULL,
-    version       bigint                      NOT NULL,
-    seq_id        bigint                      NOT NULL,
-    entry_hash    varchar                     NOT NULL,
-    chain_hash    varchar                     NOT NULL,
-    sealed_at     timestamp with time zone    NOT NULL DEFAULT now(),
-CONSTRAINT pkey_cj_complaint_audit_chain_stream_id_version PRIMARY KEY (stream_id, version)
-);
 CREATE TABLE IF NOT EXISTS journey.mt_doc_apikey (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,
@@ -834,3 +825,42 @@ $$
 LANGUAGE plpgsql;
 
 
+CREATE TABLE IF NOT EXISTS journey.cj_complaint_audit_chain (
+    stream_id     varchar                     NOT NULL,
+    version       bigint                      NOT NULL,
+    seq_id        bigint                      NOT NULL,
+    entry_hash    varchar                     NOT NULL,
+    chain_hash    varchar                     NOT NULL,
+    sealed_at     timestamp with time zone    NOT NULL DEFAULT now(),
+CONSTRAINT pkey_cj_complaint_audit_chain_stream_id_version PRIMARY KEY (stream_id, version)
+);
+CREATE OR REPLACE FUNCTION journey.cj_audit_canonical(p_stream text, p_version bigint, p_seq bigint, p_type text, p_recorded timestamp with time zone, p_user text, p_correlation text, p_causation text, p_headers jsonb, p_data jsonb)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  select 'cj-audit-v1' || E'\n' || p_stream || E'\n' || p_version::text || E'\n' || p_seq::text || E'\n' || p_type || E'\n' ||
+         to_char(p_recorded at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || E'\n' ||
+         coalesce(p_user, '') || E'\n' || coalesce(p_correlation, '') || E'\n' || coalesce(p_causation, '') || E'\n' ||
+         coalesce(p_headers::text, 'null') || E'\n' || p_data::text
+$function$;
+CREATE OR REPLACE FUNCTION journey.cj_seal_complaint_event()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_entry bytea;
+  v_previous bytea;
+begin
+  v_entry := sha256(convert_to(journey.cj_audit_canonical(NEW.stream_id, NEW.version, NEW.seq_id, NEW.type, NEW.timestamp,
+      NEW.user_name, NEW.correlation_id, NEW.causation_id, NEW.headers, NEW.data), 'UTF8'));
+  select decode(chain_hash, 'hex') into v_previous from journey.cj_complaint_audit_chain
+    where stream_id = NEW.stream_id and version = NEW.version - 1;
+  insert into journey.cj_complaint_audit_chain (stream_id, version, seq_id, entry_hash, chain_hash)
+    values (NEW.stream_id, NEW.version, NEW.seq_id, encode(v_entry, 'hex'),
+            encode(sha256(coalesce(v_previous, decode(repeat('00', 32), 'hex')) || v_entry), 'hex'));
+  return NEW;
+end
+$function$;
+DROP TRIGGER IF EXISTS cj_seal_complaint_event ON journey.mt_events;
+CREATE TRIGGER cj_seal_complaint_event AFTER INSERT ON journey.mt_events FOR EACH ROW WHEN (((new.stream_id)::text ~~ 'complaint/%'::text)) EXECUTE FUNCTION journey.cj_seal_complaint_event();

@@ -37,7 +37,6 @@ public sealed class Service : IAsyncDisposable
         var env = start.Environment;
         env["ConnectionStrings__Marten"] = connectionString;
         env["EventStore__Schema"] = schema;
-        env["Demo__Enabled"] = "false";
         env["ASPNETCORE_ENVIRONMENT"] = "Development";
         env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         env["Logging__LogLevel__Default"] = "Warning";

@@ -1,7 +1,6 @@
 using CustomerJourney.Access;
 using CustomerJourney.Churn;
 using CustomerJourney.Complaints;
-using CustomerJourney.Demo;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Journeys;
 using CustomerJourney.Touchpoints;
@@ -10,33 +9,49 @@ using JasperFx;
 using Scalar.AspNetCore;
 using Wolverine.Http;
 
-var builder = WebApplication.CreateBuilder(args);
+namespace CustomerJourney;
 
-builder.AddCritterStack();
-builder.AddAccess();
-builder.AddObservability();
-builder.Services.AddProblems();
-builder.Services.AddHealth();
-builder.Services.AddOpenApi();
+/// <summary>The service. Public for the test host, which starts it through its entry point.</summary>
+public sealed class Program
+{
+    private Program()
+    {
+    }
 
-builder.Services.AddTouchpoints(builder.Configuration);
-builder.Services.AddJourneys();
-builder.Services.AddChurn(builder.Configuration);
-builder.Services.AddComplaints(builder.Configuration);
-builder.Services.AddWinBack(builder.Configuration);
-builder.Services.AddDemo(builder.Configuration);
+    public static Task<int> Main(string[] args) => RunAsync(new WebApplicationOptions { Args = args }, extend: null);
 
-var app = builder.Build();
+    /// <summary>
+    /// Wires and runs the service. <paramref name="extend"/> adds to the wiring before the host is built: only the demo
+    /// host (src/CustomerJourney.Demo, what scripts/run starts) uses it, to add its loader; a production start has none.
+    /// </summary>
+    public static async Task<int> RunAsync(WebApplicationOptions options, Action<WebApplicationBuilder>? extend)
+    {
+        var builder = WebApplication.CreateBuilder(options);
 
-app.UseProblems();
-app.UseAccess();
-app.UseRequestMediaTypes();
-app.MapHealth();
-app.MapOpenApi().AllowAnonymous();
-app.MapScalarApiReference().AllowAnonymous();
-app.MapWolverineEndpoints();
+        builder.AddCritterStack();
+        builder.AddAccess();
+        builder.AddObservability();
+        builder.Services.AddProblems();
+        builder.Services.AddHealth();
+        builder.Services.AddOpenApi();
 
-return await app.RunJasperFxCommands(args);
+        builder.Services.AddTouchpoints(builder.Configuration);
+        builder.Services.AddJourneys();
+        builder.Services.AddChurn(builder.Configuration);
+        builder.Services.AddComplaints(builder.Configuration);
+        builder.Services.AddWinBack(builder.Configuration);
+        extend?.Invoke(builder);
 
-/// <summary>Visible to the test host.</summary>
-public partial class Program;
+        var app = builder.Build();
+
+        app.UseProblems();
+        app.UseAccess();
+        app.UseRequestMediaTypes();
+        app.MapHealth();
+        app.MapOpenApi().AllowAnonymous();
+        app.MapScalarApiReference().AllowAnonymous();
+        app.MapWolverineEndpoints();
+
+        return await app.RunJasperFxCommands(options.Args ?? []);
+    }
+}

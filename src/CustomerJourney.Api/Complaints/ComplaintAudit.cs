@@ -10,8 +10,12 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Weasel.Core;
+using Weasel.Core.Migrations;
 using Weasel.Postgresql;
+using Weasel.Postgresql.Functions;
 using Weasel.Postgresql.Tables;
+using Weasel.Postgresql.Triggers;
 using Wolverine.Http;
 
 namespace CustomerJourney.Complaints;
@@ -52,19 +56,36 @@ public static class ComplaintAuditChain
         return table;
     }
 
-    /// <summary>The canonical-form function and the sealing trigger. Idempotent: run at every start.</summary>
-    public static string TriggerSql(string schema) =>
+    public const string SealFunction = "cj_seal_complaint_event";
+    public const string SealTrigger = "cj_seal_complaint_event";
+
+    /// <summary>
+    /// The canonical form as SQL. Written the way pg_get_functiondef renders it (header, <c>$function$</c> quoting), so
+    /// Weasel's comparison with the database finds no difference and db-assert passes.
+    /// </summary>
+    public static Function DefineCanonicalFunction(string schema) => new ReplacedInPlaceFunction(
+        new PostgresqlObjectName(schema, CanonicalFunction, SchemaUtils.IdentifierUsage.Function),
         $$"""
-          create or replace function {{schema}}.{{CanonicalFunction}}(p_stream text, p_version bigint, p_seq bigint, p_type text,
-              p_recorded timestamptz, p_user text, p_correlation text, p_causation text, p_headers jsonb, p_data jsonb)
-          returns text language sql immutable as $fn$
+          CREATE OR REPLACE FUNCTION {{schema}}.{{CanonicalFunction}}(p_stream text, p_version bigint, p_seq bigint, p_type text, p_recorded timestamp with time zone, p_user text, p_correlation text, p_causation text, p_headers jsonb, p_data jsonb)
+           RETURNS text
+           LANGUAGE sql
+           IMMUTABLE
+          AS $function$
             select 'cj-audit-v1' || E'\n' || p_stream || E'\n' || p_version::text || E'\n' || p_seq::text || E'\n' || p_type || E'\n' ||
                    to_char(p_recorded at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || E'\n' ||
                    coalesce(p_user, '') || E'\n' || coalesce(p_correlation, '') || E'\n' || coalesce(p_causation, '') || E'\n' ||
                    coalesce(p_headers::text, 'null') || E'\n' || p_data::text
-          $fn$;
+          $function$;
+          """);
 
-          create or replace function {{schema}}.cj_seal_complaint_event() returns trigger language plpgsql as $fn$
+    /// <summary>The trigger function: seals one inserted event into <see cref="ChainTable"/>.</summary>
+    public static Function DefineSealFunction(string schema) => new ReplacedInPlaceFunction(
+        new PostgresqlObjectName(schema, SealFunction, SchemaUtils.IdentifierUsage.Function),
+        $$"""
+          CREATE OR REPLACE FUNCTION {{schema}}.{{SealFunction}}()
+           RETURNS trigger
+           LANGUAGE plpgsql
+          AS $function$
           declare
             v_entry bytea;
             v_previous bytea;
@@ -78,32 +99,57 @@ public static class ComplaintAuditChain
                       encode(sha256(coalesce(v_previous, decode(repeat('00', 32), 'hex')) || v_entry), 'hex'));
             return NEW;
           end
-          $fn$;
+          $function$;
+          """);
 
-          create or replace trigger cj_seal_complaint_event after insert on {{schema}}.mt_events
-            for each row when (NEW.stream_id like '{{ComplaintCase.StreamPrefix}}%') execute function {{schema}}.cj_seal_complaint_event();
-          """;
+    /// <summary>Seals every event appended to a complaint stream, in the appending transaction.</summary>
+    public static Trigger DefineSealTrigger(string schema) =>
+        new(new PostgresqlObjectName(schema, SealTrigger, SchemaUtils.IdentifierUsage.General),
+            new PostgresqlObjectName(schema, "mt_events", SchemaUtils.IdentifierUsage.General),
+            $"{schema}.{SealFunction}()")
+        {
+            Timing = TriggerTiming.After,
+            Events = TriggerEvents.Insert,
+            ForEachRow = true,
+            // As pg_get_triggerdef renders "NEW.stream_id like 'complaint/%'", so the comparison with the database matches.
+            Condition = $"((new.stream_id)::text ~~ '{ComplaintCase.StreamPrefix}%'::text)",
+        };
 
     public static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
 
     public static byte[] Link(byte[] previousChain, byte[] entry) => SHA256.HashData([.. previousChain, .. entry]);
 }
 
-/// <summary>Installs the sealing trigger once Marten has created the event tables.</summary>
-public sealed class ComplaintAuditInstaller(IDocumentStore store) : IHostedService
+/// <summary>
+/// The audit chain as part of the event store's schema: the chain table, the canonical-form function, the trigger
+/// function and the trigger. Marten creates them with everything else (at start-up, db-apply, db-patch), db-assert
+/// checks them and db-dump exports them into eventstore-schema/. A feature of its own, not
+/// <c>Storage.ExtendedSchemaObjects</c>: Marten writes those before the event tables, while the trigger needs
+/// <c>mt_events</c> to exist; custom features come after them.
+/// </summary>
+public sealed class ComplaintAuditSchema(string schema) : FeatureSchemaBase("ComplaintAudit", new PostgresqlMigrator())
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        // The trigger needs mt_events and the chain table; this does not rely on Marten's own start-up having run first.
-        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-        var schema = store.Options.Events.DatabaseSchemaName;
-        await using var connection = store.Storage.Database.CreateConnection();
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(ComplaintAuditChain.TriggerSql(schema), connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    protected override IEnumerable<ISchemaObject> schemaObjects() =>
+    [
+        ComplaintAuditChain.DefineTable(schema),
+        ComplaintAuditChain.DefineCanonicalFunction(schema),
+        ComplaintAuditChain.DefineSealFunction(schema),
+        ComplaintAuditChain.DefineSealTrigger(schema),
+    ];
+}
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+/// <summary>
+/// A function whose change is written as CREATE OR REPLACE. Weasel's own update drops the function first, which
+/// PostgreSQL refuses for a trigger function still in use by its trigger.
+/// </summary>
+internal sealed class ReplacedInPlaceFunction(DbObjectName identifier, string body) : Function(identifier, body)
+{
+    protected override ISchemaObjectDelta CreateFunctionDelta(FunctionBase? actual) => new InPlace(this, (Function?)actual);
+
+    private sealed class InPlace(Function expected, Function? actual) : FunctionDelta(expected, actual)
+    {
+        public override void WriteUpdate(Migrator rules, TextWriter writer) => Expected.WriteCreateStatement(rules, writer);
+    }
 }
 
 /// <summary>One event of a case's trail, as auditors read it.</summary>

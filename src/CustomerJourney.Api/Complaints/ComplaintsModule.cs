@@ -15,7 +15,6 @@ public static class ComplaintsModule
         services.Configure<AuditOptions>(configuration.GetSection("Complaints:Audit"));
         services.AddSingleton<ChainHeadSigner>();
         services.AddSingleton<ComplaintAuditor>();
-        services.AddHostedService<ComplaintAuditInstaller>();
         services.AddHostedService<ChainHeadSigning>();
 
         services.ConfigureMarten(options =>
@@ -26,7 +25,7 @@ public static class ComplaintsModule
             options.Schema.For<ComplaintTimer>();
             options.Events.AddEventType<ComplaintSlaBreached>();
             options.Events.MetadataConfig.HeadersEnabled = true;
-            options.Storage.ExtendedSchemaObjects.Add(ComplaintAuditChain.DefineTable(options.Events.DatabaseSchemaName));
+            options.Storage.Add(new ComplaintAuditSchema(options.Events.DatabaseSchemaName));
             options.Schema.For<SignedChainHead>().Index(h => h.ComplaintId);
         });
         return services;

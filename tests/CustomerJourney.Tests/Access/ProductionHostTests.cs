@@ -3,6 +3,7 @@ using CustomerJourney.Access;
 using CustomerJourney.Complaints;
 using CustomerJourney.Tests.Support;
 using Microsoft.AspNetCore.Hosting;
+using Npgsql;
 
 namespace CustomerJourney.Tests.Access;
 
@@ -13,9 +14,14 @@ public sealed class ProductionHostTests
 
     private static readonly string ProductionKeyEncryptionKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
-    private static Task<IAlbaHost> StartProduction(string? signingKey, string? headSigningKey = null, string? keyEncryptionKey = null) => AlbaHost.For<Program>(builder =>
+    private static Task<IAlbaHost> StartProduction(string? signingKey, string? headSigningKey = null, string? keyEncryptionKey = null, string? schema = null) => AlbaHost.For<Program>(builder =>
     {
         builder.UseEnvironment("Production");
+        if (schema is not null)
+        {
+            builder.UseSetting("EventStore:Schema", schema);
+        }
+
         builder.UseSetting("Auth:Jwt:SigningKey", signingKey ?? "");
         builder.UseSetting("Complaints:Audit:HeadSigningKey", headSigningKey ?? ProductionHeadKey);
         builder.UseSetting("KeyEncryption:Key", keyEncryptionKey ?? ProductionKeyEncryptionKey);
@@ -31,6 +37,46 @@ public sealed class ProductionHostTests
             TestContext.Current.CancellationToken);
 
         Assert.Equal(404, (int)answer.StatusCode);
+    }
+
+    /// <summary>
+    /// The demo lives in its own host (src/CustomerJourney.Demo), so the service never fills a store by itself. The schema,
+    /// the audit chain's sealing trigger included, is in place before anything could be appended.
+    /// </summary>
+    [Fact]
+    public async Task A_production_start_on_a_fresh_store_writes_no_event_and_no_stream_but_creates_the_sealing_trigger()
+    {
+        var schema = $"prod_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid().ToString("N")[..6]}";
+        await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await using (var host = await StartProduction("a-production-secret-that-is-long-enough-0123456789", schema: schema))
+            {
+                var ready = await host.Server.CreateClient().GetAsync("/health/ready", TestContext.Current.CancellationToken);
+                Assert.Equal(200, (int)ready.StatusCode);
+            }
+
+            Assert.Equal((0L, 0L, 1L), (
+                await Scalar(connection, $"select count(*) from {schema}.mt_events"),
+                await Scalar(connection, $"select count(*) from {schema}.mt_streams"),
+                await Scalar(connection, $"""
+                    select count(*) from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+                    where n.nspname = '{schema}' and c.relname = 'mt_events' and t.tgname = '{ComplaintAuditChain.SealTrigger}'
+                    """)));
+        }
+        finally
+        {
+            await using var drop = new NpgsqlCommand(
+                $"drop schema if exists {schema} cascade; drop schema if exists {schema}_wolverine cascade; drop schema if exists {schema}_keys cascade;", connection);
+            await drop.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    private static async Task<long> Scalar(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
     }
 
     [Theory]

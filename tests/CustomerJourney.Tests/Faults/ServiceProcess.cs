@@ -83,7 +83,6 @@ public sealed class ServiceProcess : IAsyncDisposable
         var start = new ProcessStartInfo("dotnet", [dll, .. args]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
         start.Environment["ConnectionStrings__Marten"] = _connectionString;
         start.Environment["EventStore__Schema"] = _schema;
-        start.Environment["Demo__Enabled"] = "false";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Port}";
         start.Environment["Logging__LogLevel__Default"] = "Warning";

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using CustomerJourney.Complaints;
+using Weasel.Core;
+using Weasel.Postgresql;
 
 namespace CustomerJourney.Tests.Infrastructure;
 
@@ -21,7 +24,7 @@ public sealed class EventStoreSchemaTests
             ArgumentList = { ServiceAssembly(repository), "db-dump", generated, "-d", "marten://store/" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            Environment = { ["EventStore__Schema"] = "journey", ["Demo__Enabled"] = "false", ["ASPNETCORE_ENVIRONMENT"] = "Development" },
+            Environment = { ["EventStore__Schema"] = "journey", ["ASPNETCORE_ENVIRONMENT"] = "Development" },
         };
 
         using var process = Process.Start(start)!;
@@ -41,6 +44,36 @@ public sealed class EventStoreSchemaTests
         finally
         {
             File.Delete(generated);
+        }
+    }
+
+    /// <summary>
+    /// The audit chain's function, trigger function and trigger are part of the exported schema, after the event table
+    /// the trigger fires on: an export (or a fresh db-apply) without them would store complaint events unsealed.
+    /// </summary>
+    [Fact]
+    public async Task The_exported_schema_seals_complaint_events_once_the_event_table_exists()
+    {
+        var sql = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "eventstore-schema", "marten.sql"), TestContext.Current.CancellationToken);
+        var eventTable = sql.IndexOf("CREATE TABLE IF NOT EXISTS journey.mt_events (", StringComparison.Ordinal);
+        var chainTable = sql.IndexOf($"CREATE TABLE IF NOT EXISTS journey.{ComplaintAuditChain.ChainTable} (", StringComparison.Ordinal);
+        Assert.True(eventTable >= 0 && chainTable >= 0, $"eventstore-schema/marten.sql lacks mt_events or the audit chain table: run {Refresh}");
+
+        var previous = Math.Max(eventTable, chainTable);
+        ISchemaObject[] sealing =
+        [
+            ComplaintAuditChain.DefineCanonicalFunction("journey"),
+            ComplaintAuditChain.DefineSealFunction("journey"),
+            ComplaintAuditChain.DefineSealTrigger("journey"),
+        ];
+        foreach (var schemaObject in sealing)
+        {
+            var create = new StringWriter();
+            schemaObject.WriteCreateStatement(new PostgresqlMigrator(), create);
+            var at = sql.IndexOf(create.ToString(), StringComparison.Ordinal);
+            Assert.True(at > previous,
+                $"eventstore-schema/marten.sql does not create {schemaObject.Identifier} after the tables it needs. Run {Refresh}. Expected:\n{create}");
+            previous = at;
         }
     }
 

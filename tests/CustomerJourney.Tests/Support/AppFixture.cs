@@ -47,7 +47,6 @@ public sealed class AppFixture : IAsyncLifetime
 
         // Settings the host reads while it is being built, before any test-host override could apply.
         Environment.SetEnvironmentVariable("EventStore__Schema", Schema);
-        Environment.SetEnvironmentVariable("Demo__Enabled", "false");
         Environment.SetEnvironmentVariable("ASPNETCORE_ENVIRONMENT", "Development");
         // Budgets large enough for a whole suite per client; the burst test has a tiny budget of its own.
         Environment.SetEnvironmentVariable("RateLimits__SourceKey__Burst", "1000000");

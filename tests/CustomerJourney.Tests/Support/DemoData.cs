@@ -25,17 +25,21 @@ public static class DemoData
         throw new InvalidOperationException($"{DemoLoader.DefaultDataFile} not found above {AppContext.BaseDirectory}");
     }
 
-    public static DemoLoader Loader(AppFixture app)
+    public static DemoLoader Loader(AppFixture app) => Loader(app.Host.Services);
+
+    /// <summary>The demo host's loader, on the services of any host of the service (the demo is not part of the service itself).</summary>
+    public static DemoLoader Loader(IServiceProvider services)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { [DemoLoader.EnabledKey] = "true", [DemoLoader.DataFileKey] = SampleFile() })
             .Build();
-        var services = app.Host.Services;
         return new DemoLoader(configuration, services.GetRequiredService<TouchpointLedger>(), services.GetRequiredService<IPersonalDataProtector>(),
-            services.GetRequiredService<DemoKeys>(), new NotDevelopment(), NullLogger<DemoLoader>.Instance);
+            new DemoKeys(services.GetRequiredService<Marten.IDocumentStore>(), TimeProvider.System), new NotDevelopment(), NullLogger<DemoLoader>.Instance);
     }
 
-    public static Task LoadAsync(AppFixture app) => Loader(app).StartAsync(TestContext.Current.CancellationToken);
+    public static Task LoadAsync(AppFixture app) => LoadAsync(app.Host.Services);
+
+    public static Task LoadAsync(IServiceProvider services) => Loader(services).StartAsync(TestContext.Current.CancellationToken);
 
     /// <summary>The demo's API keys are a Development convenience that these tests do not need.</summary>
     private sealed class NotDevelopment : IHostEnvironment

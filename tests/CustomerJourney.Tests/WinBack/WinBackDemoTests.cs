@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using CustomerJourney.Demo;
 using CustomerJourney.Tests.Support;
 
 namespace CustomerJourney.Tests.WinBack;
@@ -12,10 +11,9 @@ public sealed class WinBackDemoTests
     {
         await using var host = await WinBackHost.StartAsync(new Dictionary<string, string>
         {
-            [DemoLoader.EnabledKey] = "true",
-            [DemoLoader.DataFileKey] = DemoData.SampleFile(),
             ["WinBack:Smtp:FallbackAddressTemplate"] = "{customerId}@demo.invalid",
         });
+        await DemoData.LoadAsync(host.Host.Services);
         var (fitted, model) = await host.Send(HttpMethod.Post, "/api/churn/models", new JsonObject { ["calibrationEnd"] = "1997-09-30T00:00:00Z" }, "analyst");
         Assert.Equal(201, fitted);
 

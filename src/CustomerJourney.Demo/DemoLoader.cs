@@ -29,8 +29,8 @@ public sealed class DemoLoader(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        // Read here rather than at registration, so a test host can switch the demo off in its own configuration.
-        if (!configuration.GetValue(EnabledKey, defaultValue: true))
+        // Read here rather than at registration, so a host can switch the demo off in its own configuration.
+        if (!IsEnabled(configuration, environment))
         {
             return;
         }
@@ -66,6 +66,10 @@ public sealed class DemoLoader(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Demo:Enabled, on by default in Development only: an empty store elsewhere stays empty unless asked.</summary>
+    public static bool IsEnabled(IConfiguration configuration, IHostEnvironment environment) =>
+        configuration.GetValue(EnabledKey, defaultValue: environment.IsDevelopment());
 
     private string FindDataFile()
     {
