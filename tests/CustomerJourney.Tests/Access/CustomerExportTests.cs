@@ -44,6 +44,8 @@ public sealed class CustomerExportTests(AppFixture app)
         var secret = Guid.NewGuid().ToString("N");
         var personal = new[] { $"parcel-{secret}-late", $"sorry-{secret}", $"e{secret}@example.com", $"Name {secret}", $"comment-{secret}" };
         var complaintId = Ids.Unique("k");
+        // First, while nothing else writes to the customer's stream (the flag evaluation below does).
+        var campaignId = await SelectedForWinBack(customer);
         var batch = await app.PostBatch(
         [
             TouchpointJson.Purchase(customer, amount: 42.5m),
@@ -58,7 +60,6 @@ public sealed class CustomerExportTests(AppFixture app)
             ["channel"] = "email", ["occurredAt"] = ComplaintApi.Now.AddMinutes(-5).ToString("O"),
         }, app.Agent())).Version();
         Assert.Equal(2, (await app.Step(complaintId, "apologize", version, new JsonObject { ["by"] = "Ann", ["wording"] = personal[1] })).Version());
-        var campaignId = await SelectedForWinBack(customer);
         // A CSAT of 1 with no follow-up call raises "unhappy-answer" once the recorded touchpoints are evaluated.
         await Waiting.Until(async () => (await app.Get($"/api/customers/{customer}/churn/flags", app.As("analyst"))).Body!["flags"]!.AsArray().Count > 0,
             TimeSpan.FromSeconds(30), "the churn flags of the customer");

@@ -217,9 +217,8 @@ public sealed class KeyStoreAttackerTests(ITestOutputHelper output)
     {
         var found = new List<string>();
         var (files, bytes, wal) = (0, 0L, 0L);
-        foreach (var file in DataFiles(dataDirectory))
+        foreach (var (file, content) in DataFiles(dataDirectory))
         {
-            var content = File.ReadAllBytes(file);
             files++;
             bytes += content.Length;
             wal += file.Contains("pg_wal", StringComparison.Ordinal) ? content.Length : 0;
@@ -232,9 +231,28 @@ public sealed class KeyStoreAttackerTests(ITestOutputHelper output)
         return new FileScan(files, bytes, wal, found);
     }
 
-    /// <summary>Every file of the data directory but the server's Unix socket (the test cluster keeps it there).</summary>
-    private static IEnumerable<string> DataFiles(string dataDirectory) =>
-        Directory.EnumerateFiles(dataDirectory, "*", SearchOption.AllDirectories).Where(f => !Path.GetFileName(f).StartsWith(".s.PGSQL.", StringComparison.Ordinal));
+    /// <summary>
+    /// Every file of the data directory and its bytes, but the server's Unix socket (the test cluster keeps it there) and
+    /// files the running server removed between listing and reading (e.g. pg_internal.init, recycled WAL).
+    /// </summary>
+    private static IEnumerable<(string File, byte[] Content)> DataFiles(string dataDirectory)
+    {
+        foreach (var file in Directory.EnumerateFiles(dataDirectory, "*", SearchOption.AllDirectories)
+                     .Where(f => !Path.GetFileName(f).StartsWith(".s.PGSQL.", StringComparison.Ordinal)))
+        {
+            byte[] content;
+            try
+            {
+                content = File.ReadAllBytes(file);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException && !File.Exists(file))
+            {
+                continue;
+            }
+
+            yield return (file, content);
+        }
+    }
 
     private sealed record BruteForce(long Windows, List<string> Opened);
 
@@ -250,9 +268,8 @@ public sealed class KeyStoreAttackerTests(ITestOutputHelper output)
         var opened = new List<string>();
         var windows = 0L;
         var wrapped = new WrappedKey(kek.CurrentId, new byte[wrappedLength]);
-        foreach (var file in DataFiles(dataDirectory))
+        foreach (var (file, content) in DataFiles(dataDirectory))
         {
-            var content = File.ReadAllBytes(file);
             for (var offset = 1; offset + wrappedLength <= content.Length; offset++)
             {
                 if (content[offset - 1] != shortVarlenaHeader)
