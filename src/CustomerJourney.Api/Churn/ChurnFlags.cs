@@ -1,3 +1,4 @@
+using CustomerJourney.Complaints;
 using CustomerJourney.Models.Churn;
 using CustomerJourney.Touchpoints;
 

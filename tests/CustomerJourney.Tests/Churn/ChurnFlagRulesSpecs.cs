@@ -1,4 +1,5 @@
 using CustomerJourney.Churn;
+using CustomerJourney.Complaints;
 using CustomerJourney.Touchpoints;
 
 namespace CustomerJourney.Tests.Churn;
