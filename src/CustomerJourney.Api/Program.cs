@@ -31,6 +31,7 @@ var app = builder.Build();
 app.UseProblems();
 app.UseAccess();
 app.UseRequestMediaTypes();
+app.UseTypedJsonBodies();
 app.MapHealth();
 app.MapOpenApi().AllowAnonymous();
 app.MapScalarApiReference().AllowAnonymous();

@@ -13,6 +13,7 @@ public static class ComplaintsModule
         services.AddSingleton(SlaPolicies.From(sla));
         services.AddSingleton<ComplaintSla>();
         services.AddSingleton<ComplaintSteps>();
+        services.AddSingleton<ComplaintStepWriter>();
         services.Configure<AuditOptions>(configuration.GetSection("Complaints:Audit"));
         services.AddSingleton<ChainHeadSigner>();
         services.AddSingleton<ComplaintAuditor>();
