@@ -57,12 +57,15 @@ public static class TypedJsonBodies
             var options = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
             try
             {
-                document.RootElement.Deserialize(type, options);
+                // A JSON null binds to a null command, which no endpoint expects.
+                if (document.RootElement.Deserialize(type, options) is null)
+                {
+                    return Refused("$", "must be a JSON object with the fields this request defines.");
+                }
             }
             catch (JsonException e)
             {
-                return Results.ValidationProblem(new Dictionary<string, string[]> { [FieldOf(e.Path)] = [Reason(e)] }, title: "Invalid request",
-                    detail: "Nothing was recorded; see errors for the field.");
+                return Refused(FieldOf(e.Path), Reason(e));
             }
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
@@ -76,6 +79,9 @@ public static class TypedJsonBodies
         request.ContentLength = bytes.Length;
         return null;
     }
+
+    private static IResult Refused(string field, string reason) => Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [reason] },
+        title: "Invalid request", detail: "Nothing was recorded; see errors for the field.");
 
     /// <summary>"$.reason" -> "reason", "$.orderIds[2]" -> "orderIds[2]", "$" (the body itself) stays "$".</summary>
     private static string FieldOf(string? path) =>
