@@ -1,5 +1,3 @@
-using CustomerJourney.Complaints;
-
 namespace CustomerJourney.Touchpoints;
 
 // The touchpoint catalogue: one event per kind, named as the business names it. Each is immutable and

@@ -1,10 +1,7 @@
 using CustomerJourney.Access;
 using CustomerJourney.Complaints;
 using CustomerJourney.Infrastructure;
-using JasperFx;
-using JasperFx.Events;
 using Marten;
-using Marten.Events;
 using Npgsql;
 using NpgsqlTypes;
 using Weasel.Postgresql;
