@@ -47,6 +47,7 @@ public sealed class Program
         app.UseProblems();
         app.UseAccess();
         app.UseRequestMediaTypes();
+        app.UseTypedJsonBodies();
         app.MapHealth();
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference().AllowAnonymous();

@@ -6,13 +6,56 @@ namespace CustomerJourney.Complaints;
 
 // A complaint case lives on its own stream, "complaint/<complaintId>". Customer ids cannot contain '/', so the two
 // kinds of stream never collide. The steps customers and staff take are touchpoints (business time, channel, source,
-// source id), so the ingestion ledger de-duplicates them like any other; ComplaintLogged, ApologyIssued,
-// RemedyOffered and FollowUpCallCompleted are declared with the touchpoint catalogue in Touchpoints/Events.cs.
+// source id), so the ingestion ledger de-duplicates them like any other, and the catalogue
+// (Touchpoints/TouchpointCatalogue.cs) maps their `kind` strings onto these records. FollowUpCallCompleted stays with
+// the touchpoints in Touchpoints/Events.cs: a call may follow up a survey answer as well as a case.
+// Marten stores each event under an alias of its type name ("complaint_logged"), so moving a record between
+// namespaces leaves stored events readable; renaming one would not.
 
 /// <summary>A touchpoint that is a step of a complaint case.</summary>
 public interface IComplaintStep
 {
     string ComplaintId { get; }
+}
+
+public enum ComplaintSeverity
+{
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+public sealed record ComplaintLogged : Touchpoint, IComplaintStep
+{
+    public required string ComplaintId { get; init; }
+    public required string Category { get; init; }
+    public required ComplaintSeverity Severity { get; init; }
+    [PersonalData] public required string Description { get; init; }
+    public IReadOnlyList<string> OrderIds { get; init; } = [];
+}
+
+public sealed record ApologyIssued : Touchpoint, IComplaintStep
+{
+    public required string ComplaintId { get; init; }
+    public required string By { get; init; }
+    [PersonalData] public required string Wording { get; init; }
+}
+
+public enum Remedy
+{
+    Refund,
+    Replacement,
+    Discount,
+    GoodwillCredit,
+}
+
+public sealed record RemedyOffered : Touchpoint, IComplaintStep
+{
+    public required string ComplaintId { get; init; }
+    public required Remedy Remedy { get; init; }
+    public required decimal Amount { get; init; }
+    public required string Currency { get; init; }
 }
 
 /// <summary>Somebody on our side has read the complaint and told the customer so.</summary>

@@ -12,6 +12,8 @@ public static class ComplaintsModule
         configuration.GetSection("Complaints:Sla").Bind(sla);
         services.AddSingleton(SlaPolicies.From(sla));
         services.AddSingleton<ComplaintSla>();
+        services.AddSingleton<ComplaintSteps>();
+        services.AddSingleton<ComplaintStepWriter>();
         services.Configure<AuditOptions>(configuration.GetSection("Complaints:Audit"));
         services.AddSingleton<ChainHeadSigner>();
         services.AddSingleton<ComplaintAuditor>();

@@ -49,7 +49,7 @@ public static class ComplaintReadEndpoints
 
         if (asOf is null)
         {
-            request.HttpContext.Response.Headers.ETag = ComplaintCommandEndpoints.ETag(view.Case.Version);
+            request.HttpContext.Response.Headers.ETag = ComplaintStepWriter.ETag(view.Case.Version);
         }
 
         return Results.Ok(view);

@@ -57,6 +57,8 @@ public static class CritterStackSetup
             ConfigureJson(o.SerializerOptions);
             // Request bodies bound by the framework refuse members they do not define; a typo must not pass silently.
             o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            // The web defaults read "12" as a number; an amount sent as a string is the wrong type, as the touchpoint intake says.
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             o.SerializerOptions.MaxDepth = 32;
         });
 

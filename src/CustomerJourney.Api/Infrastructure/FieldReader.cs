@@ -119,27 +119,33 @@ public sealed partial class FieldReader
             return null;
         }
 
+        return CheckText(Errors, path, text, maxLength, allowLineBreaks, pattern, patternHint);
+    }
+
+    /// <summary>The text rules, for a JSON member or a member of a typed request body: the text, or null with the reason in <paramref name="errors"/>.</summary>
+    internal static string? CheckText(FieldErrors errors, string path, string text, int maxLength, bool allowLineBreaks, Regex? pattern, string? patternHint)
+    {
         if (string.IsNullOrWhiteSpace(text))
         {
-            Errors.Add(path, "must not be empty.");
+            errors.Add(path, "must not be empty.");
             return null;
         }
 
         if (text.Length > maxLength)
         {
-            Errors.Add(path, $"must be at most {maxLength} characters.");
+            errors.Add(path, $"must be at most {maxLength} characters.");
             return null;
         }
 
         if (!IsStorableText(text, allowLineBreaks))
         {
-            Errors.Add(path, "must not contain control characters or invalid Unicode.");
+            errors.Add(path, "must not contain control characters or invalid Unicode.");
             return null;
         }
 
         if (pattern is not null && !pattern.IsMatch(text))
         {
-            Errors.Add(path, patternHint ?? "has an invalid format.");
+            errors.Add(path, patternHint ?? "has an invalid format.");
             return null;
         }
 
@@ -230,21 +236,27 @@ public sealed partial class FieldReader
             return null;
         }
 
+        return CheckAmount(Errors, PathOf(name), amount);
+    }
+
+    /// <summary>The amount rules, for a JSON member or a member of a typed request body.</summary>
+    internal static decimal? CheckAmount(FieldErrors errors, string path, decimal amount)
+    {
         if (amount < 0)
         {
-            Errors.Add(PathOf(name), "must not be negative.");
+            errors.Add(path, "must not be negative.");
             return null;
         }
 
         if (amount > MaxAmount)
         {
-            Errors.Add(PathOf(name), $"must not exceed {MaxAmount.ToString(CultureInfo.InvariantCulture)}.");
+            errors.Add(path, $"must not exceed {MaxAmount.ToString(CultureInfo.InvariantCulture)}.");
             return null;
         }
 
         if (decimal.Round(amount, 4) != amount)
         {
-            Errors.Add(PathOf(name), "must have at most 4 decimal places.");
+            errors.Add(path, "must have at most 4 decimal places.");
             return null;
         }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using CustomerJourney.Complaints;
 using CustomerJourney.Touchpoints;
 
 namespace CustomerJourney.Journeys;
@@ -91,9 +92,9 @@ public static class JourneyEntries
 
     private static string Remedy(Remedy remedy) => remedy switch
     {
-        Touchpoints.Remedy.Refund => "Refund",
-        Touchpoints.Remedy.Replacement => "Replacement",
-        Touchpoints.Remedy.Discount => "Discount",
+        Complaints.Remedy.Refund => "Refund",
+        Complaints.Remedy.Replacement => "Replacement",
+        Complaints.Remedy.Discount => "Discount",
         _ => "Goodwill credit",
     };
 

@@ -1,5 +1,3 @@
-using CustomerJourney.Complaints;
-
 namespace CustomerJourney.Touchpoints;
 
 // The touchpoint catalogue: one event per kind, named as the business names it. Each is immutable and
@@ -24,46 +22,6 @@ public sealed record PurchaseReturned : Touchpoint
     public required decimal Amount { get; init; }
     public required string Currency { get; init; }
     public required string Reason { get; init; }
-}
-
-public enum ComplaintSeverity
-{
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-public sealed record ComplaintLogged : Touchpoint, IComplaintStep
-{
-    public required string ComplaintId { get; init; }
-    public required string Category { get; init; }
-    public required ComplaintSeverity Severity { get; init; }
-    [PersonalData] public required string Description { get; init; }
-    public IReadOnlyList<string> OrderIds { get; init; } = [];
-}
-
-public sealed record ApologyIssued : Touchpoint, IComplaintStep
-{
-    public required string ComplaintId { get; init; }
-    public required string By { get; init; }
-    [PersonalData] public required string Wording { get; init; }
-}
-
-public enum Remedy
-{
-    Refund,
-    Replacement,
-    Discount,
-    GoodwillCredit,
-}
-
-public sealed record RemedyOffered : Touchpoint, IComplaintStep
-{
-    public required string ComplaintId { get; init; }
-    public required Remedy Remedy { get; init; }
-    public required decimal Amount { get; init; }
-    public required string Currency { get; init; }
 }
 
 public enum CallOutcome

@@ -99,7 +99,7 @@ public static partial class TouchpointCatalogue
 
     public static string NameOf(Channel channel) => channel.ToString().ToLowerInvariant();
 
-    private static readonly FrozenDictionary<string, ComplaintSeverity> Severities = new Dictionary<string, ComplaintSeverity>
+    public static readonly FrozenDictionary<string, ComplaintSeverity> Severities = new Dictionary<string, ComplaintSeverity>
     {
         ["low"] = ComplaintSeverity.Low,
         ["medium"] = ComplaintSeverity.Medium,
@@ -107,7 +107,7 @@ public static partial class TouchpointCatalogue
         ["critical"] = ComplaintSeverity.Critical,
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
-    private static readonly FrozenDictionary<string, Remedy> Remedies = new Dictionary<string, Remedy>
+    public static readonly FrozenDictionary<string, Remedy> Remedies = new Dictionary<string, Remedy>
     {
         ["refund"] = Remedy.Refund,
         ["replacement"] = Remedy.Replacement,
@@ -115,7 +115,7 @@ public static partial class TouchpointCatalogue
         ["goodwill-credit"] = Remedy.GoodwillCredit,
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
-    private static readonly FrozenDictionary<string, CallOutcome> Outcomes = new Dictionary<string, CallOutcome>
+    public static readonly FrozenDictionary<string, CallOutcome> Outcomes = new Dictionary<string, CallOutcome>
     {
         ["reached"] = CallOutcome.Reached,
         ["not-reached"] = CallOutcome.NotReached,

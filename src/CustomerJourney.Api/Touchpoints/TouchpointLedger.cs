@@ -1,10 +1,7 @@
 using CustomerJourney.Access;
 using CustomerJourney.Complaints;
 using CustomerJourney.Infrastructure;
-using JasperFx;
-using JasperFx.Events;
 using Marten;
-using Marten.Events;
 using Npgsql;
 using NpgsqlTypes;
 using Weasel.Postgresql;
@@ -49,12 +46,18 @@ public sealed record LedgerResult(TouchpointOutcome[] Outcomes, IReadOnlyDiction
 /// it returns is new and gets appended, the rest are duplicates. PostgreSQL's unique index makes concurrent
 /// claims of the same key wait for each other, so overlapping batches append each touchpoint once, and the
 /// check costs one round trip per batch, not one per item. The same round trip reads the register of erased
-/// customers, whose touchpoints are never appended. A complaint step is decided on the case as it stands inside
-/// this transaction (Marten's optimistic concurrency makes a concurrent writer retry); a refused step gives its
-/// key back, and the case's next service-promise check is scheduled through Wolverine's outbox in the same commit.
+/// customers, whose touchpoints are never appended. Complaint steps are handed, inside this transaction, to the one
+/// seam of the complaint cases (<see cref="ComplaintSteps"/>), which decides and appends them, gives a refused step's
+/// key back and schedules the case's next promise check in the same commit.
+/// </para>
+/// <para>
+/// The session is opened by hand rather than by Wolverine's transactional middleware: one transaction must both claim
+/// the source ids (the exactly-once guarantee) and append what was claimed, for any number of streams, with the
+/// erased-customer check and the per-customer locks in the same round trips, and it is retried as a whole on a
+/// transient conflict.
 /// </para>
 /// </summary>
-public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics metrics, IServiceScopeFactory scopes, ComplaintSla sla,
+public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics metrics, IServiceScopeFactory scopes, ComplaintSteps complaintSteps,
     ILogger<TouchpointLedger> logger)
 {
     public const string TableName = "cj_touchpoint_sources";
@@ -130,7 +133,7 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         return new LedgerResult(outcomes, broken, versions);
     }
 
-    private async Task<(List<int> Claimed, HashSet<string> Erased, Dictionary<int, ComplaintRuleException> Broken, Dictionary<string, long> Versions)> AppendNewAsync(
+    private async Task<(List<int> Claimed, HashSet<string> Erased, Dictionary<int, ComplaintRuleException> Broken, IReadOnlyDictionary<string, long> Versions)> AppendNewAsync(
         IReadOnlyList<Touchpoint> touchpoints, KeyValuePair<(string Source, string SourceId), int>[] keys, LedgerWrite write, CancellationToken cancellation)
     {
         await using var session = store.LightweightSession();
@@ -178,15 +181,14 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         }
 
         var claimed = keys.Where(k => claimedKeys.Contains(k.Key)).Select(k => k.Value).Order().ToList();
-        foreach (var stream in claimed.Where(i => ComplaintCase.CaseOf(touchpoints[i]) is null).GroupBy(i => touchpoints[i].CustomerId)
+        foreach (var stream in claimed.Where(i => !ComplaintSteps.IsStep(touchpoints[i])).GroupBy(i => touchpoints[i].CustomerId)
                      .OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             session.Events.Append(stream.Key, stream.Select(i => (object)touchpoints[i]));
         }
 
         var broken = new Dictionary<int, ComplaintRuleException>();
-        var versions = new Dictionary<string, long>(StringComparer.Ordinal);
-        var steps = claimed.Where(i => ComplaintCase.CaseOf(touchpoints[i]) is not null).ToList();
+        IReadOnlyDictionary<string, long> versions = new Dictionary<string, long>(StringComparer.Ordinal);
         if (claimed.Count == 0)
         {
             // All duplicates (a re-send): nothing to append, nothing to announce.
@@ -198,30 +200,18 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         await using var scope = scopes.CreateAsyncScope();
         var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
         outbox.Enroll(session);
+        var steps = claimed.Where(i => ComplaintSteps.IsStep(touchpoints[i])).ToList();
         if (steps.Count > 0)
         {
-            // Purchases and returns of this very batch are not in the store yet, but a refund decided here must count them.
             var pending = claimed.Select(i => touchpoints[i]).Where(t => t is PurchaseMade or PurchaseReturned).ToList();
-            foreach (var @case in steps.GroupBy(i => ComplaintCase.CaseOf(touchpoints[i])!).OrderBy(g => g.Key, StringComparer.Ordinal))
+            var decided = await complaintSteps.DecideAsync(session, outbox, steps.Select(i => touchpoints[i]).ToList(), pending,
+                write.ExpectedCaseVersion, cancellation);
+            foreach (var (step, rule) in decided.Refused)
             {
-                var version = await DecideCaseAsync(session, outbox, @case.Key, @case.ToList(), touchpoints, pending, write.ExpectedCaseVersion, broken, cancellation);
-                if (version is { } v)
-                {
-                    versions[@case.Key] = v;
-                }
+                broken[steps[step]] = rule;
             }
 
-            if (broken.Count > 0)
-            {
-                // A refused step leaves no trace: its source id is free for a corrected resend.
-                var refused = broken.Keys.Select(i => touchpoints[i]).ToList();
-                await using var release = new NpgsqlCommand(
-                    $"delete from {schema}.{TableName} where (source, source_id) in (select * from unnest(@sources, @ids))", session.Connection);
-                release.Parameters.Add(new NpgsqlParameter<string[]>("sources", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = refused.Select(t => t.Source).ToArray() });
-                release.Parameters.Add(new NpgsqlParameter<string[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = refused.Select(t => t.SourceId).ToArray() });
-                await release.ExecuteNonQueryAsync(cancellation);
-            }
-
+            versions = decided.Versions;
             claimed.RemoveAll(broken.ContainsKey);
         }
 
@@ -257,74 +247,17 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         }
     }
 
-    /// <summary>Runs a case's steps through its rules in order; returns the case's version after the append, if anything was appended.</summary>
-    private async Task<long?> DecideCaseAsync(IDocumentSession session, IMartenOutbox outbox, string complaintId, List<int> steps,
-        IReadOnlyList<Touchpoint> touchpoints, IReadOnlyList<Touchpoint> pending, long? expectedVersion, Dictionary<int, ComplaintRuleException> broken, CancellationToken cancellation)
+    /// <summary>
+    /// Gives the source ids of touchpoints that were claimed in this transaction but will not be stored (complaint steps
+    /// their case refused) back to the register, so a corrected resend is not taken for a duplicate.
+    /// </summary>
+    public static async Task GiveBackAsync(IDocumentSession session, IReadOnlyList<Touchpoint> refused, CancellationToken cancellation)
     {
-        var key = ComplaintCase.StreamKey(complaintId);
-        IEventStream<ComplaintCase> stream;
-        try
-        {
-            stream = expectedVersion is { } expected
-                ? await session.Events.FetchForWriting<ComplaintCase>(key, expected, cancellation)
-                : await session.Events.FetchForWriting<ComplaintCase>(key, cancellation);
-        }
-        catch (ConcurrencyException) when (expectedVersion is { } expected)
-        {
-            var actual = (await session.Events.FetchStreamStateAsync(key, cancellation))?.Version ?? 0;
-            foreach (var i in steps)
-            {
-                broken[i] = ComplaintRuleException.StaleVersion(complaintId, expected, actual);
-            }
-
-            return null;
-        }
-
-        var state = stream.Aggregate;
-        OrderPayments? payments = null;
-        var appended = new List<object>();
-        foreach (var i in steps)
-        {
-            // Read when the first refund is decided, not up front: the case may be logged earlier in this same batch.
-            if (payments is null && state is not null && touchpoints[i] is RemedyOffered { Remedy: Remedy.Refund })
-            {
-                payments = await PaymentsAsync(session, state, pending, cancellation);
-            }
-
-            try
-            {
-                foreach (var @event in ComplaintDecisions.Decide(state, touchpoints[i], payments ?? OrderPayments.None))
-                {
-                    state = ComplaintCase.Fold(state, @event);
-                    appended.Add(@event);
-                }
-            }
-            catch (ComplaintRuleException rule)
-            {
-                broken[i] = rule;
-            }
-        }
-
-        if (appended.Count == 0 || state is null)
-        {
-            return null;
-        }
-
-        stream.AppendMany(appended);
-        await sla.ScheduleNextCheckAsync(session, outbox, state, cancellation);
-
-        return (stream.StartingVersion ?? 0) + appended.Count;
-    }
-
-    /// <summary>What the customer paid and returned on the case's orders, read from the customer's own stream.</summary>
-    private static async Task<OrderPayments> PaymentsAsync(IDocumentSession session, ComplaintCase state, IReadOnlyList<Touchpoint> pending,
-        CancellationToken cancellation)
-    {
-        var orders = state.OrderIds.ToHashSet(StringComparer.Ordinal);
-        var stored = await session.Events.FetchStreamAsync(state.CustomerId, token: cancellation);
-        var events = stored.Select(e => e.Data).Concat(pending.Where(t => t.CustomerId == state.CustomerId)).ToList();
-        return new OrderPayments(
-            events.OfType<PurchaseMade>().Where(p => orders.Contains(p.OrderId)).Select(p => new OrderMoney(p.OrderId, p.Amount, p.Currency)).ToList(),
-            events.OfType<PurchaseReturned>().Where(r => orders.Contains(r.OrderId)).Select(r => new OrderMoney(r.OrderId, r.Amount, r.Currency)).ToList());
+        var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
+        await using var release = new NpgsqlCommand(
+            $"delete from {schema}.{TableName} where (source, source_id) in (select * from unnest(@sources, @ids))", session.Connection);
+        release.Parameters.Add(new NpgsqlParameter<string[]>("sources", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = refused.Select(t => t.Source).ToArray() });
+        release.Parameters.Add(new NpgsqlParameter<string[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = refused.Select(t => t.SourceId).ToArray() });
+        await release.ExecuteNonQueryAsync(cancellation);
     }
 }

@@ -200,6 +200,62 @@ public sealed class ComplaintHttpTests(AppFixture app)
         Assert.Equal(400, (await app.Call(HttpMethod.Post, $"/api/complaints/{id}/acknowledge", JsonValue.Create("[1]"), app.Agent(), ifMatch: "\"1\"")).Status);
     }
 
+    [Theory]
+    [InlineData("acknowledge", """{ "surprise": true }""", "surprise")]
+    [InlineData("escalate", """{ "reason": 42 }""", "reason")]
+    [InlineData("escalate", """{ "reason": "\ud800 alone" }""", "reason")]
+    [InlineData("offer-remedy", """{ "remedy": "refund", "amount": "12", "currency": "USD" }""", "amount")]
+    [InlineData("offer-remedy", """{ "remedy": "cash", "amount": 12, "currency": "USD" }""", "remedy")]
+    [InlineData("follow-up-call", """{ "outcome": "not-reached", "satisfied": true }""", "satisfied")]
+    [InlineData("resolve", """{ "rootCause": "late", "summary": "Resent", "occurredAt": "2024-05-01T10:00:00" }""", "occurredAt")]
+    [InlineData("reopen", """[ "not an object" ]""", "$")]
+    public async Task A_step_body_with_an_undefined_field_a_wrong_type_or_bad_text_is_a_400_naming_the_field(string action, string body, string field)
+    {
+        var (customer, _) = await CustomerWithPurchase();
+        var id = Ids.Unique("k");
+        await app.Log(customer, id);
+
+        using var client = app.Host.Server.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/complaints/{id}/{action}") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        app.Agent().Apply(request);
+        request.Headers.TryAddWithoutValidation("If-Match", "\"1\"");
+        var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!;
+
+        Assert.Equal((400, "application/problem+json"), ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType));
+        Assert.True(problem["errors"]?[field] is not null, problem.ToJsonString());
+        Assert.Equal(1, (await app.Get($"/api/complaints/{id}")).Version());
+    }
+
+    [Fact]
+    public async Task A_step_without_a_body_is_the_step_with_no_fields()
+    {
+        var (customer, _) = await CustomerWithPurchase();
+        var id = Ids.Unique("k");
+        await app.Log(customer, id);
+
+        var acknowledged = await app.Call(HttpMethod.Post, $"/api/complaints/{id}/acknowledge", null, app.Agent(), ifMatch: "\"1\"");
+
+        Assert.Equal((200, 2L, "acknowledged"), (acknowledged.Status, acknowledged.Version(), acknowledged.Status()));
+    }
+
+    [Fact]
+    public async Task The_API_description_gives_each_step_its_own_typed_body()
+    {
+        var document = (await app.Get("/openapi/v1.json")).Body!;
+        string[] actions = ["acknowledge", "escalate", "apologize", "offer-remedy", "accept-remedy", "decline-remedy", "await-customer", "customer-responded",
+            "resolve", "follow-up-call", "close", "reopen"];
+
+        var schemas = actions.Select(a => document["paths"]![$"/api/complaints/{{complaintId}}/{a}"]?["post"]?["requestBody"]?["content"]?["application/json"]?["schema"]?["$ref"]?.GetValue<string>())
+            .Append(document["paths"]!["/api/complaints"]?["post"]?["requestBody"]?["content"]?["application/json"]?["schema"]?["$ref"]?.GetValue<string>())
+            .ToList();
+
+        Assert.All(schemas, s => Assert.NotNull(s));
+        Assert.Equal(schemas.Count, schemas.Distinct().Count());
+        var offer = document["components"]!["schemas"]![schemas[3]!.Split('/')[^1]]!["properties"]!.AsObject().Select(p => p.Key).Order().ToList();
+        Assert.Equal(["amount", "channel", "correlationId", "currency", "expectedVersion", "occurredAt", "remedy"], offer);
+    }
+
     [Fact]
     public async Task A_missed_promise_is_recorded_once_by_the_timer_and_shows_on_the_case_and_the_list()
     {

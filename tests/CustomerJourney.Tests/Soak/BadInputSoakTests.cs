@@ -48,6 +48,15 @@ public sealed class BadInputSoakTests
         return item;
     }
 
+    /// <summary>Each step of a case is its own endpoint with its own body; they all say the version they read.</summary>
+    private static Endpoint Step(string complaintId, string action, JsonObject body) =>
+        new($"complaint step {action}", $"/api/complaints/{complaintId}/{action}", "agent", _ =>
+        {
+            var copy = body.DeepClone().AsObject();
+            copy["expectedVersion"] = 1;
+            return copy;
+        });
+
     private static Endpoint[] Endpoints(string complaintId) =>
     [
         new("single touchpoint", "/api/customers/soak-single/touchpoints", "agent", n => Touchpoint($"single-{n}")),
@@ -57,7 +66,18 @@ public sealed class BadInputSoakTests
             ["complaintId"] = $"soak-k-{n}", ["customerId"] = "soak-complainer", ["category"] = "delivery", ["severity"] = "low",
             ["description"] = "Late", ["orderIds"] = new JsonArray("o-1"), ["channel"] = "email", ["occurredAt"] = "2026-11-30T10:00:00Z",
         }),
-        new("complaint step", $"/api/complaints/{complaintId}/escalate", "agent", _ => new JsonObject { ["to"] = "sam", ["reason"] = "Manager", ["expectedVersion"] = 1 }),
+        Step(complaintId, "acknowledge", new JsonObject { ["reason"] = "Read it", ["channel"] = "email" }),
+        Step(complaintId, "escalate", new JsonObject { ["to"] = "sam", ["reason"] = "Manager" }),
+        Step(complaintId, "apologize", new JsonObject { ["by"] = "Ann", ["wording"] = "Sorry" }),
+        Step(complaintId, "offer-remedy", new JsonObject { ["remedy"] = "discount", ["amount"] = 5, ["currency"] = "USD" }),
+        Step(complaintId, "accept-remedy", new JsonObject { ["correlationId"] = "c-1" }),
+        Step(complaintId, "decline-remedy", new JsonObject { ["reason"] = "Too little" }),
+        Step(complaintId, "await-customer", new JsonObject { ["reason"] = "A photo" }),
+        Step(complaintId, "customer-responded", new JsonObject { ["occurredAt"] = "2026-11-30T11:00:00Z" }),
+        Step(complaintId, "resolve", new JsonObject { ["rootCause"] = "carrier-delay", ["summary"] = "Resent" }),
+        Step(complaintId, "follow-up-call", new JsonObject { ["outcome"] = "reached", ["notes"] = "Happy" }),
+        Step(complaintId, "close", new JsonObject { ["reason"] = "Done" }),
+        Step(complaintId, "reopen", new JsonObject { ["reason"] = "Still broken" }),
         new("api key", "/api/access/keys", "admin", n => new JsonObject { ["source"] = $"soak-src-{n}" }),
         new("churn fit", "/api/churn/models", "analyst", _ => new JsonObject { ["calibrationEnd"] = "1997-09-30T00:00:00Z" }),
         new("campaign", "/api/winback/campaigns", "marketing", n => new JsonObject
@@ -223,7 +243,8 @@ public sealed class BadInputSoakTests
     private static readonly string[] FieldNames =
     [
         "kind", "occurredAt", "channel", "source", "sourceId", "data", "customerId", "complaintId", "category", "severity", "description", "orderIds",
-        "to", "reason", "expectedVersion", "calibrationEnd", "name", "offer", "value", "validDays", "controlShare", "seed", "at", "x",
+        "to", "reason", "expectedVersion", "by", "wording", "remedy", "amount", "currency", "rootCause", "summary", "outcome", "satisfied", "notes",
+        "correlationId", "calibrationEnd", "name", "offer", "value", "validDays", "controlShare", "seed", "at", "x",
     ];
 
     private static readonly Gen<JsonNode?> Leaf = Gen.Int[0, 5].SelectMany(kind => kind switch

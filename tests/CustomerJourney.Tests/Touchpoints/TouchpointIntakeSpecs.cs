@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CustomerJourney.Tests.Support;
+using CustomerJourney.Complaints;
 using CustomerJourney.Touchpoints;
 
 namespace CustomerJourney.Tests.Touchpoints;
