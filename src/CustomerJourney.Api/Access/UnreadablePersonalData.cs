@@ -10,7 +10,7 @@ namespace CustomerJourney.Access;
 /// </summary>
 public sealed class UnreadablePersonalData
 {
-    public const string MeterName = "CustomerJourney.PersonalData";
+    public const string MeterName = Infrastructure.Observability.MeterPrefix + "PersonalData";
 
     // Bounds what is remembered; past it a damaged event may be logged again, which is better than growing without end.
     private const int RememberedEvents = 10_000;

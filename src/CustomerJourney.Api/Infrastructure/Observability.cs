@@ -1,5 +1,3 @@
-using CustomerJourney.Access;
-using CustomerJourney.Touchpoints;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -11,6 +9,9 @@ namespace CustomerJourney.Infrastructure;
 public static class Observability
 {
     public const string ServiceName = "CustomerJourney";
+
+    /// <summary>Every meter of ours starts so, and is exported without Infrastructure naming the capability.</summary>
+    public const string MeterPrefix = ServiceName + ".";
 
     /// <summary>
     /// Traces and metrics for HTTP, Npgsql, Marten, Wolverine and our own meters; exported over OTLP only
@@ -30,9 +31,8 @@ public static class Observability
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddNpgsqlInstrumentation()
-                // Wolverine names its meter "Wolverine:<service name>".
-                .AddMeter("Marten", "Wolverine*", TouchpointMetrics.MeterName, ProjectionMonitor.MeterName,
-                    UnreadablePersonalData.MeterName));
+                // Wolverine names its meter "Wolverine:<service name>"; each capability names its own "CustomerJourney.<capability>".
+                .AddMeter("Marten", "Wolverine*", MeterPrefix + "*"));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

@@ -58,7 +58,7 @@ public sealed class ProjectionHealthCheck(IDocumentStore store) : IHealthCheck
 /// </summary>
 public sealed class ProjectionMonitor : BackgroundService
 {
-    public const string MeterName = "CustomerJourney.Projections";
+    public const string MeterName = Observability.MeterPrefix + "Projections";
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
     private readonly IDocumentStore store;
     private readonly ILogger<ProjectionMonitor> logger;

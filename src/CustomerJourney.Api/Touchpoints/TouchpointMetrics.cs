@@ -5,7 +5,7 @@ namespace CustomerJourney.Touchpoints;
 /// <summary>The service's own meter for ingestion: what came in, by kind and source, and what became of it.</summary>
 public sealed class TouchpointMetrics
 {
-    public const string MeterName = "CustomerJourney.Touchpoints";
+    public const string MeterName = Infrastructure.Observability.MeterPrefix + "Touchpoints";
 
     private readonly Counter<long> _appended;
     private readonly Counter<long> _duplicates;
