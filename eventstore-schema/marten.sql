@@ -445,6 +445,13 @@ END;
 $function$;
 
 
+CREATE TABLE IF NOT EXISTS journey.cj_idempotency_keys (
+    scope           varchar                     NOT NULL,
+    fingerprint     varchar                     NOT NULL,
+    started_at      timestamp with time zone    NOT NULL,
+    completed_at    timestamp with time zone    NULL,
+CONSTRAINT pkey_cj_idempotency_keys_scope PRIMARY KEY (scope)
+);
 CREATE TABLE IF NOT EXISTS journey.cj_erased_customers (
     customer_id    varchar                     NOT NULL,
     erased_at      timestamp with time zone    NOT NULL,

@@ -37,9 +37,9 @@ public abstract record ComplaintStepRequest
 /// ledger's own session, or a retry could append twice.
 /// </summary>
 public sealed class ComplaintStepWriter(TouchpointLedger ledger, TouchpointMetrics metrics, IPersonalDataProtector personal, IDocumentStore store,
-    SlaPolicies policies, TimeProvider clock)
+    SlaPolicies policies, IdempotencyKeys idempotencyKeys, TimeProvider clock)
 {
-    public const string IdempotencyKey = "Idempotency-Key";
+    public const string IdempotencyKey = IdempotencyKeys.Header;
 
     private const string InvalidStep = "Invalid complaint step";
 
@@ -96,7 +96,12 @@ public sealed class ComplaintStepWriter(TouchpointLedger ledger, TouchpointMetri
     };
 
     /// <summary>Takes one step on a case: 200 with the case and its ETag; 404 for an unknown case; 409 or 422 naming the rule the step breaks.</summary>
-    public async Task<IResult> TakeAsync(HttpContext context, string complaintId, string action, ComplaintStepRequest command, CancellationToken cancellation)
+    public Task<IResult> TakeAsync(HttpContext context, string complaintId, string action, ComplaintStepRequest command, CancellationToken cancellation) =>
+        IdempotentlyAsync(context, $"POST /api/complaints/{complaintId}/{action}", command,
+            sourceId => TakeOnceAsync(context, complaintId, action, command, sourceId, cancellation), cancellation);
+
+    private async Task<IResult> TakeOnceAsync(HttpContext context, string complaintId, string action, ComplaintStepRequest command, string sourceId,
+        CancellationToken cancellation)
     {
         await using var session = store.QuerySession();
         var current = await session.LoadAsync<ComplaintCase>(ComplaintCase.StreamKey(complaintId), cancellation);
@@ -109,7 +114,7 @@ public sealed class ComplaintStepWriter(TouchpointLedger ledger, TouchpointMetri
         var checks = new FieldChecks(new FieldErrors());
         var (occurredAt, channel) = CheckEnvelope(checks, command.OccurredAt, command.Channel, command.CorrelationId, request, clock.GetUtcNow());
         var (refused, recorded) = await RecordAsync(context.User, current.CustomerId, seal => Stamp(command.Step(complaintId, checks, seal)!, current.CustomerId,
-            occurredAt, channel ?? current.Channel, command.CorrelationId, request), $"POST /api/complaints/{{complaintId}}/{action}", ExpectedVersion(request, command),
+            occurredAt, channel ?? current.Channel, command.CorrelationId, sourceId, request), $"POST /api/complaints/{{complaintId}}/{action}", ExpectedVersion(request, command),
             cancellation);
         if (refused is not null)
         {
@@ -122,7 +127,10 @@ public sealed class ComplaintStepWriter(TouchpointLedger ledger, TouchpointMetri
     }
 
     /// <summary>Logs a case: 201 with its Location and ETag; 200 when the Idempotency-Key (or the complaint id) repeats a logged one.</summary>
-    public async Task<IResult> LogAsync(HttpContext context, LogComplaint command, CancellationToken cancellation)
+    public Task<IResult> LogAsync(HttpContext context, LogComplaint command, CancellationToken cancellation) =>
+        IdempotentlyAsync(context, "POST /api/complaints", command, sourceId => LogOnceAsync(context, command, sourceId, cancellation), cancellation);
+
+    private async Task<IResult> LogOnceAsync(HttpContext context, LogComplaint command, string sourceId, CancellationToken cancellation)
     {
         var request = context.Request;
         var complaintId = command.ComplaintId ?? NewComplaintId(request, context.User);
@@ -130,7 +138,7 @@ public sealed class ComplaintStepWriter(TouchpointLedger ledger, TouchpointMetri
         var (occurredAt, channel) = CheckEnvelope(checks, command.OccurredAt, command.Channel, command.CorrelationId, request, clock.GetUtcNow(), channelRequired: true);
         var customerId = command.CustomerId!;
         var (refused, recorded) = await RecordAsync(context.User, customerId, seal => Stamp(command.Step(complaintId, checks, seal)!, customerId, occurredAt,
-            channel!.Value, command.CorrelationId, request), "POST /api/complaints", null, cancellation);
+            channel!.Value, command.CorrelationId, sourceId, request), "POST /api/complaints", null, cancellation);
         if (refused is not null)
         {
             return refused;
@@ -191,15 +199,60 @@ public sealed class ComplaintStepWriter(TouchpointLedger ledger, TouchpointMetri
         }
     }
 
-    private Touchpoint Stamp(Touchpoint step, string customerId, DateTimeOffset? occurredAt, Channel channel, string? correlationId, HttpRequest request) => step with
+    private Touchpoint Stamp(Touchpoint step, string customerId, DateTimeOffset? occurredAt, Channel channel, string? correlationId, string sourceId,
+        HttpRequest request) => step with
     {
         CustomerId = customerId,
         OccurredAt = occurredAt ?? clock.GetUtcNow(),
         Channel = channel,
         Source = AccessClaims.SourceOf(request.HttpContext.User) ?? SourceOwnership.StaffSource,
-        SourceId = request.Headers[IdempotencyKey] is { Count: 1 } key ? key[0]! : Guid.CreateVersion7().ToString("N"),
+        SourceId = sourceId,
         CorrelationId = correlationId,
     };
+
+    /// <summary>
+    /// Serves a request once per Idempotency-Key, scoped by the caller and <paramref name="target"/>: its events carry the
+    /// scoped key as their source id, so a retry is recognised by the ledger; the same key with another body is a 422 and
+    /// while the first is still being served a 409. A refused request gives its key back for a corrected one.
+    /// </summary>
+    private async Task<IResult> IdempotentlyAsync(HttpContext context, string target, object body, Func<string, Task<IResult>> serve, CancellationToken cancellation)
+    {
+        if (IdempotencyKeys.KeyOf(context.Request) is not { } key)
+        {
+            return await serve(Guid.CreateVersion7().ToString("N"));
+        }
+
+        var scope = IdempotencyKeys.Scoped(AccessClaims.Actor(context.User), target, key);
+        switch (await idempotencyKeys.ClaimAsync(scope, IdempotencyKeys.Fingerprint(body), cancellation))
+        {
+            case IdempotencyClaim.OtherBody:
+                return IdempotencyKeys.OtherBodyProblem();
+            case IdempotencyClaim.InFlight:
+                return IdempotencyKeys.InFlightProblem();
+        }
+
+        IResult result;
+        try
+        {
+            result = await serve(scope);
+        }
+        catch
+        {
+            await idempotencyKeys.ReleaseAsync(scope, CancellationToken.None);
+            throw;
+        }
+
+        if (result is IStatusCodeHttpResult { StatusCode: >= 400 })
+        {
+            await idempotencyKeys.ReleaseAsync(scope, CancellationToken.None);
+        }
+        else
+        {
+            await idempotencyKeys.CompleteAsync(scope, cancellation);
+        }
+
+        return result;
+    }
 
     /// <summary>A retry with the same Idempotency-Key must name the same case, so the id derives from the key when there is one.</summary>
     private static string NewComplaintId(HttpRequest request, ClaimsPrincipal caller) =>

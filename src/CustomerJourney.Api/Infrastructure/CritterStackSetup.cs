@@ -68,6 +68,7 @@ public static class CritterStackSetup
                 options.DatabaseSchemaName = schema;
                 options.Events.DatabaseSchemaName = schema;
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, ConfigureJson);
+                options.Storage.ExtendedSchemaObjects.Add(IdempotencyKeys.DefineTable(schema));
 
                 // Customer ids come from source systems as strings; streams are keyed by them.
                 options.Events.StreamIdentity = StreamIdentity.AsString;
@@ -101,6 +102,7 @@ public static class CritterStackSetup
             .IntegrateWithWolverine(w => w.MessageStorageSchemaName = WolverineSchema(schema));
 
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IdempotencyKeys>();
 
         builder.Host.UseWolverine(options =>
         {

@@ -126,9 +126,11 @@ public sealed class ComplaintHttpTests(AppFixture app)
         var id = Ids.Unique("k");
         await app.Log(customer, id);
         var key = Ids.Unique("retry");
+        // A retry sends the very same request again, business time included.
+        var at = ComplaintApi.Now;
 
-        var first = await app.Step(id, "acknowledge", 1, idempotencyKey: key);
-        var retry = await app.Step(id, "acknowledge", 1, idempotencyKey: key);
+        var first = await app.Step(id, "acknowledge", 1, at: at, idempotencyKey: key);
+        var retry = await app.Step(id, "acknowledge", 1, at: at, idempotencyKey: key);
 
         Assert.Equal((200, 200), (first.Status, retry.Status));
         Assert.Equal((2L, 2L), (first.Version(), retry.Version()));
