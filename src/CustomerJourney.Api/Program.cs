@@ -5,6 +5,7 @@ using CustomerJourney.Demo;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Journeys;
 using CustomerJourney.Touchpoints;
+using CustomerJourney.TrackingApi;
 using CustomerJourney.WinBack;
 using JasperFx;
 using Scalar.AspNetCore;
@@ -25,6 +26,7 @@ builder.Services.AddChurn(builder.Configuration);
 builder.Services.AddComplaints(builder.Configuration);
 builder.Services.AddWinBack(builder.Configuration);
 builder.Services.AddDemo(builder.Configuration);
+builder.AddTracking();
 
 var app = builder.Build();
 
