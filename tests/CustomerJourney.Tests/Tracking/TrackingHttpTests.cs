@@ -285,4 +285,26 @@ public sealed class TrackingHttpTests(AppFixture app)
         Assert.Equal(1, answers.Sum(a => a.Body.Int("appended")));
         Assert.Single(await app.Journey(customer));
     }
+
+    [Fact]
+    public async Task The_journey_filters_by_kind_and_to_moments_of_truth_also_as_of_an_instant()
+    {
+        var customer = Ids.Customer("seg");
+        await app.PostV1("/v1/batch", SegmentClient.Batch(
+            new JsonObject { ["type"] = "page", ["userId"] = customer, ["name"] = "Home", ["messageId"] = Ids.Unique("m"), ["timestamp"] = "2024-05-01T09:00:00Z" },
+            SegmentClient.Track(customer, "Order Completed", SegmentClient.OrderCompleted("o-f1")),
+            SegmentClient.Track(customer, "Order Completed", SegmentClient.OrderCompleted("o-f2"), timestamp: May.AddDays(1))));
+        var recorded = DateTimeOffset.UtcNow;
+        await app.PostV1("/v1/track", SegmentClient.Track(customer, "NPS Survey Answered", new JsonObject { ["nps"] = 2 }, timestamp: May.AddDays(2)));
+
+        var pages = await app.Journey(customer, "&kinds=page-viewed");
+        var moments = await app.Journey(customer, "&momentsOfTruth=true");
+        var momentsThen = await app.Journey(customer, $"&momentsOfTruth=true&asOf={Uri.EscapeDataString(recorded.ToString("O"))}");
+        var bad = await app.Get($"/api/customers/{customer}/journey?kinds=nope");
+
+        Assert.Equal(["page-viewed"], pages.Select(e => e!["kind"]!.GetValue<string>()));
+        Assert.Equal(["purchase", "survey-answered"], moments.Select(e => e!["kind"]!.GetValue<string>()));
+        Assert.Equal(["purchase"], momentsThen.Select(e => e!["kind"]!.GetValue<string>()));
+        Assert.Equal(400, bad.Status);
+    }
 }
