@@ -49,9 +49,10 @@ public sealed class TrackingRequestBody(RequestDelegate next, IOptions<TrackingO
             return;
         }
 
+        // Above our own limit, so that a chunked body over it is answered by the check below, not by the server's.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } max)
         {
-            max.MaxRequestBodySize = wireLimit + 1;
+            max.MaxRequestBodySize = (2 * wireLimit) + (64 * 1024);
         }
 
         byte[]? body;
@@ -69,6 +70,12 @@ public sealed class TrackingRequestBody(RequestDelegate next, IOptions<TrackingO
         catch (LimitedStream.TooLongException)
         {
             body = null;
+        }
+        catch (BadHttpRequestException bad)
+        {
+            // This runs before the exception handler: the server's own refusals (a body cut short) are answered here.
+            await Problem(context, bad.StatusCode, "Bad request", bad.Message);
+            return;
         }
 
         if (body is null)

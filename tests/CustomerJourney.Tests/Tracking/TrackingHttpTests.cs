@@ -129,6 +129,24 @@ public sealed class TrackingHttpTests(AppFixture app)
         Assert.Equal((0, 413), (rejected!["index"]!.GetValue<int>(), rejected["problem"]!["status"]!.GetValue<int>()));
     }
 
+    [Fact]
+    public async Task A_body_of_unknown_length_over_the_limit_is_413()
+    {
+        using var client = app.Host.Server.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/track")
+        {
+            Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes("{\"pad\":\"" + new string('a', 200 * 1024) + "\"}"))),
+        };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Content.Headers.ContentLength = null;
+        request.Headers.TransferEncodingChunked = true;
+        request.Headers.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(await app.KeyFor(SegmentClient.Source) + ":")));
+
+        using var answer = await client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(413, (int)answer.StatusCode);
+    }
+
     public static TheoryData<string, string> BadCalls => new()
     {
         { "/v1/track", "{\"userId\":\"u\",\"event\":" },
