@@ -551,6 +551,16 @@ CONSTRAINT pkey_mt_doc_signedchainhead_id PRIMARY KEY (id)
 );
 
 CREATE INDEX mt_doc_signedchainhead_idx_complaint_id ON journey.mt_doc_signedchainhead USING btree ((data ->> 'complaintId'));
+CREATE TABLE IF NOT EXISTS journey.mt_doc_trackingrejection (
+    id                  uuid                        NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_version          uuid                        NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
+    mt_dotnet_type      varchar                     NULL,
+CONSTRAINT pkey_mt_doc_trackingrejection_id PRIMARY KEY (id)
+);
+
+CREATE INDEX mt_doc_trackingrejection_idx_source ON journey.mt_doc_trackingrejection USING btree ((data ->> 'source'));
 CREATE TABLE IF NOT EXISTS journey.mt_doc_winbackcampaign (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,

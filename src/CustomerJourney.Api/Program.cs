@@ -4,6 +4,7 @@ using CustomerJourney.Complaints;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Journeys;
 using CustomerJourney.Touchpoints;
+using CustomerJourney.TrackingApi;
 using CustomerJourney.WinBack;
 using JasperFx;
 using Scalar.AspNetCore;
@@ -40,6 +41,7 @@ public sealed class Program
         builder.Services.AddChurn(builder.Configuration);
         builder.Services.AddComplaints(builder.Configuration);
         builder.Services.AddWinBack(builder.Configuration);
+        builder.AddTracking();
         extend?.Invoke(builder);
 
         var app = builder.Build();

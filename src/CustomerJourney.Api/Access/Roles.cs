@@ -40,6 +40,7 @@ public static class Policies
     public const string ComplaintMetrics = "complaints:metrics";
     public const string ReadWinBack = "winback:read";
     public const string RunWinBack = "winback:run";
+    public const string WriteTracking = "tracking:write";
 
     public static readonly IReadOnlyDictionary<string, string[]> RolesOf = new Dictionary<string, string[]>
     {
@@ -61,6 +62,8 @@ public static class Policies
         [ReadWinBack] = [Roles.Marketing, Roles.Analyst],
         // Writing to customers is marketing's call alone.
         [RunWinBack] = [Roles.Marketing],
+        // The Segment tracking API (/v1/*): its write keys are API keys, each bound to one source.
+        [WriteTracking] = [Roles.SourceSystem],
     };
 }
 

@@ -98,6 +98,14 @@ public static class GetCustomerEndpoints
         var asOf = query.Instant("asOf");
         var page = query.Integer("page", 1, 1, int.MaxValue);
         var pageSize = query.Integer("pageSize", DefaultPageSize, 1, MaxPageSize);
+        // Page and screen views outnumber moments of truth: ?kinds=purchase,return and ?momentsOfTruth=true narrow the timeline.
+        var kinds = query.Text("kinds", maxLength: 1_000)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        var momentsOnly = query.Bool("momentsOfTruth") == true;
+        if (kinds?.FirstOrDefault(k => TouchpointCatalogue.Find(k) is null && !TouchpointCatalogue.RecordedByService.Any(r => r.Name == k)) is { } unknown)
+        {
+            query.Errors.Add("kinds", $"'{unknown}' is not a touchpoint kind.");
+        }
+
         if (Validate(customerId, query) is { } problem)
         {
             return problem;
@@ -109,8 +117,10 @@ public static class GetCustomerEndpoints
             return UnknownCustomer(customerId, asOf);
         }
 
-        var slice = journey.Entries.Skip((int)Math.Min((long)(page - 1) * pageSize, int.MaxValue)).Take(pageSize).ToList();
-        return Results.Ok(new JourneyPage(customerId, asOf, journey.Erasure, journey.Entries.Count, page, pageSize, slice));
+        // Filtered after the whole timeline is built, so "first purchase" and the as-of replay mean what they mean unfiltered.
+        var entries = journey.Entries.Where(e => (kinds is null || kinds.Contains(e.Kind)) && (!momentsOnly || e.MomentOfTruth)).ToList();
+        var slice = entries.Skip((int)Math.Min((long)(page - 1) * pageSize, int.MaxValue)).Take(pageSize).ToList();
+        return Results.Ok(new JourneyPage(customerId, asOf, journey.Erasure, entries.Count, page, pageSize, slice));
     }
 
     /// <summary>

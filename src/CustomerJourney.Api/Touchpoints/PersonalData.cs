@@ -91,6 +91,7 @@ public static class PersonalFields
             ComplaintResolved r => r with { Summary = Map(r.Summary)! },
             ComplaintClosed c => c with { Reason = Map(c.Reason) },
             ComplaintReopened r => r with { Reason = Map(r.Reason)! },
+            TrackingApi.TrackedTouchpoint t => t.MapPersonal(Map),
             _ => touchpoint,
         };
     }

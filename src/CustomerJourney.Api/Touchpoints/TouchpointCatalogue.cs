@@ -82,8 +82,21 @@ public static partial class TouchpointCatalogue
         new("customer-reactivated", typeof(WinBack.CustomerReactivated), (_, _) => null),
     ];
 
-    private static readonly FrozenDictionary<string, Kind> ByName = All.ToFrozenDictionary(k => k.Name, StringComparer.Ordinal);
-    private static readonly FrozenDictionary<Type, Kind> ByType = All.Concat(RecordedByService).ToFrozenDictionary(k => k.EventType);
+    /// <summary>
+    /// Touchpoints of the Segment tracking API (/v1/*, see Tracking/) that are not moments of truth: accepted like any
+    /// other kind, kept apart from <see cref="All"/> because sources of our own API have no reason to send them.
+    /// </summary>
+    public static readonly IReadOnlyList<Kind> Tracked =
+    [
+        new("event-tracked", typeof(TrackingApi.EventTracked), TrackingApi.TrackedKinds.ReadEventTracked),
+        new("page-viewed", typeof(TrackingApi.PageViewed), TrackingApi.TrackedKinds.ReadPageViewed),
+        new("account-grouped", typeof(TrackingApi.AccountGrouped), TrackingApi.TrackedKinds.ReadAccountGrouped),
+        new("identity-recorded", typeof(TrackingApi.IdentityRecorded), TrackingApi.TrackedKinds.ReadIdentityRecorded),
+        new("identities-aliased", typeof(TrackingApi.IdentitiesAliased), TrackingApi.TrackedKinds.ReadIdentitiesAliased),
+    ];
+
+    private static readonly FrozenDictionary<string, Kind> ByName = All.Concat(Tracked).ToFrozenDictionary(k => k.Name, StringComparer.Ordinal);
+    private static readonly FrozenDictionary<Type, Kind> ByType = All.Concat(Tracked).Concat(RecordedByService).ToFrozenDictionary(k => k.EventType);
 
     public static Kind? Find(string name) => ByName.GetValueOrDefault(name);
 

@@ -12,7 +12,7 @@ public static class TouchpointsModule
         services.AddSingleton<TouchpointIngestion>();
         services.ConfigureMarten(options =>
         {
-            foreach (var kind in TouchpointCatalogue.All)
+            foreach (var kind in TouchpointCatalogue.All.Concat(TouchpointCatalogue.Tracked))
             {
                 options.Events.AddEventType(kind.EventType);
             }

@@ -60,6 +60,14 @@ public sealed class EndpointPolicyTests(AppFixture app)
         new("GET", "/api/winback/campaigns", "/api/winback/campaigns", null, Policies.ReadWinBack),
         new("GET", "/api/winback/campaigns/{campaignId}", "/api/winback/campaigns/wb-policy-probe", null, Policies.ReadWinBack),
         new("POST", "/api/winback/campaigns", "/api/winback/campaigns", "{}", Policies.RunWinBack),
+        new("POST", "/v1/track", "/v1/track", "{}", Policies.WriteTracking),
+        new("POST", "/v1/identify", "/v1/identify", "{}", Policies.WriteTracking),
+        new("POST", "/v1/page", "/v1/page", "{}", Policies.WriteTracking),
+        new("POST", "/v1/screen", "/v1/screen", "{}", Policies.WriteTracking),
+        new("POST", "/v1/group", "/v1/group", "{}", Policies.WriteTracking),
+        new("POST", "/v1/alias", "/v1/alias", "{}", Policies.WriteTracking),
+        new("POST", "/v1/batch", "/v1/batch", "{}", Policies.WriteTracking),
+        new("GET", "/api/tracking/rejections", "/api/tracking/rejections", null, Policies.Administer),
     ];
 
     /// <summary>Open on purpose: probes (projection status names shards and sequences, no customer data), the API description, and (Development only) the token endpoint.</summary>

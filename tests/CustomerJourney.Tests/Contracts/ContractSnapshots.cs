@@ -56,6 +56,22 @@ public sealed class ContractSnapshots(AppFixture app)
         Snapshot.Match(Token(stored), SnapshotNameExtension.Create(kind));
     }
 
+    public static TheoryData<string> TrackedKinds => new(TouchpointCatalogue.Tracked.Select(k => k.Name));
+
+    /// <summary>The Segment tracking API's own kinds (Tracking/), stored like every other touchpoint.</summary>
+    [Theory]
+    [MemberData(nameof(TrackedKinds))]
+    public void Each_tracked_event_is_stored_as_this_json(string kind)
+    {
+        var body = TouchpointJson.Kind(kind, Tracking.TrackedExamples.DataFor(kind), occurredAt: DateTimeOffset.Parse("2024-05-01T10:00:00+02:00", CultureInfo.InvariantCulture),
+            source: "shop", sourceId: "snapshot-1", channel: "web");
+        using var document = System.Text.Json.JsonDocument.Parse(body.ToJsonString());
+        var read = TouchpointIntake.Read(document.RootElement, "customer-1", DateTimeOffset.UnixEpoch.AddYears(60), new PlaintextPersonalData());
+        Assert.True(read.Accepted, string.Join("; ", read.Errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(",", e.Value)}")));
+
+        Snapshot.Match(Token(app.Store.Options.Serializer().ToJson(read.Touchpoint!)), SnapshotNameExtension.Create(kind));
+    }
+
     [Fact]
     public async Task Ingestion_answers_have_this_shape()
     {

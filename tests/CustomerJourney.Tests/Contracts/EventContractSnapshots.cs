@@ -28,7 +28,7 @@ public sealed class EventContractSnapshots(AppFixture app)
         typeof(CustomerJourney.Access.CustomerErased), typeof(CustomerJourney.WinBack.WinBackCampaignPlanned), typeof(CustomerJourney.WinBack.WinBackAudienceSelected),
     ];
 
-    private static IEnumerable<Type> Covered => TouchpointCatalogue.All.Select(k => k.EventType).Concat(ServiceEvents).Distinct();
+    private static IEnumerable<Type> Covered => TouchpointCatalogue.All.Concat(TouchpointCatalogue.Tracked).Select(k => k.EventType).Concat(ServiceEvents).Distinct();
 
     public static TheoryData<string> EventTypes => new(Covered.Select(t => t.FullName!).Order(StringComparer.Ordinal));
 

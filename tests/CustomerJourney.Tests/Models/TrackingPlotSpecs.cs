@@ -9,7 +9,7 @@ public sealed class TrackingPlotSpecs
 {
     private static readonly XNamespace Svg = TrackingPlot.Namespace;
 
-    private static readonly Tracking Example = new(new DateOnly(2024, 1, 1), 2.0,
+    private static readonly CustomerJourney.Models.Evaluation.Tracking Example = new(new DateOnly(2024, 1, 1), 2.0,
     [
         new TrackingWeek(1, new DateOnly(2024, 1, 7), 1, 3, 2.5, 2.8),
         new TrackingWeek(2, new DateOnly(2024, 1, 14), 2, 7, 5.9, 6.1),
@@ -80,7 +80,7 @@ public sealed class TrackingPlotSpecs
     [Fact]
     public void An_empty_cohort_curve_still_draws()
     {
-        var flat = new Tracking(new DateOnly(2024, 1, 1), 1.0, [new TrackingWeek(1, new DateOnly(2024, 1, 7), 1, 0, 0, 0)]);
+        var flat = new CustomerJourney.Models.Evaluation.Tracking(new DateOnly(2024, 1, 1), 1.0, [new TrackingWeek(1, new DateOnly(2024, 1, 7), 1, 0, 0, 0)]);
 
         var document = XDocument.Parse(TrackingPlot.Svg(flat, "nothing yet"));
 

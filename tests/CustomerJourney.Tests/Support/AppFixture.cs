@@ -51,6 +51,7 @@ public sealed class AppFixture : IAsyncLifetime
         // Budgets large enough for a whole suite per client; the burst test has a tiny budget of its own.
         Environment.SetEnvironmentVariable("RateLimits__SourceKey__Burst", "1000000");
         Environment.SetEnvironmentVariable("RateLimits__User__Burst", "1000000");
+        Environment.SetEnvironmentVariable("RateLimits__Anonymous__Burst", "1000000");
         Environment.SetEnvironmentVariable("RateLimits__Clients__0__Client", $"user:{BurstTester}");
         Environment.SetEnvironmentVariable("RateLimits__Clients__0__Burst", "5");
         Environment.SetEnvironmentVariable("RateLimits__Clients__0__PerSecond", "1");

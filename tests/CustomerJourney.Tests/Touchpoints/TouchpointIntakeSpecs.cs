@@ -61,7 +61,7 @@ public sealed class TouchpointIntakeSpecs
     {
         var eventTypes = typeof(Touchpoint).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Touchpoint)) && !t.IsAbstract).ToHashSet();
 
-        Assert.Equal(eventTypes, TouchpointCatalogue.All.Concat(TouchpointCatalogue.RecordedByService).Select(k => k.EventType).ToHashSet());
+        Assert.Equal(eventTypes, TouchpointCatalogue.All.Concat(TouchpointCatalogue.Tracked).Concat(TouchpointCatalogue.RecordedByService).Select(k => k.EventType).ToHashSet());
         Assert.Equal(TouchpointCatalogue.All.Count, TouchpointCatalogue.Names.Distinct().Count());
         // What the service records itself is never taken from a source.
         Assert.All(TouchpointCatalogue.RecordedByService, k => Assert.Null(TouchpointCatalogue.Find(k.Name)));

@@ -1,0 +1,113 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CustomerJourney.Access;
+using CustomerJourney.Infrastructure;
+using CustomerJourney.Touchpoints;
+using Microsoft.Extensions.Options;
+
+namespace CustomerJourney.TrackingApi;
+
+/// <summary>One call as it arrived: its JSON and its size in bytes (within a batch, its own share of the body).</summary>
+public readonly record struct ArrivedCall(JsonElement Json, long Bytes);
+
+public sealed record RejectedCall(
+    int Index,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? MessageId,
+    ProblemDetailsBody Problem);
+
+/// <summary>
+/// The answer to a batch. Segment's SDKs read only the status; <c>success</c> is what they would see from Segment, the rest
+/// says what we did with each call (as our own batch endpoint does).
+/// </summary>
+public sealed record TrackingResult(bool Success, int Appended, int Duplicates, IReadOnlyList<RejectedCall> Rejected);
+
+/// <summary>
+/// Feeds Segment calls into the one ingestion pipeline: each call is read as our touchpoint JSON (SegmentCalls), then the
+/// pipeline's intake validates it, ownership is checked, and the ledger appends it once per (source, messageId) — the
+/// same register of source ids as every other touchpoint. What is refused is logged for the administrator.
+/// </summary>
+public sealed class SegmentIngestion(TouchpointIngestion ingestion, TrackingRejectionLog rejections, TrackingKeys keys,
+    IOptions<TrackingOptions> options, TimeProvider clock)
+{
+    public async Task<TrackingResult> ReceiveAsync(IReadOnlyList<ArrivedCall> calls, string? routeType, BatchDefaults defaults, ClaimsPrincipal caller,
+        string command, CancellationToken cancellation)
+    {
+        var settings = options.Value;
+        var source = AccessClaims.SourceOf(caller) ?? throw new InvalidOperationException("Only a source system's key reaches the tracking endpoints.");
+        var receivedAt = clock.GetUtcNow();
+        var translated = new TranslatedCall?[calls.Count];
+        var rejected = new List<RejectedCall>();
+        var submitted = new List<(int Index, SubmittedItem Item)>();
+        var documents = new List<JsonDocument>();
+        try
+        {
+            for (var i = 0; i < calls.Count; i++)
+            {
+                if (calls[i].Bytes > settings.MaxCallBytes)
+                {
+                    rejected.Add(new RejectedCall(i, MessageIdOf(calls[i].Json), CallTooLarge(settings.MaxCallBytes)));
+                    continue;
+                }
+
+                var call = translated[i] = SegmentCalls.Translate(calls[i].Json, routeType, defaults, source, receivedAt, keys.Pseudonyms, settings);
+                if (call.Touchpoint is null)
+                {
+                    rejected.Add(new RejectedCall(i, call.MessageId, ProblemDetailsBody.InvalidTouchpoint(call.Errors)));
+                    continue;
+                }
+
+                var document = JsonDocument.Parse(call.Touchpoint.ToJsonString());
+                documents.Add(document);
+                submitted.Add((i, new SubmittedItem(document.RootElement, null)));
+            }
+
+            var result = await ingestion.IngestAsync(submitted.Select(s => s.Item).ToList(), null, caller, command, cancellation);
+            rejected.AddRange(result.Rejected.Select(r => new RejectedCall(submitted[r.Index].Index, translated[submitted[r.Index].Index]?.MessageId, r.Problem)));
+            rejected.Sort((a, b) => a.Index.CompareTo(b.Index));
+            await rejections.KeepAsync(rejected.Select(r => Describe(r, translated[r.Index], calls[r.Index].Json, routeType, source, receivedAt)).ToList(), cancellation);
+            return new TrackingResult(true, result.Appended, result.Duplicates, rejected);
+        }
+        finally
+        {
+            documents.ForEach(d => d.Dispose());
+        }
+    }
+
+    private static ProblemDetailsBody CallTooLarge(long max) => new("https://tools.ietf.org/html/rfc9110#section-15.5.14", "Call too large",
+        StatusCodes.Status413PayloadTooLarge, $"A call may be at most {max} bytes; this one was not recorded, the rest of the batch was read.");
+
+    /// <summary>A body that is not even JSON is logged too, with what little is known.</summary>
+    public Task RejectUnreadableAsync(ClaimsPrincipal caller, string? routeType, string reason, CancellationToken cancellation) =>
+        rejections.KeepAsync([new TrackingRejection
+        {
+            Id = Guid.CreateVersion7(), Source = AccessClaims.SourceOf(caller) ?? "", At = clock.GetUtcNow(), Type = routeType,
+            Status = StatusCodes.Status400BadRequest, Reason = reason,
+        }], cancellation);
+
+    private static TrackingRejection Describe(RejectedCall rejected, TranslatedCall? call, JsonElement json, string? routeType, string source, DateTimeOffset at) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        Source = source,
+        At = at,
+        Type = call?.Type ?? routeType,
+        MessageId = rejected.MessageId ?? MessageIdOf(json),
+        Event = call?.Event,
+        Status = rejected.Problem.Status,
+        Reason = rejected.Problem.Title,
+        Fields = rejected.Problem.Errors?.Keys.Order(StringComparer.Ordinal).ToList() ?? [],
+    };
+
+    private static string? MessageIdOf(JsonElement json) =>
+        json.ValueKind == JsonValueKind.Object && json.TryGetProperty("messageId", out var id) ? FieldReader.StorableString(id, 256) : null;
+}
+
+/// <summary>The pseudonym key, or why there is none (outside Development it must be configured).</summary>
+public sealed class TrackingKeys(Pseudonyms? pseudonyms)
+{
+    public Pseudonyms Pseudonyms => pseudonyms ?? throw new TrackingNotConfiguredException();
+
+    public bool Configured => pseudonyms is not null;
+}
+
+public sealed class TrackingNotConfiguredException() : InvalidOperationException("Tracking:PseudonymKey is not configured, so /v1/* cannot file calls under pseudonyms.");

@@ -1,0 +1,39 @@
+using Marten;
+
+namespace CustomerJourney.TrackingApi;
+
+/// <summary>The Segment tracking API (/v1/*): its settings, pseudonym key, request pre-processing and rejection log.</summary>
+public static class TrackingModule
+{
+    public static WebApplicationBuilder AddTracking(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var section = builder.Configuration.GetSection("Tracking");
+        services.Configure<TrackingOptions>(section);
+        var key = section[nameof(TrackingOptions.PseudonymKey)] is { Length: > 0 } configured ? configured
+            : builder.Environment.IsDevelopment() ? TrackingOptions.DevelopmentPseudonymKey : null;
+        if (key == TrackingOptions.DevelopmentPseudonymKey && !builder.Environment.IsDevelopment())
+        {
+            throw new InvalidOperationException("Tracking:PseudonymKey is the public development key; set a secret one outside Development.");
+        }
+
+        // Without a key outside Development the service still starts (tracking is optional); /v1/* answers 503 saying why.
+        services.AddSingleton(new TrackingKeys(key is null ? null : Pseudonyms.From(key)));
+        services.AddSingleton<TrackingRejectionLog>();
+        services.AddSingleton<SegmentIngestion>();
+        services.AddSingleton<IStartupFilter, TrackingRequestFilter>();
+        services.ConfigureMarten(options => options.Schema.For<TrackingRejection>().Index(r => r.Source));
+        return builder;
+    }
+
+    /// <summary>Runs before authentication, so the write key the SDKs send is found by the API-key handler.</summary>
+    private sealed class TrackingRequestFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.UseWhen(context => context.Request.Path.StartsWithSegments(TrackingRequestBody.PathPrefix),
+                branch => branch.UseMiddleware<TrackingRequestBody>());
+            next(app);
+        };
+    }
+}
