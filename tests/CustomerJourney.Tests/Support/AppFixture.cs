@@ -24,7 +24,7 @@ public sealed class AppFixture : IAsyncLifetime
     public const string BurstTester = "burst-tester";
 
     /// <summary>The source of touchpoints tests post unless they say otherwise.</summary>
-    public const string DefaultSource = "test-source";
+    public const string DefaultSource = TouchpointJson.DefaultSource;
 
     private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _keys = new(StringComparer.Ordinal);
 
