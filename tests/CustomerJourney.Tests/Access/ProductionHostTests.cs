@@ -46,7 +46,7 @@ public sealed class ProductionHostTests
     [Fact]
     public async Task A_production_start_on_a_fresh_store_writes_no_event_and_no_stream_but_creates_the_sealing_trigger()
     {
-        var schema = $"prod_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid().ToString("N")[..6]}";
+        var schema = ServiceHost.NewSchema("prod");
         await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
         await connection.OpenAsync(TestContext.Current.CancellationToken);
         try
@@ -67,9 +67,7 @@ public sealed class ProductionHostTests
         }
         finally
         {
-            await using var drop = new NpgsqlCommand(
-                $"drop schema if exists {schema} cascade; drop schema if exists {schema}_wolverine cascade; drop schema if exists {schema}_keys cascade;", connection);
-            await drop.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            await ServiceHost.DropSchemas(schema);
         }
     }
 

@@ -18,7 +18,7 @@ namespace CustomerJourney.Tests.Complaints;
 /// </summary>
 public sealed class ComplaintTimerRestartTests
 {
-    private readonly string _schema = $"restart_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid().ToString("N")[..6]}";
+    private readonly string _schema = ServiceHost.NewSchema("restart");
 
     private Task<IAlbaHost> Start() => AlbaHost.For<Program>(builder => builder.UseSetting("EventStore:Schema", _schema));
 
@@ -94,11 +94,7 @@ public sealed class ComplaintTimerRestartTests
         }
         finally
         {
-            await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
-            await connection.OpenAsync(TestContext.Current.CancellationToken);
-            await using var drop = new NpgsqlCommand(
-                $"drop schema if exists {_schema} cascade; drop schema if exists {_schema}_wolverine cascade; drop schema if exists {_schema}_keys cascade;", connection);
-            await drop.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            await ServiceHost.DropSchemas(_schema);
         }
     }
 }

@@ -21,7 +21,7 @@ public sealed class DemoLoaderTests(AppFixture app)
     public async Task Loading_the_demo_twice_appends_nothing_the_second_time()
     {
         var loader = DemoData.Loader(app);
-        var expected = DemoTouchpoints.Build(CdnowPurchaseLog.Read(DemoData.SampleFile()), (_, s) => s).Count;
+        var expected = DemoTouchpoints.Build(CdnowPurchaseLog.Read(DemoSample.File()), (_, s) => s).Count;
 
         await loader.StartAsync(TestContext.Current.CancellationToken);
         var afterFirst = await DemoEventCount();

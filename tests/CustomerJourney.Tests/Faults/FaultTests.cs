@@ -32,13 +32,7 @@ public sealed class FaultTests
 
     internal static string CustomerOf(string sourceId) => $"p-{int.Parse(sourceId.Split('-')[2], System.Globalization.CultureInfo.InvariantCulture) % 50}";
 
-    internal static async Task Drop(string connectionString, string schema)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"drop schema if exists {schema} cascade; drop schema if exists {schema}_wolverine cascade; drop schema if exists {schema}_keys cascade;", connection);
-        await drop.ExecuteNonQueryAsync();
-    }
+    internal static Task Drop(string connectionString, string schema) => ServiceHost.DropSchemas(schema, connectionString);
 
     [Fact]
     public async Task Killed_with_SIGKILL_in_the_middle_of_a_batch_ingest_and_sent_everything_again_every_touchpoint_is_there_once()

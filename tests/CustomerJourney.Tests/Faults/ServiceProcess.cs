@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using CustomerJourney.Tests.Support;
 
@@ -18,7 +17,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         _connectionString = connectionString;
         _schema = schema;
-        Port = FreePort();
+        Port = ServiceHost.FreePort();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
@@ -162,13 +161,6 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             await log.WriteLineAsync(line);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using CustomerJourney.Tests.Support;
 
 namespace CustomerJourney.Tests.Faults;
 
@@ -36,11 +35,7 @@ public sealed class TemporaryCluster : IAsyncDisposable
     public static async Task<TemporaryCluster> CreateAsync(string? parent = null)
     {
         var bin = Binaries() ?? throw new InvalidOperationException("PostgreSQL binaries not found under /usr/lib/postgresql (scripts/test installs them).");
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        var cluster = new TemporaryCluster(bin, port, parent ?? Path.GetTempPath());
+        var cluster = new TemporaryCluster(bin, ServiceHost.FreePort(), parent ?? Path.GetTempPath());
         Directory.CreateDirectory(cluster._directory);
         if (Environment.UserName == "root")
         {

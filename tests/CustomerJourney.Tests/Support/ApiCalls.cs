@@ -40,41 +40,31 @@ public sealed record Credentials(string? Bearer = null, string? ApiKey = null)
 /// </summary>
 public static class ApiCalls
 {
-    public static async Task<Answer> PostTouchpoint(this AppFixture app, string customerId, JsonNode body, Credentials? credentials = null) =>
+    public static async Task<Answer> PostTouchpoint(this ServiceHost app, string customerId, JsonNode body, Credentials? credentials = null) =>
         await app.Send(HttpMethod.Post, $"/api/customers/{Uri.EscapeDataString(customerId)}/touchpoints", body.ToJsonString(), "application/json",
             credentials ?? Credentials.Key(await app.KeyFor(SourceOf(body))));
 
-    public static async Task<Answer> PostBatch(this AppFixture app, IEnumerable<JsonNode> items, Credentials? credentials = null)
+    public static async Task<Answer> PostBatch(this ServiceHost app, IEnumerable<JsonNode> items, Credentials? credentials = null)
     {
         var array = new JsonArray(items.Select(i => i.DeepClone()).ToArray());
         return await app.Send(HttpMethod.Post, "/api/touchpoints/batch", array.ToJsonString(), "application/json",
             credentials ?? Credentials.Key(await app.KeyFor(array.Count > 0 ? SourceOf(array[0]!) : AppFixture.DefaultSource)));
     }
 
-    public static async Task<Answer> PostNdJson(this AppFixture app, string body) =>
+    public static async Task<Answer> PostNdJson(this ServiceHost app, string body) =>
         await app.Send(HttpMethod.Post, "/api/touchpoints/batch", body, "application/x-ndjson", Credentials.Key(await app.KeyFor(AppFixture.DefaultSource)));
 
-    public static Task<Answer> Get(this AppFixture app, string url, Credentials? credentials = null) =>
+    public static Task<Answer> Get(this ServiceHost app, string url, Credentials? credentials = null) =>
         app.Send(HttpMethod.Get, url, null, null, credentials ?? Credentials.Token(app.Token("test-agent", "agent")));
 
     private static string SourceOf(JsonNode body) =>
         body is JsonObject o && o["source"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : AppFixture.DefaultSource;
 
-    public static async Task<Answer> Send(this AppFixture app, HttpMethod method, string url, string? body, string? contentType, Credentials? credentials = null)
+    public static async Task<Answer> Send(this ServiceHost app, HttpMethod method, string url, string? body, string? contentType, Credentials? credentials = null)
     {
-        using var client = app.Host.Server.CreateClient();
-        using var request = new HttpRequestMessage(method, url);
-        (credentials ?? (method == HttpMethod.Get
+        var (response, text) = await app.Exchange(method, url, body, contentType, credentials ?? (method == HttpMethod.Get
             ? Credentials.Token(app.Token("test-agent", "agent"))
-            : Credentials.Key(await app.KeyFor(AppFixture.DefaultSource)))).Apply(request);
-        if (body is not null)
-        {
-            request.Content = new StringContent(body, Encoding.UTF8);
-            request.Content.Headers.ContentType = contentType is null ? null : MediaTypeHeaderValue.Parse(contentType);
-        }
-
-        var response = await client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
+            : Credentials.Key(await app.KeyFor(AppFixture.DefaultSource))));
         JsonNode? parsed = null;
         if (text.Length > 0 && response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.Ordinal) == true)
         {
@@ -84,7 +74,24 @@ public static class ApiCalls
         return new Answer((int)response.StatusCode, parsed, response);
     }
 
-    public static async Task<Answer> SendBytes(this AppFixture app, string url, byte[] body, string contentType)
+    /// <summary>One request as it goes over the wire: the response and its body as text, nothing parsed.</summary>
+    public static async Task<(HttpResponseMessage Response, string Text)> Exchange(this ServiceHost app, HttpMethod method, string url, string? body,
+        string? contentType, Credentials credentials)
+    {
+        using var client = app.Host.Server.CreateClient();
+        using var request = new HttpRequestMessage(method, url);
+        credentials.Apply(request);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8);
+            request.Content.Headers.ContentType = contentType is null ? null : MediaTypeHeaderValue.Parse(contentType);
+        }
+
+        var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        return (response, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    public static async Task<Answer> SendBytes(this ServiceHost app, string url, byte[] body, string contentType)
     {
         using var client = app.Host.Server.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };

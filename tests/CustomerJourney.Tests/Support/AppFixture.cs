@@ -1,10 +1,6 @@
-using System.Collections.Concurrent;
 using Alba;
-using CustomerJourney.Access;
 using JasperFx.CommandLine;
-using Marten;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -16,23 +12,15 @@ namespace CustomerJourney.Tests.Support;
 /// One host per test run, against the real PostgreSQL that scripts/test starts (or ConnectionStrings__Marten).
 /// The run gets its own schemas, so runs never see each other's data; tests isolate by their own ids.
 /// </summary>
-public sealed class AppFixture : IAsyncLifetime
+public sealed class AppFixture : ServiceHost, IAsyncLifetime
 {
-    public string Schema { get; } = $"test_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid().ToString("N")[..6]}";
+    public string Schema { get; } = NewSchema("test");
 
     /// <summary>A user whose rate budget is 5 requests, refilled at 1 a second.</summary>
     public const string BurstTester = "burst-tester";
 
     /// <summary>The source of touchpoints tests post unless they say otherwise.</summary>
-    public const string DefaultSource = "test-source";
-
-    private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _keys = new(StringComparer.Ordinal);
-
-    public IAlbaHost Host { get; private set; } = null!;
-
-    public CapturedLogs Logs { get; } = new();
-
-    public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+    public const string DefaultSource = TouchpointJson.DefaultSource;
 
     public static string ConnectionString =>
         Environment.GetEnvironmentVariable("ConnectionStrings__Marten") is { Length: > 0 } cs
@@ -65,28 +53,6 @@ public sealed class AppFixture : IAsyncLifetime
         Host = await AlbaHost.For<Program>(builder => builder.ConfigureLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug)));
     }
 
-    /// <summary>A bearer token as the organisation's identity provider would issue it.</summary>
-    public string Token(string name, params string[] roles) => Token(name, roles, channel: null);
-
-    public string Token(string name, string[] roles, string? channel, TimeSpan? lifetime = null)
-    {
-        var jwt = Host.Services.GetRequiredService<JwtSettings>();
-        var now = DateTimeOffset.UtcNow;
-        return DevelopmentTokens.Issue(jwt, name, roles, channel, now, now + (lifetime ?? TimeSpan.FromMinutes(30)));
-    }
-
-    /// <summary>An API key of the given source system, created once per run.</summary>
-    public Task<string> KeyFor(string source) => _keys.GetOrAdd(source, s => new Lazy<Task<string>>(() => CreateKey(s))).Value;
-
-    private async Task<string> CreateKey(string source)
-    {
-        var (key, stored) = ApiKeySecrets.Issue(source, "test-fixture", DateTimeOffset.UtcNow);
-        await using var session = Store.LightweightSession();
-        session.Store(stored);
-        await session.SaveChangesAsync();
-        return key;
-    }
-
     private static async Task AssertDatabaseReachable()
     {
         try
@@ -104,10 +70,6 @@ public sealed class AppFixture : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await Host.DisposeAsync();
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand(
-            $"drop schema if exists {Schema} cascade; drop schema if exists {Schema}_wolverine cascade; drop schema if exists {Schema}_keys cascade;", connection);
-        await drop.ExecuteNonQueryAsync();
+        await DropSchemas(Schema);
     }
 }

@@ -11,27 +11,13 @@ namespace CustomerJourney.Tests.Support;
 /// <summary>Loads the CDNOW demo into the run's store through the service's own loader (idempotent, so any test may call it).</summary>
 public static class DemoData
 {
-    public static string SampleFile()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, DemoLoader.DefaultDataFile);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException($"{DemoLoader.DefaultDataFile} not found above {AppContext.BaseDirectory}");
-    }
-
     public static DemoLoader Loader(AppFixture app) => Loader(app.Host.Services);
 
     /// <summary>The demo host's loader, on the services of any host of the service (the demo is not part of the service itself).</summary>
     public static DemoLoader Loader(IServiceProvider services)
     {
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { [DemoLoader.EnabledKey] = "true", [DemoLoader.DataFileKey] = SampleFile() })
+            .AddInMemoryCollection(new Dictionary<string, string?> { [DemoLoader.EnabledKey] = "true", [DemoLoader.DataFileKey] = DemoSample.File() })
             .Build();
         return new DemoLoader(configuration, services.GetRequiredService<TouchpointLedger>(), services.GetRequiredService<IPersonalDataProtector>(),
             new DemoKeys(services.GetRequiredService<Marten.IDocumentStore>(), TimeProvider.System), new NotDevelopment(), NullLogger<DemoLoader>.Instance);

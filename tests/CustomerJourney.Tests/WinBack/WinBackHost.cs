@@ -1,15 +1,9 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json.Nodes;
 using Alba;
 using CustomerJourney.Access;
 using CustomerJourney.MailSink;
 using CustomerJourney.Tests.Support;
-using Marten;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -20,18 +14,14 @@ namespace CustomerJourney.Tests.WinBack;
 /// each win-back test gets a store that holds only its own customers; fault tests that must not disturb the shared
 /// host (a projection stopped on purpose) use it too.
 /// </summary>
-public sealed class WinBackHost : IAsyncDisposable
+public sealed class WinBackHost : ServiceHost, IAsyncDisposable
 {
-    public string Schema { get; private init; } = $"winback_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid().ToString("N")[..6]}";
+    public string Schema { get; private init; } = NewSchema("winback");
 
     public SmtpSink Sink { get; private init; } = null!;
 
     /// <summary>A second instance on another's schema and sink; the first one owns (and drops) both.</summary>
     private bool _joined;
-
-    public IAlbaHost Host { get; private set; } = null!;
-
-    public CapturedLogs Logs { get; } = new();
 
     private IReadOnlyDictionary<string, string> _settings = new Dictionary<string, string>();
 
@@ -79,15 +69,6 @@ public sealed class WinBackHost : IAsyncDisposable
         Host = null!;
     }
 
-    public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public async Task<(int Status, JsonNode? Body)> Send(HttpMethod method, string url, JsonNode? body, string role)
     {
         var (status, _, text) = await SendRaw(method, url, body?.ToJsonString(), role);
@@ -97,19 +78,15 @@ public sealed class WinBackHost : IAsyncDisposable
     /// <summary>Any body, as bytes on the wire: what the bad-input soak sends.</summary>
     public async Task<(int Status, string? ContentType, string Text)> SendRaw(HttpMethod method, string url, string? body, string role)
     {
-        var jwt = Host.Services.GetRequiredService<JwtSettings>();
-        var now = DateTimeOffset.UtcNow;
-        using var client = Host.Server.CreateClient();
-        using var request = new HttpRequestMessage(method, url);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", DevelopmentTokens.Issue(jwt, $"{role}-1", [role], null, now, now.AddMinutes(10)));
-        if (body is not null)
+        var (response, text) = await this.Exchange(method, url, body, "application/json; charset=utf-8", Staff(role));
+        using (response)
         {
-            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+            return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text);
         }
-
-        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
-        return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
+
+    /// <summary>A member of staff in <paramref name="role"/>.</summary>
+    public Credentials Staff(string role) => Credentials.Token(Token($"{role}-1", [role], channel: null, TimeSpan.FromMinutes(10)));
 
     public Task<(int Status, JsonNode? Body)> Get(string url, string role = "marketing") => Send(HttpMethod.Get, url, null, role);
 
@@ -121,29 +98,14 @@ public sealed class WinBackHost : IAsyncDisposable
             t["source"] = SourceOwnership.StaffSource;
         }
 
-        var (status, body) = await Send(HttpMethod.Post, "/api/touchpoints/batch", new JsonArray([.. touchpoints]), "agent");
-        Assert.True(status == 200 && body!["rejected"]!.AsArray().Count == 0, $"{status} {body}");
+        var answer = await this.PostBatch(touchpoints, Staff("agent"));
+        Assert.True(answer.Status == 200 && answer.Body!["rejected"]!.AsArray().Count == 0, $"{answer.Status} {answer.Body}");
     }
 
     /// <summary>Polls a read until it holds, or fails with what it last saw.</summary>
-    public async Task<JsonNode> Eventually(string url, Func<JsonNode, bool> holds, TimeSpan? within = null)
-    {
-        var deadline = DateTimeOffset.UtcNow + (within ?? TimeSpan.FromSeconds(30));
-        JsonNode? last = null;
-        while (DateTimeOffset.UtcNow < deadline)
-        {
-            var (status, body) = await Get(url);
-            if (status == 200 && holds(body!))
-            {
-                return body!;
-            }
-
-            last = body;
-            await Task.Delay(200, TestContext.Current.CancellationToken);
-        }
-
-        throw new Xunit.Sdk.XunitException($"{url} did not reach the expected state; last answer: {last}");
-    }
+    public async Task<JsonNode> Eventually(string url, Func<JsonNode, bool> holds, TimeSpan? within = null) =>
+        (await Waiting.For(() => Get(url), answer => answer.Status == 200 && holds(answer.Body!), within ?? TimeSpan.FromSeconds(30),
+            $"{url} to reach the expected state", TimeSpan.FromMilliseconds(200))).Body!;
 
     /// <summary>Offer messages (send decisions and deliveries) Wolverine still holds: incoming, in flight or waiting for a retry.</summary>
     public Task<long> PendingOffers() => Envelopes("status <> 'Handled' and message_type like '%WinBackOffer%'");
@@ -176,9 +138,6 @@ public sealed class WinBackHost : IAsyncDisposable
         }
 
         await Sink.DisposeAsync();
-        await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"drop schema if exists {Schema} cascade; drop schema if exists {Schema}_wolverine cascade; drop schema if exists {Schema}_keys cascade;", connection);
-        await drop.ExecuteNonQueryAsync();
+        await DropSchemas(Schema);
     }
 }
