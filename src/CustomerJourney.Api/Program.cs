@@ -32,6 +32,7 @@ app.UseProblems();
 app.UseAccess();
 app.UseRequestMediaTypes();
 app.MapHealth();
+app.MapWinBack();
 app.MapOpenApi().AllowAnonymous();
 app.MapScalarApiReference().AllowAnonymous();
 app.MapWolverineEndpoints();
