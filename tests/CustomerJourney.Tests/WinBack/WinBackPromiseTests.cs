@@ -260,6 +260,44 @@ public sealed class WinBackPromiseTests
         await Waiting2.Health(host, h => h["checks"]!["deliveries"]!["data"]!["deadLettered"]!.GetValue<int>() == 0);
     }
 
+    // Case 7: a fit that did not converge is marked, and a campaign on it refused unless the plan allows it.
+
+    [Fact]
+    public async Task A_fit_that_did_not_converge_is_marked_on_candidates_and_a_campaign_on_it_is_refused_unless_allowed()
+    {
+        await using var host = await WinBackHost.StartAsync();
+        var customer = Ids.Unique("cv");
+        await host.Record(Lapsed(customer, Today));
+        var modelId = Guid.CreateVersion7();
+        FittedParameters Fit(bool converged, params string[] names) => new(names.ToDictionary(n => n, _ => 1.0), -100, converged);
+        await using (var session = host.Store.LightweightSession())
+        {
+            session.Events.StartStream(ChurnModel.StreamKey(modelId), new ChurnModelFitted(modelId, Today.AddDays(-30), null, "USD", 1, 5,
+                new FittedModels(Fit(true, "r", "alpha", "a", "b"), Fit(false, "r", "alpha", "s", "beta"), Fit(true, "p", "q", "gamma")), DateTimeOffset.UtcNow, "user:test"));
+            await session.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+
+        var (_, listed) = await host.Get($"/api/winback/candidates?model={modelId}");
+        Assert.False(listed!["converged"]!.GetValue<bool>());
+
+        var plan = Campaign("On a bad fit", Today.AddDays(-1));
+        plan["filter"] = new JsonObject { ["model"] = modelId.ToString() };
+        var (refused, problem) = await host.Send(HttpMethod.Post, "/api/winback/campaigns", plan, "marketing");
+        Assert.Equal(422, refused);
+        Assert.Equal("model-not-converged", problem!["rule"]!.GetValue<string>());
+        var (_, campaigns) = await host.Get("/api/winback/campaigns");
+        Assert.Empty(campaigns!.AsArray());
+
+        plan["allowUnconvergedModel"] = true;
+        var (created, allowed) = await host.Send(HttpMethod.Post, "/api/winback/campaigns", plan, "marketing");
+        Assert.Equal(201, created);
+        Assert.False(allowed!["converged"]!.GetValue<bool>());
+        var id = allowed["campaign"]!["campaignId"]!.GetValue<string>();
+        var launched = await host.Eventually($"/api/winback/campaigns/{id}", c => c["campaign"]!["status"]!.GetValue<string>() == "launched");
+        Assert.False(launched["converged"]!.GetValue<bool>());
+        Assert.Equal(modelId.ToString(), launched["campaign"]!["modelId"]!.GetValue<string>());
+    }
+
     // Case 6: a bad event degrades, never stops, win-back and the flag sweep.
 
     [Fact]
