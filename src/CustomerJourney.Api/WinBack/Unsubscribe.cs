@@ -107,6 +107,18 @@ public sealed class UnsubscribeLinks
     }
 }
 
+/// <summary>Resolves the unsubscribe links at start-up: outside Development a missing, short or public key stops the service, not every delivery.</summary>
+public sealed class UnsubscribeKeyCheck(UnsubscribeLinks links) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(links);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
 public static class UnsubscribeEndpoint
 {
     /// <summary>

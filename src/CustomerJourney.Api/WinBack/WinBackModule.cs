@@ -16,6 +16,7 @@ public static class WinBackModule
         var delivery = configuration.GetSection("WinBack:Delivery").Get<DeliveryOptions>() ?? new DeliveryOptions();
         services.AddSingleton<IOfferDelivery, OfferDelivery>();
         services.AddSingleton<UnsubscribeLinks>();
+        services.AddHostedService<UnsubscribeKeyCheck>();
         services.AddHttpClient(OfferDelivery.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<DeadLetteredDeliveries>();
         services.AddHostedService(sp => sp.GetRequiredService<DeadLetteredDeliveries>());
