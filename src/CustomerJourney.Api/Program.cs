@@ -51,6 +51,7 @@ public sealed class Program
         app.UseRequestMediaTypes();
         app.UseTypedJsonBodies();
         app.MapHealth();
+        app.MapWinBack();
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference().AllowAnonymous();
         app.MapWolverineEndpoints();

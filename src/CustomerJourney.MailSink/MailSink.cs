@@ -9,7 +9,7 @@ using SmtpServer.Storage;
 namespace CustomerJourney.MailSink;
 
 /// <summary>One message as the sink received it.</summary>
-public sealed record Received(string Key, string To, string Subject, DateTimeOffset At);
+public sealed record Received(string Key, string To, string Subject, DateTimeOffset At, string? ListUnsubscribe = null, string? ListUnsubscribePost = null);
 
 /// <summary>
 /// A loopback SMTP server that keeps every message it accepts and counts distinct Message-IDs: the receiving end of
@@ -25,6 +25,8 @@ public sealed class SmtpSink : IMessageStore, IAsyncDisposable
     private Task? _running;
     private int _refuse;
     private int _acceptButFail;
+    private int _reject;
+    private int _attempts;
 
     public SmtpSink(int port, string? directory = null)
     {
@@ -39,6 +41,12 @@ public sealed class SmtpSink : IMessageStore, IAsyncDisposable
 
     /// <summary>What the recipients actually see: one message per Message-ID.</summary>
     public IReadOnlyList<Received> Distinct => _received.GroupBy(r => r.Key, StringComparer.Ordinal).Select(g => g.First()).ToList();
+
+    /// <summary>Every message offered to the sink, refused or not.</summary>
+    public int Attempts => Volatile.Read(ref _attempts);
+
+    /// <summary>Reject the next <paramref name="count"/> messages for good (550: no such mailbox), keeping nothing.</summary>
+    public void RejectPermanently(int count) => Interlocked.Exchange(ref _reject, count);
 
     /// <summary>Refuse the next <paramref name="count"/> messages with a temporary failure, keeping nothing.</summary>
     public void Refuse(int count) => Interlocked.Exchange(ref _refuse, count);
@@ -60,6 +68,12 @@ public sealed class SmtpSink : IMessageStore, IAsyncDisposable
 
     public async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _attempts);
+        if (Interlocked.Decrement(ref _reject) >= 0)
+        {
+            return new SmtpResponse((SmtpReplyCode)550, "Sink told to reject: no such mailbox");
+        }
+
         if (Interlocked.Decrement(ref _refuse) >= 0)
         {
             return new SmtpResponse(SmtpReplyCode.ServiceUnavailable, "Sink told to refuse");
@@ -67,7 +81,8 @@ public sealed class SmtpSink : IMessageStore, IAsyncDisposable
 
         using var stream = new MemoryStream(buffer.ToArray());
         var message = await MimeMessage.LoadAsync(stream, cancellationToken);
-        var received = new Received(message.MessageId ?? "", string.Join(",", message.To.Mailboxes.Select(m => m.Address)), message.Subject ?? "", DateTimeOffset.UtcNow);
+        var received = new Received(message.MessageId ?? "", string.Join(",", message.To.Mailboxes.Select(m => m.Address)), message.Subject ?? "", DateTimeOffset.UtcNow,
+            message.Headers["List-Unsubscribe"], message.Headers["List-Unsubscribe-Post"]);
         if (_directory is not null && _received.All(r => r.Key != received.Key))
         {
             Directory.CreateDirectory(_directory);
@@ -76,8 +91,9 @@ public sealed class SmtpSink : IMessageStore, IAsyncDisposable
         }
 
         _received.Enqueue(received);
+        // 451, a temporary failure: the sender tries again (a 5xx would tell it not to).
         return Interlocked.Decrement(ref _acceptButFail) >= 0
-            ? new SmtpResponse(SmtpReplyCode.TransactionFailed, "Sink kept the message but reports a failure")
+            ? new SmtpResponse((SmtpReplyCode)451, "Sink kept the message but reports a failure")
             : SmtpResponse.Ok;
     }
 

@@ -24,8 +24,12 @@ public static class EvaluateChurnFlagsHandler
     /// streams and the customers' complaint cases are read in three queries for the whole message, not two per customer:
     /// an ingested batch of thousands of customers arrives as one message.
     /// </summary>
+    /// <remarks>
+    /// A customer with an event that cannot be read (on their stream or a complaint case's) is left out, reported on
+    /// /health/projections, and the rest are evaluated: never the customer without the event (it may be a withdrawal).
+    /// </remarks>
     public static async Task Handle(EvaluateChurnFlags command, IDocumentSession session, TimeProvider clock, IOptions<ChurnOptions> options,
-        SlaPolicies sla, CancellationToken cancellation)
+        SlaPolicies sla, UnreadableStreams unreadable, CancellationToken cancellation)
     {
         var settings = options.Value;
         var model = await ChurnModels.LatestAsync(session, cancellation);
@@ -34,27 +38,42 @@ public static class EvaluateChurnFlagsHandler
         var ids = command.CustomerIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         // Read and append under the customers' locks: ingestion of the same customers waits, nothing conflicts or deadlocks.
         await CustomerLocks.TakeAsync(session, ids, cancellation);
-        var streams = (await session.Events.QueryAllRawEvents().Where(e => e.StreamKey!.IsOneOf(ids)).OrderBy(e => e.Sequence).ToListAsync(cancellation))
-            .ToLookup(e => e.StreamKey!, StringComparer.Ordinal);
-        var cases = await session.Query<ComplaintCase>().Where(c => c.CustomerId.IsOneOf(ids)).Select(c => c.Id).ToListAsync(cancellation);
-        var caseEvents = cases.Count == 0
-            ? []
-            : await session.Events.QueryAllRawEvents().Where(e => e.StreamKey!.IsOneOf(cases.ToArray())).OrderBy(e => e.Sequence).ToListAsync(cancellation);
+        var (customerEvents, unreadableCustomers) = await ReadableEvents.QueryAsync(session, q => q.Where(e => e.StreamKey!.IsOneOf(ids)).OrderBy(e => e.Sequence),
+            unreadable, cancellation);
+        var streams = customerEvents.ToLookup(e => e.StreamKey!, StringComparer.Ordinal);
+        var cases = await session.Query<ComplaintCase>().Where(c => c.CustomerId.IsOneOf(ids)).ToListAsync(cancellation);
+        var caseKeys = cases.Select(c => c.Id).ToArray();
+        var (caseEvents, unreadableCases) = caseKeys.Length == 0
+            ? ([], new HashSet<string>())
+            : await ReadableEvents.QueryAsync(session, q => q.Where(e => e.StreamKey!.IsOneOf(caseKeys)).OrderBy(e => e.Sequence), unreadable, cancellation);
+        var leftOut = unreadableCustomers.Concat(cases.Where(c => unreadableCases.Contains(c.Id)).Select(c => c.CustomerId)).ToHashSet(StringComparer.Ordinal);
+        unreadable.Read(ids.Where(id => !leftOut.Contains(id)));
         var caseSteps = caseEvents.Where(e => e.Data is Touchpoint).ToLookup(e => ((Touchpoint)e.Data).CustomerId, StringComparer.Ordinal);
         var breaches = caseEvents.Where(e => e.Data is ComplaintSlaBreached).ToLookup(e => ((ComplaintSlaBreached)e.Data).CustomerId, StringComparer.Ordinal);
         foreach (var customerId in ids)
         {
             var events = streams[customerId].ToList();
-            if (events.Count == 0 || events.Any(e => e.Data is Access.CustomerErased))
+            if (events.Count == 0 || leftOut.Contains(customerId) || events.Any(e => e.Data is Access.CustomerErased))
             {
                 continue;
             }
 
             var history = events.Concat(caseSteps[customerId]).Where(e => e.Data is Touchpoint).Select(e => (e.Id, (Touchpoint)e.Data)).ToList();
-            var flags = ChurnFlagRules.Evaluate(history, model, now, settings.Flags, settings.Zone(), sla,
-                [.. breaches[customerId].Select(e => (e.Id, (ComplaintSlaBreached)e.Data))]);
-            var decided = ChurnFlagRules.Decide(customerId, ChurnFlagRules.Current(events.Select(e => e.Data)), flags,
-                ValueAtRisk(history, model, now, settings), model?.ModelId, now);
+            IReadOnlyList<object> decided;
+            try
+            {
+                var flags = ChurnFlagRules.Evaluate(history, model, now, settings.Flags, settings.Zone(), sla,
+                    [.. breaches[customerId].Select(e => (e.Id, (ComplaintSlaBreached)e.Data))]);
+                decided = [.. ChurnFlagRules.Decide(customerId, ChurnFlagRules.Current(events.Select(e => e.Data)), flags,
+                    ValueAtRisk(history, model, now, settings), model?.ModelId, now)];
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or NullReferenceException or FormatException or KeyNotFoundException)
+            {
+                // An event read but not understood (a field another tool left out): this customer waits, the others go on.
+                unreadable.Found(customerId, events[^1].Sequence, e.GetType().Name);
+                continue;
+            }
+
             if (decided.Count > 0)
             {
                 session.Events.Append(customerId, decided);
@@ -62,10 +81,15 @@ public static class EvaluateChurnFlagsHandler
         }
     }
 
-    /// <summary>Fans the sweep out in chunks, so no single transaction holds every customer.</summary>
+    /// <summary>
+    /// Fans the sweep out in chunks, so no single transaction holds every customer. The customers are the event store's
+    /// own streams (customer ids never contain '/'), not a projection's documents: a projection stopped on a bad event
+    /// would otherwise stop the sweep for everyone. Erased customers are skipped by the evaluation.
+    /// </summary>
     public static async Task<IEnumerable<EvaluateChurnFlags>> Handle(EvaluateAllChurnFlags command, IQuerySession session, CancellationToken cancellation)
     {
-        var ids = await ProjectionReads.CaughtUpAsync<CustomerSummary, string>(session, q => q.Where(s => s.ErasedAt == null).Select(s => s.Id), cancellation);
+        var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
+        var ids = await session.AdvancedSql.QueryAsync<string>($"select id from {schema}.mt_streams where id not like '%/%' and is_archived = false order by id", cancellation);
         return ids.Chunk(SweepChunk).Select(chunk => new EvaluateChurnFlags(chunk));
     }
 

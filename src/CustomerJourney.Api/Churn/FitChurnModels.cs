@@ -105,6 +105,9 @@ public static class ChurnModels
     public static async Task<ChurnModel?> LoadAsync(IQuerySession session, string id, CancellationToken cancellation) =>
         Guid.TryParse(id, out var modelId) ? await session.LoadAsync<ChurnModel>(ChurnModel.StreamKey(modelId), cancellation) : null;
 
+    /// <summary>Whether every model of the fit converged; one that did not gives scores nobody should act on unawares.</summary>
+    public static bool Converged(ChurnModel model) => model.Models.BgNbd.Converged && model.Models.ParetoNbd.Converged && model.Models.GammaGamma.Converged;
+
     public static IResult Unknown(string id) => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown churn model",
         detail: $"There is no fitted churn model '{id}'.");
 }

@@ -9,7 +9,10 @@ public static class Health
     public static IServiceCollection AddHealth(this IServiceCollection services)
     {
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
-            .AddCheck<ProjectionHealthCheck>("projections", tags: ["projections"]);
+            .AddCheck<ProjectionHealthCheck>("projections", tags: ["projections"])
+            // Degraded, not unhealthy: the readers carry on without those streams.
+            .AddCheck<UnreadableStreamsHealthCheck>("unreadable-streams", tags: ["projections"]);
+        services.AddSingleton<UnreadableStreams>();
         services.AddHostedService<ProjectionMonitor>();
         return services;
     }
@@ -47,7 +50,8 @@ public static class Health
         }
     }
 
-    private static Task WriteDetails(HttpContext context, HealthReport report)
+    /// <summary>Every check's status, description and data, for the probes that explain themselves.</summary>
+    public static Task WriteDetails(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json";
         return context.Response.WriteAsJsonAsync(new

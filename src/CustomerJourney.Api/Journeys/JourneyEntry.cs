@@ -80,6 +80,8 @@ public static class JourneyEntries
         ContactDetailsChanged d => "Contact details changed: " + string.Join(", ", new[] { d.Name is null ? null : "name", d.Email is null ? null : "e-mail", d.Phone is null ? null : "phone" }.OfType<string>()),
         WinBack.WinBackOfferSent w => $"Win-back offer sent ({TouchpointCatalogue.NameOf(w.Channel)}): code {w.OfferCode} of campaign {w.CampaignId}",
         WinBack.WinBackOfferSuppressed w => $"Win-back offer of campaign {w.CampaignId} not sent: {w.Reason}",
+        WinBack.WinBackOfferUndeliverable w => $"Win-back offer {w.OfferCode} of campaign {w.CampaignId} could not be delivered after {w.Attempts} attempt(s)",
+        WinBack.WinBackOfferDelivered w => $"Win-back offer {w.OfferCode} of campaign {w.CampaignId} delivered after a re-drive",
         WinBack.WinBackOfferRedeemed w => $"Win-back offer {w.OfferCode} redeemed on order {w.OrderId} ({Money(w.Amount, w.Currency)})",
         WinBack.CustomerReactivated r => $"Came back with order {r.OrderId} ({Money(r.Amount, r.Currency)}) after campaign {r.CampaignId}" +
                                          (r.Group == WinBack.AudienceGroup.Control ? " (control group: no offer)" : ""),

@@ -78,6 +78,8 @@ public static partial class TouchpointCatalogue
     [
         new("winback-offer-sent", typeof(WinBack.WinBackOfferSent), (_, _) => null),
         new("winback-offer-suppressed", typeof(WinBack.WinBackOfferSuppressed), (_, _) => null),
+        new("winback-offer-undeliverable", typeof(WinBack.WinBackOfferUndeliverable), (_, _) => null),
+        new("winback-offer-delivered", typeof(WinBack.WinBackOfferDelivered), (_, _) => null),
         new("winback-offer-redeemed", typeof(WinBack.WinBackOfferRedeemed), (_, _) => null),
         new("customer-reactivated", typeof(WinBack.CustomerReactivated), (_, _) => null),
     ];

@@ -10,7 +10,9 @@ using Wolverine.Http;
 
 namespace CustomerJourney.WinBack;
 
-public sealed record CandidatePage(DateTimeOffset At, Guid? ModelId, string Channel, int Total, int Excluded, int Page, int PageSize, IReadOnlyList<Candidate> Candidates);
+/// <summary>A page of candidates; <see cref="Converged"/> is false when the fit behind the scores did not converge, null without a fit.</summary>
+public sealed record CandidatePage(DateTimeOffset At, Guid? ModelId, bool? Converged, string Channel, int Total, int Excluded, int Unreadable, int Page, int PageSize,
+    IReadOnlyList<Candidate> Candidates);
 
 public static class GetCandidatesEndpoint
 {
@@ -28,7 +30,7 @@ public static class GetCandidatesEndpoint
     [WolverineGet("/api/winback/candidates")]
     [Authorize(Policy = Policies.ReadWinBack)]
     public static async Task<IResult> Get(HttpRequest request, IQuerySession session, TimeProvider clock, IOptions<ChurnOptions> churn,
-        IOptions<WinBackOptions> options, SlaPolicies sla, CancellationToken cancellation)
+        IOptions<WinBackOptions> options, SlaPolicies sla, UnreadableStreams unreadable, CancellationToken cancellation)
     {
         var query = new ReadQuery(request);
         var page = query.Integer("page", 1, 1, 100_000);
@@ -79,13 +81,16 @@ public static class GetCandidatesEndpoint
 
         var instant = at ?? now;
         var filter = new CandidateFilter(modelId, minValue, maxPAlive, segment);
-        var facts = await WinBackFacts.LoadAsync(session, cancellation);
+        var facts = await WinBackFacts.LoadAsync(session, unreadable, cancellation);
         var running = await WinBackFacts.InRunningCampaignsAsync(session, instant, null, cancellation);
-        var ranked = WinBackRules.Rank(facts.Select(f => WinBackRules.Assess(f, filter, channel, model, instant, running, churn.Value, options.Value, sla)).OfType<Candidate>());
+        var ranked = WinBackRules.Rank(facts.Select(f => WinBackRules.Assess(f, filter, channel, model, instant, running, churn.Value, options.Value, sla, now))
+            .OfType<Candidate>());
         var excluded = ranked.Count(c => c.Exclusions.Count > 0);
         var listed = includeExcluded ? ranked : ranked.Where(c => c.Exclusions.Count == 0).ToList();
         var slice = listed.Skip((page - 1) * pageSize).Take(pageSize).ToList();
-        return Results.Ok(new CandidatePage(instant, model?.ModelId, TouchpointCatalogue.NameOf(channel), listed.Count, excluded, page, pageSize, slice));
+        var unreadableCount = ranked.Count(c => c.Exclusions.Contains(ExclusionReasons.Unreadable));
+        return Results.Ok(new CandidatePage(instant, model?.ModelId, model is null ? null : ChurnModels.Converged(model), TouchpointCatalogue.NameOf(channel), listed.Count,
+            excluded, unreadableCount, page, pageSize, slice));
     }
 
     private static double? Number(ReadQuery query, HttpRequest request, string name, double min, double max)

@@ -42,7 +42,8 @@ public sealed record WinBackCampaignPlanned(
     int Seed,
     DateTimeOffset? At,
     DateTimeOffset LaunchAt,
-    string PlannedBy);
+    string PlannedBy,
+    bool AllowUnconvergedModel = false);
 
 /// <summary>The audience as selected at the campaign's instant <see cref="At"/>, already split into treatment and control.</summary>
 public sealed record WinBackAudienceSelected(
@@ -63,12 +64,39 @@ public sealed record WinBackOfferSent : Touchpoint
 
     /// <summary>Kept by every delivery attempt (e-mail Message-ID, webhook Idempotency-Key), so the receiver recognises a repeat.</summary>
     public required string DeliveryKey { get; init; }
+
+    /// <summary>
+    /// When the offer was actually sent (the wall clock at the decision, committed with the delivery), beside
+    /// <see cref="Touchpoint.OccurredAt"/>, the instant the campaign was run at. The frequency cap counts this one. Null on
+    /// offers recorded before it existed; they count by their campaign's instant.
+    /// </summary>
+    public DateTimeOffset? SentAt { get; init; }
 }
 
 public sealed record WinBackOfferSuppressed : Touchpoint
 {
     public required string CampaignId { get; init; }
     public required string Reason { get; init; }
+}
+
+/// <summary>
+/// An offer that could not be delivered: the receiver refused it for good (SMTP 5xx, HTTP 4xx other than 408 and 429), or
+/// every retry failed. The message waits in Wolverine's dead-letter queue, from which an admin can re-drive it.
+/// </summary>
+public sealed record WinBackOfferUndeliverable : Touchpoint
+{
+    public required string CampaignId { get; init; }
+    public required string OfferCode { get; init; }
+    public required string Reason { get; init; }
+    public required int Attempts { get; init; }
+    public required bool Permanent { get; init; }
+}
+
+/// <summary>An offer recorded undeliverable that went through after an admin re-drove it.</summary>
+public sealed record WinBackOfferDelivered : Touchpoint
+{
+    public required string CampaignId { get; init; }
+    public required string OfferCode { get; init; }
 }
 
 public sealed record WinBackOfferRedeemed : Touchpoint

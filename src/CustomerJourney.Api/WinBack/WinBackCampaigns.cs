@@ -18,7 +18,8 @@ namespace CustomerJourney.WinBack;
 /// <summary>Select the campaign's audience and send its offers (now, or when a scheduled launch falls due).</summary>
 public sealed record LaunchWinBackCampaign(string CampaignId);
 
-public sealed record CampaignView(WinBackCampaign Campaign, DateTimeOffset? AsOf, CampaignOutcome? Outcome);
+/// <summary>A campaign, its outcome, and whether the fit it selects with converged (false: its scores are not to be trusted).</summary>
+public sealed record CampaignView(WinBackCampaign Campaign, DateTimeOffset? AsOf, CampaignOutcome? Outcome, bool? Converged = null);
 
 public static class WinBackCampaignEndpoints
 {
@@ -84,12 +85,30 @@ public static class WinBackCampaignEndpoints
             return Results.Ok(new CampaignView(existing, null, null));
         }
 
+        // The fit the campaign will select with is pinned in the plan, so the launch uses the one checked here.
+        var model = planned.Filter.ModelId is { } modelId
+            ? await ChurnModels.LoadAsync(session, modelId.ToString(), cancellation)
+            : await ChurnModels.LatestAsync(session, cancellation);
+        if (planned.Filter.ModelId is not null && model is null)
+        {
+            return ChurnModels.Unknown(planned.Filter.ModelId.Value.ToString());
+        }
+
+        if (model is not null && !ChurnModels.Converged(model) && !planned.AllowUnconvergedModel)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Model did not converge",
+                detail: $"The churn model {model.ModelId} did not converge, so its scores are not to be trusted. Fit again, or plan with \"allowUnconvergedModel\": true.",
+                extensions: new Dictionary<string, object?> { ["rule"] = "model-not-converged", ["model"] = model.ModelId });
+        }
+
+        planned = planned with { Filter = planned.Filter with { ModelId = model?.ModelId } };
+
         session.LastModifiedBy = planned.PlannedBy;
         outbox.Enroll(session);
         session.Events.StartStream(WinBackCampaign.StreamKey(campaignId), planned);
         await outbox.ScheduleAsync(new LaunchWinBackCampaign(campaignId), planned.LaunchAt);
         await session.SaveChangesAsync(cancellation);
-        return Results.Created($"/api/winback/campaigns/{campaignId}", new CampaignView(WinBackCampaign.Fold(null, planned)!, null, null));
+        return Results.Created($"/api/winback/campaigns/{campaignId}", new CampaignView(WinBackCampaign.Fold(null, planned)!, null, null, model is null ? null : ChurnModels.Converged(model)));
     }
 
     /// <summary>A campaign with its outcome per group and the uplift; ?asOf= shows it as it stood at a record-time instant.</summary>
@@ -119,9 +138,11 @@ public static class WinBackCampaignEndpoints
                 detail: $"There is no win-back campaign '{campaignId}'" + (asOf is null ? "." : $" as of {asOf:O}."));
         }
 
+        var fit = (campaign.ModelId ?? campaign.Filter.ModelId) is { } fitId ? await ChurnModels.LoadAsync(session, fitId.ToString(), cancellation) : null;
+        bool? converged = fit is null ? null : ChurnModels.Converged(fit);
         if (campaign.Status != CampaignStatus.Launched)
         {
-            return Results.Ok(new CampaignView(campaign, asOf, null));
+            return Results.Ok(new CampaignView(campaign, asOf, null, converged));
         }
 
         var members = campaign.Members.Select(m => m.CustomerId).ToArray();
@@ -132,14 +153,15 @@ public static class WinBackCampaignEndpoints
         }
 
         var raw = await events
-            .Where(e => e.EventTypesAre(typeof(WinBackOfferSent), typeof(WinBackOfferSuppressed), typeof(WinBackOfferRedeemed), typeof(CustomerReactivated),
-                typeof(PurchaseMade)))
+            .Where(e => e.EventTypesAre(typeof(WinBackOfferSent), typeof(WinBackOfferSuppressed), typeof(WinBackOfferUndeliverable), typeof(WinBackOfferDelivered),
+                typeof(WinBackOfferRedeemed), typeof(CustomerReactivated), typeof(PurchaseMade)))
+            .OrderBy(e => e.Sequence)
             .ToListAsync(cancellation);
         var window = campaign.Window!.Value;
         var outcomes = raw.Select(e => e.Data).OfType<Touchpoint>().Where(t => WinBackRules.CampaignOf(t) == campaignId).ToList();
         var purchases = raw.Select(e => e.Data).OfType<PurchaseMade>().Where(p => p.OccurredAt > window.From && p.OccurredAt <= window.To)
             .Select(p => new MemberPurchase(p.CustomerId, p.Amount, p.Currency)).ToList();
-        return Results.Ok(new CampaignView(campaign, asOf, WinBackReport.Measure(campaign, outcomes, purchases, options.Value.ShippingCost)));
+        return Results.Ok(new CampaignView(campaign, asOf, WinBackReport.Measure(campaign, outcomes, purchases, options.Value.ShippingCost), converged));
     }
 
     /// <summary>Campaigns, newest first.</summary>
@@ -186,6 +208,7 @@ public static class WinBackCampaignEndpoints
         var seed = fields.Integer("seed", int.MinValue, int.MaxValue, required: false) ?? StableSeed(campaignId);
         var at = fields.Instant("at", required: false);
         var launchAt = fields.Instant("launchAt", required: false);
+        var allowUnconverged = fields.Bool("allowUnconvergedModel", required: false) ?? false;
         fields.RejectUndefined();
         if (at is { } instant && instant > now)
         {
@@ -199,7 +222,8 @@ public static class WinBackCampaignEndpoints
 
         return name is null || offer is null || channel is null || fields.Errors.Any
             ? null
-            : new WinBackCampaignPlanned(campaignId, name, filter, offer, channel.Value, controlShare, seed, at, launchAt is { } l && l > now ? l : now, plannedBy);
+            : new WinBackCampaignPlanned(campaignId, name, filter, offer, channel.Value, controlShare, seed, at, launchAt is { } l && l > now ? l : now, plannedBy,
+                allowUnconverged);
     }
 
     private static CandidateFilter ReadFilter(FieldReader fields)
@@ -250,7 +274,8 @@ public static class LaunchWinBackCampaignHandler
     /// customer in the same transaction. A launch delivered twice finds the audience recorded and does nothing.
     /// </summary>
     public static async Task Handle(LaunchWinBackCampaign command, IDocumentSession session, IMessageContext context, TimeProvider clock,
-        IOptions<ChurnOptions> churn, IOptions<WinBackOptions> options, SlaPolicies sla, ILogger<LaunchWinBackCampaign> logger, CancellationToken cancellation)
+        IOptions<ChurnOptions> churn, IOptions<WinBackOptions> options, SlaPolicies sla, UnreadableStreams unreadable, ILogger<LaunchWinBackCampaign> logger,
+        CancellationToken cancellation)
     {
         var stream = await session.Events.FetchForWriting<WinBackCampaign>(WinBackCampaign.StreamKey(command.CampaignId), cancellation);
         if (stream.Aggregate is not { Status: CampaignStatus.Planned } campaign)
@@ -263,9 +288,10 @@ public static class LaunchWinBackCampaignHandler
         var model = campaign.Filter.ModelId is { } id
             ? await ChurnModels.LoadAsync(session, id.ToString(), cancellation)
             : await ChurnModels.LatestAsync(session, cancellation);
-        var facts = await WinBackFacts.LoadAsync(session, cancellation);
+        var facts = await WinBackFacts.LoadAsync(session, unreadable, cancellation);
         var running = await WinBackFacts.InRunningCampaignsAsync(session, at, campaign.CampaignId, cancellation);
-        var ranked = WinBackRules.Rank(facts.Select(f => WinBackRules.Assess(f, campaign.Filter, campaign.Channel, model, at, running, churn.Value, options.Value, sla)).OfType<Candidate>());
+        var ranked = WinBackRules.Rank(facts.Select(f => WinBackRules.Assess(f, campaign.Filter, campaign.Channel, model, at, running, churn.Value, options.Value, sla, now))
+            .OfType<Candidate>());
         var (members, excluded) = WinBackRules.Audience(campaign.CampaignId, ranked, campaign.ControlShare, campaign.Seed);
 
         session.LastModifiedBy = Actor;

@@ -1,5 +1,6 @@
 using CustomerJourney.Access;
 using CustomerJourney.Complaints;
+using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
 
@@ -13,13 +14,20 @@ public static class WinBackFacts
     /// history is read because selection evaluates the flag rules at the campaign's own instant; at the scale of the
     /// CDNOW cohort that is a few seconds, and the note in the README says what a larger store would need.
     /// </summary>
-    public static async Task<IReadOnlyList<CustomerFacts>> LoadAsync(IQuerySession session, CancellationToken cancellation)
+    /// <remarks>
+    /// A stream with an event that cannot be read is left out whole, and its customer (for a complaint case, the case's
+    /// customer) comes back marked unreadable: excluded, never judged on what could be read.
+    /// </remarks>
+    public static async Task<IReadOnlyList<CustomerFacts>> LoadAsync(IQuerySession session, UnreadableStreams unreadable, CancellationToken cancellation)
     {
-        var events = await session.Events.QueryAllRawEvents()
+        var (events, leftOut) = await ReadableEvents.QueryAsync(session, q => q
             .Where(e => !e.StreamKey!.StartsWith(WinBackCampaign.StreamPrefix) && !e.StreamKey!.StartsWith("churn-models/"))
-            .OrderBy(e => e.Sequence)
-            .ToListAsync(cancellation);
-        var cases = (await session.Query<ComplaintCase>().ToListAsync(cancellation)).ToLookup(c => c.CustomerId, StringComparer.Ordinal);
+            .OrderBy(e => e.Sequence), unreadable, cancellation);
+        unreadable.ReadAllBut(leftOut);
+        var allCases = await session.Query<ComplaintCase>().ToListAsync(cancellation);
+        var cases = allCases.ToLookup(c => c.CustomerId, StringComparer.Ordinal);
+        var unreadableCustomers = leftOut.Where(k => !k.Contains('/', StringComparison.Ordinal))
+            .Concat(allCases.Where(c => leftOut.Contains(c.Id)).Select(c => c.CustomerId)).ToHashSet(StringComparer.Ordinal);
 
         var history = new Dictionary<string, List<(Guid, Touchpoint)>>(StringComparer.Ordinal);
         var breaches = new Dictionary<string, List<(Guid, ComplaintSlaBreached)>>(StringComparer.Ordinal);
@@ -50,8 +58,14 @@ public static class WinBackFacts
             }
         }
 
+        foreach (var customer in unreadableCustomers)
+        {
+            history.TryAdd(customer, []);
+        }
+
         return history.OrderBy(h => h.Key, StringComparer.Ordinal)
-            .Select(h => new CustomerFacts(h.Key, h.Value, erased.Contains(h.Key), [.. cases[h.Key]], breaches.GetValueOrDefault(h.Key) ?? [])).ToList();
+            .Select(h => new CustomerFacts(h.Key, h.Value, erased.Contains(h.Key), [.. cases[h.Key]], breaches.GetValueOrDefault(h.Key) ?? [],
+                unreadableCustomers.Contains(h.Key))).ToList();
     }
 
     /// <summary>Members of the launched campaigns (other than <paramref name="except"/>) whose window holds <paramref name="at"/>.</summary>

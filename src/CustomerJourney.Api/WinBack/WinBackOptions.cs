@@ -17,6 +17,52 @@ public sealed class WinBackOptions
     public SmtpOptions Smtp { get; set; } = new();
 
     public WebhookOptions Webhook { get; set; } = new();
+
+    public DeliveryOptions Delivery { get; set; } = new();
+
+    public UnsubscribeOptions Unsubscribe { get; set; } = new();
+}
+
+/// <summary>
+/// How often and how long a delivery is tried ("WinBack:Delivery"). A temporary failure is retried in process after each
+/// <see cref="Cooldowns"/> entry, then after each <see cref="Schedule"/> entry from Wolverine's durable store (a restart
+/// loses none); after the last, the offer is recorded undeliverable and its message dead-lettered. A permanent failure
+/// is not retried. The tests compress the schedule to seconds.
+/// </summary>
+public sealed class DeliveryOptions
+{
+    public static readonly IReadOnlyList<TimeSpan> DefaultCooldowns = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)];
+
+    public static readonly IReadOnlyList<TimeSpan> DefaultSchedule =
+        [TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(30)];
+
+    // Null until configured: the configuration binder appends to a list that already holds defaults.
+    public TimeSpan[]? Cooldowns { get; set; }
+
+    public TimeSpan[]? Schedule { get; set; }
+
+    /// <summary>
+    /// The longest one attempt may take. An attempt holds the customer's lock, so a consent withdrawal recorded meanwhile
+    /// waits for it at most this long (below the 30 s request timeout).
+    /// </summary>
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    public IReadOnlyList<TimeSpan> EffectiveCooldowns => Cooldowns ?? DefaultCooldowns;
+
+    public IReadOnlyList<TimeSpan> EffectiveSchedule => Schedule ?? DefaultSchedule;
+
+    /// <summary>The first attempt and every retry.</summary>
+    public int MaxAttempts => 1 + EffectiveCooldowns.Count + EffectiveSchedule.Count;
+}
+
+/// <summary>The one-click unsubscribe link every offer carries ("WinBack:Unsubscribe").</summary>
+public sealed class UnsubscribeOptions
+{
+    /// <summary>Where customers reach this service from outside, e.g. https://journey.example.com; the link is {BaseUrl}/api/winback/unsubscribe/{token}.</summary>
+    public Uri? BaseUrl { get; set; }
+
+    /// <summary>HMAC-SHA256 key (base64, at least 32 bytes) that signs the links; never stored in the database. Required outside Development.</summary>
+    public string? SigningKey { get; set; }
 }
 
 /// <summary>Where e-mail offers go. The demo points this at the local mail catcher the run script starts.</summary>

@@ -2,33 +2,47 @@ using CustomerJourney.Touchpoints;
 
 namespace CustomerJourney.WinBack;
 
-public sealed record GroupOutcome(int Assigned, int Sent, int Suppressed, int Redeemed, int Reactivated, double ReactivationRate, decimal Revenue);
+/// <summary>
+/// One group's outcome. Each treated member counts once, by where their offer stands last: sent (or delivered after a
+/// re-drive), suppressed (also when a withdrawal stopped its delivery) or undeliverable. Revenue is per currency.
+/// </summary>
+public sealed record GroupOutcome(int Assigned, int Sent, int Suppressed, int Undeliverable, int Redeemed, int Reactivated, double ReactivationRate,
+    IReadOnlyDictionary<string, decimal> Revenue);
 
 /// <summary>Difference of reactivation rates (treatment minus control) with its 95% interval.</summary>
 public sealed record Uplift(double Difference, double Lower, double Upper, string Method);
 
-public sealed record CampaignOutcome(GroupOutcome Treatment, GroupOutcome Control, Uplift? Uplift, decimal OfferCost, IReadOnlyDictionary<string, int> Suppressions);
+/// <summary>The outcome; <see cref="FirstSentAt"/> and <see cref="LastSentAt"/> are when offers were really sent (wall clock), whatever instant the campaign was run at.</summary>
+public sealed record CampaignOutcome(GroupOutcome Treatment, GroupOutcome Control, Uplift? Uplift, decimal OfferCost, IReadOnlyDictionary<string, int> Suppressions,
+    IReadOnlyDictionary<string, int> Undeliverable, DateTimeOffset? FirstSentAt, DateTimeOffset? LastSentAt);
 
 /// <summary>A purchase of an audience member inside the campaign's window, for its revenue.</summary>
 public sealed record MemberPurchase(string CustomerId, decimal Amount, string Currency);
 
 public static class WinBackReport
 {
-    /// <summary>Counts the members' win-back touchpoints per group; revenue is every purchase in the window in the offer's currency.</summary>
+    /// <summary>
+    /// Counts the members' win-back touchpoints (in stream order) per group; revenue is every purchase of a reactivated
+    /// member in the window, summed per currency.
+    /// </summary>
     public static CampaignOutcome Measure(WinBackCampaign campaign, IReadOnlyList<Touchpoint> outcomes, IReadOnlyList<MemberPurchase> purchases, decimal shippingCost)
     {
         var groupOf = campaign.Members.ToDictionary(m => m.CustomerId, m => m.Group, StringComparer.Ordinal);
         var mine = outcomes.Where(t => groupOf.ContainsKey(t.CustomerId) && WinBackRules.CampaignOf(t) == campaign.CampaignId).ToList();
+        var standing = mine.GroupBy(t => t.CustomerId, StringComparer.Ordinal)
+            .Select(g => WinBackRules.OfferOutcome(g, campaign.CampaignId)).OfType<Touchpoint>().ToList();
 
         GroupOutcome Of(AudienceGroup group)
         {
             bool In(Touchpoint t) => groupOf[t.CustomerId] == group;
             var assigned = campaign.Members.Count(m => m.Group == group);
             var reactivated = mine.OfType<CustomerReactivated>().Where(In).Select(r => r.CustomerId).Distinct().ToHashSet(StringComparer.Ordinal);
-            var revenue = purchases.Where(p => reactivated.Contains(p.CustomerId) && p.Currency == campaign.Offer.Currency).Sum(p => p.Amount);
+            var revenue = purchases.Where(p => reactivated.Contains(p.CustomerId)).GroupBy(p => p.Currency, StringComparer.Ordinal)
+                .OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(p => p.Amount), StringComparer.Ordinal);
             return new GroupOutcome(assigned,
-                mine.OfType<WinBackOfferSent>().Where(In).Select(s => s.CustomerId).Distinct().Count(),
-                mine.OfType<WinBackOfferSuppressed>().Where(In).Select(s => s.CustomerId).Distinct().Count(),
+                standing.Where(In).Count(t => t is WinBackOfferSent or WinBackOfferDelivered),
+                standing.Where(In).Count(t => t is WinBackOfferSuppressed),
+                standing.Where(In).Count(t => t is WinBackOfferUndeliverable),
                 mine.OfType<WinBackOfferRedeemed>().Where(In).Select(s => s.CustomerId).Distinct().Count(),
                 reactivated.Count,
                 assigned == 0 ? 0 : Math.Round((double)reactivated.Count / assigned, 4),
@@ -43,9 +57,13 @@ public static class WinBackReport
             OfferKind.FreeShipping => shippingCost,
             _ => campaign.Offer.Value,
         });
-        var suppressions = mine.OfType<WinBackOfferSuppressed>().GroupBy(s => s.Reason).OrderBy(g => g.Key, StringComparer.Ordinal)
+        var suppressions = standing.OfType<WinBackOfferSuppressed>().GroupBy(s => s.Reason).OrderBy(g => g.Key, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        return new CampaignOutcome(treatment, control, UpliftOf(treatment.Reactivated, treatment.Assigned, control.Reactivated, control.Assigned), cost, suppressions);
+        var undeliverable = standing.OfType<WinBackOfferUndeliverable>().GroupBy(s => s.Permanent ? "rejected" : "retries-exhausted").OrderBy(g => g.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var sentAt = mine.OfType<WinBackOfferSent>().Select(s => s.SentAt).OfType<DateTimeOffset>().ToList();
+        return new CampaignOutcome(treatment, control, UpliftOf(treatment.Reactivated, treatment.Assigned, control.Reactivated, control.Assigned), cost, suppressions,
+            undeliverable, sentAt.Count == 0 ? null : sentAt.Min(), sentAt.Count == 0 ? null : sentAt.Max());
     }
 
     /// <summary>

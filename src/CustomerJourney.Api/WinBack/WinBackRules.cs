@@ -17,6 +17,9 @@ public static class ExclusionReasons
     public const string NoConsent = "no-consent";
     public const string ContactedRecently = "contacted-recently";
     public const string InRunningCampaign = "in-running-campaign";
+
+    /// <summary>The customer's history holds an event no reader can read: they are left out rather than judged without it.</summary>
+    public const string Unreadable = "unreadable";
 }
 
 /// <summary>Why a selected customer was not written to after all.</summary>
@@ -27,6 +30,10 @@ public static class SuppressionReasons
     public const string OpenComplaint = "open-complaint";
     public const string NoAddress = "no-address";
     public const string OfferExpired = "offer-expired";
+    public const string ContactedRecently = "contacted-recently";
+
+    /// <summary>The history cannot be read, so consent cannot be known: the decision fails closed.</summary>
+    public const string Unreadable = "unreadable";
 }
 
 /// <summary>
@@ -34,7 +41,7 @@ public static class SuppressionReasons
 /// recorded on those cases (cited by the churn flag).
 /// </summary>
 public sealed record CustomerFacts(string CustomerId, IReadOnlyList<(Guid Id, Touchpoint Touchpoint)> History, bool Erased, IReadOnlyList<ComplaintCase> Cases,
-    IReadOnlyList<(Guid Id, ComplaintSlaBreached Breach)> Breaches);
+    IReadOnlyList<(Guid Id, ComplaintSlaBreached Breach)> Breaches, bool Unreadable = false);
 
 /// <summary>A flagged customer as assessed at an instant: either a candidate, or excluded with its reasons.</summary>
 public sealed record Candidate(string CustomerId, double ValueAtRisk, double ExpectedRecovery, double? PAlive, IReadOnlyList<ChurnFlag> Flags,
@@ -53,12 +60,42 @@ public static class WinBackRules
         _ => "marketing-email",
     };
 
+    /// <summary>The channel whose offers need <paramref name="purpose"/>: where an unsubscribe came from.</summary>
+    public static Channel ChannelOf(string purpose) => purpose switch
+    {
+        "marketing-app" => Channel.App,
+        "marketing-phone" => Channel.Phone,
+        _ => Channel.Email,
+    };
+
     /// <summary>
     /// Assesses one customer at <paramref name="at"/>: null when no churn flag holds or a filter leaves them out,
     /// otherwise a candidate with every exclusion that applies (none means eligible).
     /// </summary>
     public static Candidate? Assess(CustomerFacts facts, CandidateFilter filter, Channel channel, ChurnModel? model, DateTimeOffset at,
-        IReadOnlySet<string> inRunningCampaign, ChurnOptions churn, WinBackOptions options, SlaPolicies sla)
+        IReadOnlySet<string> inRunningCampaign, ChurnOptions churn, WinBackOptions options, SlaPolicies sla, DateTimeOffset? now = null)
+    {
+        if (facts.Unreadable)
+        {
+            return Unreadable(facts.CustomerId);
+        }
+
+        try
+        {
+            return AssessReadable(facts, filter, channel, model, at, inRunningCampaign, churn, options, sla, now ?? at);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NullReferenceException or FormatException or KeyNotFoundException)
+        {
+            // A fact the rules cannot handle (a field another tool left out): the customer is left out, never judged without it.
+            return Unreadable(facts.CustomerId);
+        }
+    }
+
+    /// <summary>A customer whose history cannot be read: listed (with ?includeExcluded=true) and never selected.</summary>
+    public static Candidate Unreadable(string customerId) => new(customerId, 0, 0, null, [], [ExclusionReasons.Unreadable]);
+
+    private static Candidate? AssessReadable(CustomerFacts facts, CandidateFilter filter, Channel channel, ChurnModel? model, DateTimeOffset at,
+        IReadOnlySet<string> inRunningCampaign, ChurnOptions churn, WinBackOptions options, SlaPolicies sla, DateTimeOffset now)
     {
         var zone = churn.Zone();
         var flags = ChurnFlagRules.Evaluate(facts.History, model, at, churn.Flags, zone, sla, facts.Breaches);
@@ -102,7 +139,10 @@ public static class WinBackRules
             exclusions.Add(ExclusionReasons.NoConsent);
         }
 
-        if (facts.History.Any(h => h.Touchpoint is WinBackOfferSent s && s.OccurredAt <= at && s.OccurredAt > at - options.FrequencyCap))
+        // Offers count by when they were really sent (a mail today blocks another today, whatever instant its campaign
+        // was run at), and, for a campaign replaying a past instant, by the instants their campaigns were run at.
+        var offers = facts.History.Select(h => h.Touchpoint).OfType<WinBackOfferSent>().ToList();
+        if (SentWithinCap(offers, now, options.FrequencyCap) || offers.Any(s => s.OccurredAt <= at && s.OccurredAt > at - options.FrequencyCap))
         {
             exclusions.Add(ExclusionReasons.ContactedRecently);
         }
@@ -150,12 +190,40 @@ public static class WinBackRules
     /// <summary>The key every delivery attempt of one offer carries (an RFC 5322 Message-ID), which the receiver de-duplicates on.</summary>
     public static string DeliveryKey(string campaignId, string offerCode) => $"{offerCode}.{campaignId}@winback.customerjourney";
 
+    /// <summary>Whether an offer was really sent (by the wall clock) within the cap before <paramref name="now"/>.</summary>
+    public static bool SentWithinCap(IEnumerable<WinBackOfferSent> offers, DateTimeOffset now, TimeSpan cap) =>
+        offers.Any(s => (s.SentAt ?? s.OccurredAt) is var sent && sent <= now && sent > now - cap);
+
+    /// <summary>
+    /// The one rule of whether a campaign may write to a customer now, asked by the send decision and again by every
+    /// delivery attempt (before it starts, under the customer's lock): null when it may, otherwise why not. Erasure, consent
+    /// for the channel's purpose (the latest statement, by <see cref="Consent"/>), a complaint open now
+    /// (<see cref="ComplaintCase.IsOpenAt"/>), an offer past its validity (whatever instant the campaign was run at), and
+    /// an offer of another campaign really sent within the frequency cap before this one's.
+    /// </summary>
+    public static string? MayNotSendBecause(IReadOnlyList<object> customerEvents, IReadOnlyList<ComplaintCase> cases, WinBackCampaign campaign, DateTimeOffset now,
+        TimeSpan frequencyCap)
+    {
+        var touchpoints = customerEvents.OfType<Touchpoint>().ToList();
+        var at = campaign.AudienceAt ?? now;
+        // Offers of other campaigns recorded before this one's own (at the decision there is none yet).
+        var earlierOffers = touchpoints.TakeWhile(t => !(t is WinBackOfferSent own && own.CampaignId == campaign.CampaignId))
+            .OfType<WinBackOfferSent>().Where(s => s.CampaignId != campaign.CampaignId);
+        return customerEvents.Any(e => e is CustomerErased) ? SuppressionReasons.Erased
+            : !Consent.IsGiven(touchpoints, ConsentPurpose(campaign.Channel), null) ? SuppressionReasons.ConsentWithdrawn
+            : cases.Any(c => c.IsOpenAt(now)) ? SuppressionReasons.OpenComplaint
+            // An offer that could only go out after it expired would be a broken promise, also for a campaign run at a past instant.
+            : now > at.AddDays(campaign.Offer.ValidDays) ? SuppressionReasons.OfferExpired
+            : SentWithinCap(earlierOffers, now, frequencyCap) ? SuppressionReasons.ContactedRecently
+            : null;
+    }
+
     /// <summary>
     /// The send decision for one treated customer, read from their own stream at send time: nothing when the campaign
-    /// already wrote or suppressed for them, otherwise the offer or the reason it is suppressed.
+    /// already wrote or suppressed for them, otherwise the offer (sent now, for the campaign's instant) or the reason it is suppressed.
     /// </summary>
     public static Touchpoint? DecideSend(IReadOnlyList<object> customerEvents, IReadOnlyList<ComplaintCase> cases, WinBackCampaign campaign, AudienceMember member,
-        bool hasAddress, DateTimeOffset now)
+        bool hasAddress, DateTimeOffset now, TimeSpan? frequencyCap = null)
     {
         var touchpoints = customerEvents.OfType<Touchpoint>().ToList();
         if (touchpoints.Any(t => t is WinBackOfferSent s && s.CampaignId == campaign.CampaignId || t is WinBackOfferSuppressed x && x.CampaignId == campaign.CampaignId))
@@ -164,26 +232,30 @@ public static class WinBackRules
         }
 
         var at = campaign.AudienceAt ?? now;
-        var reason = customerEvents.Any(e => e is CustomerErased) ? SuppressionReasons.Erased
-            : !Consent.IsGiven(touchpoints, ConsentPurpose(campaign.Channel), null) ? SuppressionReasons.ConsentWithdrawn
-            : cases.Any(c => c.IsOpenAt(now)) ? SuppressionReasons.OpenComplaint
-            // A live campaign's offer that could only go out after it expired would be a broken promise.
-            : campaign.At is null && now > at.AddDays(campaign.Offer.ValidDays) ? SuppressionReasons.OfferExpired
-            : !hasAddress ? SuppressionReasons.NoAddress
-            : null;
-        var envelope = (Channel: campaign.Channel, Source: Source, SourceId: $"{campaign.CampaignId}/offer");
+        var reason = MayNotSendBecause(customerEvents, cases, campaign, now, frequencyCap ?? new WinBackOptions().FrequencyCap) ?? (!hasAddress ? SuppressionReasons.NoAddress : null);
         return reason is null
             ? new WinBackOfferSent
             {
-                CustomerId = member.CustomerId, OccurredAt = at, Channel = envelope.Channel, Source = envelope.Source, SourceId = envelope.SourceId,
+                CustomerId = member.CustomerId, OccurredAt = at, Channel = campaign.Channel, Source = Source, SourceId = $"{campaign.CampaignId}/offer",
                 CampaignId = campaign.CampaignId, OfferCode = member.OfferCode, Offer = campaign.Offer, DeliveryKey = DeliveryKey(campaign.CampaignId, member.OfferCode),
+                SentAt = now,
             }
-            : new WinBackOfferSuppressed
-            {
-                CustomerId = member.CustomerId, OccurredAt = at, Channel = envelope.Channel, Source = envelope.Source, SourceId = envelope.SourceId,
-                CampaignId = campaign.CampaignId, Reason = reason,
-            };
+            : Suppressed(campaign, member.CustomerId, reason, at);
     }
+
+    /// <summary>An offer not sent (or no longer delivered), with why.</summary>
+    public static WinBackOfferSuppressed Suppressed(WinBackCampaign campaign, string customerId, string reason, DateTimeOffset at) => new()
+    {
+        CustomerId = customerId, OccurredAt = at, Channel = campaign.Channel, Source = Source, SourceId = $"{campaign.CampaignId}/offer",
+        CampaignId = campaign.CampaignId, Reason = reason,
+    };
+
+    /// <summary>
+    /// Where one campaign's offer to a customer stands: the latest of sent, suppressed, undeliverable and delivered (after
+    /// a re-drive), in stream order; null when the campaign never decided for them.
+    /// </summary>
+    public static Touchpoint? OfferOutcome(IEnumerable<Touchpoint> history, string campaignId) =>
+        history.LastOrDefault(t => CampaignOf(t) == campaignId && t is WinBackOfferSent or WinBackOfferSuppressed or WinBackOfferUndeliverable or WinBackOfferDelivered);
 
     /// <summary>Source of the touchpoints the win-back capability records itself.</summary>
     public const string Source = "winback";
@@ -230,6 +302,8 @@ public static class WinBackRules
     {
         WinBackOfferSent s => s.CampaignId,
         WinBackOfferSuppressed s => s.CampaignId,
+        WinBackOfferUndeliverable u => u.CampaignId,
+        WinBackOfferDelivered d => d.CampaignId,
         WinBackOfferRedeemed r => r.CampaignId,
         CustomerReactivated r => r.CampaignId,
         _ => null,

@@ -258,8 +258,12 @@ public sealed class WinBackRulesSpecs
             On(new CustomerReactivated { CampaignId = "other", Group = AudienceGroup.Control, OrderId = "o2", Amount = 5m, Currency = "USD" }, "b", At.AddDays(2)),
         ];
         var report = WinBackReport.Measure(campaign, outcomes, [new MemberPurchase("a", 50m, "USD"), new MemberPurchase("a", 10m, "USD"), new MemberPurchase("b", 5m, "USD")], 5m);
-        Assert.Equal(new GroupOutcome(1, 1, 0, 1, 1, 1, 60m), report.Treatment);
-        Assert.Equal(new GroupOutcome(1, 0, 0, 0, 0, 0, 0m), report.Control);
+        Assert.Equal((1, 1, 0, 0, 1, 1, 1.0), (report.Treatment.Assigned, report.Treatment.Sent, report.Treatment.Suppressed, report.Treatment.Undeliverable,
+            report.Treatment.Redeemed, report.Treatment.Reactivated, report.Treatment.ReactivationRate));
+        Assert.Equal(new Dictionary<string, decimal> { ["USD"] = 60m }, report.Treatment.Revenue);
+        Assert.Equal((1, 0, 0, 0, 0, 0, 0.0), (report.Control.Assigned, report.Control.Sent, report.Control.Suppressed, report.Control.Undeliverable,
+            report.Control.Redeemed, report.Control.Reactivated, report.Control.ReactivationRate));
+        Assert.Empty(report.Control.Revenue);
         Assert.Equal(10m, report.OfferCost);
     }
 }

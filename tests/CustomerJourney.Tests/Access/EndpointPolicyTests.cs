@@ -68,11 +68,20 @@ public sealed class EndpointPolicyTests(AppFixture app)
         new("POST", "/v1/alias", "/v1/alias", "{}", Policies.WriteTracking),
         new("POST", "/v1/batch", "/v1/batch", "{}", Policies.WriteTracking),
         new("GET", "/api/tracking/rejections", "/api/tracking/rejections", null, Policies.Administer),
+        // Wolverine's own dead-letter endpoints: list, re-drive, discard.
+        new("POST", "/api/dead-letters/", "/api/dead-letters/", "{}", Policies.Administer),
+        new("POST", "/api/dead-letters/replay", "/api/dead-letters/replay", "{\"ids\":[]}", Policies.Administer),
+        new("DELETE", "/api/dead-letters/", "/api/dead-letters/", "{\"ids\":[]}", Policies.Administer),
     ];
 
-    /// <summary>Open on purpose: probes (projection status names shards and sequences, no customer data), the API description, and (Development only) the token endpoint.</summary>
+    /// <summary>
+    /// Open on purpose: probes (projection status names shards, sequences and unreadable streams; deliveries name dead-letter
+    /// ids; no customer data), the API description, (Development only) the token endpoint, and the one-click unsubscribe,
+    /// whose signed token is the credential.
+    /// </summary>
     private static readonly string[] Anonymous =
-        ["/health/live", "/health/ready", "/health/projections", "/openapi/{documentName}.json", "/api/dev/tokens"];
+        ["/health/live", "/health/ready", "/health/projections", "/health/deliveries", "/openapi/{documentName}.json", "/api/dev/tokens",
+            "/api/winback/unsubscribe/{token}"];
 
     /// <summary>The API reference page and its static assets.</summary>
     private const string ReferencePage = "/scalar/";

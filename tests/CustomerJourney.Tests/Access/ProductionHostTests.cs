@@ -14,7 +14,10 @@ public sealed class ProductionHostTests
 
     private static readonly string ProductionKeyEncryptionKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
-    private static Task<IAlbaHost> StartProduction(string? signingKey, string? headSigningKey = null, string? keyEncryptionKey = null, string? schema = null) => AlbaHost.For<Program>(builder =>
+    private static readonly string ProductionUnsubscribeKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    private static Task<IAlbaHost> StartProduction(string? signingKey, string? headSigningKey = null, string? keyEncryptionKey = null, string? schema = null,
+        string? unsubscribeKey = null) => AlbaHost.For<Program>(builder =>
     {
         builder.UseEnvironment("Production");
         if (schema is not null)
@@ -22,6 +25,8 @@ public sealed class ProductionHostTests
             builder.UseSetting("EventStore:Schema", schema);
         }
 
+        builder.UseSetting("WinBack:Unsubscribe:SigningKey", unsubscribeKey ?? ProductionUnsubscribeKey);
+        builder.UseSetting("WinBack:Unsubscribe:BaseUrl", "https://journey.example.com");
         builder.UseSetting("Auth:Jwt:SigningKey", signingKey ?? "");
         builder.UseSetting("Complaints:Audit:HeadSigningKey", headSigningKey ?? ProductionHeadKey);
         builder.UseSetting("KeyEncryption:Key", keyEncryptionKey ?? ProductionKeyEncryptionKey);
@@ -109,5 +114,16 @@ public sealed class ProductionHostTests
         var failure = await Assert.ThrowsAnyAsync<Exception>(() => StartProduction("a-production-secret-that-is-long-enough-0123456789", keyEncryptionKey: key));
 
         Assert.Contains("key-encryption key", failure.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("c2hvcnQ=")]
+    [InlineData(CustomerJourney.WinBack.UnsubscribeLinks.DevelopmentKey)]
+    public async Task Outside_development_start_up_refuses_a_missing_short_or_public_unsubscribe_key(string key)
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => StartProduction("a-production-secret-that-is-long-enough-0123456789", unsubscribeKey: key));
+
+        Assert.Contains("WinBack:Unsubscribe:SigningKey", failure.ToString(), StringComparison.Ordinal);
     }
 }

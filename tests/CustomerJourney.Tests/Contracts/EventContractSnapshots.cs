@@ -26,6 +26,7 @@ public sealed class EventContractSnapshots(AppFixture app)
     [
         typeof(CustomerJourney.Churn.ChurnFlagRaised), typeof(CustomerJourney.Churn.ChurnFlagCleared), typeof(CustomerJourney.Churn.ChurnModelFitted), typeof(CustomerJourney.Complaints.ComplaintSlaBreached),
         typeof(CustomerJourney.Access.CustomerErased), typeof(CustomerJourney.WinBack.WinBackCampaignPlanned), typeof(CustomerJourney.WinBack.WinBackAudienceSelected),
+        typeof(CustomerJourney.WinBack.WinBackOfferUndeliverable), typeof(CustomerJourney.WinBack.WinBackOfferDelivered),
     ];
 
     private static IEnumerable<Type> Covered => TouchpointCatalogue.All.Concat(TouchpointCatalogue.Tracked).Select(k => k.EventType).Concat(ServiceEvents).Distinct();

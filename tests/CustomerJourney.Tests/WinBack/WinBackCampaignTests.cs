@@ -13,7 +13,8 @@ namespace CustomerJourney.Tests.WinBack;
 /// </summary>
 public sealed class WinBackCampaignTests
 {
-    private static readonly DateTimeOffset At = new(2010, 3, 1, 0, 0, 0, TimeSpan.Zero);
+    /// <summary>A recent instant: a campaign run at it still has valid offers (30 days) to send.</summary>
+    private static readonly DateTimeOffset At = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(-20);
 
     private static string Iso(DateTimeOffset t) => t.ToString("O", CultureInfo.InvariantCulture);
 
@@ -100,10 +101,11 @@ public sealed class WinBackCampaignTests
         await host.Record(
             Touch("purchase", buyer, At.AddDays(5), new JsonObject { ["orderId"] = Ids.Unique("o"), ["amount"] = 50, ["currency"] = "USD", ["offerCode"] = code }),
             Touch("purchase", control.First(), At.AddDays(7), new JsonObject { ["orderId"] = Ids.Unique("o"), ["amount"] = 25, ["currency"] = "USD" }),
-            Touch("purchase", treated.Last(), At.AddDays(45), new JsonObject { ["orderId"] = Ids.Unique("o"), ["amount"] = 99, ["currency"] = "USD" }));
+            // Before the window opens: no reactivation.
+            Touch("purchase", treated.Last(), At.AddDays(-1), new JsonObject { ["orderId"] = Ids.Unique("o"), ["amount"] = 99, ["currency"] = "USD" }));
         var measured = await host.Eventually($"/api/winback/campaigns/{id}", c => Count(c, "treatment", "reactivated") == 1 && Count(c, "control", "reactivated") == 1);
-        Assert.Equal((1, 50m, 25m, 10m), (Count(measured, "treatment", "redeemed"), measured["outcome"]!["treatment"]!["revenue"]!.GetValue<decimal>(),
-            measured["outcome"]!["control"]!["revenue"]!.GetValue<decimal>(), measured["outcome"]!["offerCost"]!.GetValue<decimal>()));
+        Assert.Equal((1, 50m, 25m, 10m), (Count(measured, "treatment", "redeemed"), measured["outcome"]!["treatment"]!["revenue"]!["USD"]!.GetValue<decimal>(),
+            measured["outcome"]!["control"]!["revenue"]!["USD"]!.GetValue<decimal>(), measured["outcome"]!["offerCost"]!.GetValue<decimal>()));
         var uplift = measured["outcome"]!["uplift"]!;
         Assert.Equal(1.0 / 8 - 1.0 / 2, uplift["difference"]!.GetValue<double>(), 4);
         Assert.True(uplift["lower"]!.GetValue<double>() < uplift["difference"]!.GetValue<double>() && uplift["difference"]!.GetValue<double>() < uplift["upper"]!.GetValue<double>());

@@ -42,7 +42,12 @@ public sealed class WinBackDemoTests
 
         var outcome = report["outcome"]!;
         var sent = outcome["treatment"]!["sent"]!.GetValue<int>();
-        Assert.True(outcome["treatment"]!["revenue"]!.GetValue<decimal>() > 0 && outcome["control"]!["revenue"]!.GetValue<decimal>() > 0);
+        Assert.True(outcome["treatment"]!["revenue"]!["USD"]!.GetValue<decimal>() > 0 && outcome["control"]!["revenue"]!["USD"]!.GetValue<decimal>() > 0);
+        // Run at 1997-09-30 with 90 days to use it, every offer expired long ago: none may go out.
+        Assert.Equal(0, sent);
+        Assert.True(outcome["suppressions"]!["offer-expired"]!.GetValue<int>() > 700, outcome.ToJsonString());
+        Assert.Equal(outcome["treatment"]!["assigned"]!.GetValue<int>(),
+            outcome["suppressions"]!["offer-expired"]!.GetValue<int>() + (outcome["suppressions"]!["consent-withdrawn"]?.GetValue<int>() ?? 0));
         var uplift = outcome["uplift"]!;
         Assert.True(uplift["lower"]!.GetValue<double>() < uplift["difference"]!.GetValue<double>() && uplift["difference"]!.GetValue<double>() < uplift["upper"]!.GetValue<double>());
 

@@ -1,3 +1,5 @@
+using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json.Nodes;
 using Alba;
 using CustomerJourney.Access;
@@ -89,6 +91,21 @@ public sealed class WinBackHost : ServiceHost, IAsyncDisposable
     public Credentials Staff(string role) => Credentials.Token(Token($"{role}-1", [role], channel: null, TimeSpan.FromMinutes(10)));
 
     public Task<(int Status, JsonNode? Body)> Get(string url, string role = "marketing") => Send(HttpMethod.Get, url, null, role);
+
+    /// <summary>A request without credentials (the probes, an unsubscribe link), with any body and media type.</summary>
+    public async Task<(int Status, string Text)> SendAnonymous(HttpMethod method, string url, string? body = null, string contentType = "application/json")
+    {
+        using var client = Host.Server.CreateClient();
+        using var request = new HttpRequestMessage(method, url);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        }
+
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
 
     /// <summary>Touchpoints as staff record them (source "staff").</summary>
     public async Task Record(params JsonObject[] touchpoints)
