@@ -20,11 +20,13 @@ public static class ChurnFitting
 
     /// <summary>
     /// The customers a fit covers, those whose first purchase is before the calibration end, each with every purchase it
-    /// may see (also those after the calibration end, which an evaluation compares with the forecast).
+    /// may see (also those after the calibration end, which an evaluation compares with the forecast). In customer id order:
+    /// the sums of a fit depend on the order of their terms in the last digits, and the store returns rows in no set order,
+    /// so the same purchases fitted twice gave parameters that differed there.
     /// </summary>
     public static IEnumerable<List<(DateTimeOffset At, decimal Amount)>> Cohort(IEnumerable<PurchaseHistory> histories, FitRequest request)
     {
-        foreach (var history in histories)
+        foreach (var history in histories.OrderBy(h => h.Id, StringComparer.Ordinal))
         {
             var purchases = Visible(history, request.Currency, request.AsOf).ToList();
             if (purchases.Count > 0 && purchases.Min(p => p.At) < request.CalibrationEnd)

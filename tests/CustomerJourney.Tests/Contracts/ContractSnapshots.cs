@@ -7,6 +7,7 @@ using Marten;
 using Newtonsoft.Json.Linq;
 using Snapshooter;
 using Snapshooter.Xunit3;
+using static CustomerJourney.Tests.Contracts.Answers;
 
 namespace CustomerJourney.Tests.Contracts;
 
@@ -20,24 +21,6 @@ namespace CustomerJourney.Tests.Contracts;
 public sealed class ContractSnapshots(AppFixture app)
 {
     private static JToken Token(string json) => JToken.Parse(json);
-
-    /// <summary>The answer without the values that differ on every run (trace ids, record times).</summary>
-    private static JToken Stable(JsonObject answers)
-    {
-        var token = Token(answers.ToJsonString());
-        foreach (var volatileField in token.SelectTokens("$..traceId").Concat(token.SelectTokens("$..recordedAt")).ToList())
-        {
-            volatileField.Parent!.Remove();
-        }
-
-        // API key ids are random per run.
-        foreach (var recordedBy in token.SelectTokens("$..recordedBy").OfType<JValue>().Where(v => v.Value is string))
-        {
-            recordedBy.Value = System.Text.RegularExpressions.Regex.Replace((string)recordedBy.Value!, "^key:[0-9a-f]{16}$", "key:<id>");
-        }
-
-        return token;
-    }
 
     public static TheoryData<string> Kinds => new(TouchpointCatalogue.Names);
 
@@ -115,20 +98,6 @@ public sealed class ContractSnapshots(AppFixture app)
             ["summary"] = summary.Body!.DeepClone(),
             ["unknown"] = unknown.Body!.DeepClone(),
         }));
-    }
-
-    /// <summary>Hashes, event ids and record times differ on every run; their place in the answer does not.</summary>
-    private static JToken Masked(JToken token, params string[] names)
-    {
-        foreach (var name in names)
-        {
-            foreach (var value in token.SelectTokens($"$..{name}").OfType<JValue>().Where(v => v.Type != JTokenType.Null).ToList())
-            {
-                value.Value = "<varies>";
-            }
-        }
-
-        return token;
     }
 
     [Fact]
