@@ -25,7 +25,7 @@ public sealed class ChurnAnswerSnapshots
     /// calibration end of 1997-09-30, then the holdout to 1998-06-30. Real data, so the fits converge inside their bounds.
     /// </summary>
     private static List<(string Customer, IReadOnlyList<(DateTimeOffset At, decimal Amount)> Purchases)> Cdnow() =>
-        File.ReadLines(DemoData.SampleFile()).Where(line => line.Trim().Length > 0).Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        File.ReadLines(DemoSample.File()).Where(line => line.Trim().Length > 0).Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Select(f => (Customer: $"cd-{f[0]}", At: DateTimeOffset.ParseExact(f[2] + "T12:00:00Z", "yyyyMMdd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
                 Amount: decimal.Parse(f[4], CultureInfo.InvariantCulture)))
             .GroupBy(p => p.Customer).Where(g => g.Select(p => p.At).Distinct().Count() >= 2).Take(Buyers)
