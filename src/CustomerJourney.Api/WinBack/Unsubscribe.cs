@@ -128,7 +128,7 @@ public static class UnsubscribeEndpoint
     /// </summary>
     [WolverinePost("/api/winback/unsubscribe/{token}")]
     [AllowAnonymous]
-    [AlsoReads("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")]
+    [AlsoReads("application/x-www-form-urlencoded", "multipart/form-data")]
     public static async Task<IResult> Post(string token, IDocumentStore store, UnsubscribeLinks links, TimeProvider clock, CancellationToken cancellation)
     {
         if (links.Read(token) is not { } request || !Consent.IsMarketing(request.Purpose))

@@ -26,8 +26,12 @@ public static class WinBackModule
             // Known before the first campaign is appended, so every stored event type is registered up front (and has a contract).
             options.Events.AddEventType<WinBackCampaignPlanned>();
             options.Events.AddEventType<WinBackAudienceSelected>();
+            options.Events.AddEventType<WinBackOfferSent>();
+            options.Events.AddEventType<WinBackOfferSuppressed>();
             options.Events.AddEventType<WinBackOfferUndeliverable>();
             options.Events.AddEventType<WinBackOfferDelivered>();
+            options.Events.AddEventType<WinBackOfferRedeemed>();
+            options.Events.AddEventType<CustomerReactivated>();
             options.Projections.Add<WinBackCampaignProjection>(JasperFx.Events.Projections.ProjectionLifecycle.Inline);
             options.Schema.For<WinBackCampaign>().Index(c => c.Status);
         });

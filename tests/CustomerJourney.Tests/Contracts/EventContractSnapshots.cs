@@ -26,7 +26,9 @@ public sealed class EventContractSnapshots(AppFixture app)
     [
         typeof(CustomerJourney.Churn.ChurnFlagRaised), typeof(CustomerJourney.Churn.ChurnFlagCleared), typeof(CustomerJourney.Churn.ChurnModelFitted), typeof(CustomerJourney.Complaints.ComplaintSlaBreached),
         typeof(CustomerJourney.Access.CustomerErased), typeof(CustomerJourney.WinBack.WinBackCampaignPlanned), typeof(CustomerJourney.WinBack.WinBackAudienceSelected),
-        typeof(CustomerJourney.WinBack.WinBackOfferUndeliverable), typeof(CustomerJourney.WinBack.WinBackOfferDelivered),
+        // The touchpoints win-back records itself: registered up front, so the store knows them before the first offer.
+        typeof(CustomerJourney.WinBack.WinBackOfferSent), typeof(CustomerJourney.WinBack.WinBackOfferSuppressed), typeof(CustomerJourney.WinBack.WinBackOfferUndeliverable),
+        typeof(CustomerJourney.WinBack.WinBackOfferDelivered), typeof(CustomerJourney.WinBack.WinBackOfferRedeemed), typeof(CustomerJourney.WinBack.CustomerReactivated),
     ];
 
     private static IEnumerable<Type> Covered => TouchpointCatalogue.All.Concat(TouchpointCatalogue.Tracked).Select(k => k.EventType).Concat(ServiceEvents).Distinct();
