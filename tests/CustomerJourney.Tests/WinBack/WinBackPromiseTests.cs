@@ -211,14 +211,18 @@ public sealed class WinBackPromiseTests
         var id = await Plan(host, Campaign("Rejected", Today.AddDays(-1)));
         var report = await Report(host, id, c => Count(c, "undeliverable") == 1);
         Assert.Equal((0, 1), (Count(report, "sent"), report["outcome"]!["undeliverable"]!["rejected"]!.GetValue<int>()));
-        await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);
+        // Once the offer is dead-lettered no retry can follow: wait for that, not for a fixed time.
+        var (status, health) = (0, "");
+        await Waiting.Until(async () =>
+        {
+            (status, health) = await host.SendAnonymous(HttpMethod.Get, "/health/deliveries");
+            return status == 503;
+        }, TimeSpan.FromSeconds(30), "the offer to be dead-lettered");
+        Assert.Equal(1, JsonNode.Parse(health)!["checks"]!["deliveries"]!["data"]!["deadLettered"]!.GetValue<int>());
         Assert.Equal(1, host.Sink.Attempts);
 
         var (_, journey) = await host.Get($"/api/customers/{customer}/journey", "agent");
         Assert.Single(journey!["entries"]!.AsArray(), e => e!["kind"]!.GetValue<string>() == "winback-offer-undeliverable");
-        var (status, health) = await host.SendAnonymous(HttpMethod.Get, "/health/deliveries");
-        Assert.Equal(503, status);
-        Assert.Equal(1, JsonNode.Parse(health)!["checks"]!["deliveries"]!["data"]!["deadLettered"]!.GetValue<int>());
     }
 
     [Fact]
