@@ -1,5 +1,5 @@
-using CustomerJourney.Complaints;
 using System.Diagnostics;
+using CustomerJourney.Complaints;
 using CustomerJourney.Touchpoints;
 
 namespace CustomerJourney.Demo;

@@ -1,5 +1,5 @@
-using CustomerJourney.Complaints;
 using System.Globalization;
+using CustomerJourney.Complaints;
 using CustomerJourney.Touchpoints;
 
 namespace CustomerJourney.Demo;
@@ -199,7 +199,6 @@ public static class DemoTouchpoints
             }
 
             var balance = 0;
-            var balanceBeforeToday = 0;
             DateTimeOffset? day = null;
             foreach (var purchase in _byDate)
             {
@@ -207,7 +206,7 @@ public static class DemoTouchpoints
                 if (purchase.OccurredAt != day)
                 {
                     day = purchase.OccurredAt;
-                    balanceBeforeToday = balance;
+                    var balanceBeforeToday = balance;
                     if (balanceBeforeToday >= 100 && Chance(RedeemShare))
                     {
                         var points = 100 * random.Next(1, Math.Min(5, balanceBeforeToday / 100) + 1);

@@ -1,6 +1,5 @@
 using CustomerJourney.Complaints;
 using CustomerJourney.Infrastructure;
-using CustomerJourney.Journeys;
 using CustomerJourney.Models.Value;
 using CustomerJourney.Touchpoints;
 using Marten;
@@ -86,6 +85,7 @@ public static class EvaluateChurnFlagsHandler
     /// own streams (customer ids never contain '/'), not a projection's documents: a projection stopped on a bad event
     /// would otherwise stop the sweep for everyone. Erased customers are skipped by the evaluation.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE0060", Justification = "Wolverine routes the message to this handler by the parameter's type.")]
     public static async Task<IEnumerable<EvaluateChurnFlags>> Handle(EvaluateAllChurnFlags command, IQuerySession session, CancellationToken cancellation)
     {
         var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;

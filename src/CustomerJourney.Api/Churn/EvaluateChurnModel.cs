@@ -1,7 +1,6 @@
 using System.Text;
 using CustomerJourney.Access;
 using CustomerJourney.Infrastructure;
-using CustomerJourney.Journeys;
 using CustomerJourney.Models.Churn;
 using CustomerJourney.Models.Evaluation;
 using Marten;

@@ -3,7 +3,6 @@ using System.Security.Claims;
 using System.Text.Json;
 using CustomerJourney.Access;
 using CustomerJourney.Infrastructure;
-using CustomerJourney.Touchpoints;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;

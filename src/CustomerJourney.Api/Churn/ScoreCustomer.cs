@@ -1,6 +1,5 @@
 using CustomerJourney.Access;
 using CustomerJourney.Infrastructure;
-using CustomerJourney.Journeys;
 using CustomerJourney.Models.Churn;
 using CustomerJourney.Models.Value;
 using CustomerJourney.Touchpoints;

@@ -165,7 +165,7 @@ public sealed record RecordedBreach(SlaPromise Promise, int Cycle, string Policy
 
 /// <summary>
 /// A complaint case: what its decisions read, and what supervisors and the metrics see. Folded from the case's own
-/// stream by <see cref="Evolve"/>, which both the inline projection and the decision specs use.
+/// stream by <see cref="Fold"/>, which both the inline projection and the decision specs use.
 /// </summary>
 public sealed record ComplaintCase
 {

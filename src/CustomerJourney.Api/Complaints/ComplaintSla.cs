@@ -1,4 +1,3 @@
-using CustomerJourney.Touchpoints;
 using Marten;
 using Wolverine;
 

@@ -2,7 +2,6 @@ using CustomerJourney.Touchpoints;
 using JasperFx;
 using JasperFx.Events;
 using Marten;
-using Marten.Events;
 using Wolverine;
 
 namespace CustomerJourney.Complaints;

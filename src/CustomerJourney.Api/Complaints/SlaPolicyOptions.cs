@@ -1,7 +1,6 @@
 using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using CustomerJourney.Touchpoints;
 
 namespace CustomerJourney.Complaints;
 

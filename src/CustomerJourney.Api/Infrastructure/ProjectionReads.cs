@@ -1,5 +1,4 @@
 using Marten;
-using Marten.Linq;
 
 namespace CustomerJourney.Infrastructure;
 

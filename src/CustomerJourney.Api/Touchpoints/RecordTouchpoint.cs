@@ -3,7 +3,6 @@ using System.Text.Json;
 using CustomerJourney.Access;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
-using Wolverine;
 using Wolverine.Http;
 
 namespace CustomerJourney.Touchpoints;

@@ -4,7 +4,6 @@ using CustomerJourney.Access;
 using CustomerJourney.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
-using Wolverine;
 using Wolverine.Http;
 
 namespace CustomerJourney.Touchpoints;

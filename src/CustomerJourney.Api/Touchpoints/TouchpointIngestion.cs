@@ -2,10 +2,8 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CustomerJourney.Access;
-using CustomerJourney.Churn;
 using CustomerJourney.Complaints;
 using CustomerJourney.Infrastructure;
-using Wolverine;
 
 namespace CustomerJourney.Touchpoints;
 

@@ -6,7 +6,6 @@ using Npgsql;
 using NpgsqlTypes;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
-using Wolverine;
 using Wolverine.Marten;
 
 namespace CustomerJourney.Touchpoints;
@@ -72,7 +71,7 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         return table;
     }
 
-    /// <summary>Records the touchpoints on behalf of <paramref name="recordedBy"/> (kept as Marten's user_name); one outcome per input.</summary>
+    /// <summary>Records the touchpoints on behalf of the write's <see cref="LedgerWrite.RecordedBy"/> (kept as Marten's user_name); one outcome per input.</summary>
     public async Task<LedgerResult> RecordAsync(IReadOnlyList<Touchpoint> touchpoints, LedgerWrite write, CancellationToken cancellation)
     {
         var outcomes = new TouchpointOutcome[touchpoints.Count];

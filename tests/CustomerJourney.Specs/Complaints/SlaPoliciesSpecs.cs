@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using CustomerJourney.Complaints;
-using CustomerJourney.Touchpoints;
 using Microsoft.Extensions.Configuration;
 
 namespace CustomerJourney.Specs.Complaints;

@@ -1,7 +1,7 @@
-using CustomerJourney.Complaints;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CustomerJourney.Complaints;
 using CustomerJourney.Demo;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Tests.Support;

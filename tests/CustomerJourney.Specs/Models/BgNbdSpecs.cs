@@ -1,6 +1,5 @@
 using CustomerJourney.Models;
 using CustomerJourney.Models.Churn;
-using CustomerJourney.Models.Datasets;
 
 namespace CustomerJourney.Specs.Models;
 

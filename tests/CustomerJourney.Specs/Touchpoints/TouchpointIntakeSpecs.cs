@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using CustomerJourney.Tests.Support;
 using CustomerJourney.Complaints;
+using CustomerJourney.Tests.Support;
 using CustomerJourney.Touchpoints;
 
 namespace CustomerJourney.Specs.Touchpoints;

@@ -249,7 +249,7 @@ public sealed class WinBackRulesSpecs
     public void The_report_counts_per_group_and_prices_the_redemptions()
     {
         var campaign = Campaign();
-        var (a, b) = (campaign.Members[0], campaign.Members[1]);
+        var a = campaign.Members[0];
         Touchpoint[] outcomes =
         [
             On(new WinBackOfferSent { CampaignId = "wb-1", OfferCode = a.OfferCode, Offer = Offer, DeliveryKey = "k" }, "a", At),

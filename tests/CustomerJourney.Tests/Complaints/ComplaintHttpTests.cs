@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using CustomerJourney.Complaints;
 using CustomerJourney.Tests.Support;
-using Marten;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CustomerJourney.Tests.Complaints;

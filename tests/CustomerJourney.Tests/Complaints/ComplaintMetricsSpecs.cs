@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using CustomerJourney.Complaints;
 using CustomerJourney.Tests.Support;
 using CustomerJourney.Touchpoints;

@@ -6,7 +6,6 @@ using CustomerJourney.Access;
 using CustomerJourney.Complaints;
 using CustomerJourney.Tests.Support;
 using Marten;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 

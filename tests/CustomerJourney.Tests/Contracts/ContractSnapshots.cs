@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using CustomerJourney.Tests.Complaints;
 using CustomerJourney.Tests.Support;
 using CustomerJourney.Touchpoints;
-using Marten;
 using Newtonsoft.Json.Linq;
 using Snapshooter;
 using Snapshooter.Xunit3;

@@ -3,7 +3,6 @@ using CustomerJourney.Access;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Tests.Support;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using CustomerJourney.Tests.Support;
-using Marten;
 
 namespace CustomerJourney.Tests.Touchpoints;
 

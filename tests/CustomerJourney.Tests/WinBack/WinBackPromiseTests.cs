@@ -5,7 +5,6 @@ using CustomerJourney.Tests.Faults;
 using CustomerJourney.Tests.Support;
 using CustomerJourney.Touchpoints;
 using CustomerJourney.WinBack;
-using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Wolverine;
