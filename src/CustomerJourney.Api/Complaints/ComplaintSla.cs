@@ -1,5 +1,6 @@
 using Marten;
 using Wolverine;
+using Wolverine.Marten;
 
 namespace CustomerJourney.Complaints;
 
@@ -160,6 +161,18 @@ public static class SlaClocks
             .Select(k => new ComplaintSlaBreached(c.ComplaintId, c.CustomerId, k.Promise, k.Cycle, policy, k.DueAt!.Value, now, k.OverdueBy!.Value))
             .ToList();
 
+    /// <summary>
+    /// The promise check's decision: the breaches to record at <paramref name="now"/> under the policy for the case's
+    /// severity, and when the next promise falls due once they are recorded.
+    /// </summary>
+    public static (IReadOnlyList<ComplaintSlaBreached> Breaches, DateTimeOffset? NextDue) Check(ComplaintCase c, SlaPolicies policies, DateTimeOffset now)
+    {
+        var promises = policies.For(c.Severity);
+        var breaches = Breaches(c, promises, policies.Current, now);
+        var after = breaches.Aggregate(c, (state, breach) => ComplaintCase.Fold(state, breach)!);
+        return (breaches, NextDue(after, promises, now));
+    }
+
     /// <summary>When the next unkept promise falls due, if any clock is running.</summary>
     public static DateTimeOffset? NextDue(ComplaintCase c, SlaPromises promises, DateTimeOffset now) =>
         Evaluate(c, promises, now)
@@ -169,7 +182,12 @@ public static class SlaClocks
 }
 
 /// <summary>Check a case's promises now: record what was missed, schedule the next check.</summary>
-public sealed record CheckComplaintSla(string ComplaintId);
+public sealed record CheckComplaintSla(string ComplaintId)
+{
+    /// <summary>The case's stream, which the aggregate workflow fetches for writing.</summary>
+    [JasperFx.Identity]
+    public string CaseStream => ComplaintCase.StreamKey(ComplaintId);
+}
 
 /// <summary>The one promise check a case has scheduled, kept so that a met promise can take its timer back.</summary>
 public sealed class ComplaintTimer
@@ -235,43 +253,29 @@ public sealed class ComplaintSla(SlaPolicies policies, TimeProvider clock)
     }
 }
 
+/// <summary>
+/// Wolverine's aggregate workflow: the case is fetched for writing (optimistic concurrency on its stream), the pure
+/// <see cref="SlaClocks.Check"/> decides, and the returned breaches are appended in the handler's transaction with the
+/// next check. Two instances, or a timer delivered twice after a restart, record a missed promise once: the second
+/// writer retries, sees the breach and appends nothing.
+/// </summary>
 public static class CheckComplaintSlaHandler
 {
     public const string Actor = "system:sla";
 
-    /// <summary>
-    /// Reads the case's own stream with optimistic concurrency, so two instances (or a timer delivered twice after a
-    /// restart) record a missed promise once: the second writer retries, sees the breach and appends nothing.
-    /// </summary>
-    public static async Task Handle(CheckComplaintSla command, IDocumentSession session, IMessageContext context, SlaPolicies policies,
-        TimeProvider clock, CancellationToken cancellation)
+    public static async Task<Events> Handle(CheckComplaintSla command, [WriteAggregate(Required = false)] ComplaintCase? complaint,
+        IDocumentSession session, IMessageContext context, SlaPolicies policies, TimeProvider clock, CancellationToken cancellation)
     {
         var now = clock.GetUtcNow();
-        var next = await CheckAsync(command.ComplaintId, session, policies, now, cancellation);
-        await ComplaintSla.RescheduleAsync(session, context, command.ComplaintId, next, now, cancellation);
-    }
-
-    /// <summary>Appends the breaches due by <paramref name="now"/> to the session; returns when the next promise falls due.</summary>
-    public static async Task<DateTimeOffset?> CheckAsync(string complaintId, IDocumentSession session, SlaPolicies policies, DateTimeOffset now,
-        CancellationToken cancellation)
-    {
-        var stream = await session.Events.FetchForWriting<ComplaintCase>(ComplaintCase.StreamKey(complaintId), cancellation);
-        if (stream.Aggregate is not { } c)
-        {
-            return null;
-        }
-
-        var promises = policies.For(c.Severity);
-        var breaches = SlaClocks.Breaches(c, promises, policies.Current, now);
+        var (breaches, next) = complaint is null ? ([], null) : SlaClocks.Check(complaint, policies, now);
         if (breaches.Count > 0)
         {
             session.LastModifiedBy = Actor;
             session.SetHeader(AuditHeaders.Command, "check-complaint-sla");
-            stream.AppendMany(breaches);
-            c = breaches.Aggregate(c, (s, b) => ComplaintCase.Fold(s, b)!);
         }
 
-        return SlaClocks.NextDue(c, promises, now);
+        await ComplaintSla.RescheduleAsync(session, context, command.ComplaintId, next, now, cancellation);
+        return [.. breaches];
     }
 }
 

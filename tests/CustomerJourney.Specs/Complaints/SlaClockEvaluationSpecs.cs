@@ -83,6 +83,22 @@ public sealed class SlaClockEvaluationSpecs
     }
 
     [Fact]
+    public void The_promise_check_records_the_missed_promise_and_schedules_the_next_one_after_it()
+    {
+        var policies = SlaPolicies.From(new SlaPolicyOptions());
+        var promises = policies.For(ComplaintSeverity.Low);
+        var missed = T0 + promises.Acknowledge + TimeSpan.FromHours(1);
+
+        var (breaches, next) = SlaClocks.Check(Case(), policies, missed);
+
+        Assert.Equal(SlaPromise.Acknowledge, Assert.Single(breaches).Promise);
+        Assert.Equal(T0 + promises.Resolve, next);
+        var early = SlaClocks.Check(Case(), policies, T0.AddMinutes(1));
+        Assert.Empty(early.Breaches);
+        Assert.Equal(T0 + promises.Acknowledge, early.NextDue);
+    }
+
+    [Fact]
     public void The_next_check_is_the_earliest_running_promise()
     {
         var c = Case(At(new ComplaintAcknowledged { ComplaintId = Id }, 1));

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using CustomerJourney.Complaints;
 using CustomerJourney.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Wolverine.Tracking;
 
 namespace CustomerJourney.Tests.Complaints;
 
@@ -290,19 +291,9 @@ public sealed class ComplaintHttpTests(AppFixture app)
         var scheduled = await ScheduledChecks(due);
         Assert.Single(scheduled);
 
-        var policies = app.Host.Services.GetRequiredService<SlaPolicies>();
-        await using (var early = app.Store.LightweightSession())
-        {
-            Assert.Equal(due, await CheckComplaintSlaHandler.CheckAsync(id, early, policies, due.AddMinutes(-1), TestContext.Current.CancellationToken));
-            await early.SaveChangesAsync(TestContext.Current.CancellationToken);
-        }
-
+        Assert.Equal(due, await CheckAt(id, due.AddMinutes(-1)));
         Assert.Empty((await app.Get($"/api/complaints/{id}")).Body!["case"]!["breaches"]!.AsArray());
-        await using (var late = app.Store.LightweightSession())
-        {
-            await CheckComplaintSlaHandler.CheckAsync(id, late, policies, due.AddMinutes(1), TestContext.Current.CancellationToken);
-            await late.SaveChangesAsync(TestContext.Current.CancellationToken);
-        }
+        await CheckAt(id, due.AddMinutes(1));
 
         var breach = Assert.Single((await app.Get($"/api/complaints/{id}")).Body!["case"]!["breaches"]!.AsArray())!;
         Assert.Equal("acknowledge", breach["promise"]!.GetValue<string>());
@@ -359,13 +350,19 @@ public sealed class ComplaintHttpTests(AppFixture app)
         return times;
     }
 
-    private Task<bool> Deliver(string id) => CustomerJourney.Infrastructure.TransientConflicts.RetryAsync(async () =>
+    /// <summary>The promise check delivered through Wolverine, as the timer delivers it (the handler reads the real clock).</summary>
+    private async Task Deliver(string id) => await app.Host.InvokeMessageAndWaitAsync(new CheckComplaintSla(id));
+
+    /// <summary>The promise check's decision at an instant of the test's choosing, appended as the handler appends it.</summary>
+    private async Task<DateTimeOffset?> CheckAt(string id, DateTimeOffset now)
     {
         await using var session = app.Store.LightweightSession();
-        await CheckComplaintSlaHandler.CheckAsync(id, session, app.Host.Services.GetRequiredService<SlaPolicies>(), ComplaintApi.Now, TestContext.Current.CancellationToken);
+        var stream = await session.Events.FetchForWriting<ComplaintCase>(ComplaintCase.StreamKey(id), TestContext.Current.CancellationToken);
+        var (breaches, next) = SlaClocks.Check(stream.Aggregate!, app.Host.Services.GetRequiredService<SlaPolicies>(), now);
+        stream.AppendMany(breaches);
         await session.SaveChangesAsync(TestContext.Current.CancellationToken);
-        return true;
-    }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, "test delivery", TestContext.Current.CancellationToken);
+        return next;
+    }
 
     /// <summary>The promise checks Wolverine holds in its durable store for (about) this instant.</summary>
     private async Task<List<DateTimeOffset>> ScheduledChecks(DateTimeOffset due)
