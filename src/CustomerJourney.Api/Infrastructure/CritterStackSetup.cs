@@ -73,9 +73,10 @@ public static class CritterStackSetup
                 // Customer ids come from source systems as strings; streams are keyed by them.
                 options.Events.StreamIdentity = StreamIdentity.AsString;
                 // Rich, not Quick: quick append numbers versions in the database, so two transactions appending to one
-                // customer at once both commit, and each inline projection (the summary, the purchase history) is written
+                // stream at once both commit, and an inline projection (a complaint's case file, a campaign) is written
                 // from a copy that misses the other's events. Rich append makes the second one conflict and retry
-                // (TransientConflicts), so the projections stay equal to a recount. The fault tests found this.
+                // (TransientConflicts), so the projections stay equal to a recount. The fault tests found this when the
+                // summary was still inline.
                 options.Events.AppendMode = EventAppendMode.Rich;
                 options.Events.MetadataConfig.CorrelationIdEnabled = true;
                 options.Events.MetadataConfig.CausationIdEnabled = true;
