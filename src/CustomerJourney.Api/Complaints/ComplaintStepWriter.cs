@@ -71,11 +71,11 @@ public sealed class ComplaintStepWriter(TouchpointLedger ledger, TouchpointMetri
         var at = checks.Instant("occurredAt", occurredAt, required: false);
         if (at > now + TouchpointIntake.ClockSkewAllowance)
         {
-            checks.Errors.Add("occurredAt", "must not be in the future (5 minutes of clock skew are allowed).");
+            checks.Refuse("occurredAt", "must not be in the future (5 minutes of clock skew are allowed).");
         }
         else if (at < TouchpointIntake.Earliest)
         {
-            checks.Errors.Add("occurredAt", "must not be before 1970-01-01.");
+            checks.Refuse("occurredAt", "must not be before 1970-01-01.");
         }
 
         var chosen = checks.Choice("channel", channel, TouchpointCatalogue.Channels, channelRequired);

@@ -43,7 +43,7 @@ public sealed record LogComplaint
         var description = checks.FreeText("description", Description);
         if (OrderIds is { Count: > 100 })
         {
-            checks.Errors.Add("orderIds", "must have at most 100 items.");
+            checks.Refuse("orderIds", "must have at most 100 items.");
         }
 
         var orders = (OrderIds ?? []).Select((order, i) => checks.Text($"orderIds[{i}]", order)).ToList();

@@ -16,13 +16,16 @@ public sealed record RecordFollowUpCall : ComplaintStepRequest
 
     public string? Notes { get; init; }
 
-    public override Touchpoint? Step(string complaintId, FieldChecks checks, Func<string, string> seal)
+    public override Touchpoint? Step(string complaintId, FieldChecks checks, Func<string, string> seal) => Call(complaintId, checks, seal);
+
+    /// <summary>The call, also one that belongs to no case (a source's batch may send a routine call without a complaint id).</summary>
+    public FollowUpCallCompleted? Call(string? complaintId, FieldChecks checks, Func<string, string> seal)
     {
         var outcome = checks.Choice("outcome", Outcome, TouchpointCatalogue.Outcomes);
         var notes = checks.FreeText("notes", Notes, required: false);
         if (outcome == CallOutcome.NotReached && Satisfied is not null)
         {
-            checks.Errors.Add("satisfied", "cannot be given when the customer was not reached.");
+            checks.Refuse("satisfied", "cannot be given when the customer was not reached.");
             return null;
         }
 

@@ -28,6 +28,17 @@ public static class CritterStackSetup
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
     }
 
+    /// <summary>How typed request bodies are bound: by the framework for the endpoints, by <see cref="FieldReader.Bind{T}"/> for a batch item.</summary>
+    public static void ConfigureRequestJson(JsonSerializerOptions options)
+    {
+        ConfigureJson(options);
+        // Request bodies refuse members they do not define; a typo must not pass silently.
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        // The web defaults read "12" as a number; an amount sent as a string is the wrong type, as the touchpoint intake says.
+        options.NumberHandling = JsonNumberHandling.Strict;
+        options.MaxDepth = 32;
+    }
+
     /// <summary>A stable advisory-lock id per event-store schema (string.GetHashCode differs per process).</summary>
     public static int DaemonLockId(string schema)
     {
@@ -52,15 +63,7 @@ public static class CritterStackSetup
 
         var schema = builder.Configuration["EventStore:Schema"] ?? "journey";
 
-        builder.Services.ConfigureHttpJsonOptions(o =>
-        {
-            ConfigureJson(o.SerializerOptions);
-            // Request bodies bound by the framework refuse members they do not define; a typo must not pass silently.
-            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
-            // The web defaults read "12" as a number; an amount sent as a string is the wrong type, as the touchpoint intake says.
-            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
-            o.SerializerOptions.MaxDepth = 32;
-        });
+        builder.Services.ConfigureHttpJsonOptions(o => ConfigureRequestJson(o.SerializerOptions));
 
         builder.Services.AddMarten(options =>
             {

@@ -5,11 +5,17 @@ namespace CustomerJourney.Infrastructure;
 /// <summary>
 /// The rules <see cref="FieldReader"/> applies to a JSON member, applied to a member of a typed request body that JSON
 /// binding has already filled (its type checked, undefined members refused by the JSON options). Each check names the
-/// field as the client spelled it and returns the value, or null with the reason in <see cref="Errors"/>.
+/// field as the client spelled it (under <paramref name="prefix"/>, "data" for a batch item) and returns the value,
+/// or null with the reason in <see cref="Errors"/>.
 /// </summary>
-public sealed class FieldChecks(FieldErrors errors)
+public sealed class FieldChecks(FieldErrors errors, string prefix = "")
 {
     public FieldErrors Errors { get; } = errors;
+
+    public string PathOf(string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";
+
+    /// <summary>Refuses a field for a reason of the caller's own (a rule between fields).</summary>
+    public void Refuse(string name, string reason) => Errors.Add(PathOf(name), reason);
 
     private bool Present(string name, object? value, bool required)
     {
@@ -20,7 +26,7 @@ public sealed class FieldChecks(FieldErrors errors)
 
         if (required)
         {
-            Errors.Add(name, "is required.");
+            Refuse(name, "is required.");
         }
 
         return false;
@@ -29,11 +35,11 @@ public sealed class FieldChecks(FieldErrors errors)
     /// <summary>A short identifier-like text: no control characters.</summary>
     public string? Text(string name, string? value, bool required = true, int maxLength = FieldReader.ShortTextMax, Regex? pattern = null,
         string? patternHint = null) =>
-        Present(name, value, required) ? FieldReader.CheckText(Errors, name, value!, maxLength, allowLineBreaks: false, pattern, patternHint) : null;
+        Present(name, value, required) ? FieldReader.CheckText(Errors, PathOf(name), value!, maxLength, allowLineBreaks: false, pattern, patternHint) : null;
 
     /// <summary>Free text a person wrote: line breaks and tabs allowed, other control characters not.</summary>
     public string? FreeText(string name, string? value, bool required = true, int maxLength = FieldReader.FreeTextMax) =>
-        Present(name, value, required) ? FieldReader.CheckText(Errors, name, value!, maxLength, allowLineBreaks: true, null, null) : null;
+        Present(name, value, required) ? FieldReader.CheckText(Errors, PathOf(name), value!, maxLength, allowLineBreaks: true, null, null) : null;
 
     public T? Choice<T>(string name, string? value, IReadOnlyDictionary<string, T> choices, bool required = true)
         where T : struct
@@ -48,19 +54,19 @@ public sealed class FieldChecks(FieldErrors errors)
             return choice;
         }
 
-        Errors.Add(name, $"must be one of: {string.Join(", ", choices.Keys)}.");
+        Refuse(name, $"must be one of: {string.Join(", ", choices.Keys)}.");
         return null;
     }
 
     public decimal? Amount(string name, decimal? value, bool required = true) =>
-        Present(name, value, required) ? FieldReader.CheckAmount(Errors, name, value!.Value) : null;
+        Present(name, value, required) ? FieldReader.CheckAmount(Errors, PathOf(name), value!.Value) : null;
 
     public string? Currency(string name, string? value, bool required = true)
     {
         var code = Text(name, value, required, maxLength: 3);
         if (code is not null && !Currencies.IsIso4217(code))
         {
-            Errors.Add(name, "must be an ISO 4217 currency code such as USD or EUR.");
+            Refuse(name, "must be an ISO 4217 currency code such as USD or EUR.");
             return null;
         }
 
@@ -80,7 +86,7 @@ public sealed class FieldChecks(FieldErrors errors)
             return instant;
         }
 
-        Errors.Add(name, "must be an ISO 8601 date and time with an offset, e.g. 2024-05-01T10:00:00Z.");
+        Refuse(name, "must be an ISO 8601 date and time with an offset, e.g. 2024-05-01T10:00:00Z.");
         return null;
     }
 }

@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
 namespace CustomerJourney.Infrastructure;
@@ -67,6 +69,9 @@ public sealed partial class FieldReader
     public FieldErrors Errors { get; }
 
     public string PathOf(string name) => _prefix.Length == 0 ? name : $"{_prefix}.{name}";
+
+    /// <summary>The same rules for the members of a request bound from this object, reported under the same path.</summary>
+    public FieldChecks Checks() => new(Errors, _prefix);
 
     private JsonElement? Member(string name, bool required)
     {
@@ -370,6 +375,51 @@ public sealed partial class FieldReader
     }
 
     /// <summary>Clients may only send the fields the catalogue defines: a typo must not silently lose data.</summary>
+    private static readonly JsonSerializerOptions RequestJson = CreateRequestJson();
+
+    private static JsonSerializerOptions CreateRequestJson()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        CritterStackSetup.ConfigureRequestJson(options);
+        return options;
+    }
+
+    /// <summary>
+    /// Binds the members not read yet that <typeparamref name="T"/> itself declares (not its base type's) to a typed
+    /// request, as an endpoint binds its body, so a rule about those fields has one home: the request type. A member
+    /// of the wrong type is refused here; members <typeparamref name="T"/> does not declare are left for
+    /// <see cref="RejectUndefined"/>. Null when a member was refused.
+    /// </summary>
+    public T? Bind<T>() where T : class
+    {
+        var declared = typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+            .Select(p => RequestJson.PropertyNamingPolicy!.ConvertName(p.Name)).ToHashSet(StringComparer.Ordinal);
+        var members = new JsonObject();
+        foreach (var property in _object.EnumerateObject())
+        {
+            if (TryGetName(property, out var name) && declared.Contains(name) && _read.Add(name))
+            {
+                members[name] = JsonNode.Parse(property.Value.GetRawText());
+            }
+        }
+
+        try
+        {
+            return members.Deserialize<T>(RequestJson);
+        }
+        catch (JsonException e)
+        {
+            Errors.Add(PathOf(TypedJsonBodies.FieldOf(e.Path)), TypedJsonBodies.Reason(e));
+        }
+        catch (InvalidOperationException)
+        {
+            // A string spelling a lone surrogate cannot become .NET text.
+            Errors.Add(_prefix.Length == 0 ? "$" : _prefix, "has a member that is not valid Unicode text.");
+        }
+
+        return null;
+    }
+
     public void RejectUndefined()
     {
         foreach (var property in _object.EnumerateObject())

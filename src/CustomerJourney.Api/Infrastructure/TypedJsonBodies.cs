@@ -84,10 +84,11 @@ public static class TypedJsonBodies
         title: "Invalid request", detail: "Nothing was recorded; see errors for the field.");
 
     /// <summary>"$.reason" -> "reason", "$.orderIds[2]" -> "orderIds[2]", "$" (the body itself) stays "$".</summary>
-    private static string FieldOf(string? path) =>
+    public static string FieldOf(string? path) =>
         path is null or "$" ? "$" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
 
-    private static string Reason(JsonException e) =>
+    /// <summary>Why binding refused the member a <see cref="JsonException"/> names, as the client reads it.</summary>
+    public static string Reason(JsonException e) =>
         e.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "is not a defined field."
         : e.Message.Contains("UTF-16", StringComparison.Ordinal) || e.Message.Contains("surrogate", StringComparison.OrdinalIgnoreCase) ? "is not valid Unicode text."
         : e.Path is null or "$" ? "must be a JSON object with the fields this request defines."

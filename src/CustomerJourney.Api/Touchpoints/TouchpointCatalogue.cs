@@ -31,39 +31,18 @@ public static partial class TouchpointCatalogue
         new("purchase", typeof(PurchaseMade), ReadPurchase),
         new("return", typeof(PurchaseReturned), ReadReturn),
         new("complaint-logged", typeof(ComplaintLogged), ReadComplaint),
-        new("apology-issued", typeof(ApologyIssued), ReadApology),
-        new("remedy-offered", typeof(RemedyOffered), ReadRemedy),
+        new("apology-issued", typeof(ApologyIssued), CaseStep<IssueApology>()),
+        new("remedy-offered", typeof(RemedyOffered), CaseStep<OfferRemedy>()),
         new("follow-up-call", typeof(FollowUpCallCompleted), ReadFollowUpCall),
-        new("complaint-acknowledged", typeof(ComplaintAcknowledged),
-            (d, seal) => Step(d, id => new ComplaintAcknowledged { ComplaintId = id, Reason = Sealed(d.FreeText("reason", required: false), seal) })),
-        new("complaint-escalated", typeof(ComplaintEscalated), (d, seal) =>
-        {
-            var to = d.Text("to", required: false);
-            var reason = d.FreeText("reason");
-            return Step(d, id => reason is null ? null : new ComplaintEscalated { ComplaintId = id, To = to, Reason = seal(reason) });
-        }),
-        new("remedy-accepted", typeof(RemedyAccepted), (d, _) => Step(d, id => new RemedyAccepted { ComplaintId = id })),
-        new("remedy-declined", typeof(RemedyDeclined),
-            (d, seal) => Step(d, id => new RemedyDeclined { ComplaintId = id, Reason = Sealed(d.FreeText("reason", required: false), seal) })),
-        new("complaint-awaiting-customer", typeof(ComplaintAwaitingCustomer), (d, seal) =>
-        {
-            var reason = d.FreeText("reason");
-            return Step(d, id => reason is null ? null : new ComplaintAwaitingCustomer { ComplaintId = id, Reason = seal(reason) });
-        }),
-        new("customer-responded", typeof(CustomerResponded), (d, _) => Step(d, id => new CustomerResponded { ComplaintId = id })),
-        new("complaint-resolved", typeof(ComplaintResolved), (d, seal) =>
-        {
-            var rootCause = d.Text("rootCause");
-            var summary = d.FreeText("summary");
-            return Step(d, id => rootCause is null || summary is null ? null : new ComplaintResolved { ComplaintId = id, RootCause = rootCause, Summary = seal(summary) });
-        }),
-        new("complaint-closed", typeof(ComplaintClosed),
-            (d, seal) => Step(d, id => new ComplaintClosed { ComplaintId = id, Reason = Sealed(d.FreeText("reason", required: false), seal) })),
-        new("complaint-reopened", typeof(ComplaintReopened), (d, seal) =>
-        {
-            var reason = d.FreeText("reason");
-            return Step(d, id => reason is null ? null : new ComplaintReopened { ComplaintId = id, Reason = seal(reason) });
-        }),
+        new("complaint-acknowledged", typeof(ComplaintAcknowledged), CaseStep<AcknowledgeComplaint>()),
+        new("complaint-escalated", typeof(ComplaintEscalated), CaseStep<EscalateComplaint>()),
+        new("remedy-accepted", typeof(RemedyAccepted), CaseStep<AcceptRemedy>()),
+        new("remedy-declined", typeof(RemedyDeclined), CaseStep<DeclineRemedy>()),
+        new("complaint-awaiting-customer", typeof(ComplaintAwaitingCustomer), CaseStep<AwaitCustomer>()),
+        new("customer-responded", typeof(CustomerResponded), CaseStep<RecordCustomerResponse>()),
+        new("complaint-resolved", typeof(ComplaintResolved), CaseStep<ResolveComplaint>()),
+        new("complaint-closed", typeof(ComplaintClosed), CaseStep<CloseComplaint>()),
+        new("complaint-reopened", typeof(ComplaintReopened), CaseStep<ReopenComplaint>()),
         new("survey-answered", typeof(SurveyAnswered), ReadSurvey),
         new("support-contact", typeof(SupportContactMade), ReadSupportContact),
         new("loyalty-points-earned", typeof(LoyaltyPointsEarned), ReadPointsEarned),
@@ -186,12 +165,6 @@ public static partial class TouchpointCatalogue
             : new PurchaseReturned { OrderId = orderId, Amount = amount.Value, Currency = currency, Reason = reason };
     }
 
-    /// <summary>Reads the complaint id every case step names, then the step's own fields.</summary>
-    private static Touchpoint? Step(FieldReader d, Func<string, Touchpoint?> build) =>
-        d.Text("complaintId", pattern: IdPattern(), patternHint: IdHint) is { } id ? build(id) : null;
-
-    private static string? Sealed(string? text, Sealer seal) => text is null ? null : seal(text);
-
     private static ComplaintLogged? ReadComplaint(FieldReader d, Sealer seal)
     {
         var complaintId = d.Text("complaintId", pattern: IdPattern(), patternHint: IdHint);
@@ -212,48 +185,22 @@ public static partial class TouchpointCatalogue
             };
     }
 
-    private static ApologyIssued? ReadApology(FieldReader d, Sealer seal)
+    /// <summary>
+    /// A case step's own fields have one home, its typed request (the body of its endpoint): a batch item's `data` is
+    /// bound to that request beside the complaint id that names the case, and the request turns it into the event.
+    /// </summary>
+    private static Func<FieldReader, Sealer, Touchpoint?> CaseStep<TRequest>() where TRequest : ComplaintStepRequest => (d, seal) =>
     {
         var complaintId = d.Text("complaintId", pattern: IdPattern(), patternHint: IdHint);
-        var by = d.Text("by");
-        var wording = d.FreeText("wording");
-        return complaintId is null || by is null || wording is null
-            ? null
-            : new ApologyIssued { ComplaintId = complaintId, By = by, Wording = seal(wording) };
-    }
+        var step = d.Bind<TRequest>()?.Step(complaintId ?? "", d.Checks(), text => seal(text));
+        return complaintId is null ? null : step;
+    };
 
-    private static RemedyOffered? ReadRemedy(FieldReader d, Sealer seal)
-    {
-        var complaintId = d.Text("complaintId", pattern: IdPattern(), patternHint: IdHint);
-        var remedy = d.Choice("remedy", Remedies);
-        var amount = d.Amount("amount");
-        var currency = d.Currency("currency");
-        return complaintId is null || remedy is null || amount is null || currency is null
-            ? null
-            : new RemedyOffered { ComplaintId = complaintId, Remedy = remedy.Value, Amount = amount.Value, Currency = currency };
-    }
-
+    /// <summary>A follow-up call: a case step when it names a complaint, a routine call on the customer's journey when not.</summary>
     private static FollowUpCallCompleted? ReadFollowUpCall(FieldReader d, Sealer seal)
     {
         var complaintId = d.Text("complaintId", required: false, pattern: IdPattern(), patternHint: IdHint);
-        var outcome = d.Choice("outcome", Outcomes);
-        var satisfied = d.Bool("satisfied", required: false);
-        var notes = d.FreeText("notes", required: false);
-        if (outcome == CallOutcome.NotReached && satisfied is not null)
-        {
-            d.Errors.Add(d.PathOf("satisfied"), "cannot be given when the customer was not reached.");
-            return null;
-        }
-
-        return outcome is null
-            ? null
-            : new FollowUpCallCompleted
-            {
-                ComplaintId = complaintId,
-                Outcome = outcome.Value,
-                Satisfied = satisfied,
-                Notes = notes is null ? null : seal(notes),
-            };
+        return d.Bind<RecordFollowUpCall>()?.Call(complaintId, d.Checks(), text => seal(text));
     }
 
     private static SurveyAnswered? ReadSurvey(FieldReader d, Sealer seal)
