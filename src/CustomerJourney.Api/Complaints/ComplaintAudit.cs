@@ -31,9 +31,10 @@ namespace CustomerJourney.Complaints;
 /// </para>
 /// <para>
 /// Canonical form (UTF-8, fields joined by a line feed): <c>cj-audit-v1</c>, stream key, version, global sequence,
-/// event type name, record time as <c>YYYY-MM-DDTHH:MM:SS.ffffffZ</c> (UTC), user name, correlation id, causation
-/// id (missing values as empty strings), the headers as PostgreSQL's jsonb text (<c>null</c> when absent), and the
-/// event body as PostgreSQL's jsonb text (keys ordered as jsonb orders them, one space after ':' and ','). It is
+/// event type name, record time as <c>YYYY-MM-DDTHH:MM:SS.ffffffZ</c> (UTC), user name, the <c>correlation_id</c>
+/// column (which holds the trace id: see <see cref="AuditEntry"/>), causation id (missing values as empty strings),
+/// the headers as PostgreSQL's jsonb text (<c>null</c> when absent), and the event body as PostgreSQL's jsonb text
+/// (keys ordered as jsonb orders them, one space after ':' and ','); the body holds the caller's correlation id. It is
 /// defined once, as the SQL function <c>cj_audit_canonical</c>, which the trigger and the verifier both call.
 /// </para>
 /// </summary>
@@ -153,6 +154,14 @@ internal sealed class ReplacedInPlaceFunction(DbObjectName identifier, string bo
 }
 
 /// <summary>One event of a case's trail, as auditors read it.</summary>
+/// <param name="CorrelationId">
+/// The caller's correlation id: the <c>correlationId</c> the step or touchpoint was sent with, kept in the event body
+/// (what the journey and the export show too). Null for what no caller sent, such as a breach the service detected.
+/// </param>
+/// <param name="TraceId">
+/// The trace the event was written in. Marten fills its <c>correlation_id</c> column from the current trace, so that
+/// column holds the W3C trace id (a request's, or for a timer the one Wolverine carried), never the caller's id.
+/// </param>
 public sealed record AuditEntry(
     long Version,
     long Sequence,
@@ -162,6 +171,7 @@ public sealed record AuditEntry(
     string? RecordedBy,
     string? Command,
     string? CorrelationId,
+    string? TraceId,
     string? CausationId,
     string EntryHash,
     string PreviousHash,
@@ -283,7 +293,8 @@ public sealed class ChainHeadSigner
 public sealed class ComplaintAuditor(IDocumentStore store, ChainHeadSigner signer, TimeProvider clock, IPersonalDataProtector personal,
     UnreadablePersonalData unreadable)
 {
-    private sealed record Row(long Version, long? Sequence, string? Canonical, string? Type, DateTimeOffset? RecordedAt, string? UserName, string? CorrelationId,
+    // TraceId is mt_events.correlation_id, which Marten fills from the current trace (see AuditEntry).
+    private sealed record Row(long Version, long? Sequence, string? Canonical, string? Type, DateTimeOffset? RecordedAt, string? UserName, string? TraceId,
         string? CausationId, string? Headers, string? Data, string? EntryHash, string? ChainHash, string? DotNetType);
 
     private async Task<List<Row>> RowsAsync(string complaintId, CancellationToken cancellation)
@@ -336,6 +347,7 @@ public sealed class ComplaintAuditor(IDocumentStore store, ChainHeadSigner signe
             var data = node as JsonObject;
             var occurredAt = data?["occurredAt"] is JsonValue o && o.TryGetValue<DateTimeOffset>(out var at) ? at
                 : data?["detectedAt"] is JsonValue d && d.TryGetValue<DateTimeOffset>(out var detected) ? detected : (DateTimeOffset?)null;
+            var correlationId = data?["correlationId"] is JsonValue cv && cv.TryGetValue<string>(out var caller) ? caller : null;
             if (data is not null)
             {
                 ShowPersonalFields(data, row, cipher, mayReadPersonalData);
@@ -349,8 +361,8 @@ public sealed class ComplaintAuditor(IDocumentStore store, ChainHeadSigner signe
                     ? c.ToString() : null;
             }
 
-            entries.Add(new AuditEntry(row.Version, row.Sequence ?? 0, row.Type!, occurredAt, row.RecordedAt!.Value, row.UserName, command, row.CorrelationId,
-                row.CausationId, row.EntryHash ?? "", ComplaintAuditChain.Hex(previous), row.ChainHash ?? "", JsonSerializer.SerializeToElement(node)));
+            entries.Add(new AuditEntry(row.Version, row.Sequence ?? 0, row.Type!, occurredAt, row.RecordedAt!.Value, row.UserName, command, correlationId,
+                row.TraceId, row.CausationId, row.EntryHash ?? "", ComplaintAuditChain.Hex(previous), row.ChainHash ?? "", JsonSerializer.SerializeToElement(node)));
             previous = row.ChainHash is null ? previous : Convert.FromHexString(row.ChainHash);
         }
 
@@ -531,7 +543,7 @@ public sealed class ChainHeadSigning(ComplaintAuditor auditor, IOptions<AuditOpt
 
 public static class ComplaintAuditEndpoints
 {
-    /// <summary>Every event of the case in order, with who, when, the causing command, correlation and the hash chain; JSON or CSV.</summary>
+    /// <summary>Every event of the case in order, with who, when, the causing command, the caller's correlation id, the trace id and the hash chain; JSON or CSV.</summary>
     [WolverineGet("/api/complaints/{complaintId}/audit")]
     [Authorize(Policy = Policies.AuditComplaints)]
     public static async Task<IResult> Trail(string complaintId, HttpRequest request, ComplaintAuditor auditor, IQuerySession session,
@@ -621,14 +633,14 @@ public static class ComplaintAuditEndpoints
 
     private static string Csv(IReadOnlyList<AuditEntry> entries)
     {
-        var csv = new StringBuilder("version,sequence,type,occurredAt,recordedAt,recordedBy,command,correlationId,causationId,entryHash,previousHash,chainHash,data\r\n");
+        var csv = new StringBuilder("version,sequence,type,occurredAt,recordedAt,recordedBy,command,correlationId,traceId,causationId,entryHash,previousHash,chainHash,data\r\n");
         foreach (var e in entries)
         {
             string[] fields =
             [
                 e.Version.ToString(CultureInfo.InvariantCulture), e.Sequence.ToString(CultureInfo.InvariantCulture), e.Type,
                 e.OccurredAt?.ToString("O", CultureInfo.InvariantCulture) ?? "", e.RecordedAt.ToString("O", CultureInfo.InvariantCulture),
-                e.RecordedBy ?? "", e.Command ?? "", e.CorrelationId ?? "", e.CausationId ?? "", e.EntryHash, e.PreviousHash, e.ChainHash, e.Data.GetRawText(),
+                e.RecordedBy ?? "", e.Command ?? "", e.CorrelationId ?? "", e.TraceId ?? "", e.CausationId ?? "", e.EntryHash, e.PreviousHash, e.ChainHash, e.Data.GetRawText(),
             ];
             csv.AppendJoin(',', fields.Select(Quote)).Append("\r\n");
         }

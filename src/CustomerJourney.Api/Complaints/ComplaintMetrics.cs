@@ -97,9 +97,7 @@ public static class ComplaintMetrics
         double? Share(IReadOnlyCollection<ComplaintCase> of, Func<ComplaintCase, bool> which) => of.Count == 0 ? null : Math.Round((double)of.Count(which) / of.Count, 4);
         bool Breached(ComplaintCase c, SlaPromise promise) => c.Breaches.Any(b => b.Promise == promise);
 
-        var answers = resolved.SelectMany(c => surveys[c.CustomerId].Where(s =>
-                s.OccurredAt >= c.Cycles[0].ResolvedAt && s.OccurredAt <= c.Cycles[0].ResolvedAt + CsatWindow).Take(1))
-            .Select(s => (double)s.Csat!.Value).ToList();
+        var answers = resolved.Select(c => CsatCountedFor(c, surveys[c.CustomerId])).OfType<int>().Select(csat => (double)csat).ToList();
         return new ResolutionMetrics(
             category,
             month,
@@ -112,6 +110,25 @@ public static class ComplaintMetrics
             Share(cases, c => c.Apologies > 0),
             Share(resolved, c => c.FollowUpCalls > 0),
             new CsatAfterResolution(answers.Count, answers.Count == 0 ? null : Math.Round(answers.Average(), 2)));
+    }
+
+    /// <summary>
+    /// The CSAT answer that counts for a case: of the customer's surveys with a CSAT answered within <see cref="CsatWindow"/>
+    /// of the case's first resolution, the earliest by business time (at one instant, the lower source and source id).
+    /// Surveys arrive in record order, and one backfilled later can be earlier in business time, so the order they are
+    /// listed in decides nothing. Null when the case is not resolved or no survey answered in the window.
+    /// </summary>
+    public static int? CsatCountedFor(ComplaintCase complaint, IEnumerable<SurveyAnswered> customerSurveys)
+    {
+        if (complaint.Cycles is not [{ ResolvedAt: { } resolvedAt }, ..])
+        {
+            return null;
+        }
+
+        return customerSurveys
+            .Where(s => s.Csat is not null && s.OccurredAt >= resolvedAt && s.OccurredAt <= resolvedAt + CsatWindow)
+            .OrderBy(s => s.OccurredAt).ThenBy(s => s.Source, StringComparer.Ordinal).ThenBy(s => s.SourceId, StringComparer.Ordinal)
+            .FirstOrDefault()?.Csat;
     }
 
     private static DurationSummary Durations(IEnumerable<TimeSpan> durations)

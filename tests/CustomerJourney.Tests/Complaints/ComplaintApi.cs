@@ -16,7 +16,7 @@ public static class ComplaintApi
     public static Credentials As(this AppFixture app, string role) => Credentials.Token(app.Token($"{role}-x", role));
 
     public static async Task<Answer> Call(this AppFixture app, HttpMethod method, string url, JsonNode? body, Credentials credentials,
-        string? ifMatch = null, string? idempotencyKey = null, string? accept = null)
+        string? ifMatch = null, string? idempotencyKey = null, string? accept = null, string? traceParent = null)
     {
         using var client = app.Host.Server.CreateClient();
         using var request = new HttpRequestMessage(method, url);
@@ -29,6 +29,11 @@ public static class ComplaintApi
         if (idempotencyKey is not null)
         {
             request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        if (traceParent is not null)
+        {
+            request.Headers.Add("traceparent", traceParent);
         }
 
         if (accept is not null)

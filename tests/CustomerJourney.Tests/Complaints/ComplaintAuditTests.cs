@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using CustomerJourney.Tests.Support;
@@ -96,6 +97,28 @@ public sealed class ComplaintAuditTests(AppFixture app)
         var early = await app.Get($"/api/complaints/{id}/audit?asOf={Uri.EscapeDataString(entries[2]!["recordedAt"]!.GetValue<string>())}", Auditor);
         Assert.Equal(3, early.Body!["entries"]!.AsArray().Count);
         Assert.Equal(403, (await app.Get($"/api/complaints/{id}/audit", app.As("agent"))).Status);
+    }
+
+    [Fact]
+    public async Task The_trail_shows_the_callers_correlation_id_and_the_trace_id_apart()
+    {
+        var id = Ids.Unique("k");
+        var v = (await app.Log(Ids.Customer(), id)).Version();
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        var correlationId = Ids.Unique("ticket");
+
+        var step = await app.Call(HttpMethod.Post, $"/api/complaints/{id}/acknowledge", new JsonObject { ["correlationId"] = correlationId }, app.Agent(),
+            ifMatch: $"\"{v}\"", traceParent: $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        Assert.Equal(200, step.Status);
+
+        var acknowledged = (await app.Get($"/api/complaints/{id}/audit", Auditor)).Body!["entries"]![1]!;
+        Assert.Equal((correlationId, traceId), (acknowledged["correlationId"]?.GetValue<string>(), acknowledged["traceId"]?.GetValue<string>()));
+        var csv = (await app.Call(HttpMethod.Get, $"/api/complaints/{id}/audit?format=csv", null, Auditor)).Body!.GetValue<string>()
+            .Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split(',')).ToList();
+        string Column(string[] row, string name) => row[Array.IndexOf(csv[0], name)];
+        Assert.Equal((correlationId, traceId), (Column(csv[2], "correlationId"), Column(csv[2], "traceId")));
+        var verified = await Verify(id);
+        Assert.True(verified["verified"]!.GetValue<bool>(), verified.ToJsonString());
     }
 
     [Fact]

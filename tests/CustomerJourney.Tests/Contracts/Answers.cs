@@ -18,11 +18,16 @@ internal static partial class Answers
 {
     public const string Varies = "<varies>";
 
-    /// <summary>The answer without the values that differ on every run (trace ids, record times).</summary>
-    public static JToken Stable(JsonObject answers)
+    /// <summary>
+    /// The answer without the values that differ on every run (trace ids, record times). A trace id that is a field of
+    /// the answer itself, not of a problem's diagnostics, is named by a JSONPath in <paramref name="traceIdFields"/> and
+    /// kept in its place, for the caller to mask.
+    /// </summary>
+    public static JToken Stable(JsonObject answers, params string[] traceIdFields)
     {
         var token = JToken.Parse(answers.ToJsonString());
-        foreach (var volatileField in token.SelectTokens("$..traceId").Concat(token.SelectTokens("$..recordedAt")).ToList())
+        var kept = traceIdFields.SelectMany(token.SelectTokens).ToHashSet();
+        foreach (var volatileField in token.SelectTokens("$..traceId").Where(t => !kept.Contains(t)).Concat(token.SelectTokens("$..recordedAt")).ToList())
         {
             volatileField.Parent!.Remove();
         }

@@ -112,7 +112,7 @@ public sealed class ContractSnapshots(AppFixture app)
         [
             TouchpointJson.Purchase(customer, At("2001-02-01T00:00:00Z"), 40m, sourceId: "snap-c-o1"),
             Step("complaint-logged", new JsonObject { ["category"] = "delivery", ["severity"] = "high", ["description"] = "Arrived late", ["orderIds"] = new JsonArray("snap-c-o1") }, "2001-02-02T09:00:00Z"),
-            Step("complaint-acknowledged", [], "2001-02-02T10:00:00Z"),
+            Step("complaint-acknowledged", [], "2001-02-02T10:00:00Z").With("correlationId", "crm-ticket-7"),
             Step("apology-issued", new JsonObject { ["by"] = "Ann", ["wording"] = "We are sorry" }, "2001-02-02T11:00:00Z"),
             Step("remedy-offered", new JsonObject { ["remedy"] = "refund", ["amount"] = 15, ["currency"] = "USD" }, "2001-02-02T12:00:00Z"),
             Step("remedy-accepted", [], "2001-02-02T13:00:00Z"),
@@ -143,8 +143,9 @@ public sealed class ContractSnapshots(AppFixture app)
             ["verify"] = (await app.Get($"/api/complaints/{id}/audit/verify", app.As("auditor"))).Body!.DeepClone(),
         };
 
-        var token = Masked(Stable(answers), "sequence", "sourceId", "correlationId", "causationId", "entryHash", "chainHash", "previousHash", "headHash",
-            "counted", "overdueBy");
+        // The audit trail's correlationId is the caller's (crm-ticket-7 on the acknowledgement), so it is not masked; its traceId varies.
+        var token = Masked(Stable(answers, "$.audit.entries[*].traceId"), "sequence", "sourceId", "traceId", "causationId", "entryHash", "chainHash",
+            "previousHash", "headHash", "counted", "overdueBy");
         // The what-if clocks are computed as of the request.
         token["sla"]!["at"] = "<now>";
         // The audit trail shows personal fields opened for auditors, as the journey does; no sealed text reaches an answer.
