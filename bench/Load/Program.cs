@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using CustomerJourney.TrackingApi;
 using JasperFx;
 using JasperFx.Events;
 using Load;
@@ -9,7 +10,10 @@ using Marten;
 using Npgsql;
 
 // Usage: bench/run-load [--events N] [--customers N] [--clients N] [--batch N] [--seconds N] [--read-rate N]
-// Defaults are the issue's workload: 1,000,000 events over 100,000 customers, 3 clients, batches of 5,000.
+//                       [--tracking-events N] [--only tracking]
+// Defaults are the issue's workload: 1,000,000 events over 100,000 customers, 3 clients, batches of 5,000; the tracking
+// workload sends max(30,000, events / 10) Segment calls to each endpoint. --only tracking runs that workload alone and
+// writes its table to bench/results/load-tracking.md.tmp (ignored by git), leaving load.md as the last full run left it.
 var settings = Settings.Parse(args);
 var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Marten")
                        ?? throw new InvalidOperationException("ConnectionStrings__Marten is not set: run bench/run-load, which starts the project-local PostgreSQL.");
@@ -19,10 +23,11 @@ var stamp = DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCult
 var (schema, raw, quick) = ($"bench_{stamp}", $"bench_raw_{stamp}", $"bench_qa_{stamp}");
 var rows = new List<Row>();
 var notes = new List<string>();
+var loadAtStart = LoadAverage();
 void Say(string text) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {text}");
 
-Say($"Building {settings.Events:N0} touchpoints over {settings.Customers:N0} customers");
-var items = Dataset.Build(Path.Combine(root, "data/cdnow/CDNOW_master.txt"), settings.Events, settings.Customers, seed: 1);
+Say(settings.Only is null ? $"Building {settings.Events:N0} touchpoints over {settings.Customers:N0} customers" : $"Only the {settings.Only} workload");
+var items = settings.Only is null ? Dataset.Build(Path.Combine(root, "data/cdnow/CDNOW_master.txt"), settings.Events, settings.Customers, seed: 1) : [];
 var batches = Workloads.Batches(items, settings.Batch);
 var customers = items.Select(i => i.CustomerId).Distinct().ToList();
 var events = Workloads.Events(items);
@@ -37,128 +42,161 @@ try
                   // Marten hands out seq_id itself in quick-append mode; the raw table numbers its rows from its own sequence.
                   $"create sequence {raw}.seq; alter table {raw}.mt_events alter column seq_id set default nextval('{raw}.seq');");
 
-    IngestResult http;
-    Say("Baseline: COPY into a table shaped like mt_events");
-    var copy = await Workloads.CopyAsync(db, $"{raw}.mt_events", items, settings.Batch, settings.Clients);
-    Say("Baseline: bare Marten quick append, in process");
-    using (var store = DocumentStore.For(o =>
-           {
-               o.Connection(connectionString);
-               o.DatabaseSchemaName = quick;
-               o.Events.DatabaseSchemaName = quick;
-               o.Events.StreamIdentity = StreamIdentity.AsString;
-               o.Events.AppendMode = EventAppendMode.Quick;
-               o.AutoCreateSchemaObjects = AutoCreate.All;
-           }))
     {
-        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-        var appended = await Workloads.QuickAppendAsync(store, events, settings.Batch, settings.Clients);
-        rows.Add(new Row("baseline", "Marten quick append, in process", appended.PerSecond, "events/s", null, null, null, null, $"{appended.Duplicates:N0} batch retries after conflicts"));
-        Say("HTTP batch ingest");
-        var cpu = CpuSnapshot.Take(service);
-        http = await Workloads.IngestHttpAsync(service, batches, settings.Clients);
-        var used = CpuSnapshot.Take(service) - cpu;
-        if (http.Appended != items.Count)
+        // Segment's /v1/batch beside the native batch endpoint: the same events, in the same batches, from as many clients.
+        var count = settings.TrackingEvents;
+        Say($"Tracking: {count:N0} Segment calls to each of /api/touchpoints/batch, /v1/batch and /v1/batch gzipped, in alternating rounds");
+        var receivedAt = DateTimeOffset.UtcNow;
+        var (pseudonyms, trackingOptions) = (Pseudonyms.From(TrackingOptions.DevelopmentPseudonymKey), new TrackingOptions());
+        var native = SegmentDataset.Batches(SegmentDataset.Calls(count, Math.Max(1, count / 8), seed: 17, prefix: "tn"));
+        var segment = SegmentDataset.Batches(SegmentDataset.Calls(count, Math.Max(1, count / 8), seed: 17, prefix: "ts"));
+        var gzipped = SegmentDataset.Batches(SegmentDataset.Calls(count, Math.Max(1, count / 8), seed: 17, prefix: "tz"));
+        TrackingSet[] sets =
+        [
+            new("native", "/api/touchpoints/batch", "application/json", false, native.Select(b => SegmentDataset.NativeBody(b, receivedAt, receivedAt, pseudonyms, trackingOptions)).ToList()),
+            new("segment", "/v1/batch", "application/json", false, segment.Select(b => SegmentDataset.V1Body(b, receivedAt, gzip: false)).ToList()),
+            // RudderStack's SDK gzips by default and labels the body application/x-www-form-urlencoded.
+            new("gzip", "/v1/batch", "application/x-www-form-urlencoded", true, gzipped.Select(b => SegmentDataset.V1Body(b, receivedAt, gzip: true)).ToList()),
+        ];
+        var measured = await TrackingWorkload.RunAsync(service, sets, settings.Clients);
+        var baseline = measured[0];
+        string Shape(TrackingSet set) => $"{set.Calls / (double)set.Bodies.Count:N0} calls per body of {set.MeanBytes / 1024:N0} KiB";
+        rows.Add(new Row("tracking", $"POST /api/touchpoints/batch, the touchpoints /v1 makes of the calls, {settings.Clients} clients, {Shape(baseline.Set)}",
+            baseline.Result.PerSecond, "events/s", null, null, null, null, $"service CPU {baseline.ServiceCpuMsPerThousand:N0} ms per 1,000"));
+        foreach (var (m, what) in new[] { (measured[1], "Segment's JSON"), (measured[2], "gzipped as RudderStack sends it") })
         {
-            throw new InvalidOperationException($"{http.Appended:N0} of {items.Count:N0} touchpoints were appended.");
+            var ratio = m.Result.PerSecond / baseline.Result.PerSecond;
+            Say($"Tracking: {m.Set.Name} {m.Result.PerSecond:N0} events/s, native {baseline.Result.PerSecond:N0} events/s: ratio {ratio:F2} (target >= 0.8)");
+            rows.Add(new Row("tracking", $"POST /v1/batch, {what}, {settings.Clients} clients, {Shape(m.Set)}", m.Result.PerSecond, "events/s",
+                baseline.Result.PerSecond, "native batch, same events", ">= 0.8x", ratio >= 0.8, $"service CPU {m.ServiceCpuMsPerThousand:N0} ms per 1,000"));
+        }
+    }
+
+    if (settings.Only is null)
+    {
+        IngestResult http;
+        Say("Baseline: COPY into a table shaped like mt_events");
+        var copy = await Workloads.CopyAsync(db, $"{raw}.mt_events", items, settings.Batch, settings.Clients);
+        Say("Baseline: bare Marten quick append, in process");
+        using (var store = DocumentStore.For(o =>
+               {
+                   o.Connection(connectionString);
+                   o.DatabaseSchemaName = quick;
+                   o.Events.DatabaseSchemaName = quick;
+                   o.Events.StreamIdentity = StreamIdentity.AsString;
+                   o.Events.AppendMode = EventAppendMode.Quick;
+                   o.AutoCreateSchemaObjects = AutoCreate.All;
+               }))
+        {
+            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+            var appended = await Workloads.QuickAppendAsync(store, events, settings.Batch, settings.Clients);
+            rows.Add(new Row("baseline", "Marten quick append, in process", appended.PerSecond, "events/s", null, null, null, null, $"{appended.Duplicates:N0} batch retries after conflicts"));
+            Say("HTTP batch ingest");
+            var cpu = CpuSnapshot.Take(service);
+            http = await Workloads.IngestHttpAsync(service, batches, settings.Clients);
+            var used = CpuSnapshot.Take(service) - cpu;
+            if (http.Appended != items.Count)
+            {
+                throw new InvalidOperationException($"{http.Appended:N0} of {items.Count:N0} touchpoints were appended.");
+            }
+
+            rows.Add(new Row("ingest", $"POST /api/touchpoints/batch, {settings.Clients} clients, batches of {settings.Batch:N0}", http.PerSecond, "events/s",
+                copy.PerSecond, "COPY into mt_events-shaped table", ">= 0.5x", http.PerSecond >= 0.5 * copy.PerSecond));
+            rows.Add(new Row("ingest", "same, against bare Marten quick append", http.PerSecond, "events/s", appended.PerSecond, "Marten quick append", null, null));
+            notes.Add($"CPU during HTTP ingest ({http.Seconds:F0} s wall, {Environment.ProcessorCount} cores): service {used.Service:F0} s, PostgreSQL {used.Postgres:F0} s, load client {used.Client:F0} s.");
+
+            Say("Re-sending everything");
+            var resend = await Workloads.IngestHttpAsync(service, batches, settings.Clients);
+            rows.Add(new Row("re-send", "duplicates recognised (0 appended)", resend.PerSecond, "events/s", http.PerSecond, "first pass", ">= 1.0x",
+                resend.PerSecond >= http.PerSecond && resend.Appended == 0, $"appended {resend.Appended}, duplicates {resend.Duplicates:N0}"));
         }
 
-        rows.Add(new Row("ingest", $"POST /api/touchpoints/batch, {settings.Clients} clients, batches of {settings.Batch:N0}", http.PerSecond, "events/s",
-            copy.PerSecond, "COPY into mt_events-shaped table", ">= 0.5x", http.PerSecond >= 0.5 * copy.PerSecond));
-        rows.Add(new Row("ingest", "same, against bare Marten quick append", http.PerSecond, "events/s", appended.PerSecond, "Marten quick append", null, null));
-        notes.Add($"CPU during HTTP ingest ({http.Seconds:F0} s wall, {Environment.ProcessorCount} cores): service {used.Service:F0} s, PostgreSQL {used.Postgres:F0} s, load client {used.Client:F0} s.");
-
-        Say("Re-sending everything");
-        var resend = await Workloads.IngestHttpAsync(service, batches, settings.Clients);
-        rows.Add(new Row("re-send", "duplicates recognised (0 appended)", resend.PerSecond, "events/s", http.PerSecond, "first pass", ">= 1.0x",
-            resend.PerSecond >= http.PerSecond && resend.Appended == 0, $"appended {resend.Appended}, duplicates {resend.Duplicates:N0}"));
-    }
-
-    Say($"Single posts from {settings.Connections} connections for {settings.Seconds} s, and the raw per-transaction baseline");
-    var single = await Workloads.SinglePostsAsync(service, customers, settings.Connections, TimeSpan.FromSeconds(settings.Seconds));
-    var rawTx = await Workloads.RawTransactionsAsync(db, $"{raw}.sources", $"{raw}.mt_events", settings.Connections, TimeSpan.FromSeconds(settings.Seconds));
-    rows.Add(new Row("single posts", $"POST /api/customers/{{id}}/touchpoints, {settings.Connections} connections", single.PerSecond, "req/s", rawTx.PerSecond,
-        "dedup + append transaction", ">= 0.5x", single.PerSecond >= 0.5 * rawTx.PerSecond, single.Failed > 0 ? $"{single.Failed} failed" : null));
-    foreach (var p in new[] { 50.0, 99.0, 99.9 })
-    {
-        var met = p == 99.0 ? single.Latencies.Percentile(p) <= 2 * rawTx.Latencies.Percentile(p) : (bool?)null;
-        rows.Add(new Row("single posts", $"latency p{p}", single.Latencies.Percentile(p), "ms", rawTx.Latencies.Percentile(p), "raw transaction", p == 99.0 ? "<= 2x" : null, met));
-    }
-
-    Say($"Reads at {settings.ReadRate}/s for {settings.Seconds} s while ingesting");
-    var extra = Dataset.Build(Path.Combine(root, "data/cdnow/CDNOW_master.txt"), Math.Max(settings.Events / 5, 70_000), settings.Customers, seed: 2, idPrefix: "x");
-    var reader = await service.TokenAsync("bench-analyst", "analyst");
-    var asOf = Uri.EscapeDataString(DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
-    using (var stopIngest = new CancellationTokenSource())
-    {
-        var ingesting = Workloads.IngestHttpAsync(service, Workloads.Batches(extra, settings.Batch), 1, stopIngest.Token);
-        var reads = await Workloads.AtFixedRateAsync(settings.ReadRate, TimeSpan.FromSeconds(settings.Seconds),
-        [
-            ("journey", n => Workloads.GetOkAsync(service, $"/api/customers/{customers[n * 7919 % customers.Count]}/journey?pageSize=50", reader)),
-            ("journey asOf", n => Workloads.GetOkAsync(service, $"/api/customers/{customers[n * 7919 % customers.Count]}/journey?pageSize=50&asOf={asOf}", reader)),
-            ("customer", n => Workloads.GetOkAsync(service, $"/api/customers/{customers[n * 7919 % customers.Count]}", reader)),
-        ]);
-        await stopIngest.CancelAsync();
-        await ingesting;
-
-        using var stopCopy = new CancellationTokenSource();
-        var copying = Task.Run(async () =>
+        Say($"Single posts from {settings.Connections} connections for {settings.Seconds} s, and the raw per-transaction baseline");
+        var single = await Workloads.SinglePostsAsync(service, customers, settings.Connections, TimeSpan.FromSeconds(settings.Seconds));
+        var rawTx = await Workloads.RawTransactionsAsync(db, $"{raw}.sources", $"{raw}.mt_events", settings.Connections, TimeSpan.FromSeconds(settings.Seconds));
+        rows.Add(new Row("single posts", $"POST /api/customers/{{id}}/touchpoints, {settings.Connections} connections", single.PerSecond, "req/s", rawTx.PerSecond,
+            "dedup + append transaction", ">= 0.5x", single.PerSecond >= 0.5 * rawTx.PerSecond, single.Failed > 0 ? $"{single.Failed} failed" : null));
+        foreach (var p in new[] { 50.0, 99.0, 99.9 })
         {
-            while (!stopCopy.IsCancellationRequested)
+            var met = p == 99.0 ? single.Latencies.Percentile(p) <= 2 * rawTx.Latencies.Percentile(p) : (bool?)null;
+            rows.Add(new Row("single posts", $"latency p{p}", single.Latencies.Percentile(p), "ms", rawTx.Latencies.Percentile(p), "raw transaction", p == 99.0 ? "<= 2x" : null, met));
+        }
+
+        Say($"Reads at {settings.ReadRate}/s for {settings.Seconds} s while ingesting");
+        var extra = Dataset.Build(Path.Combine(root, "data/cdnow/CDNOW_master.txt"), Math.Max(settings.Events / 5, 70_000), settings.Customers, seed: 2, idPrefix: "x");
+        var reader = await service.TokenAsync("bench-analyst", "analyst");
+        var asOf = Uri.EscapeDataString(DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        using (var stopIngest = new CancellationTokenSource())
+        {
+            var ingesting = Workloads.IngestHttpAsync(service, Workloads.Batches(extra, settings.Batch), 1, stopIngest.Token);
+            var reads = await Workloads.AtFixedRateAsync(settings.ReadRate, TimeSpan.FromSeconds(settings.Seconds),
+            [
+                ("journey", n => Workloads.GetOkAsync(service, $"/api/customers/{customers[n * 7919 % customers.Count]}/journey?pageSize=50", reader)),
+                ("journey asOf", n => Workloads.GetOkAsync(service, $"/api/customers/{customers[n * 7919 % customers.Count]}/journey?pageSize=50&asOf={asOf}", reader)),
+                ("customer", n => Workloads.GetOkAsync(service, $"/api/customers/{customers[n * 7919 % customers.Count]}", reader)),
+            ]);
+            await stopIngest.CancelAsync();
+            await ingesting;
+
+            using var stopCopy = new CancellationTokenSource();
+            var copying = Task.Run(async () =>
             {
-                await Workloads.CopyAsync(db, $"{raw}.mt_events", extra.Take(20_000).ToList(), settings.Batch, 1, streamPrefix: $"r{Guid.NewGuid():N}-");
-            }
-        });
-        var rawReads = await Workloads.AtFixedRateAsync(settings.ReadRate, TimeSpan.FromSeconds(settings.Seconds),
-        [
-            ("latest 50", async n =>
-            {
-                await using var command = db.CreateCommand($"select data from {raw}.mt_events where stream_id = $1 order by version desc limit 50");
-                command.Parameters.Add(new() { Value = customers[n * 7919 % customers.Count] });
-                await using var result = await command.ExecuteReaderAsync();
-                while (await result.ReadAsync())
+                while (!stopCopy.IsCancellationRequested)
                 {
+                    await Workloads.CopyAsync(db, $"{raw}.mt_events", extra.Take(20_000).ToList(), settings.Batch, 1, streamPrefix: $"r{Guid.NewGuid():N}-");
                 }
-            }),
-        ]);
-        await stopCopy.CancelAsync();
-        await copying;
-        foreach (var (name, latencies) in reads)
-        {
-            foreach (var p in new[] { 50.0, 99.0 })
+            });
+            var rawReads = await Workloads.AtFixedRateAsync(settings.ReadRate, TimeSpan.FromSeconds(settings.Seconds),
+            [
+                ("latest 50", async n =>
+                {
+                    await using var command = db.CreateCommand($"select data from {raw}.mt_events where stream_id = $1 order by version desc limit 50");
+                    command.Parameters.Add(new() { Value = customers[n * 7919 % customers.Count] });
+                    await using var result = await command.ExecuteReaderAsync();
+                    while (await result.ReadAsync())
+                    {
+                    }
+                }),
+            ]);
+            await stopCopy.CancelAsync();
+            await copying;
+            foreach (var (name, latencies) in reads)
             {
-                rows.Add(new Row("reads while ingesting", $"GET {name} p{p} ({latencies.Count} requests)", latencies.Percentile(p), "ms",
-                    rawReads["latest 50"].Percentile(p), "latest 50 of a stream, raw", p == 99.0 && name != "customer" ? "<= 2x" : null,
-                    p == 99.0 && name != "customer" ? latencies.Percentile(p) <= 2 * rawReads["latest 50"].Percentile(p) : null));
+                foreach (var p in new[] { 50.0, 99.0 })
+                {
+                    rows.Add(new Row("reads while ingesting", $"GET {name} p{p} ({latencies.Count} requests)", latencies.Percentile(p), "ms",
+                        rawReads["latest 50"].Percentile(p), "latest 50 of a stream, raw", p == 99.0 && name != "customer" ? "<= 2x" : null,
+                        p == 99.0 && name != "customer" ? latencies.Percentile(p) <= 2 * rawReads["latest 50"].Percentile(p) : null));
+                }
             }
         }
-    }
 
-    {
-        // Half the rate the first pass reached, in batches of 1,000, paced; the lag sampler reads the daemon's
-        // progress against the event store in PostgreSQL's own clock.
-        var rate = Math.Max(100, http.PerSecond / 2);
-        Say($"Projection lag at {rate:N0} events/s (half the ingest rate) for {settings.Seconds} s");
-        var paced = Dataset.Build(Path.Combine(root, "data/cdnow/CDNOW_master.txt"), Math.Max(70_000, (int)(rate * settings.Seconds * 1.5)), settings.Customers, seed: 3, idPrefix: "l");
-        var lag = await Workloads.ProjectionLagAsync(service, db, schema, Workloads.Batches(paced, 1_000), rate, TimeSpan.FromSeconds(settings.Seconds));
-        rows.Add(new Row("projection lag", $"async projections p99, at {lag.Rate:N0} events/s ({lag.Seconds.Count} samples)", Math.Round(lag.Seconds.Percentile(99), 3), "s",
-            null, null, "p99 < 2 s", lag.Seconds.Percentile(99) < 2, $"max {lag.Seconds.Percentile(100):F2} s, p99 {lag.Events.Percentile(99):N0} events behind"));
-    }
+        {
+            // Half the rate the first pass reached, in batches of 1,000, paced; the lag sampler reads the daemon's
+            // progress against the event store in PostgreSQL's own clock.
+            var rate = Math.Max(100, http.PerSecond / 2);
+            Say($"Projection lag at {rate:N0} events/s (half the ingest rate) for {settings.Seconds} s");
+            var paced = Dataset.Build(Path.Combine(root, "data/cdnow/CDNOW_master.txt"), Math.Max(70_000, (int)(rate * settings.Seconds * 1.5)), settings.Customers, seed: 3, idPrefix: "l");
+            var lag = await Workloads.ProjectionLagAsync(service, db, schema, Workloads.Batches(paced, 1_000), rate, TimeSpan.FromSeconds(settings.Seconds));
+            rows.Add(new Row("projection lag", $"async projections p99, at {lag.Rate:N0} events/s ({lag.Seconds.Count} samples)", Math.Round(lag.Seconds.Percentile(99), 3), "s",
+                null, null, "p99 < 2 s", lag.Seconds.Percentile(99) < 2, $"max {lag.Seconds.Percentile(100):F2} s, p99 {lag.Events.Percentile(99):N0} events behind"));
+        }
 
-    Say("Churn model fit over the stored cohort");
-    var analyst = await service.TokenAsync("bench-fitter", "analyst");
-    using (var fit = new HttpRequestMessage(HttpMethod.Post, "/api/churn/models") { Content = new StringContent("{\"calibrationEnd\":\"1997-09-30T00:00:00Z\"}", Encoding.UTF8, "application/json") })
-    {
-        fit.Headers.Authorization = new("Bearer", analyst);
-        var clock = Stopwatch.StartNew();
-        using var answer = await service.Http.SendAsync(fit);
-        var body = System.Text.Json.Nodes.JsonNode.Parse(await answer.Content.ReadAsStringAsync())!;
-        rows.Add(new Row("churn fit", $"POST /api/churn/models, {body["customers"]} customers", clock.Elapsed.TotalMilliseconds, "ms", null, null, null, null,
-            $"of which the three fits {body["elapsedMs"]} ms; 100,000 customers: see bench/ChurnFit"));
-    }
+        Say("Churn model fit over the stored cohort");
+        var analyst = await service.TokenAsync("bench-fitter", "analyst");
+        using (var fit = new HttpRequestMessage(HttpMethod.Post, "/api/churn/models") { Content = new StringContent("{\"calibrationEnd\":\"1997-09-30T00:00:00Z\"}", Encoding.UTF8, "application/json") })
+        {
+            fit.Headers.Authorization = new("Bearer", analyst);
+            var clock = Stopwatch.StartNew();
+            using var answer = await service.Http.SendAsync(fit);
+            var body = System.Text.Json.Nodes.JsonNode.Parse(await answer.Content.ReadAsStringAsync())!;
+            rows.Add(new Row("churn fit", $"POST /api/churn/models, {body["customers"]} customers", clock.Elapsed.TotalMilliseconds, "ms", null, null, null, null,
+                $"of which the three fits {body["elapsedMs"]} ms; 100,000 customers: see bench/ChurnFit"));
+        }
 
-    var peak = service.PeakWorkingSet();
-    rows.Add(new Row("memory", "service peak working set", Math.Round(peak / 1024.0 / 1024.0, 1), "MiB", null, null, "< 1024 MiB", peak < 1024L * 1024 * 1024));
+        var peak = service.PeakWorkingSet();
+        rows.Add(new Row("memory", "service peak working set", Math.Round(peak / 1024.0 / 1024.0, 1), "MiB", null, null, "< 1024 MiB", peak < 1024L * 1024 * 1024));
+    }
 }
 finally
 {
@@ -167,10 +205,13 @@ finally
                   $"drop schema if exists {raw} cascade; drop schema if exists {quick} cascade;");
 }
 
+notes.Add($"Load average (1 min) at the start {loadAtStart}, at the end {LoadAverage()}: other processes share the {Environment.ProcessorCount} cores.");
 var machine = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 1024} GiB, .NET {Environment.Version}, " +
               $"PostgreSQL {await Scalar("show server_version")}, {settings}";
-Report.Write(Path.Combine(root, "bench/results"), machine, rows, notes);
+Report.Write(Path.Combine(root, "bench/results"), settings.Only is null ? "load" : $"load-{settings.Only}", settings.Only is null ? "" : ".tmp", machine, rows, notes);
 return 0;
+
+static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
 async Task Execute(string sql)
 {
@@ -199,20 +240,28 @@ static string Root()
 
 namespace Load
 {
-    public sealed record Settings(int Events, int Customers, int Clients, int Batch, int Connections, int Seconds, int ReadRate)
+    public sealed record Settings(int Events, int Customers, int Clients, int Batch, int Connections, int Seconds, int ReadRate, int TrackingEvents, string? Only)
     {
         public static Settings Parse(string[] args)
         {
             var values = new Dictionary<string, int>(StringComparer.Ordinal)
             {
                 ["--events"] = 1_000_000, ["--customers"] = 100_000, ["--clients"] = 3, ["--batch"] = 5_000, ["--connections"] = 32, ["--seconds"] = 20, ["--read-rate"] = 50,
+                ["--tracking-events"] = 0,
             };
+            string? only = null;
             for (var i = 0; i < args.Length; i += 2)
             {
+                if (args[i] == "--only" && i + 1 < args.Length && args[i + 1] == "tracking")
+                {
+                    only = args[i + 1];
+                    continue;
+                }
+
                 var value = 0;
                 if (!values.ContainsKey(args[i]) || i + 1 >= args.Length || !int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out value) || value <= 0)
                 {
-                    Console.Error.WriteLine($"Unknown or invalid option '{args[i]}'. Options: {string.Join(", ", values.Keys)} followed by a positive whole number.");
+                    Console.Error.WriteLine($"Unknown or invalid option '{args[i]}'. Options: {string.Join(", ", values.Keys)} followed by a positive whole number, or --only tracking.");
                     Environment.Exit(2);
                 }
 
@@ -225,11 +274,14 @@ namespace Load
                 Environment.Exit(2);
             }
 
-            return new Settings(values["--events"], values["--customers"], values["--clients"], values["--batch"], values["--connections"], values["--seconds"], values["--read-rate"]);
+            var tracking = values["--tracking-events"] > 0 ? values["--tracking-events"] : Math.Max(30_000, values["--events"] / 10);
+            return new Settings(values["--events"], values["--customers"], values["--clients"], values["--batch"], values["--connections"], values["--seconds"], values["--read-rate"],
+                tracking, only);
         }
 
-        public override string ToString() =>
-            $"{Events:N0} events over {Customers:N0} customers, {Clients} clients, batches of {Batch:N0}, {Connections} connections, {Seconds} s per timed phase, {ReadRate} reads/s";
+        public override string ToString() => Only is null
+            ? $"{Events:N0} events over {Customers:N0} customers, {Clients} clients, batches of {Batch:N0}, {Connections} connections, {Seconds} s per timed phase, {ReadRate} reads/s, {TrackingEvents:N0} tracking calls per endpoint"
+            : $"only the tracking workload: {TrackingEvents:N0} calls per endpoint, {Clients} clients";
     }
 
     /// <summary>CPU seconds used so far by the service, by PostgreSQL (all its processes) and by this load client.</summary>
@@ -269,7 +321,7 @@ namespace Load
     {
         private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-        public static void Write(string directory, string machine, IReadOnlyList<Row> rows, IReadOnlyList<string> notes)
+        public static void Write(string directory, string name, string suffix, string machine, IReadOnlyList<Row> rows, IReadOnlyList<string> notes)
         {
             static string F(double? v) => v is null || double.IsNaN(v.Value) ? "-" : v.Value.ToString("#,0.##", CultureInfo.InvariantCulture);
             var table = new StringBuilder();
@@ -291,8 +343,8 @@ namespace Load
             Console.WriteLine();
             Console.WriteLine(table);
             Directory.CreateDirectory(directory);
-            File.WriteAllText(Path.Combine(directory, "load.md"), table.ToString());
-            File.WriteAllText(Path.Combine(directory, "load.json"), JsonSerializer.Serialize(new { machine, rows, notes }, Indented));
+            File.WriteAllText(Path.Combine(directory, $"{name}.md{suffix}"), table.ToString());
+            File.WriteAllText(Path.Combine(directory, $"{name}.json{suffix}"), JsonSerializer.Serialize(new { machine, rows, notes }, Indented));
         }
     }
 }

@@ -55,6 +55,57 @@ public static class Workloads
         return new IngestResult(events, appended, duplicates, clock.Elapsed.TotalSeconds);
     }
 
+    /// <summary>
+    /// POSTs ready bodies of one set (the native batch endpoint with the source's API key, or /v1/batch with it as the
+    /// Basic-auth user name, as the SDKs send it) from <paramref name="clients"/> concurrent clients; every call must be appended.
+    /// </summary>
+    public static async Task<IngestResult> PostBodiesAsync(Service service, TrackingSet set, IReadOnlyList<Body> bodies, int clients)
+    {
+        var queue = new System.Collections.Concurrent.ConcurrentQueue<Body>(bodies);
+        var (appended, duplicates, events) = (0, 0, 0);
+        var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes(service.ApiKey + ":"));
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        {
+            while (queue.TryDequeue(out var body))
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, set.Path) { Content = new ByteArrayContent(body.Bytes) };
+                request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(set.ContentType);
+                if (set.Gzip)
+                {
+                    request.Content.Headers.ContentEncoding.Add("gzip");
+                }
+
+                if (set.Path.StartsWith("/v1/", StringComparison.Ordinal))
+                {
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Basic", basic);
+                }
+                else
+                {
+                    request.Headers.Add("X-Api-Key", service.ApiKey);
+                }
+
+                using var response = await service.Http.SendAsync(request);
+                var text = await response.Content.ReadAsStringAsync();
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new InvalidOperationException($"{set.Name} answered {(int)response.StatusCode}: {text[..Math.Min(400, text.Length)]}");
+                }
+
+                var answer = JsonNode.Parse(text)!;
+                if (answer["rejected"]!.AsArray().Count > 0 || answer["appended"]!.GetValue<int>() != body.Calls)
+                {
+                    throw new InvalidOperationException($"{set.Name}: {answer["appended"]} of {body.Calls} appended, {answer["duplicates"]} duplicates; first refusal: {answer["rejected"]!.AsArray().FirstOrDefault()}");
+                }
+
+                Interlocked.Add(ref appended, answer["appended"]!.GetValue<int>());
+                Interlocked.Add(ref duplicates, answer["duplicates"]!.GetValue<int>());
+                Interlocked.Add(ref events, body.Calls);
+            }
+        })));
+        return new IngestResult(events, appended, duplicates, clock.Elapsed.TotalSeconds);
+    }
+
     /// <summary>The raw baseline: binary COPY of the same rows into a table shaped like mt_events, with its indexes.</summary>
     public static async Task<IngestResult> CopyAsync(NpgsqlDataSource db, string table, IReadOnlyList<Item> items, int batchSize, int clients, string streamPrefix = "")
     {

@@ -108,8 +108,8 @@ public static class TrackingEndpoints
     }
 
     /// <summary>
-    /// One call. 200 when recorded, already recorded, or for an erased customer (dropped and logged: the legacy SDK retries
-    /// a 410 for its whole budget); the call's problem (400 and the intake's reasons) when it cannot be recorded.
+    /// One call. 200 when recorded, already recorded, or for an erased customer (dropped and logged: @segment/analytics-node
+    /// retries a 410 for its whole budget of minutes); the call's problem (400 and the intake's reasons) when it cannot be recorded.
     /// </summary>
     private static async Task<IResult> Single(HttpContext http, ClaimsPrincipal caller, SegmentIngestion ingestion, string type, CancellationToken cancellation)
     {

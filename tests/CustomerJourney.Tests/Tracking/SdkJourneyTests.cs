@@ -11,22 +11,25 @@ using Microsoft.Extensions.DependencyInjection;
 namespace CustomerJourney.Tests.Tracking;
 
 /// <summary>
-/// The real Segment and RudderStack Node SDKs (versions pinned in sdk/package-lock.json), unmodified, send a journey through
-/// a loopback relay that loses each SDK's first acknowledgement; the journey then holds every call once, at its business time.
+/// The real Segment, RudderStack and legacy Segment (analytics-node 6.x) Node SDKs (versions pinned in sdk/package-lock.json),
+/// unmodified, send a journey through a loopback relay that loses each SDK's first acknowledgement; the journey then holds
+/// every call once, at its business time.
 /// </summary>
 public sealed class SdkJourneyTests(AppFixture app)
 {
     private static readonly string SdkDirectory = Path.Combine(RepositoryRoot(), "tests", "CustomerJourney.Tests", "Tracking", "sdk");
 
     [Fact]
-    public async Task Segment_and_RudderStack_sdks_send_a_journey_with_duplicates_and_retries_and_every_moment_is_recorded_once()
+    public async Task Segment_RudderStack_and_legacy_Segment_sdks_send_a_journey_with_duplicates_and_retries_and_every_moment_is_recorded_once()
     {
         var node = NodeBinary();
         await NpmCiAsync(node);
         var segmentUser = Ids.Customer("sdk-seg");
         var rudderUser = Ids.Customer("sdk-rud");
+        var legacyUser = Ids.Customer("sdk-leg");
         var segmentKey = await app.KeyFor("sdk-segment");
         var rudderKey = await app.KeyFor("sdk-rudderstack");
+        var legacyKey = await app.KeyFor("sdk-legacy-segment");
         await using var relay = await LossyRelay.StartAsync(app);
 
         var (exit, output) = await RunAsync(node, ["send-journey.cjs"], new Dictionary<string, string>
@@ -34,15 +37,21 @@ public sealed class SdkJourneyTests(AppFixture app)
             ["CJ_URL"] = relay.Url,
             ["CJ_SEGMENT_KEY"] = segmentKey,
             ["CJ_RUDDER_KEY"] = rudderKey,
+            ["CJ_LEGACY_KEY"] = legacyKey,
             ["CJ_SEGMENT_USER"] = segmentUser,
             ["CJ_RUDDER_USER"] = rudderUser,
+            ["CJ_LEGACY_USER"] = legacyUser,
         });
 
         Assert.True(exit == 0, output);
         // Each SDK's first request was stored but its answer lost, so each SDK sent it again.
-        Assert.Equal(2, relay.AcknowledgementsLost);
+        Assert.Equal(3, relay.AcknowledgementsLost);
         Assert.True(relay.Requests.Count(r => r.Gzip) >= 2, "RudderStack sends gzip by default: " + string.Join(", ", relay.Requests));
-        foreach (var (user, source) in new[] { (segmentUser, "sdk-segment"), (rudderUser, "sdk-rudderstack") })
+        // The legacy SDK sends the first call of its life alone, at once, and the rest in a second batch: the lost one, its
+        // retry (axios-retry, 200 ms later) and the rest, all on /v1/batch.
+        var legacy = relay.Requests.Where(r => r.Agent == "analytics-node/6.2.0").ToList();
+        Assert.True(legacy.Count >= 3 && legacy.All(r => r.Path == "/v1/batch"), "legacy analytics-node requests: " + string.Join(", ", legacy));
+        foreach (var (user, source) in new[] { (segmentUser, "sdk-segment"), (rudderUser, "sdk-rudderstack"), (legacyUser, "sdk-legacy-segment") })
         {
             var journey = await app.Journey(user);
             var seen = journey.Select(e => (e!["kind"]!.GetValue<string>(), e["sourceId"]!.GetValue<string>())).Order().ToList();
@@ -77,10 +86,14 @@ public sealed class SdkJourneyTests(AppFixture app)
             "No Node 20+ found: restore the test project (the Microsoft.Playwright package ships one under .playwright/node).");
     }
 
-    /// <summary>Installs the SDKs exactly as locked, from the npm registry, with npm running on the Node found above.</summary>
+    /// <summary>
+    /// Installs the SDKs exactly as locked, from the npm registry, with npm running on the Node found above; unless
+    /// node_modules already holds the locked packages (a node_modules left by an older lock, without a newly added SDK, is
+    /// installed again).
+    /// </summary>
     private static async Task NpmCiAsync(string node)
     {
-        if (File.Exists(Path.Combine(SdkDirectory, "node_modules", ".package-lock.json")))
+        if (InstalledAsLocked())
         {
             return;
         }
@@ -91,6 +104,26 @@ public sealed class SdkJourneyTests(AppFixture app)
         });
         Assert.True(exit == 0, "npm ci failed (is the npm registry reachable?): " + output);
     }
+
+    /// <summary>
+    /// npm's record of what it installed (node_modules/.package-lock.json) names every package of the lock at its version;
+    /// optional packages for other platforms are never installed, so they are not asked for.
+    /// </summary>
+    private static bool InstalledAsLocked()
+    {
+        var installedFile = Path.Combine(SdkDirectory, "node_modules", ".package-lock.json");
+        if (!File.Exists(installedFile))
+        {
+            return false;
+        }
+
+        var installed = LockedPackages(installedFile);
+        return LockedPackages(Path.Combine(SdkDirectory, "package-lock.json"))
+            .Where(p => p.Key.Length > 0 && p.Value?["optional"]?.GetValue<bool>() != true)
+            .All(p => installed.TryGetPropertyValue(p.Key, out var have) && have?["version"]?.GetValue<string>() == p.Value?["version"]?.GetValue<string>());
+    }
+
+    private static JsonObject LockedPackages(string lockFile) => JsonNode.Parse(File.ReadAllText(lockFile))!["packages"]!.AsObject();
 
     private static async Task<(int Exit, string Output)> RunAsync(string file, string[] arguments, Dictionary<string, string> environment)
     {
@@ -152,7 +185,7 @@ public sealed class SdkJourneyTests(AppFixture app)
 
         public int AcknowledgementsLost => _lost;
 
-        public List<(string Path, bool Gzip, int Status)> Requests { get; } = [];
+        public List<(string Path, bool Gzip, int Status, string Agent)> Requests { get; } = [];
 
         public static async Task<LossyRelay> StartAsync(AppFixture app)
         {
@@ -189,7 +222,8 @@ public sealed class SdkJourneyTests(AppFixture app)
             lock (_seenKeys)
             {
                 loseIt = (int)answer.StatusCode == 200 && _seenKeys.Add(authorization);
-                Requests.Add((context.Request.Path, context.Request.Headers.ContentEncoding.ToString() == "gzip", (int)answer.StatusCode));
+                Requests.Add((context.Request.Path, context.Request.Headers.ContentEncoding.ToString() == "gzip", (int)answer.StatusCode,
+                    context.Request.Headers.UserAgent.ToString()));
             }
 
             if (loseIt)

@@ -1,15 +1,19 @@
-// Sends one scripted journey with each SDK, unmodified: @segment/analytics-node and @rudderstack/rudder-sdk-node (gzip on,
-// its default). Each SDK has its own write key (its own source). Every call carries a messageId, and the order is sent twice
-// (a duplicate); the relay in front of the service loses the acknowledgement of each SDK's first request, so the SDK's
-// own retry re-sends the whole batch. Exit code 0 only if both SDKs report every call delivered.
+// Sends one scripted journey with each SDK, unmodified: @segment/analytics-node, @rudderstack/rudder-sdk-node (gzip on,
+// its default) and the legacy analytics-node 6.x. Each SDK has its own write key (its own source). Every call carries a
+// messageId, and the order is sent twice (a duplicate); the relay in front of the service loses the acknowledgement of
+// each SDK's first request, so the SDK's own retry re-sends the whole batch. Exit code 0 only if every SDK reports every
+// call delivered.
 //   CJ_URL             the relay on loopback, e.g. http://127.0.0.1:5123
 //   CJ_SEGMENT_KEY     write key of the Segment source
 //   CJ_RUDDER_KEY      write key of the RudderStack source
+//   CJ_LEGACY_KEY      write key of the legacy analytics-node source
 //   CJ_SEGMENT_USER    user id the Segment journey is sent for
 //   CJ_RUDDER_USER     user id the RudderStack journey is sent for
+//   CJ_LEGACY_USER     user id the legacy analytics-node journey is sent for
 'use strict';
 const { Analytics } = require('@segment/analytics-node');
 const RudderAnalytics = require('@rudderstack/rudder-sdk-node');
+const LegacyAnalytics = require('analytics-node');
 
 const url = process.env.CJ_URL;
 
@@ -63,9 +67,27 @@ async function sendWithRudderStack() {
   return failures;
 }
 
+// The legacy SDK with its defaults (3 retries of 5xx, 429 and network errors, 200/400/800 ms apart, Retry-After ignored).
+// It always sends the first call of its life at once, alone; the rest wait for flushAt, flushInterval or flush().
+async function sendWithLegacySegment() {
+  const failures = [];
+  const analytics = new LegacyAnalytics(process.env.CJ_LEGACY_KEY, {
+    host: url, flushAt: 50, flushInterval: 500,
+    // Without a handler, the flush that the first call starts by itself would reject with nobody listening.
+    errorHandler: (e) => failures.push(`batch: ${e && (e.message || e.code)}`),
+  });
+  const delivered = journey(process.env.CJ_LEGACY_USER).map(([method, message]) => new Promise((resolve) => {
+    analytics[method](message, (err) => { if (err) failures.push(String(err)); resolve(); });
+  }));
+  await analytics.flush();
+  await Promise.all(delivered);
+  return failures;
+}
+
 (async () => {
   const segment = await sendWithSegment();
   const rudder = await sendWithRudderStack();
-  console.log(JSON.stringify({ segment, rudder }));
-  process.exit(segment.length + rudder.length === 0 ? 0 : 1);
+  const legacy = await sendWithLegacySegment();
+  console.log(JSON.stringify({ segment, rudder, legacy }));
+  process.exit(segment.length + rudder.length + legacy.length === 0 ? 0 : 1);
 })().catch((e) => { console.error(e); process.exit(2); });
