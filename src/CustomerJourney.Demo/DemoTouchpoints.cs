@@ -472,10 +472,13 @@ public static class DemoTouchpoints
                 return;
             }
 
-            // Obviously fake: example.com is reserved for examples, 555-01xx for fictional numbers.
+            // Obviously fake: example.com is reserved for examples, 555-0100 to 555-0199 are fictional in every area code.
+            // Each customer gets a number of their own (area code from the customer number), so identity resolution never
+            // links two CDNOW customers by a phone they would otherwise share.
             var number = customerId["cdnow-".Length..];
             var email = $"customer{number}@example.com";
-            var phone = $"+1 212-555-01{random.Next(0, 100):00}";
+            var sequence = int.Parse(number, System.Globalization.CultureInfo.InvariantCulture);
+            var phone = $"+1 {200 + sequence / 100:000}-555-01{sequence % 100:00}";
             var change = random.Next(0, 10) switch
             {
                 < 5 => new ContactDetailsChanged { Email = seal(customerId, email) },

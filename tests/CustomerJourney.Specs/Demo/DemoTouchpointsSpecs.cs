@@ -49,6 +49,19 @@ public sealed class DemoTouchpointsSpecs
     }
 
     [Fact]
+    public void No_two_demo_customers_share_an_e_mail_address_or_a_phone_number()
+    {
+        var details = Demo.OfType<ContactDetailsChanged>().ToList();
+        var phones = details.Where(d => d.Phone is not null).Select(d => (d.CustomerId, d.Phone)).Distinct().ToList();
+        var emails = details.Where(d => d.Email is not null).Select(d => (d.CustomerId, d.Email)).Distinct().ToList();
+
+        Assert.True(phones.Count > 20, $"{phones.Count} customers have a phone number");
+        Assert.Equal(phones.Count, phones.Select(p => p.Phone).Distinct().Count());
+        Assert.Equal(emails.Count, emails.Select(e => e.Email).Distinct().Count());
+        Assert.All(phones, p => Assert.Matches(@"^\+1 [2-9]\d\d-555-01\d\d$", p.Phone));
+    }
+
+    [Fact]
     public void The_generated_layer_covers_every_other_kind_for_a_share_of_customers()
     {
         var kinds = Demo.Select(TouchpointCatalogue.KindOf).ToHashSet();
