@@ -7,14 +7,12 @@ using Wolverine.Http;
 
 namespace CustomerJourney.Complaints;
 
-/// <summary>A customer's complaint, logged by staff or a source system: the first step of its case.</summary>
-public sealed record LogComplaint
+/// <summary>
+/// What a complaint is about, whoever logs it: the body of <c>POST /api/complaints</c>, or the data of a source's batch
+/// item of kind <c>complaint-logged</c>. Its fields and their rules live here only.
+/// </summary>
+public record ComplaintDetails
 {
-    /// <summary>Global: a source system should prefix its own ("crm-123"). Made up when left out (from the Idempotency-Key, when one is sent).</summary>
-    public string? ComplaintId { get; init; }
-
-    public string? CustomerId { get; init; }
-
     public string? Category { get; init; }
 
     /// <summary>low, medium, high or critical: it sets the service promises.</summary>
@@ -25,19 +23,9 @@ public sealed record LogComplaint
     /// <summary>The orders complained about; a refund is checked against what was paid on them.</summary>
     public IReadOnlyList<string?>? OrderIds { get; init; }
 
-    /// <summary>Where the customer complained (store, web, app, phone, email, chat, social).</summary>
-    public string? Channel { get; init; }
-
-    /// <summary>When: ISO 8601 with an offset. Now, when left out.</summary>
-    public string? OccurredAt { get; init; }
-
-    public string? CorrelationId { get; init; }
-
     /// <summary>The event, its fields checked and its personal text sealed; null when a field is refused (the reasons are in <paramref name="checks"/>).</summary>
-    public ComplaintLogged? Step(string complaintId, FieldChecks checks, Func<string, string> seal)
+    public ComplaintLogged? Logged(string complaintId, FieldChecks checks, Func<string, string> seal)
     {
-        checks.Text("complaintId", ComplaintId, required: false, pattern: TouchpointCatalogue.IdPattern(), patternHint: TouchpointCatalogue.IdHint);
-        checks.Text("customerId", CustomerId, pattern: TouchpointCatalogue.IdPattern(), patternHint: TouchpointCatalogue.IdHint);
         var category = checks.Text("category", Category);
         var severity = checks.Choice("severity", Severity, TouchpointCatalogue.Severities);
         var description = checks.FreeText("description", Description);
@@ -57,6 +45,31 @@ public sealed record LogComplaint
                 Description = seal(description),
                 OrderIds = orders.Select(o => o!).ToList(),
             };
+    }
+}
+
+/// <summary>A customer's complaint, logged by staff or a source system: the first step of its case.</summary>
+public sealed record LogComplaint : ComplaintDetails
+{
+    /// <summary>Global: a source system should prefix its own ("crm-123"). Made up when left out (from the Idempotency-Key, when one is sent).</summary>
+    public string? ComplaintId { get; init; }
+
+    public string? CustomerId { get; init; }
+
+    /// <summary>Where the customer complained (store, web, app, phone, email, chat, social).</summary>
+    public string? Channel { get; init; }
+
+    /// <summary>When: ISO 8601 with an offset. Now, when left out.</summary>
+    public string? OccurredAt { get; init; }
+
+    public string? CorrelationId { get; init; }
+
+    /// <summary>The event, with the ids this endpoint takes in its body checked too.</summary>
+    public ComplaintLogged? Step(string complaintId, FieldChecks checks, Func<string, string> seal)
+    {
+        checks.Text("complaintId", ComplaintId, required: false, pattern: TouchpointCatalogue.IdPattern(), patternHint: TouchpointCatalogue.IdHint);
+        checks.Text("customerId", CustomerId, pattern: TouchpointCatalogue.IdPattern(), patternHint: TouchpointCatalogue.IdHint);
+        return Logged(complaintId, checks, seal);
     }
 }
 

@@ -374,7 +374,6 @@ public sealed partial class FieldReader
         return items;
     }
 
-    /// <summary>Clients may only send the fields the catalogue defines: a typo must not silently lose data.</summary>
     private static readonly JsonSerializerOptions RequestJson = CreateRequestJson();
 
     private static JsonSerializerOptions CreateRequestJson()
@@ -420,6 +419,7 @@ public sealed partial class FieldReader
         return null;
     }
 
+    /// <summary>Clients may only send the fields the catalogue defines: a typo must not silently lose data.</summary>
     public void RejectUndefined()
     {
         foreach (var property in _object.EnumerateObject())

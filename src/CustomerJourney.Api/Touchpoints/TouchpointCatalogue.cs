@@ -165,24 +165,12 @@ public static partial class TouchpointCatalogue
             : new PurchaseReturned { OrderId = orderId, Amount = amount.Value, Currency = currency, Reason = reason };
     }
 
+    /// <summary>A logged complaint: the complaint id names its case, the rest is what the complaint endpoint's body holds.</summary>
     private static ComplaintLogged? ReadComplaint(FieldReader d, Sealer seal)
     {
         var complaintId = d.Text("complaintId", pattern: IdPattern(), patternHint: IdHint);
-        var category = d.Text("category");
-        var severity = d.Choice("severity", Severities);
-        var description = d.FreeText("description");
-        var orderIds = d.Array("orderIds", maxItems: 100, (e, path) => FieldReader.StorableString(e, FieldReader.ShortTextMax)
-            ?? Reject(d.Errors, path, $"must be a non-empty string of at most {FieldReader.ShortTextMax} characters without control characters."), required: false);
-        return complaintId is null || category is null || severity is null || description is null
-            ? null
-            : new ComplaintLogged
-            {
-                ComplaintId = complaintId,
-                Category = category,
-                Severity = severity.Value,
-                Description = seal(description),
-                OrderIds = orderIds ?? [],
-            };
+        var logged = d.Bind<ComplaintDetails>()?.Logged(complaintId ?? "", d.Checks(), text => seal(text));
+        return complaintId is null ? null : logged;
     }
 
     /// <summary>
@@ -263,12 +251,6 @@ public static partial class TouchpointCatalogue
             Email = email is null ? null : seal(email),
             Phone = phone is null ? null : seal(phone),
         };
-    }
-
-    private static string? Reject(FieldErrors errors, string path, string message)
-    {
-        errors.Add(path, message);
-        return null;
     }
 
     internal const string IdHint = "must be 1-64 characters of A-Z a-z 0-9 . _ : -";
