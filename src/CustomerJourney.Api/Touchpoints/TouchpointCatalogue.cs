@@ -97,6 +97,15 @@ public static partial class TouchpointCatalogue
         new("identities-aliased", typeof(TrackingApi.IdentitiesAliased), TrackingApi.TrackedKinds.ReadIdentitiesAliased),
     ];
 
+    /// <summary>
+    /// Reads `data.call`, what a Segment tracking call carried besides the kind's own fields (see <see cref="Touchpoint.Call"/>),
+    /// onto a touchpoint of any kind. Optional, so a touchpoint from our own API reads as before.
+    /// </summary>
+    public static Touchpoint? WithCall(FieldReader d, Sealer seal, Touchpoint? touchpoint) =>
+        d.Object("call", required: false) is not { } call ? touchpoint
+        : TrackingApi.TrackedCall.Read(call, seal) is { } read && touchpoint is not null ? touchpoint with { Call = read }
+        : null;
+
     private static readonly FrozenDictionary<string, Kind> ByName = All.Concat(Tracked).ToFrozenDictionary(k => k.Name, StringComparer.Ordinal);
     private static readonly FrozenDictionary<Type, Kind> ByType = All.Concat(Tracked).Concat(RecordedByService).ToFrozenDictionary(k => k.EventType);
 

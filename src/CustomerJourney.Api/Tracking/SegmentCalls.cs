@@ -77,45 +77,49 @@ public static class SegmentCalls
         var channel = ChannelOf(node["channel"], options);
         string kind;
         JsonObject data;
+        JsonObject? rest = properties;
         if (type == "track" && SegmentMapping.Events.TryGetValue(eventName!, out var mapped))
         {
             kind = mapped.Kind;
-            var props = properties ?? [];
-            data = mapped.Data(props, options);
+            rest = properties?.DeepClone().AsObject() ?? [];
+            data = mapped.Data(rest, options);
             // A source that knows the channel better (a call centre's system: phone) says so in properties.channel.
-            if (props["channel"] is JsonValue ours && ours.TryGetValue<string>(out var name) && TouchpointCatalogue.Channels.ContainsKey(name))
+            if (rest["channel"] is JsonValue ours && ours.TryGetValue<string>(out var name) && TouchpointCatalogue.Channels.ContainsKey(name))
             {
                 channel = name;
+                rest.Remove("channel");
             }
         }
         else
         {
             (kind, data) = type switch
             {
-                "track" => ("event-tracked", new JsonObject { ["name"] = eventName, ["properties"] = JsonText(properties) }),
+                "track" => ("event-tracked", new JsonObject { ["name"] = eventName }),
                 "page" or "screen" => ("page-viewed", new JsonObject
                 {
                     ["view"] = type,
                     ["name"] = node["name"]?.DeepClone(),
                     ["category"] = node["category"]?.DeepClone(),
-                    ["properties"] = JsonText(properties),
                 }),
                 "group" => ("account-grouped", new JsonObject { ["groupId"] = node["groupId"]?.DeepClone(), ["traits"] = JsonText(traits) }),
                 "identify" => ("identity-recorded", new JsonObject { ["traits"] = JsonText(traits) }),
                 _ => ("identities-aliased", new JsonObject { ["previousId"] = node["previousId"]?.DeepClone() }),
             };
-            data["originalTimestamp"] = Iso(originalTimestamp);
-            data["sentAt"] = Iso(sentAt);
-            data["receivedAt"] = Iso(receivedAt);
-            data["timestamp"] = Iso(timestamp);
-            data["userId"] = userId;
-            data["anonymousId"] = anonymousId;
-            data["context"] = JsonText(context);
-            foreach (var empty in data.Where(p => p.Value is null).Select(p => p.Key).ToList())
-            {
-                data.Remove(empty);
-            }
         }
+
+        // What the call carried besides the kind's fields, kept on a touchpoint of any kind (see TrackedCall).
+        data["call"] = WithoutNulls(new JsonObject
+        {
+            ["originalTimestamp"] = Iso(originalTimestamp),
+            ["sentAt"] = Iso(sentAt),
+            ["receivedAt"] = Iso(receivedAt),
+            ["timestamp"] = Iso(timestamp),
+            ["userId"] = userId,
+            ["anonymousId"] = anonymousId,
+            ["context"] = JsonText(context),
+            ["properties"] = type is "track" or "page" or "screen" ? JsonText(rest) : null,
+        });
+        WithoutNulls(data);
 
         var touchpoint = new JsonObject
         {
@@ -219,6 +223,16 @@ public static class SegmentCalls
             : node[name] is JsonValue s && s.GetValueKind() == JsonValueKind.String && s.GetValue<string>().Length == 0
                 ? null
                 : Text(node, name, errors, maxLength: 256);
+
+    private static JsonObject WithoutNulls(JsonObject json)
+    {
+        foreach (var empty in json.Where(p => p.Value is null).Select(p => p.Key).ToList())
+        {
+            json.Remove(empty);
+        }
+
+        return json;
+    }
 
     private static string? JsonText(JsonObject? value) => value is null || value.Count == 0 ? null : value.ToJsonString();
 
