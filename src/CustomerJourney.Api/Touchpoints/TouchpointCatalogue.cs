@@ -150,6 +150,9 @@ public static partial class TouchpointCatalogue
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$", RegexOptions.CultureInvariant)]
     private static partial Regex PurposePattern();
 
+    /// <summary>Whether <paramref name="purpose"/> is spelled as a consent purpose must be (checked for configured ones at start-up).</summary>
+    public static bool IsPurpose(string purpose) => PurposePattern().IsMatch(purpose);
+
     [GeneratedRegex(@"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$", RegexOptions.CultureInvariant)]
     private static partial Regex EmailPattern();
 

@@ -14,9 +14,13 @@ public sealed record BatchDefaults(JsonObject? Context, DateTimeOffset? SentAt)
 
 /// <summary>
 /// One Segment call read as our touchpoint JSON (for the ingestion pipeline and its intake), or why it cannot be; with
-/// what an administrator may see of it (type, messageId, event name; no personal values).
+/// the consent statements its context.consent makes (also touchpoint JSON), and what an administrator may see of it
+/// (type, messageId, event name; no personal values).
 /// </summary>
-public sealed record TranslatedCall(JsonObject? Touchpoint, FieldErrors Errors, string? Type, string? MessageId, string? Event);
+public sealed record TranslatedCall(JsonObject? Touchpoint, FieldErrors Errors, string? Type, string? MessageId, string? Event)
+{
+    public IReadOnlyList<JsonObject> Consents { get; init; } = [];
+}
 
 /// <summary>
 /// Turns Segment tracking calls into touchpoints. Pure: the receive time, the source and the pseudonyms come in as
@@ -68,6 +72,7 @@ public static class SegmentCalls
         var properties = Object(node, "properties", errors);
         var traits = Object(node, "traits", errors);
         var context = Merge(defaults.Context, Object(node, "context", errors));
+        var consents = SegmentConsent.Read(context, options, errors);
         if (errors.Any || type is null)
         {
             return new TranslatedCall(null, errors, type, messageId, eventName);
@@ -121,18 +126,30 @@ public static class SegmentCalls
         });
         WithoutNulls(data);
 
+        var customerId = pseudonyms.CustomerIdFor(userId ?? anonymousId!);
+        // Without a messageId a call cannot be recognised when re-sent; Segment's SDKs always send one.
+        var sourceId = messageId ?? $"cj-{Guid.CreateVersion7():N}";
         var touchpoint = new JsonObject
         {
-            ["customerId"] = pseudonyms.CustomerIdFor(userId ?? anonymousId!),
+            ["customerId"] = customerId,
             ["kind"] = kind,
             ["occurredAt"] = Iso(occurredAt),
             ["channel"] = channel,
             ["source"] = source,
-            // Without a messageId a call cannot be recognised when re-sent; Segment's SDKs always send one.
-            ["sourceId"] = messageId ?? $"cj-{Guid.CreateVersion7():N}",
+            ["sourceId"] = sourceId,
             ["data"] = data,
         };
-        return new TranslatedCall(touchpoint, errors, type, messageId, eventName);
+        var statements = consents.Select(c => new JsonObject
+        {
+            ["customerId"] = customerId,
+            ["kind"] = c.Given ? "consent-given" : "consent-withdrawn",
+            ["occurredAt"] = Iso(occurredAt),
+            ["channel"] = channel,
+            ["source"] = source,
+            ["sourceId"] = SegmentConsent.SourceId(sourceId, c.Category),
+            ["data"] = new JsonObject { ["purpose"] = c.Purpose },
+        }).ToList();
+        return new TranslatedCall(touchpoint, errors, type, messageId, eventName) { Consents = statements };
     }
 
     /// <summary>
