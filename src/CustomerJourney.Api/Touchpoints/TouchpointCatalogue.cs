@@ -90,8 +90,8 @@ public static partial class TouchpointCatalogue
     /// </summary>
     public static readonly IReadOnlyList<Kind> Tracked =
     [
-        new("event-tracked", typeof(TrackingApi.EventTracked), TrackingApi.TrackedKinds.ReadEventTracked),
-        new("page-viewed", typeof(TrackingApi.PageViewed), TrackingApi.TrackedKinds.ReadPageViewed),
+        new("event-tracked", typeof(TrackingApi.EventTracked), (d, _) => TrackingApi.TrackedKinds.ReadEventTracked(d)),
+        new("page-viewed", typeof(TrackingApi.PageViewed), (d, _) => TrackingApi.TrackedKinds.ReadPageViewed(d)),
         new("account-grouped", typeof(TrackingApi.AccountGrouped), TrackingApi.TrackedKinds.ReadAccountGrouped),
         new("identity-recorded", typeof(TrackingApi.IdentityRecorded), TrackingApi.TrackedKinds.ReadIdentityRecorded),
         new("identities-aliased", typeof(TrackingApi.IdentitiesAliased), TrackingApi.TrackedKinds.ReadIdentitiesAliased),

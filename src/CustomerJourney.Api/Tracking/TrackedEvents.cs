@@ -110,10 +110,10 @@ public sealed record IdentitiesAliased : Touchpoint
 /// <summary>How the touchpoint catalogue reads the tracked kinds' own `data` (the Tracking slice writes it, see SegmentCalls).</summary>
 public static partial class TrackedKinds
 {
-    public static EventTracked? ReadEventTracked(FieldReader d, TouchpointCatalogue.Sealer seal) =>
+    public static EventTracked? ReadEventTracked(FieldReader d) =>
         d.Text("name") is { } name ? new EventTracked { Name = name } : null;
 
-    public static PageViewed? ReadPageViewed(FieldReader d, TouchpointCatalogue.Sealer seal)
+    public static PageViewed? ReadPageViewed(FieldReader d)
     {
         var view = d.Text("view", pattern: ViewPattern(), patternHint: "must be page or screen.");
         var name = d.Text("name", required: false);
