@@ -380,11 +380,12 @@ public sealed class ComplaintAuditor(IDocumentStore store, ChainHeadSigner signe
             return;
         }
 
-        foreach (var name in PersonalFields.JsonNamesOf(type))
+        foreach (var path in PersonalFields.JsonPathsOf(type))
         {
-            if (data[name] is JsonValue value && value.TryGetValue<string>(out var stored))
+            var holder = path[..^1].Aggregate((JsonNode?)data, (node, name) => node?[name]) as JsonObject;
+            if (holder?[path[^1]] is JsonValue value && value.TryGetValue<string>(out var stored))
             {
-                data[name] = PersonalFields.Show(cipher, customerId, stored, mayReadPersonalData, () => unreadable.Found(row.Sequence ?? 0, TouchpointCatalogue.KindOf(type) ?? type.Name));
+                holder[path[^1]] = PersonalFields.Show(cipher, customerId, stored, mayReadPersonalData, () => unreadable.Found(row.Sequence ?? 0, TouchpointCatalogue.KindOf(type) ?? type.Name));
             }
         }
     }

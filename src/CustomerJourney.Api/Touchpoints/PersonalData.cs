@@ -77,7 +77,7 @@ public static class PersonalFields
     public static Touchpoint Map(Touchpoint touchpoint, Func<string, string> map)
     {
         string? Map(string? value) => value is null ? null : map(value);
-        return touchpoint switch
+        var own = touchpoint switch
         {
             ComplaintLogged c => c with { Description = Map(c.Description)! },
             ApologyIssued a => a with { Wording = Map(a.Wording)! },
@@ -91,9 +91,14 @@ public static class PersonalFields
             ComplaintResolved r => r with { Summary = Map(r.Summary)! },
             ComplaintClosed c => c with { Reason = Map(c.Reason) },
             ComplaintReopened r => r with { Reason = Map(r.Reason)! },
-            TrackingApi.TrackedTouchpoint t => t.MapPersonal(Map),
+            TrackingApi.AccountGrouped g => g with { Traits = Map(g.Traits) },
+            TrackingApi.IdentityRecorded i => i with { Traits = Map(i.Traits) },
+            TrackingApi.IdentitiesAliased a => a with { PreviousId = Map(a.PreviousId)! },
             _ => touchpoint,
         };
+
+        // What a Segment tracking call carried, on a touchpoint of any kind (see Touchpoint.Call).
+        return own.Call is null ? own : own with { Call = own.Call.MapPersonal(Map) };
     }
 
     /// <summary>
@@ -130,10 +135,20 @@ public static class PersonalFields
     public static Touchpoint ForReader(Touchpoint touchpoint, IPersonalDataCipher cipher, bool mayReadPersonalData, Action? unreadable = null) =>
         Map(touchpoint, stored => Show(cipher, touchpoint.CustomerId, stored, mayReadPersonalData, unreadable));
 
-    /// <summary>The JSON names of a stored event type's <see cref="PersonalDataAttribute"/> properties (the store writes camelCase).</summary>
-    public static IReadOnlyList<string> JsonNamesOf(Type eventType) => JsonNames.GetOrAdd(eventType, t => t.GetProperties()
-        .Where(p => p.IsDefined(typeof(PersonalDataAttribute), inherit: true))
-        .Select(p => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(p.Name)).ToArray());
+    /// <summary>
+    /// The JSON paths of a stored event type's <see cref="PersonalDataAttribute"/> properties (the store writes camelCase):
+    /// its own ("description"), and those of a record it holds ("call", "context" for what a tracking call carried).
+    /// </summary>
+    public static IReadOnlyList<string[]> JsonPathsOf(Type eventType) => JsonPaths.GetOrAdd(eventType, t => t.GetProperties()
+        .SelectMany(p => IsPersonal(p)
+            ? [[Camel(p.Name)]]
+            : p.PropertyType.IsClass && p.PropertyType != typeof(string)
+                ? p.PropertyType.GetProperties().Where(IsPersonal).Select(inner => new[] { Camel(p.Name), Camel(inner.Name) })
+                : []).ToArray());
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, string[]> JsonNames = new();
+    private static bool IsPersonal(System.Reflection.PropertyInfo property) => property.IsDefined(typeof(PersonalDataAttribute), inherit: true);
+
+    private static string Camel(string name) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(name);
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, string[][]> JsonPaths = new();
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace CustomerJourney.Touchpoints;
 
 /// <summary>Where a customer met us.</summary>
@@ -25,6 +27,14 @@ public abstract record Touchpoint
     public string Source { get; init; } = "";
     public string SourceId { get; init; } = "";
     public string? CorrelationId { get; init; }
+
+    /// <summary>
+    /// What a call of the Segment tracking API (/v1/*, see Tracking/) carried besides the fields of the kind it became,
+    /// whatever that kind is (a page view or a purchase alike). Null for touchpoints from anywhere else, and then left out
+    /// of the stored JSON, so their events are stored exactly as before.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TrackingApi.TrackedCall? Call { get; init; }
 }
 
 /// <summary>Marks a property that holds personal data: it is written and read only through <see cref="IPersonalDataProtector"/>.</summary>

@@ -69,12 +69,21 @@ public static partial class TouchpointCatalogue
     /// </summary>
     public static readonly IReadOnlyList<Kind> Tracked =
     [
-        new("event-tracked", typeof(TrackingApi.EventTracked), TrackingApi.TrackedKinds.ReadEventTracked),
-        new("page-viewed", typeof(TrackingApi.PageViewed), TrackingApi.TrackedKinds.ReadPageViewed),
+        new("event-tracked", typeof(TrackingApi.EventTracked), (d, _) => TrackingApi.TrackedKinds.ReadEventTracked(d)),
+        new("page-viewed", typeof(TrackingApi.PageViewed), (d, _) => TrackingApi.TrackedKinds.ReadPageViewed(d)),
         new("account-grouped", typeof(TrackingApi.AccountGrouped), TrackingApi.TrackedKinds.ReadAccountGrouped),
         new("identity-recorded", typeof(TrackingApi.IdentityRecorded), TrackingApi.TrackedKinds.ReadIdentityRecorded),
         new("identities-aliased", typeof(TrackingApi.IdentitiesAliased), TrackingApi.TrackedKinds.ReadIdentitiesAliased),
     ];
+
+    /// <summary>
+    /// Reads `data.call`, what a Segment tracking call carried besides the kind's own fields (see <see cref="Touchpoint.Call"/>),
+    /// onto a touchpoint of any kind. Optional, so a touchpoint from our own API reads as before.
+    /// </summary>
+    public static Touchpoint? WithCall(FieldReader d, Sealer seal, Touchpoint? touchpoint) =>
+        d.Object("call", required: false) is not { } call ? touchpoint
+        : TrackingApi.TrackedCall.Read(call, seal) is { } read && touchpoint is not null ? touchpoint with { Call = read }
+        : null;
 
     private static readonly FrozenDictionary<string, Kind> ByName = All.Concat(Tracked).ToFrozenDictionary(k => k.Name, StringComparer.Ordinal);
     private static readonly FrozenDictionary<Type, Kind> ByType = All.Concat(Tracked).Concat(RecordedByService).ToFrozenDictionary(k => k.EventType);
@@ -119,6 +128,9 @@ public static partial class TouchpointCatalogue
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$", RegexOptions.CultureInvariant)]
     private static partial Regex PurposePattern();
+
+    /// <summary>Whether <paramref name="purpose"/> is spelled as a consent purpose must be (checked for configured ones at start-up).</summary>
+    public static bool IsPurpose(string purpose) => PurposePattern().IsMatch(purpose);
 
     [GeneratedRegex(@"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$", RegexOptions.CultureInvariant)]
     private static partial Regex EmailPattern();

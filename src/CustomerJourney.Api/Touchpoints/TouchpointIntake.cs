@@ -80,7 +80,7 @@ public static class TouchpointIntake
         {
             // Without a valid customer id there is no key to seal with, and the item is refused anyway.
             TouchpointCatalogue.Sealer seal = customerId is null ? plaintext => plaintext : plaintext => personal.Seal(customerId, plaintext);
-            touchpoint = kind.Read(data, seal);
+            touchpoint = TouchpointCatalogue.WithCall(data, seal, kind.Read(data, seal));
             data.RejectUndefined();
         }
 

@@ -14,9 +14,13 @@ public sealed record BatchDefaults(JsonObject? Context, DateTimeOffset? SentAt)
 
 /// <summary>
 /// One Segment call read as our touchpoint JSON (for the ingestion pipeline and its intake), or why it cannot be; with
-/// what an administrator may see of it (type, messageId, event name; no personal values).
+/// the consent statements its context.consent makes (also touchpoint JSON), and what an administrator may see of it
+/// (type, messageId, event name; no personal values).
 /// </summary>
-public sealed record TranslatedCall(JsonObject? Touchpoint, FieldErrors Errors, string? Type, string? MessageId, string? Event);
+public sealed record TranslatedCall(JsonObject? Touchpoint, FieldErrors Errors, string? Type, string? MessageId, string? Event)
+{
+    public IReadOnlyList<JsonObject> Consents { get; init; } = [];
+}
 
 /// <summary>
 /// Turns Segment tracking calls into touchpoints. Pure: the receive time, the source and the pseudonyms come in as
@@ -68,6 +72,7 @@ public static class SegmentCalls
         var properties = Object(node, "properties", errors);
         var traits = Object(node, "traits", errors);
         var context = Merge(defaults.Context, Object(node, "context", errors));
+        var consents = SegmentConsent.Read(context, options, errors);
         if (errors.Any || type is null)
         {
             return new TranslatedCall(null, errors, type, messageId, eventName);
@@ -77,58 +82,74 @@ public static class SegmentCalls
         var channel = ChannelOf(node["channel"], options);
         string kind;
         JsonObject data;
+        JsonObject? rest = properties;
         if (type == "track" && SegmentMapping.Events.TryGetValue(eventName!, out var mapped))
         {
             kind = mapped.Kind;
-            var props = properties ?? [];
-            data = mapped.Data(props, options);
+            rest = properties?.DeepClone().AsObject() ?? [];
+            data = mapped.Data(rest, options);
             // A source that knows the channel better (a call centre's system: phone) says so in properties.channel.
-            if (props["channel"] is JsonValue ours && ours.TryGetValue<string>(out var name) && TouchpointCatalogue.Channels.ContainsKey(name))
+            if (rest["channel"] is JsonValue ours && ours.TryGetValue<string>(out var name) && TouchpointCatalogue.Channels.ContainsKey(name))
             {
                 channel = name;
+                rest.Remove("channel");
             }
         }
         else
         {
             (kind, data) = type switch
             {
-                "track" => ("event-tracked", new JsonObject { ["name"] = eventName, ["properties"] = JsonText(properties) }),
+                "track" => ("event-tracked", new JsonObject { ["name"] = eventName }),
                 "page" or "screen" => ("page-viewed", new JsonObject
                 {
                     ["view"] = type,
                     ["name"] = node["name"]?.DeepClone(),
                     ["category"] = node["category"]?.DeepClone(),
-                    ["properties"] = JsonText(properties),
                 }),
                 "group" => ("account-grouped", new JsonObject { ["groupId"] = node["groupId"]?.DeepClone(), ["traits"] = JsonText(traits) }),
                 "identify" => ("identity-recorded", new JsonObject { ["traits"] = JsonText(traits) }),
                 _ => ("identities-aliased", new JsonObject { ["previousId"] = node["previousId"]?.DeepClone() }),
             };
-            data["originalTimestamp"] = Iso(originalTimestamp);
-            data["sentAt"] = Iso(sentAt);
-            data["receivedAt"] = Iso(receivedAt);
-            data["timestamp"] = Iso(timestamp);
-            data["userId"] = userId;
-            data["anonymousId"] = anonymousId;
-            data["context"] = JsonText(context);
-            foreach (var empty in data.Where(p => p.Value is null).Select(p => p.Key).ToList())
-            {
-                data.Remove(empty);
-            }
         }
 
+        // What the call carried besides the kind's fields, kept on a touchpoint of any kind (see TrackedCall).
+        data["call"] = WithoutNulls(new JsonObject
+        {
+            ["originalTimestamp"] = Iso(originalTimestamp),
+            ["sentAt"] = Iso(sentAt),
+            ["receivedAt"] = Iso(receivedAt),
+            ["timestamp"] = Iso(timestamp),
+            ["userId"] = userId,
+            ["anonymousId"] = anonymousId,
+            ["context"] = JsonText(context),
+            ["properties"] = type is "track" or "page" or "screen" ? JsonText(rest) : null,
+        });
+        WithoutNulls(data);
+
+        var customerId = pseudonyms.CustomerIdFor(userId ?? anonymousId!);
+        // Without a messageId a call cannot be recognised when re-sent; Segment's SDKs always send one.
+        var sourceId = messageId ?? $"cj-{Guid.CreateVersion7():N}";
         var touchpoint = new JsonObject
         {
-            ["customerId"] = pseudonyms.CustomerIdFor(userId ?? anonymousId!),
+            ["customerId"] = customerId,
             ["kind"] = kind,
             ["occurredAt"] = Iso(occurredAt),
             ["channel"] = channel,
             ["source"] = source,
-            // Without a messageId a call cannot be recognised when re-sent; Segment's SDKs always send one.
-            ["sourceId"] = messageId ?? $"cj-{Guid.CreateVersion7():N}",
+            ["sourceId"] = sourceId,
             ["data"] = data,
         };
-        return new TranslatedCall(touchpoint, errors, type, messageId, eventName);
+        var statements = consents.Select(c => new JsonObject
+        {
+            ["customerId"] = customerId,
+            ["kind"] = c.Given ? "consent-given" : "consent-withdrawn",
+            ["occurredAt"] = Iso(occurredAt),
+            ["channel"] = channel,
+            ["source"] = source,
+            ["sourceId"] = SegmentConsent.SourceId(sourceId, c.Category),
+            ["data"] = new JsonObject { ["purpose"] = c.Purpose },
+        }).ToList();
+        return new TranslatedCall(touchpoint, errors, type, messageId, eventName) { Consents = statements };
     }
 
     /// <summary>
@@ -219,6 +240,16 @@ public static class SegmentCalls
             : node[name] is JsonValue s && s.GetValueKind() == JsonValueKind.String && s.GetValue<string>().Length == 0
                 ? null
                 : Text(node, name, errors, maxLength: 256);
+
+    private static JsonObject WithoutNulls(JsonObject json)
+    {
+        foreach (var empty in json.Where(p => p.Value is null).Select(p => p.Key).ToList())
+        {
+            json.Remove(empty);
+        }
+
+        return json;
+    }
 
     private static string? JsonText(JsonObject? value) => value is null || value.Count == 0 ? null : value.ToJsonString();
 

@@ -18,14 +18,17 @@ public sealed record RejectedCall(
 
 /// <summary>
 /// The answer to a batch. Segment's SDKs read only the status; <c>success</c> is what they would see from Segment, the rest
-/// says what we did with each call (as our own batch endpoint does).
+/// says what we did with each call (as our own batch endpoint does). <c>appended</c> and <c>duplicates</c> count touchpoints,
+/// the consent statements a call's context.consent made included.
 /// </summary>
 public sealed record TrackingResult(bool Success, int Appended, int Duplicates, IReadOnlyList<RejectedCall> Rejected);
 
 /// <summary>
 /// Feeds Segment calls into the one ingestion pipeline: each call is read as our touchpoint JSON (SegmentCalls), then the
 /// pipeline's intake validates it, ownership is checked, and the ledger appends it once per (source, messageId) — the
-/// same register of source ids as every other touchpoint. What is refused is logged for the administrator.
+/// same register of source ids as every other touchpoint. Then the consent statements of the calls that were recorded
+/// (now or before) go the same way: a refused call records nothing, its consent included, and a call re-sent after a
+/// lost answer records what is still missing and nothing twice. What is refused is logged for the administrator.
 /// </summary>
 public sealed class SegmentIngestion(TouchpointIngestion ingestion, TrackingRejectionLog rejections, TrackingKeys keys,
     IOptions<TrackingOptions> options, TimeProvider clock)
@@ -64,9 +67,29 @@ public sealed class SegmentIngestion(TouchpointIngestion ingestion, TrackingReje
 
             var result = await ingestion.IngestAsync(submitted.Select(s => s.Item).ToList(), null, caller, command, cancellation);
             rejected.AddRange(result.Rejected.Select(r => new RejectedCall(submitted[r.Index].Index, translated[submitted[r.Index].Index]?.MessageId, r.Problem)));
+            var (appended, duplicates) = (result.Appended, result.Duplicates);
+
+            var refused = rejected.Select(r => r.Index).ToHashSet();
+            var statements = submitted.Where(s => !refused.Contains(s.Index))
+                .SelectMany(s => translated[s.Index]!.Consents.Select(c => (s.Index, Json: c))).ToList();
+            if (statements.Count > 0)
+            {
+                var items = statements.Select(s =>
+                {
+                    var document = JsonDocument.Parse(s.Json.ToJsonString());
+                    documents.Add(document);
+                    return new SubmittedItem(document.RootElement, null);
+                }).ToList();
+                var consents = await ingestion.IngestAsync(items, null, caller, command, cancellation);
+                (appended, duplicates) = (appended + consents.Appended, duplicates + consents.Duplicates);
+                // A call whose touchpoint was recorded but a statement refused (its customer erased in between) is listed once.
+                rejected.AddRange(consents.Rejected.Select(r => new RejectedCall(statements[r.Index].Index, translated[statements[r.Index].Index]!.MessageId, r.Problem))
+                    .DistinctBy(r => r.Index));
+            }
+
             rejected.Sort((a, b) => a.Index.CompareTo(b.Index));
             await rejections.KeepAsync(rejected.Select(r => Describe(r, translated[r.Index], calls[r.Index].Json, routeType, source, receivedAt)).ToList(), cancellation);
-            return new TrackingResult(true, result.Appended, result.Duplicates, rejected);
+            return new TrackingResult(true, appended, duplicates, rejected);
         }
         finally
         {

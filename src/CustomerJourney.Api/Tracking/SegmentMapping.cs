@@ -7,11 +7,13 @@ namespace CustomerJourney.TrackingApi;
 /// Segment event names that are moments of truth (or other catalogue kinds), and how their properties become the kind's
 /// `data`. The e-commerce spec's names use Segment's property names; the others use our catalogue's field names (a
 /// snake_case spelling is accepted too). Mapped fields are then validated by the touchpoint intake, exactly as our own
-/// API validates them. An event name not listed here is kept as an `event-tracked` touchpoint. README.md shows this table.
+/// API validates them. A mapping takes the properties it uses out of the call's; what it leaves (an order's tax, coupon,
+/// products[].name...) is kept on the touchpoint as its properties. An event name not listed here is kept as an
+/// `event-tracked` touchpoint. README.md shows this table.
 /// </summary>
 public static class SegmentMapping
 {
-    /// <summary>One mapped event name: the catalogue kind, and how its data is built from the call's properties.</summary>
+    /// <summary>One mapped event name: the catalogue kind, and how its data is taken out of the call's properties (a copy, which keeps the rest).</summary>
     public sealed record Mapped(string Kind, Func<JsonObject, TrackingOptions, JsonObject> Data);
 
     private static Mapped Fields(string kind, params string[] fields) => new(kind, (properties, _) =>
@@ -19,10 +21,7 @@ public static class SegmentMapping
         var data = new JsonObject();
         foreach (var field in fields)
         {
-            if ((properties[field] ?? properties[SnakeCase(field)]) is { } value)
-            {
-                data[field] = value.DeepClone();
-            }
+            Copy(data, field, Take(properties, field) ?? Take(properties, SnakeCase(field)));
         }
 
         return data;
@@ -61,23 +60,32 @@ public static class SegmentMapping
         var data = OrderFields(properties);
         if (properties["products"] is JsonArray products)
         {
+            // Each product's other fields (name, category, url...) stay in properties.products, index for index.
             var items = new JsonArray();
+            var rest = new JsonArray();
             foreach (var product in products)
             {
                 if (product is not JsonObject p)
                 {
                     items.Add(product?.DeepClone());
+                    rest.Add(new JsonObject());
                     continue;
                 }
 
                 var item = new JsonObject();
-                Copy(item, "sku", p["sku"] ?? p["product_id"]);
-                Copy(item, "quantity", p["quantity"] ?? 1);
-                Copy(item, "unitPrice", p["price"]);
+                Copy(item, "sku", Take(p, "sku") ?? Take(p, "product_id"));
+                Copy(item, "quantity", Take(p, "quantity") ?? 1);
+                Copy(item, "unitPrice", Take(p, "price"));
                 items.Add(item);
+                rest.Add(p.DeepClone());
             }
 
             data["items"] = items;
+            properties.Remove("products");
+            if (rest.Any(r => r is JsonObject { Count: > 0 }))
+            {
+                properties["products"] = rest;
+            }
         }
 
         return data;
@@ -87,17 +95,29 @@ public static class SegmentMapping
     private static JsonObject OrderRefunded(JsonObject properties, TrackingOptions options)
     {
         var data = OrderFields(properties);
-        data["reason"] = properties["reason"]?.DeepClone() ?? options.DefaultReturnReason;
+        data["reason"] = Take(properties, "reason") ?? options.DefaultReturnReason;
         return data;
     }
 
     private static JsonObject OrderFields(JsonObject properties)
     {
         var data = new JsonObject();
-        Copy(data, "orderId", properties["order_id"] ?? properties["orderId"]);
-        Copy(data, "amount", properties["revenue"] ?? properties["total"]);
-        Copy(data, "currency", properties["currency"]);
+        Copy(data, "orderId", Take(properties, "order_id") ?? Take(properties, "orderId"));
+        Copy(data, "amount", Take(properties, "revenue") ?? Take(properties, "total"));
+        Copy(data, "currency", Take(properties, "currency"));
         return data;
+    }
+
+    /// <summary>The property's value, removed from <paramref name="properties"/>; null (and nothing removed) when it has none.</summary>
+    public static JsonNode? Take(JsonObject properties, string name)
+    {
+        if (properties[name] is not { } value)
+        {
+            return null;
+        }
+
+        properties.Remove(name);
+        return value;
     }
 
     private static void Copy(JsonObject to, string name, JsonNode? value)

@@ -1,3 +1,4 @@
+using CustomerJourney.Touchpoints;
 using Marten;
 
 namespace CustomerJourney.TrackingApi;
@@ -9,7 +10,10 @@ public static class TrackingModule
     {
         var services = builder.Services;
         var section = builder.Configuration.GetSection("Tracking");
-        services.Configure<TrackingOptions>(section);
+        services.AddOptions<TrackingOptions>().Bind(section)
+            .Validate(o => o.ConsentCategories.Values.All(p => p.Length == 0 || TouchpointCatalogue.IsPurpose(p)),
+                "Tracking:ConsentCategories maps each category to a consent purpose (lower-case letters, digits and dashes, e.g. marketing-email), or to \"\" to ignore it.")
+            .ValidateOnStart();
         var key = section[nameof(TrackingOptions.PseudonymKey)] is { Length: > 0 } configured ? configured
             : builder.Environment.IsDevelopment() ? TrackingOptions.DevelopmentPseudonymKey : null;
         if (key == TrackingOptions.DevelopmentPseudonymKey && !builder.Environment.IsDevelopment())

@@ -31,6 +31,18 @@ public sealed class TrackingOptions
     /// <summary>Our catalogue requires a return's reason; Segment's `Order Refunded` has none.</summary>
     public string DefaultReturnReason { get; set; } = "refunded";
 
+    /// <summary>
+    /// Segment consent categories (the keys of context.consent.categoryPreferences, as the consent management platform
+    /// names them; any case) to our consent purposes. A category not listed, or listed with an empty purpose, is ignored.
+    /// The defaults map only what our purposes (all of them marketing) can mean: a "no" to advertising or marketing
+    /// withdraws marketing e-mail consent. Segment's own examples Analytics, Functional and DataSharing have no purpose of ours.
+    /// </summary>
+    public Dictionary<string, string> ConsentCategories { get; set; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Advertising"] = "marketing-email",
+        ["Marketing"] = "marketing-email",
+    };
+
     /// <summary>A public key for Development and tests only; start-up outside Development never uses it.</summary>
     public const string DevelopmentPseudonymKey = "Y3VzdG9tZXJqb3VybmV5LWRldmVsb3BtZW50LXBzZXVkb255bS1rZXk=";
 }

@@ -8,36 +8,6 @@ public sealed class ErasureTests(AppFixture app)
 {
     private Credentials Admin => Credentials.Token(app.Token("admin-ada", "admin"));
 
-    /// <summary>Counts rows, in every table of the run's schemas, whose text contains <paramref name="needle"/>.</summary>
-    private async Task<long> RowsContaining(string needle)
-    {
-        await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        var tables = new List<string>();
-        await using (var list = new NpgsqlCommand(
-                         "select quote_ident(table_schema) || '.' || quote_ident(table_name) from information_schema.tables where table_schema like @schema || '%' and table_type = 'BASE TABLE'",
-                         connection))
-        {
-            list.Parameters.AddWithValue("schema", app.Schema);
-            await using var reader = await list.ExecuteReaderAsync(TestContext.Current.CancellationToken);
-            while (await reader.ReadAsync(TestContext.Current.CancellationToken))
-            {
-                tables.Add(reader.GetString(0));
-            }
-        }
-
-        Assert.NotEmpty(tables);
-        long count = 0;
-        foreach (var table in tables)
-        {
-            await using var search = new NpgsqlCommand($"select count(*) from {table} t where t::text like '%' || @needle || '%'", connection);
-            search.Parameters.AddWithValue("needle", needle);
-            count += (long)(await search.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
-        }
-
-        return count;
-    }
-
     [Fact]
     public async Task Erasure_makes_personal_data_unreadable_everywhere_keeps_the_facts_and_refuses_new_touchpoints()
     {
@@ -56,7 +26,7 @@ public sealed class ErasureTests(AppFixture app)
 
         var readable = await app.Get($"/api/customers/{customer}/journey");
         Assert.Contains(description, readable.Body!.ToJsonString(), StringComparison.Ordinal);
-        Assert.Equal(0, await RowsContaining(secret));
+        Assert.Equal(0, await app.RowsContaining(secret));
 
         var erased = await app.Send(HttpMethod.Post, $"/api/customers/{customer}/erasure", null, null, Admin);
         var again = await app.Send(HttpMethod.Post, $"/api/customers/{customer}/erasure", null, null, Admin);
@@ -80,7 +50,7 @@ public sealed class ErasureTests(AppFixture app)
         Assert.NotNull(summary.Body!["erasedAt"]);
         Assert.Equal((410, "application/problem+json"), (refused.Status, refused.ContentType));
         Assert.Equal(410, refusedInBatch.Body!["rejected"]![0]!["problem"]!["status"]!.GetValue<int>());
-        Assert.Equal(0, await RowsContaining(secret));
+        Assert.Equal(0, await app.RowsContaining(secret));
         Assert.Equal(0, await KeysOf(customer));
     }
 

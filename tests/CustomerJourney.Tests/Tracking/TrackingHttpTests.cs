@@ -78,7 +78,7 @@ public sealed class TrackingHttpTests(AppFixture app)
         Assert.All(journey, e => Assert.False(e!["momentOfTruth"]!.GetValue<bool>()));
         var tracked = journey.Single(e => e!["kind"]!.GetValue<string>() == "event-tracked")!;
         Assert.Equal("Wishlist Shared", tracked["data"]!["name"]!.GetValue<string>());
-        Assert.Equal("for mum", JsonNode.Parse(tracked["data"]!["properties"]!.GetValue<string>())!["note"]!.GetValue<string>());
+        Assert.Equal("for mum", JsonNode.Parse(tracked["data"]!["call"]!["properties"]!.GetValue<string>())!["note"]!.GetValue<string>());
         var analyst = await app.Get($"/api/customers/{customer}/journey", Credentials.Token(app.Token("analyst-1", "analyst")));
         Assert.DoesNotContain("for mum", analyst.Body!.ToJsonString(), StringComparison.Ordinal);
         Assert.DoesNotContain("ann@example.com", analyst.Body!.ToJsonString(), StringComparison.Ordinal);
@@ -223,7 +223,7 @@ public sealed class TrackingHttpTests(AppFixture app)
 
         await app.PostV1("/v1/batch", batch);
 
-        var data = Assert.Single(await app.Journey(customer))!["data"]!;
+        var data = Assert.Single(await app.Journey(customer))!["data"]!["call"]!;
         Assert.Equal("2024-05-01T10:00:05.0000000+00:00", data["sentAt"]!.GetValue<DateTimeOffset>().ToString("O"));
         Assert.Equal(May, data["timestamp"]!.GetValue<DateTimeOffset>());
         Assert.NotNull(data["receivedAt"]);
@@ -243,7 +243,7 @@ public sealed class TrackingHttpTests(AppFixture app)
         Assert.StartsWith(Pseudonyms.Prefix, pseudonym, StringComparison.Ordinal);
         var journey = await app.Journey(pseudonym);
         Assert.Equal(["identity-recorded", "purchase"], journey.Select(e => e!["kind"]!.GetValue<string>()).Order().ToList());
-        Assert.Equal(email, journey.Single(e => e!["kind"]!.GetValue<string>() == "identity-recorded")!["data"]!["userId"]!.GetValue<string>());
+        Assert.Equal(email, journey.Single(e => e!["kind"]!.GetValue<string>() == "identity-recorded")!["data"]!["call"]!["userId"]!.GetValue<string>());
         Assert.Equal(pseudonym, app.Host.Services.GetRequiredService<TrackingKeys>().Pseudonyms.CustomerIdFor(email));
         Assert.NotEqual(pseudonym, app.Host.Services.GetRequiredService<TrackingKeys>().Pseudonyms.CustomerIdFor("+44 20 7946 0000"));
         Assert.Equal("plain-id-1", app.Host.Services.GetRequiredService<TrackingKeys>().Pseudonyms.CustomerIdFor("plain-id-1"));
