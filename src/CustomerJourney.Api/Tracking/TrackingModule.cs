@@ -1,3 +1,4 @@
+using CustomerJourney.Access;
 using Marten;
 
 namespace CustomerJourney.TrackingApi;
@@ -10,15 +11,11 @@ public static class TrackingModule
         var services = builder.Services;
         var section = builder.Configuration.GetSection("Tracking");
         services.Configure<TrackingOptions>(section);
-        var key = section[nameof(TrackingOptions.PseudonymKey)] is { Length: > 0 } configured ? configured
-            : builder.Environment.IsDevelopment() ? TrackingOptions.DevelopmentPseudonymKey : null;
-        if (key == TrackingOptions.DevelopmentPseudonymKey && !builder.Environment.IsDevelopment())
-        {
-            throw new InvalidOperationException("Tracking:PseudonymKey is the public development key; set a secret one outside Development.");
-        }
+        var key = SecretKeys.Read(section[nameof(TrackingOptions.PseudonymKey)], TrackingOptions.DevelopmentPseudonymKey,
+            builder.Environment.IsDevelopment(), "Tracking:PseudonymKey");
 
         // Without a key outside Development the service still starts (tracking is optional); /v1/* answers 503 saying why.
-        services.AddSingleton(new TrackingKeys(key is null ? null : Pseudonyms.From(key)));
+        services.AddSingleton(new TrackingKeys(key is null ? null : new Pseudonyms(key)));
         services.AddSingleton<TrackingRejectionLog>();
         services.AddSingleton<SegmentIngestion>();
         services.AddSingleton<IStartupFilter, TrackingRequestFilter>();
