@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 
 namespace CustomerJourney.Identity;
 
@@ -99,16 +100,21 @@ public static class IdentityResolution
     }
 
     /// <summary>
-    /// A person merges two profiles by hand (naming one member of each). Merging a profile with itself decides nothing.
+    /// A person merges two profiles by hand (naming one member of each; a customer identity resolution has not seen yet
+    /// starts its profile). Merging a profile with itself decides nothing.
     /// Suppressions do not stop a hand; limits do (409, so a person sees why).
     /// </summary>
-    public static IReadOnlyList<ProfileEvent> Merge(Profile first, string firstMember, Profile second, string secondMember, string decidedBy,
+    public static IReadOnlyList<ProfileEvent> Merge(Profile? first, string firstMember, Profile? second, string secondMember, string decidedBy,
         IdentityRules rules, DateTimeOffset now)
     {
-        if (first.Id == second.Id)
+        if (first is not null && first.Id == second?.Id)
         {
             return [];
         }
+
+        var decided = new List<ProfileEvent>();
+        first ??= Start(firstMember, now, decided);
+        second ??= Start(secondMember, now, decided);
 
         if (BrokenLimit(first.Identifiers.Concat(second.Identifiers).Select(i => i.Identifier), rules) is { } broken)
         {
@@ -116,7 +122,6 @@ public static class IdentityResolution
                 $"Together the profiles would hold {broken.Count} values of type {broken.Type}; at most {broken.Limit} are allowed.");
         }
 
-        var decided = new List<ProfileEvent>();
         var link = new ProfileLink(LinkIdOf(Guid.Empty, first.Id, second.Id, now), firstMember, secondMember, ManualRule, null, null, [], decidedBy, now);
         MergeInto(first, second, link, decided);
         return decided;
@@ -207,7 +212,7 @@ public static class IdentityResolution
         }
 
         var id = LinkIdOf(evidence[0].TouchpointId, current.Id, otherProfileId ?? identifier.BlindIndex);
-        return Append(current, decided, new ProfileLinkConflict(current.Id, id, customerId, otherProfileId, $"limit-{limit.Type}", identifier.Type, identifier.BlindIndex,
+        return Append(current, decided, new ProfileLinkConflict(current.Id, id, customerId, otherProfileId, $"limit-{JsonNamingPolicy.KebabCaseLower.ConvertName(limit.Type.ToString())}", identifier.Type, identifier.BlindIndex,
             limit.Limit, evidence, now));
     }
 

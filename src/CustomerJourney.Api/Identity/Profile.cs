@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace CustomerJourney.Identity;
 
 // The identity graph. A profile is one person as far as we can tell: its members are customer ids, linked by
@@ -27,6 +29,7 @@ public sealed record ProfileMember(string CustomerId, DateTimeOffset Since);
 /// <summary>An identifier a member carries (its blind index), and the touchpoint it was first seen on.</summary>
 public sealed record MemberIdentifier(string CustomerId, IdentifierType Type, string BlindIndex, Guid TouchpointId)
 {
+    [JsonIgnore]
     public Identifier Identifier => new(Type, BlindIndex);
 }
 

@@ -260,7 +260,7 @@ public sealed class IdentityGraphSpecs
         Assert.Equal(ProfileIds.HomeOf("b"), conflict.ProfileId);
         Assert.Equal(ProfileIds.HomeOf("a"), conflict.OtherProfileId);
         Assert.Equal(IdentifierType.Email, conflict.IdentifierType);
-        Assert.Equal("limit-UserId", conflict.Rule);
+        Assert.Equal("limit-user-id", conflict.Rule);
         Assert.Equal(1, conflict.Limit);
         Assert.Equal(touchpoint, conflict.Evidence[0].TouchpointId);
         Assert.Equal(["b"], graph.MembersOf("b"));
