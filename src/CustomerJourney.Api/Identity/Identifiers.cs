@@ -24,7 +24,7 @@ public sealed class BlindIndex(byte[] key)
 /// Which identifiers a touchpoint carries, and how each is normalised before it is indexed. Pure: the touchpoint comes
 /// in with its personal fields opened, and nothing read here leaves the process in clear.
 /// </summary>
-public static class Identifiers
+public static partial class Identifiers
 {
     /// <summary>Identifiers that are personal data: shown to roles without personal-data access as [redacted].</summary>
     public static bool IsPersonal(IdentifierType type) => type is not IdentifierType.CustomerId;
@@ -97,14 +97,19 @@ public static class Identifiers
         return at > 0 && at == email.LastIndexOf('@') && at < email.Length - 1 ? email : null;
     }
 
-    /// <summary>E.164 (+14155550123) by libphonenumber's rules; a number it does not find valid is not matched.</summary>
+    /// <summary>
+    /// E.164 (+14155550123) by libphonenumber's rules; a number it does not find valid is not matched, nor is one of the
+    /// North American numbers reserved for fiction (NXX-555-0100 to 0199), which examples, tests and demos share
+    /// (libphonenumber finds them valid).
+    /// </summary>
     public static string? NormalisePhone(string raw, string defaultRegion)
     {
         var util = PhoneNumberUtil.GetInstance();
         try
         {
             var number = util.Parse(raw, defaultRegion);
-            return util.IsValidNumber(number) ? util.Format(number, PhoneNumberFormat.E164) : null;
+            var e164 = util.IsValidNumber(number) ? util.Format(number, PhoneNumberFormat.E164) : null;
+            return e164 is not null && FictionalNorthAmerican().IsMatch(e164) ? null : e164;
         }
         catch (NumberParseException)
         {
@@ -158,4 +163,7 @@ public static class Identifiers
             }
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\+1[0-9]{3}55501[0-9]{2}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex FictionalNorthAmerican();
 }

@@ -45,18 +45,33 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
 
             // An erased or unreadable field shows nothing, which never links ("" is blocked).
             var opened = PersonalFields.Map(touchpoint, stored => cipher.Open(touchpoint.CustomerId, stored) is { State: OpenedState.Opened, Plaintext: { } p } ? p : "");
-            var identifiers = Identifiers.Indexed(Identifiers.Carried(opened, customerIdFor), rules, index);
-            if (identifiers.Count <= 1 && known.Contains(touchpoint.CustomerId))
+            var carried = Identifiers.Carried(opened, customerIdFor);
+            var identifiers = Identifiers.Indexed(carried, rules, index);
+            if (identifiers.Count <= 1)
             {
-                // Only the customer id, of a customer whose profile exists: nothing to decide (most touchpoints).
+                // Only its own customer id (a purchase, a survey answer: most touchpoints): nothing to link. A customer that
+                // never shows more needs no profile stream; it reads as a profile of one (ProfileStreams.FindAsync).
                 continue;
             }
 
-            await writer.DecideAsync(IdentityResolution.Resolver, (session, token) => PlanObservationAsync(session, touchpoint.CustomerId, @event.Id, identifiers, token),
-                cancellation);
+            // An alias names another customer: it gets its profile first, so the alias has a profile to link to.
+            foreach (var aliased in carried.Where(c => c.Type == IdentifierType.CustomerId && c.Value != touchpoint.CustomerId).Select(c => c.Value).Distinct())
+            {
+                if (!known.Contains(aliased) && await query.LoadAsync<ProfileMembership>(aliased, cancellation) is null)
+                {
+                    IReadOnlyList<Identifier> own = [index.Of(IdentifierType.CustomerId, aliased)];
+                    await ObserveAsync(aliased, @event.Id, own, cancellation);
+                    known.Add(aliased);
+                }
+            }
+
+            await ObserveAsync(touchpoint.CustomerId, @event.Id, identifiers, cancellation);
             known.Add(touchpoint.CustomerId);
         }
     }
+
+    private Task<IReadOnlyList<ProfileEvent>> ObserveAsync(string customerId, Guid touchpointId, IReadOnlyList<Identifier> identifiers, CancellationToken cancellation) =>
+        writer.DecideAsync(IdentityResolution.Resolver, (session, token) => PlanObservationAsync(session, customerId, touchpointId, identifiers, token), cancellation);
 
     private async Task<ProfilePlan> PlanObservationAsync(IQuerySession session, string customerId, Guid touchpointId, IReadOnlyList<Identifier> identifiers,
         CancellationToken cancellation)

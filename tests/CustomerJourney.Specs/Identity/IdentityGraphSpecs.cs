@@ -75,6 +75,7 @@ public sealed class IdentityGraphSpecs
     [InlineData(IdentifierType.Phone, "(650) 253-0000", "+16502530000")]
     [InlineData(IdentifierType.Phone, "+1 650.253.0000", "+16502530000")]
     [InlineData(IdentifierType.Phone, "+44 20 7946 0958", "+442079460958")]
+    [InlineData(IdentifierType.Phone, "(212) 555-0200", "+12125550200")]
     [InlineData(UserId, " u-1 ", "u-1")]
     public void Identifiers_are_normalised_before_they_are_indexed(IdentifierType type, string raw, string normalised) =>
         Assert.Equal(normalised, Identifiers.Normalise(type, raw, IdentityRules.Default));
@@ -91,6 +92,8 @@ public sealed class IdentityGraphSpecs
     [InlineData(LoyaltyCard, "  ")]
     [InlineData(IdentifierType.Phone, "12")]
     [InlineData(IdentifierType.Phone, "0")]
+    [InlineData(IdentifierType.Phone, "+1 212-555-0142")]
+    [InlineData(IdentifierType.Phone, "(201) 555-0199")]
     public void Blocked_and_invalid_values_never_link(IdentifierType type, string raw)
     {
         Assert.Null(Identifiers.Normalise(type, raw, IdentityRules.Default));

@@ -139,6 +139,30 @@ public sealed class ProfileHttpTests(AppFixture app)
         Assert.Equal(404, (await Profile(bob, asOf(May))).Status);
     }
 
+    [Fact]
+    public async Task An_alias_links_the_shop_customer_to_the_signed_in_user_even_when_the_shop_customer_showed_nothing_else()
+    {
+        var shopCustomer = Ids.Customer("shop");
+        var user = Ids.Customer("user");
+        Assert.Equal(201, (await app.PostTouchpoint(shopCustomer, TouchpointJson.Purchase(occurredAt: May))).Status);
+        Assert.Equal([shopCustomer], Members(await Profile(shopCustomer)));
+
+        var alias = new JsonObject
+        {
+            ["type"] = "alias",
+            ["userId"] = user,
+            ["previousId"] = shopCustomer,
+            ["messageId"] = Ids.Unique("msg"),
+            ["timestamp"] = May.AddDays(1).ToString("O"),
+        };
+        Assert.Equal(200, (await app.PostV1("/v1/alias", alias)).Status);
+
+        var profile = await UntilMembers(user, shopCustomer, user);
+        Assert.Equal($"pf~{shopCustomer}", profile.Body!["profileId"]!.GetValue<string>());
+        var link = Assert.Single(profile.Body!["links"]!.AsArray());
+        Assert.Equal(("alias", user, shopCustomer), (link!["rule"]!.GetValue<string>(), link["from"]!.GetValue<string>(), link["to"]!.GetValue<string>()));
+    }
+
     private static (string[] Members, string[] Identifiers) Shape(Answer profile) =>
         (Members(profile), [.. profile.Body!["identifiers"]!.AsArray().Select(i => i!["type"]!.GetValue<string>())]);
 
