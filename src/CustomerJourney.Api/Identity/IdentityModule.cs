@@ -22,6 +22,7 @@ public static class IdentityModule
         services.AddSingleton(provider => IdentityRules.From(provider.GetRequiredService<IOptions<IdentityOptions>>().Value));
         services.AddSingleton<ProfileWriter>();
         services.AddSingleton<IdentityResolver>();
+        services.AddExceptionHandler<IdentityRuleHandler>();
 
         services.ConfigureMarten(options =>
         {

@@ -3,6 +3,7 @@ using CustomerJourney.Access;
 using CustomerJourney.Complaints;
 using CustomerJourney.Infrastructure;
 using Marten;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
@@ -59,21 +60,13 @@ public static class MergeProfilesEndpoint
         }
 
         var decidedBy = AccessClaims.Actor(caller);
-        IReadOnlyList<ProfileEvent> decided;
-        try
+        var decided = await writer.DecideAsync(decidedBy, async (session, token) =>
         {
-            decided = await writer.DecideAsync(decidedBy, async (session, token) =>
-            {
-                var current = await CurrentProfilesAsync(session, members, token);
-                return new ProfilePlan(current.Values.ToHashSet(StringComparer.Ordinal), profiles => IdentityResolution.Merge(
-                    profiles.GetValueOrDefault(current[members[0]]), members[0], profiles.GetValueOrDefault(current[members[1]]), members[1], decidedBy, rules,
-                    clock.GetUtcNow()));
-            }, cancellation);
-        }
-        catch (IdentityRuleException broken)
-        {
-            return IdentityProblems.RuleBroken(broken);
-        }
+            var current = await CurrentProfilesAsync(session, members, token);
+            return new ProfilePlan(current.Values.ToHashSet(StringComparer.Ordinal), profiles => IdentityResolution.Merge(
+                profiles.GetValueOrDefault(current[members[0]]), members[0], profiles.GetValueOrDefault(current[members[1]]), members[1], decidedBy, rules,
+                clock.GetUtcNow()));
+        }, cancellation);
 
         var merged = await ProfileStreams.FindAsync(query, members[0], null, cancellation);
         return Results.Ok(new ProfileChange(merged!.Id, [merged.Id], decided.Count));
@@ -88,12 +81,28 @@ public static class MergeProfilesEndpoint
     }
 }
 
-/// <summary>The problem documents of the profile endpoints; a broken rule is answered with its status (409 or 422) and its name.</summary>
+/// <summary>The problem documents of the profile endpoints.</summary>
 public static class IdentityProblems
 {
     public static IResult Unknown(string field, string id) => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown profile",
         detail: $"No profile or customer '{id}' is known.", extensions: new Dictionary<string, object?> { ["field"] = field });
+}
 
-    public static IResult RuleBroken(IdentityRuleException broken) => Results.Problem(statusCode: broken.Status, title: "Rule broken", detail: broken.Message,
-        extensions: new Dictionary<string, object?> { ["rule"] = broken.Rule });
+/// <summary>The one place a broken rule of the identity graph becomes an answer: its status (409 or 422) and the rule's name.</summary>
+public sealed class IdentityRuleHandler(IProblemDetailsService problems) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is not IdentityRuleException broken)
+        {
+            return false;
+        }
+
+        httpContext.Response.StatusCode = broken.Status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = { Status = broken.Status, Title = "Rule broken", Detail = broken.Message, Extensions = { ["rule"] = broken.Rule } },
+        });
+    }
 }

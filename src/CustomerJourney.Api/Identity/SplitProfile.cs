@@ -44,20 +44,13 @@ public static class SplitProfileEndpoint
 
         var member = command.Member!;
         var decidedBy = AccessClaims.Actor(caller);
-        try
+        var decided = await writer.DecideAsync(decidedBy, async (session, token) =>
         {
-            var decided = await writer.DecideAsync(decidedBy, async (session, token) =>
-            {
-                // The profile as it is now (a merge may have moved its founder since it was named).
-                var current = (await MergeProfilesEndpoint.CurrentProfilesAsync(session, [named.Founder], token))[named.Founder];
-                return new ProfilePlan([current], profiles => IdentityResolution.Split(
-                    profiles.GetValueOrDefault(current) ?? Profile.Alone(named.Founder, clock.GetUtcNow()), member, decidedBy, command.Reason, clock.GetUtcNow()));
-            }, cancellation);
-            return Results.Ok(new ProfileChange(decided[0].ProfileId, [.. decided.Select(d => d.ProfileId).Distinct(StringComparer.Ordinal)], decided.Count));
-        }
-        catch (IdentityRuleException broken)
-        {
-            return IdentityProblems.RuleBroken(broken);
-        }
+            // The profile as it is now (a merge may have moved its founder since it was named).
+            var current = (await MergeProfilesEndpoint.CurrentProfilesAsync(session, [named.Founder], token))[named.Founder];
+            return new ProfilePlan([current], profiles => IdentityResolution.Split(
+                profiles.GetValueOrDefault(current) ?? Profile.Alone(named.Founder, clock.GetUtcNow()), member, decidedBy, command.Reason, clock.GetUtcNow()));
+        }, cancellation);
+        return Results.Ok(new ProfileChange(decided[0].ProfileId, [.. decided.Select(d => d.ProfileId).Distinct(StringComparer.Ordinal)], decided.Count));
     }
 }

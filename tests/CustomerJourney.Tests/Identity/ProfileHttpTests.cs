@@ -188,6 +188,26 @@ public sealed class ProfileHttpTests(AppFixture app)
     }
 
     [Fact]
+    public async Task A_hand_merge_of_two_signed_in_users_breaks_the_one_user_id_limit_and_is_refused_naming_the_rule()
+    {
+        var first = Ids.Customer("user");
+        var second = Ids.Customer("user");
+        foreach (var user in new[] { first, second })
+        {
+            var identify = new JsonObject { ["type"] = "identify", ["userId"] = user, ["messageId"] = Ids.Unique("msg"), ["timestamp"] = May.ToString("O") };
+            Assert.Equal(200, (await app.PostV1("/v1/identify", identify)).Status);
+            await Waiting.For(() => Profile(user), p => p.Body!["identifiers"]!.AsArray().Any(i => i!["type"]!.GetValue<string>() == "user-id"), Patience,
+                $"{user}'s user id");
+        }
+
+        var merge = await app.Send(HttpMethod.Post, "/api/profiles/merges", new JsonObject { ["profiles"] = new JsonArray(first, second) }.ToJsonString(),
+            "application/json", Supervisor);
+
+        Assert.Equal((409, "application/problem+json", "limit-exceeded"), (merge.Status, merge.ContentType, merge.Body!["rule"]!.GetValue<string>()));
+        Assert.Equal([first], Members(await Profile(first)));
+    }
+
+    [Fact]
     public async Task Bad_merge_and_split_requests_are_problems_naming_the_field()
     {
         var customer = Ids.Customer("bad");
