@@ -533,6 +533,24 @@ CREATE TABLE IF NOT EXISTS journey.mt_doc_envelope (
     mt_dotnet_type      varchar                     NULL,
 CONSTRAINT pkey_mt_doc_envelope_id PRIMARY KEY (id)
 );
+CREATE TABLE IF NOT EXISTS journey.mt_doc_identifierholder (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_version          uuid                        NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
+    mt_dotnet_type      varchar                     NULL,
+CONSTRAINT pkey_mt_doc_identifierholder_id PRIMARY KEY (id)
+);
+
+CREATE INDEX mt_doc_identifierholder_idx_key ON journey.mt_doc_identifierholder USING btree ((data ->> 'key'));
+CREATE TABLE IF NOT EXISTS journey.mt_doc_profilemembership (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_version          uuid                        NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
+    mt_dotnet_type      varchar                     NULL,
+CONSTRAINT pkey_mt_doc_profilemembership_id PRIMARY KEY (id)
+);
 CREATE TABLE IF NOT EXISTS journey.mt_doc_purchasehistory (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,

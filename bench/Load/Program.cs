@@ -47,7 +47,7 @@ try
         var count = settings.TrackingEvents;
         Say($"Tracking: {count:N0} Segment calls to each of /api/touchpoints/batch, /v1/batch and /v1/batch gzipped, in alternating rounds");
         var receivedAt = DateTimeOffset.UtcNow;
-        var (pseudonyms, trackingOptions) = (Pseudonyms.From(TrackingOptions.DevelopmentPseudonymKey), new TrackingOptions());
+        var (pseudonyms, trackingOptions) = (new Pseudonyms(Convert.FromBase64String(TrackingOptions.DevelopmentPseudonymKey)), new TrackingOptions());
         var native = SegmentDataset.Batches(SegmentDataset.Calls(count, Math.Max(1, count / 8), seed: 17, prefix: "tn"));
         var segment = SegmentDataset.Batches(SegmentDataset.Calls(count, Math.Max(1, count / 8), seed: 17, prefix: "ts"));
         var gzipped = SegmentDataset.Batches(SegmentDataset.Calls(count, Math.Max(1, count / 8), seed: 17, prefix: "tz"));

@@ -1,6 +1,7 @@
 using CustomerJourney.Access;
 using CustomerJourney.Churn;
 using CustomerJourney.Complaints;
+using CustomerJourney.Identity;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Journeys;
 using CustomerJourney.Touchpoints;
@@ -42,6 +43,7 @@ public sealed class Program
         builder.Services.AddComplaints(builder.Configuration);
         builder.Services.AddWinBack(builder.Configuration);
         builder.AddTracking();
+        builder.AddIdentity();
         extend?.Invoke(builder);
 
         var app = builder.Build();

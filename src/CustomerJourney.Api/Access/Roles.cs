@@ -41,6 +41,7 @@ public static class Policies
     public const string ReadWinBack = "winback:read";
     public const string RunWinBack = "winback:run";
     public const string WriteTracking = "tracking:write";
+    public const string LinkProfiles = "profiles:link";
 
     public static readonly IReadOnlyDictionary<string, string[]> RolesOf = new Dictionary<string, string[]>
     {
@@ -64,6 +65,8 @@ public static class Policies
         [RunWinBack] = [Roles.Marketing],
         // The Segment tracking API (/v1/*): its write keys are API keys, each bound to one source.
         [WriteTracking] = [Roles.SourceSystem],
+        // Merging or splitting profiles by hand changes whose facts count as one person's: a supervisor's or an analyst's call.
+        [LinkProfiles] = [Roles.Supervisor, Roles.Analyst],
     };
 }
 

@@ -15,6 +15,14 @@ public sealed record RejectedTouchpoint(int Index, ProblemDetailsBody Problem);
 /// <summary>Published after every ingestion that appended something: whose history just changed (the churn flags react).</summary>
 public sealed record TouchpointsRecorded(IReadOnlyList<string> CustomerIds);
 
+/// <summary>
+/// Published after every ingestion that appended to customers' own streams, in its transaction: each appended touchpoint's
+/// customer and event id (identity resolution reads the identifiers they carry).
+/// </summary>
+public sealed record TouchpointsAppended(IReadOnlyList<AppendedTouchpoint> Touchpoints);
+
+public sealed record AppendedTouchpoint(string CustomerId, Guid EventId);
+
 /// <summary>Published after every ingestion that appended purchases: who bought (win-back attribution reacts).</summary>
 public sealed record PurchasesRecorded(IReadOnlyList<string> CustomerIds);
 

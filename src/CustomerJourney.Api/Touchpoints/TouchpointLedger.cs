@@ -180,10 +180,12 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         }
 
         var claimed = keys.Where(k => claimedKeys.Contains(k.Key)).Select(k => k.Value).Order().ToList();
+        var appended = new List<AppendedTouchpoint>();
         foreach (var stream in claimed.Where(i => !ComplaintSteps.IsStep(touchpoints[i])).GroupBy(i => touchpoints[i].CustomerId)
                      .OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            session.Events.Append(stream.Key, stream.Select(i => (object)touchpoints[i]));
+            var action = session.Events.Append(stream.Key, stream.Select(i => (object)touchpoints[i]));
+            appended.AddRange(action.Events.Select(e => new AppendedTouchpoint(stream.Key, e.Id)));
         }
 
         var broken = new Dictionary<int, ComplaintRuleException>();
@@ -215,6 +217,10 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         }
 
         await TellWhatWasRecordedAsync(outbox, claimed.Select(i => touchpoints[i]).ToList());
+        if (appended.Count > 0)
+        {
+            await outbox.PublishAsync(new TouchpointsAppended(appended));
+        }
 
         // Keys of new customers are stored just before their first touchpoints commit, never for a refused item.
         if (!await write.Keys.KeepNewKeysAsync(claimed.Select(i => touchpoints[i].CustomerId).ToHashSet(StringComparer.Ordinal), cancellation))

@@ -15,21 +15,6 @@ public sealed partial class Pseudonyms(byte[] key)
 {
     public const string Prefix = "p-";
 
-    public static Pseudonyms From(string? base64Key)
-    {
-        byte[] key;
-        try
-        {
-            key = Convert.FromBase64String(base64Key ?? "");
-        }
-        catch (FormatException e)
-        {
-            throw new InvalidOperationException("Tracking:PseudonymKey must be base64.", e);
-        }
-
-        return key.Length >= 32 ? new Pseudonyms(key) : throw new InvalidOperationException("Tracking:PseudonymKey must hold at least 32 bytes (base64).");
-    }
-
     /// <summary>The customer id for a Segment user id or anonymous id.</summary>
     public string CustomerIdFor(string id) =>
         TouchpointCatalogue.IdPattern().IsMatch(id) && !LooksPersonal(id) && !id.StartsWith(Prefix, StringComparison.Ordinal)

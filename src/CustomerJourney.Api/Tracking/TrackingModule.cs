@@ -1,3 +1,4 @@
+using CustomerJourney.Access;
 using CustomerJourney.Touchpoints;
 using Marten;
 
@@ -14,15 +15,11 @@ public static class TrackingModule
             .Validate(o => o.ConsentCategories.Values.All(p => p.Length == 0 || TouchpointCatalogue.IsPurpose(p)),
                 "Tracking:ConsentCategories maps each category to a consent purpose (lower-case letters, digits and dashes, e.g. marketing-email), or to \"\" to ignore it.")
             .ValidateOnStart();
-        var key = section[nameof(TrackingOptions.PseudonymKey)] is { Length: > 0 } configured ? configured
-            : builder.Environment.IsDevelopment() ? TrackingOptions.DevelopmentPseudonymKey : null;
-        if (key == TrackingOptions.DevelopmentPseudonymKey && !builder.Environment.IsDevelopment())
-        {
-            throw new InvalidOperationException("Tracking:PseudonymKey is the public development key; set a secret one outside Development.");
-        }
+        var key = SecretKeys.Read(section[nameof(TrackingOptions.PseudonymKey)], TrackingOptions.DevelopmentPseudonymKey,
+            builder.Environment.IsDevelopment(), "Tracking:PseudonymKey");
 
         // Without a key outside Development the service still starts (tracking is optional); /v1/* answers 503 saying why.
-        services.AddSingleton(new TrackingKeys(key is null ? null : Pseudonyms.From(key)));
+        services.AddSingleton(new TrackingKeys(key is null ? null : new Pseudonyms(key)));
         services.AddSingleton<TrackingRejectionLog>();
         services.AddSingleton<SegmentIngestion>();
         services.AddSingleton<IStartupFilter, TrackingRequestFilter>();

@@ -15,7 +15,7 @@ namespace CustomerJourney.Specs.Tracking;
 public sealed class SegmentCallsSpecs
 {
     private static readonly DateTimeOffset Received = DateTimeOffset.Parse("2024-05-01T10:00:02Z", CultureInfo.InvariantCulture);
-    private static readonly Pseudonyms Keys = Pseudonyms.From(TrackingOptions.DevelopmentPseudonymKey);
+    private static readonly Pseudonyms Keys = new(Convert.FromBase64String(TrackingOptions.DevelopmentPseudonymKey));
 
     internal static TranslatedCall Translate(JsonObject call, TrackingOptions? options = null)
     {

@@ -16,8 +16,10 @@ public sealed class ProductionHostTests
 
     private static readonly string ProductionUnsubscribeKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
+    private static readonly string ProductionBlindIndexKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     private static Task<IAlbaHost> StartProduction(string? signingKey, string? headSigningKey = null, string? keyEncryptionKey = null, string? schema = null,
-        string? unsubscribeKey = null) => AlbaHost.For<Program>(builder =>
+        string? unsubscribeKey = null, string? blindIndexKey = null) => AlbaHost.For<Program>(builder =>
     {
         builder.UseEnvironment("Production");
         if (schema is not null)
@@ -30,6 +32,7 @@ public sealed class ProductionHostTests
         builder.UseSetting("Auth:Jwt:SigningKey", signingKey ?? "");
         builder.UseSetting("Complaints:Audit:HeadSigningKey", headSigningKey ?? ProductionHeadKey);
         builder.UseSetting("KeyEncryption:Key", keyEncryptionKey ?? ProductionKeyEncryptionKey);
+        builder.UseSetting("Identity:BlindIndexKey", blindIndexKey ?? ProductionBlindIndexKey);
     });
 
     [Fact]
@@ -125,5 +128,17 @@ public sealed class ProductionHostTests
         var failure = await Assert.ThrowsAnyAsync<Exception>(() => StartProduction("a-production-secret-that-is-long-enough-0123456789", unsubscribeKey: key));
 
         Assert.Contains("WinBack:Unsubscribe:SigningKey", failure.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("c2hvcnQ=")]
+    [InlineData("not base64!")]
+    [InlineData(CustomerJourney.Identity.IdentityOptions.DevelopmentBlindIndexKey)]
+    public async Task Outside_development_start_up_refuses_a_missing_short_or_public_blind_index_key(string key)
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => StartProduction("a-production-secret-that-is-long-enough-0123456789", blindIndexKey: key));
+
+        Assert.Contains("Identity:BlindIndexKey", failure.ToString(), StringComparison.Ordinal);
     }
 }

@@ -1,0 +1,57 @@
+using Marten;
+
+namespace CustomerJourney.Identity;
+
+/// <summary>Which profile a customer is in now.</summary>
+public sealed class ProfileMembership
+{
+    /// <summary>The customer id.</summary>
+    public string Id { get; set; } = "";
+
+    public string ProfileId { get; set; } = "";
+}
+
+/// <summary>A customer holds an identifier (by its blind index): how a new touchpoint finds the profiles it may link to.</summary>
+public sealed class IdentifierHolder
+{
+    /// <summary>"&lt;type&gt;:&lt;blind index&gt;:&lt;customer id&gt;".</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>"&lt;type&gt;:&lt;blind index&gt;", indexed.</summary>
+    public string Key { get; set; } = "";
+
+    public string CustomerId { get; set; } = "";
+
+    public static string KeyOf(Identifier identifier) => $"{identifier.Type}:{identifier.BlindIndex}";
+}
+
+/// <summary>
+/// The identifier → profile lookups: documents derived from the profile events, written by <see cref="ProfileWriter"/>
+/// in the transaction that appends those events (so they are exactly as current as the streams, and read under the
+/// same locks a decision holds). Membership follows merges and splits; a holder is per customer, so it never moves.
+/// </summary>
+public static class ProfileLookups
+{
+    public static void Apply(IDocumentOperations operations, IEnumerable<object> events)
+    {
+        foreach (var @event in events)
+        {
+            switch (@event)
+            {
+                case ProfileStarted e:
+                    operations.Store(new ProfileMembership { Id = e.CustomerId, ProfileId = e.ProfileId });
+                    break;
+                case ProfileIdentifierRecorded e:
+                    var key = IdentifierHolder.KeyOf(new Identifier(e.IdentifierType, e.BlindIndex));
+                    operations.Store(new IdentifierHolder { Id = $"{key}:{e.CustomerId}", Key = key, CustomerId = e.CustomerId });
+                    break;
+                case ProfilesMerged e:
+                    operations.Store([.. e.Merged.Members.Select(m => new ProfileMembership { Id = m.CustomerId, ProfileId = e.ProfileId })]);
+                    break;
+                case ProfileSplit e:
+                    operations.Store([.. e.SplitOff.SelectMany(s => s.Contents.Members.Select(m => new ProfileMembership { Id = m.CustomerId, ProfileId = s.ProfileId }))]);
+                    break;
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using CustomerJourney.Infrastructure;
+using Marten;
+
+namespace CustomerJourney.Identity;
+
+/// <summary>What a decision needs: the profiles to lock and load, and the pure decision to make on them.</summary>
+public sealed record ProfilePlan(IReadOnlyCollection<string> ProfileIds, Func<IReadOnlyDictionary<string, Profile>, IReadOnlyList<ProfileEvent>> Decide);
+
+/// <summary>
+/// The one writer of profile events (the resolver and the hand merge and split endpoints all come here). Merges and
+/// splits that touch the same profiles are serialised: a decision holds a transaction-scoped advisory lock on every
+/// profile it involves (<see cref="CustomerLocks"/>, taken in one global order, so writers never deadlock), and reads
+/// the lookups again under those locks; should they name a profile it did not lock (a merge that committed meanwhile),
+/// it starts over holding that one too. Appends carry the versions read, so anything that slipped past the locks
+/// fails and is retried (<see cref="TransientConflicts"/>) rather than overwritten.
+/// </summary>
+public sealed class ProfileWriter(IDocumentStore store, ILogger<ProfileWriter> logger)
+{
+    private const int MaxRounds = 8;
+
+    public Task<IReadOnlyList<ProfileEvent>> DecideAsync(string decidedBy, Func<IQuerySession, CancellationToken, Task<ProfilePlan>> plan, CancellationToken cancellation) =>
+        TransientConflicts.RetryAsync(() => DecideOnceAsync(decidedBy, plan, cancellation), logger, "Profile decision", cancellation);
+
+    private async Task<IReadOnlyList<ProfileEvent>> DecideOnceAsync(string decidedBy, Func<IQuerySession, CancellationToken, Task<ProfilePlan>> plan,
+        CancellationToken cancellation)
+    {
+        var locked = new HashSet<string>(StringComparer.Ordinal);
+        for (var round = 0; round < MaxRounds; round++)
+        {
+            await using var session = store.LightweightSession();
+            session.LastModifiedBy = decidedBy;
+            await CustomerLocks.TakeAsync(session, locked, cancellation);
+            var planned = await plan(session, cancellation);
+            if (!planned.ProfileIds.All(locked.Contains))
+            {
+                // Lock what the plan named and read again: the lookups may have moved while we were not holding them.
+                locked.UnionWith(planned.ProfileIds);
+                continue;
+            }
+
+            var profiles = new Dictionary<string, Profile>(StringComparer.Ordinal);
+            var versions = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var id in planned.ProfileIds)
+            {
+                var (profile, version) = await ProfileStreams.LoadAsync(session, id, asOf: null, cancellation);
+                versions[id] = version;
+                if (profile is not null)
+                {
+                    profiles[id] = profile;
+                }
+            }
+
+            var decided = planned.Decide(profiles);
+            if (decided.Count == 0)
+            {
+                return decided;
+            }
+
+            foreach (var stream in decided.GroupBy(d => d.ProfileId, StringComparer.Ordinal))
+            {
+                var version = versions.TryGetValue(stream.Key, out var read) ? read : (await ProfileStreams.LoadAsync(session, stream.Key, null, cancellation)).Version;
+                var events = stream.Select(d => d.Event).ToList();
+                session.Events.Append(stream.Key, version + events.Count, events);
+            }
+
+            ProfileLookups.Apply(session, decided.Select(d => d.Event));
+            await session.SaveChangesAsync(cancellation);
+            return decided;
+        }
+
+        throw new InvalidOperationException($"The profiles a decision involves kept changing for {MaxRounds} rounds; it will be retried.");
+    }
+}
+
+/// <summary>Reading profiles from their streams, now or as of a record time.</summary>
+public static class ProfileStreams
+{
+    private const int MaxHops = 64;
+
+    /// <summary>The fold of the profile's stream (by <paramref name="asOf"/>), and the stream's version.</summary>
+    public static async Task<(Profile? Profile, long Version)> LoadAsync(IQuerySession session, string profileId, DateTimeOffset? asOf, CancellationToken cancellation)
+    {
+        var events = await session.Events.FetchStreamAsync(profileId, timestamp: asOf, token: cancellation);
+        return (Profile.Replay(events.Select(e => e.Data)), events.Count == 0 ? 0 : events[^1].Version);
+    }
+
+    /// <summary>
+    /// The profile <paramref name="id"/> names as it stood at <paramref name="asOf"/>: a profile id, followed to the profile
+    /// it was merged into; or a customer id, through its home profile. A customer identity resolution had not seen by then
+    /// (but whose touchpoints were recorded) is a profile of one. Null when neither is known.
+    /// </summary>
+    public static async Task<Profile?> FindAsync(IQuerySession session, string id, DateTimeOffset? asOf, CancellationToken cancellation)
+    {
+        var streamId = ProfileIds.IsProfileId(id) ? id : ProfileIds.HomeOf(id);
+        for (var hop = 0; hop < MaxHops; hop++)
+        {
+            var (profile, _) = await LoadAsync(session, streamId, asOf, cancellation);
+            if (profile?.MergedInto is { } into)
+            {
+                streamId = into;
+                continue;
+            }
+
+            if (profile is not null || ProfileIds.IsProfileId(id))
+            {
+                return profile;
+            }
+
+            var customer = await session.Events.FetchStreamStateAsync(id, cancellation);
+            return customer is not null && (asOf is null || customer.Created <= asOf) ? Profile.Alone(id, customer.Created) : null;
+        }
+
+        throw new InvalidOperationException($"Profile '{id}' is merged into more than {MaxHops} others in a row.");
+    }
+}

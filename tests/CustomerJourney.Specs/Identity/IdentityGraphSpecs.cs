@@ -1,0 +1,377 @@
+using CustomerJourney.Identity;
+using static CustomerJourney.Identity.IdentifierType;
+
+namespace CustomerJourney.Specs.Identity;
+
+/// <summary>
+/// The identity graph's rules, on an in-memory event log folded by the same <see cref="Profile.Fold"/> the service uses:
+/// given what customers showed, then these profiles.
+/// </summary>
+public sealed class IdentityGraphSpecs
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Every profile stream as a list of (event, record time); decisions are made as the resolver makes them.</summary>
+    private sealed class Graph(IdentityRules? rules = null)
+    {
+        private readonly List<(string Stream, object Event, DateTimeOffset RecordedAt)> log = [];
+
+        public IdentityRules Rules { get; } = rules ?? IdentityRules.Default;
+
+        public static BlindIndex Index { get; } = new(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+
+        public DateTimeOffset Now { get; private set; } = T0;
+
+        public Profile? Stream(string id, DateTimeOffset? asOf = null) =>
+            Profile.Replay(log.Where(e => e.Stream == id && (asOf is null || e.RecordedAt <= asOf)).Select(e => e.Event));
+
+        /// <summary>The profile the customer belonged to (at <paramref name="asOf"/>): its home profile, followed to where it was merged.</summary>
+        public Profile? ProfileOf(string customer, DateTimeOffset? asOf = null)
+        {
+            var profile = Stream(ProfileIds.HomeOf(customer), asOf);
+            while (profile?.MergedInto is { } into)
+            {
+                profile = Stream(into, asOf);
+            }
+
+            return profile;
+        }
+
+        public string[] MembersOf(string customer, DateTimeOffset? asOf = null) =>
+            ProfileOf(customer, asOf)?.Members.Select(m => m.CustomerId).Order(StringComparer.Ordinal).ToArray() ?? [];
+
+        public IReadOnlyList<ProfileEvent> See(string customer, params (IdentifierType Type, string Value)[] shown) => See(customer, Guid.NewGuid(), shown);
+
+        public IReadOnlyList<ProfileEvent> See(string customer, Guid touchpoint, params (IdentifierType Type, string Value)[] shown)
+        {
+            var identifiers = Identifiers.Indexed([(CustomerId, customer), .. shown], Rules, Index);
+            var current = log.Select(e => e.Stream).Distinct().Select(s => Stream(s)!).Where(p => p.MergedInto is null).ToList();
+            var holders = identifiers.ToDictionary(i => i,
+                i => (IReadOnlyList<Profile>)current.Where(p => p.Identifiers.Any(x => x.Identifier == i)).ToList());
+            return Record(IdentityResolution.Observe(ProfileOf(customer), customer, touchpoint, identifiers, holders, Rules, Tick()));
+        }
+
+        public IReadOnlyList<ProfileEvent> Split(string member, string by = "user:sam") =>
+            Record(IdentityResolution.Split(ProfileOf(member)!, member, by, "not the same person", Tick()));
+
+        public IReadOnlyList<ProfileEvent> Merge(string first, string second) =>
+            Record(IdentityResolution.Merge(ProfileOf(first) ?? Profile.Alone(first, Now), first, ProfileOf(second) ?? Profile.Alone(second, Now), second,
+                "user:sam", Rules, Tick()));
+
+        public DateTimeOffset Tick() => Now = Now.AddMinutes(1);
+
+        private IReadOnlyList<ProfileEvent> Record(IReadOnlyList<ProfileEvent> decided)
+        {
+            log.AddRange(decided.Select(d => (d.ProfileId, d.Event, Now)));
+            return decided;
+        }
+    }
+
+    private const string Email = "jane@example.org";
+    private const string Phone = "+1 650 253 0000";
+
+    [Theory]
+    [InlineData(IdentifierType.Email, "  Jane@Example.ORG ", "jane@example.org")]
+    [InlineData(IdentifierType.Phone, "(650) 253-0000", "+16502530000")]
+    [InlineData(IdentifierType.Phone, "+1 650.253.0000", "+16502530000")]
+    [InlineData(IdentifierType.Phone, "+44 20 7946 0958", "+442079460958")]
+    [InlineData(IdentifierType.Phone, "(212) 555-0200", "+12125550200")]
+    [InlineData(UserId, " u-1 ", "u-1")]
+    public void Identifiers_are_normalised_before_they_are_indexed(IdentifierType type, string raw, string normalised) =>
+        Assert.Equal(normalised, Identifiers.Normalise(type, raw, IdentityRules.Default));
+
+    [Theory]
+    [InlineData(IdentifierType.Email, "")]
+    [InlineData(IdentifierType.Email, "null")]
+    [InlineData(IdentifierType.Email, " TEST@example.com ")]
+    [InlineData(IdentifierType.Email, "no-at-sign")]
+    [InlineData(AnonymousId, "anonymous")]
+    [InlineData(UserId, "NULL")]
+    [InlineData(UserId, "0")]
+    [InlineData(UserId, "-1")]
+    [InlineData(LoyaltyCard, "  ")]
+    [InlineData(IdentifierType.Phone, "12")]
+    [InlineData(IdentifierType.Phone, "0")]
+    [InlineData(IdentifierType.Phone, "+1 212-555-0142")]
+    [InlineData(IdentifierType.Phone, "(201) 555-0199")]
+    public void Blocked_and_invalid_values_never_link(IdentifierType type, string raw)
+    {
+        Assert.Null(Identifiers.Normalise(type, raw, IdentityRules.Default));
+
+        var graph = new Graph();
+        graph.See("a", (type, raw));
+        graph.See("b", (type, raw));
+        Assert.Equal(["a"], graph.MembersOf("a"));
+    }
+
+    [Fact]
+    public void Configured_blocked_values_never_link()
+    {
+        var graph = new Graph(IdentityRules.From(new IdentityOptions { BlockedValues = ["guest@shop.example"] }));
+        graph.See("a", (IdentifierType.Email, "Guest@Shop.example"));
+        graph.See("b", (IdentifierType.Email, "guest@shop.example"));
+        Assert.Equal(["a"], graph.MembersOf("a"));
+    }
+
+    [Fact]
+    public void Two_customers_sharing_an_email_become_one_profile_that_keeps_the_older_id_with_the_evidence_of_both()
+    {
+        var graph = new Graph();
+        var first = Guid.NewGuid();
+        var second = Guid.NewGuid();
+        graph.See("web-1", first, (IdentifierType.Email, Email));
+        var decided = graph.See("shop-7", second, (IdentifierType.Email, "JANE@example.org"));
+
+        var merged = Assert.Single(decided.Select(d => d.Event).OfType<ProfilesMerged>());
+        Assert.Equal(ProfileIds.HomeOf("web-1"), merged.ProfileId);
+        Assert.Equal(ProfileIds.HomeOf("shop-7"), merged.MergedProfileId);
+        Assert.Equal("shared-email", merged.Rule);
+        Assert.Equal(IdentifierType.Email, merged.IdentifierType);
+        Assert.Equal(Graph.Index.Of(IdentifierType.Email, Email).BlindIndex, merged.BlindIndex);
+        Assert.Equal([new Evidence(second, "shop-7"), new Evidence(first, "web-1")], merged.Evidence);
+        Assert.Equal(IdentityResolution.Resolver, merged.DecidedBy);
+        Assert.Equal(ProfileIds.HomeOf("web-1"), graph.ProfileOf("shop-7")!.Id);
+        Assert.Equal(["shop-7", "web-1"], graph.MembersOf("shop-7"));
+    }
+
+    [Fact]
+    public void No_identifier_is_kept_in_clear()
+    {
+        var graph = new Graph();
+        graph.See("a", (IdentifierType.Email, Email), (IdentifierType.Phone, Phone));
+        var identifiers = graph.ProfileOf("a")!.Identifiers;
+        Assert.All(identifiers, i => Assert.Matches("^[0-9a-f]{64}$", i.BlindIndex));
+        Assert.DoesNotContain(identifiers, i => i.BlindIndex.Contains("jane", StringComparison.Ordinal));
+        Assert.NotEqual(new BlindIndex(new byte[32]).Of(IdentifierType.Email, Email), Graph.Index.Of(IdentifierType.Email, Email));
+    }
+
+    [Fact]
+    public void A_repeat_of_what_was_seen_decides_nothing()
+    {
+        var graph = new Graph();
+        var touchpoint = Guid.NewGuid();
+        graph.See("a", (IdentifierType.Email, Email));
+        graph.See("b", touchpoint, (IdentifierType.Email, Email));
+
+        Assert.Empty(graph.See("b", touchpoint, (IdentifierType.Email, Email)));
+        Assert.Empty(graph.See("a", (IdentifierType.Email, Email)));
+    }
+
+    [Fact]
+    public void A_chain_by_email_then_phone_is_one_profile()
+    {
+        var graph = new Graph();
+        graph.See("a", (IdentifierType.Email, Email));
+        graph.See("b", (IdentifierType.Email, Email), (IdentifierType.Phone, Phone));
+        graph.See("c", (IdentifierType.Phone, "(650) 253-0000"));
+
+        Assert.Equal(["a", "b", "c"], graph.MembersOf("c"));
+        Assert.Equal(ProfileIds.HomeOf("a"), graph.ProfileOf("c")!.Id);
+        Assert.Equal(["shared-email", "shared-phone"], graph.ProfileOf("a")!.Links.Select(l => l.Rule));
+    }
+
+    [Fact]
+    public void Profiles_that_each_hold_members_merge_whole_and_the_chain_closes_from_either_end()
+    {
+        var graph = new Graph();
+        graph.See("c", (IdentifierType.Phone, Phone));
+        graph.See("d", (IdentifierType.Phone, Phone));
+        graph.See("a", (IdentifierType.Email, Email));
+        graph.See("b", (IdentifierType.Email, Email), (IdentifierType.Phone, Phone));
+
+        Assert.Equal(["a", "b", "c", "d"], graph.MembersOf("a"));
+        Assert.Equal(ProfileIds.HomeOf("c"), graph.ProfileOf("a")!.Id);
+    }
+
+    [Fact]
+    public void A_split_in_the_middle_of_a_chain_leaves_three_profiles()
+    {
+        var graph = new Graph();
+        graph.See("a", (IdentifierType.Email, Email));
+        graph.See("b", (IdentifierType.Email, Email), (IdentifierType.Phone, Phone));
+        graph.See("c", (IdentifierType.Phone, Phone));
+
+        var decided = graph.Split("b");
+
+        var split = Assert.IsType<ProfileSplit>(decided[0].Event);
+        Assert.Equal(2, split.ReversedLinks.Count);
+        Assert.Equal([IdentifierType.Email, IdentifierType.Phone], split.Suppressions.Select(s => s.IdentifierType).Order());
+        Assert.Equal([ProfileIds.HomeOf("b"), ProfileIds.HomeOf("c")], decided.Skip(1).Select(d => d.ProfileId).Order(StringComparer.Ordinal));
+        Assert.Equal(["a"], graph.MembersOf("a"));
+        Assert.Equal(["b"], graph.MembersOf("b"));
+        Assert.Equal(["c"], graph.MembersOf("c"));
+        Assert.Empty(graph.ProfileOf("a")!.Links);
+        Assert.Equal(ProfileIds.HomeOf("c"), graph.ProfileOf("c")!.Id);
+    }
+
+    [Fact]
+    public void A_split_member_is_not_merged_again_by_the_same_evidence_only_by_new_evidence()
+    {
+        var graph = new Graph();
+        graph.See("a", (IdentifierType.Email, Email), (LoyaltyCard, "L-77"));
+        graph.See("b", (IdentifierType.Email, Email));
+        graph.Split("b");
+
+        Assert.Empty(graph.See("b", (IdentifierType.Email, Email)).Select(d => d.Event).OfType<ProfilesMerged>());
+        Assert.Equal(["b"], graph.MembersOf("b"));
+
+        var remerged = Assert.Single(graph.See("b", (LoyaltyCard, "L-77")).Select(d => d.Event).OfType<ProfilesMerged>());
+        Assert.Equal("shared-loyalty-card", remerged.Rule);
+        Assert.Equal(["a", "b"], graph.MembersOf("b"));
+    }
+
+    [Fact]
+    public void After_a_split_a_newcomer_with_the_suppressed_identifier_still_joins_the_profile_that_kept_it()
+    {
+        var graph = new Graph();
+        graph.See("a", (IdentifierType.Email, Email));
+        graph.See("b", (IdentifierType.Email, Email));
+        graph.Split("b");
+
+        graph.See("c", (IdentifierType.Email, Email));
+
+        Assert.Equal(["a", "c"], graph.MembersOf("c"));
+        Assert.Equal(["b"], graph.MembersOf("b"));
+    }
+
+    [Fact]
+    public void A_hand_merges_what_a_split_suppressed()
+    {
+        var graph = new Graph();
+        graph.See("a", (IdentifierType.Email, Email));
+        graph.See("b", (IdentifierType.Email, Email));
+        graph.Split("b");
+
+        var merged = Assert.Single(graph.Merge("b", "a").Select(d => d.Event).OfType<ProfilesMerged>());
+        Assert.Equal(IdentityResolution.ManualRule, merged.Rule);
+        Assert.Equal("user:sam", merged.DecidedBy);
+        Assert.Equal(ProfileIds.HomeOf("a"), merged.ProfileId);
+        Assert.Equal(["a", "b"], graph.MembersOf("b"));
+        Assert.Empty(graph.Merge("a", "b"));
+    }
+
+    [Fact]
+    public void A_second_user_id_is_a_conflict_with_its_evidence_not_a_link()
+    {
+        var graph = new Graph();
+        var touchpoint = Guid.NewGuid();
+        graph.See("a", (UserId, "u-1"), (IdentifierType.Email, Email));
+        var decided = graph.See("b", touchpoint, (UserId, "u-2"), (IdentifierType.Email, Email));
+
+        Assert.DoesNotContain(decided, d => d.Event is ProfilesMerged);
+        var conflict = Assert.Single(decided.Select(d => d.Event).OfType<ProfileLinkConflict>());
+        Assert.Equal(ProfileIds.HomeOf("b"), conflict.ProfileId);
+        Assert.Equal(ProfileIds.HomeOf("a"), conflict.OtherProfileId);
+        Assert.Equal(IdentifierType.Email, conflict.IdentifierType);
+        Assert.Equal("limit-user-id", conflict.Rule);
+        Assert.Equal(1, conflict.Limit);
+        Assert.Equal(touchpoint, conflict.Evidence[0].TouchpointId);
+        Assert.Equal(["b"], graph.MembersOf("b"));
+        Assert.Empty(graph.See("b", touchpoint, (UserId, "u-2"), (IdentifierType.Email, Email)));
+    }
+
+    [Fact]
+    public void A_sixth_email_on_one_profile_is_a_conflict_and_is_not_recorded()
+    {
+        var graph = new Graph();
+        var decided = graph.See("a", [.. Enumerable.Range(1, 6).Select(i => (IdentifierType.Email, $"p{i}@example.org"))]);
+
+        Assert.Equal(5, graph.ProfileOf("a")!.Identifiers.Count(i => i.Type == IdentifierType.Email));
+        var conflict = Assert.Single(decided.Select(d => d.Event).OfType<ProfileLinkConflict>());
+        Assert.Null(conflict.OtherProfileId);
+        Assert.Equal(5, conflict.Limit);
+    }
+
+    [Fact]
+    public void Limits_are_configurable_per_type()
+    {
+        var graph = new Graph(IdentityRules.From(new IdentityOptions { Limits = new() { [UserId] = 2 } }));
+        graph.See("a", (UserId, "u-1"), (IdentifierType.Email, Email));
+        graph.See("b", (UserId, "u-2"), (IdentifierType.Email, Email));
+        Assert.Equal(["a", "b"], graph.MembersOf("a"));
+    }
+
+    [Fact]
+    public void An_identifier_type_that_is_not_configured_to_link_is_recorded_but_links_nobody()
+    {
+        var graph = new Graph(IdentityRules.From(new IdentityOptions { Linking = [IdentifierType.Email] }));
+        graph.See("a", (AnonymousId, "anon-1"));
+        graph.See("b", (AnonymousId, "anon-1"));
+
+        Assert.Equal(["a"], graph.MembersOf("a"));
+        Assert.Contains(graph.ProfileOf("b")!.Identifiers, i => i.Type == AnonymousId);
+    }
+
+    [Fact]
+    public void Identifiers_are_matched_in_priority_order()
+    {
+        var rules = IdentityRules.From(new IdentityOptions { Linking = [IdentifierType.Phone, IdentifierType.Email] });
+        var graph = new Graph(rules);
+        graph.See("by-email", (IdentifierType.Email, Email));
+        graph.See("by-phone", (IdentifierType.Phone, Phone));
+        var decided = graph.See("both", (IdentifierType.Email, Email), (IdentifierType.Phone, Phone));
+
+        Assert.Equal(["shared-phone", "shared-email"], decided.Select(d => d.Event).OfType<ProfilesMerged>().Select(m => m.Rule));
+    }
+
+    [Fact]
+    public void The_founding_member_and_strangers_cannot_be_split_off()
+    {
+        var graph = new Graph();
+        graph.See("a", (IdentifierType.Email, Email));
+        graph.See("b", (IdentifierType.Email, Email));
+
+        Assert.Equal("founding-member", Assert.Throws<IdentityRuleException>(() => graph.Split("a")).Rule);
+        Assert.Equal("not-a-member", Assert.Throws<IdentityRuleException>(() =>
+            IdentityResolution.Split(graph.ProfileOf("a")!, "zed", "user:sam", null, graph.Now)).Rule);
+    }
+
+    [Fact]
+    public void A_hand_merge_that_would_break_a_limit_is_refused()
+    {
+        var graph = new Graph();
+        graph.See("a", (UserId, "u-1"));
+        graph.See("b", (UserId, "u-2"));
+        Assert.Equal("limit-exceeded", Assert.Throws<IdentityRuleException>(() => graph.Merge("a", "b")).Rule);
+    }
+
+    [Fact]
+    public void As_of_before_the_merge_between_merge_and_split_and_after_the_split()
+    {
+        var graph = new Graph();
+        graph.See("a", (IdentifierType.Email, Email));
+        graph.See("b", (IdentifierType.Phone, Phone));
+        var beforeMerge = graph.Now;
+        graph.See("c", (IdentifierType.Email, Email), (IdentifierType.Phone, Phone));
+        var merged = graph.Now;
+        graph.Split("c");
+        var split = graph.Now;
+
+        Assert.Equal(["a"], graph.MembersOf("a", beforeMerge));
+        Assert.Empty(graph.MembersOf("c", beforeMerge));
+        Assert.Equal(["a", "b", "c"], graph.MembersOf("b", merged));
+        Assert.Equal(["a", "b", "c"], graph.MembersOf("c", split.AddSeconds(-1)));
+        Assert.Equal(["a"], graph.MembersOf("a", split));
+        Assert.Equal(["b"], graph.MembersOf("b", split));
+        Assert.Equal(["c"], graph.MembersOf("c", split));
+    }
+
+    [Fact]
+    public void A_split_off_member_takes_the_members_it_brought_and_the_founders_side_keeps_later_history()
+    {
+        var graph = new Graph();
+        graph.See("a", (IdentifierType.Email, Email));
+        graph.See("x", (LoyaltyCard, "L-1"));
+        graph.See("y", (LoyaltyCard, "L-1"));
+        graph.See("x", (IdentifierType.Email, Email));
+        graph.See("z", (IdentifierType.Phone, Phone));
+        graph.See("a", (IdentifierType.Phone, Phone));
+
+        graph.Split("x");
+
+        Assert.Equal(["a", "z"], graph.MembersOf("a"));
+        Assert.Equal(["x"], graph.MembersOf("x"));
+        Assert.Equal(["y"], graph.MembersOf("y"));
+        Assert.Equal(["shared-phone"], graph.ProfileOf("a")!.Links.Select(l => l.Rule));
+    }
+}
