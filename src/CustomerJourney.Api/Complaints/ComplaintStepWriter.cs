@@ -50,7 +50,7 @@ public sealed class ComplaintStepWriter(TouchpointLedger ledger, TouchpointMetri
     {
         if (!TouchpointCatalogue.IdPattern().IsMatch(complaintId))
         {
-            return Invalid(new Dictionary<string, string[]> { ["complaintId"] = [TouchpointCatalogue.IdHint] }, "Invalid request");
+            return Problems.Invalid(new Dictionary<string, string[]> { ["complaintId"] = [TouchpointCatalogue.IdHint] }, "Invalid request");
         }
 
         if (VersionProblem(request, command) is { } problem)
@@ -61,7 +61,7 @@ public sealed class ComplaintStepWriter(TouchpointLedger ledger, TouchpointMetri
         var checks = new FieldChecks(new FieldErrors());
         CheckEnvelope(checks, command.OccurredAt, command.Channel, command.CorrelationId, request, clock.GetUtcNow());
         command.Step(complaintId, checks, text => text);
-        return checks.Errors.Any ? Invalid(checks.Errors.ToDictionary(), InvalidStep) : WolverineContinue.NoProblems;
+        return checks.Errors.Any ? Problems.Invalid(checks.Errors.ToDictionary(), InvalidStep) : WolverineContinue.NoProblems;
     }
 
     /// <summary>The fields a logged complaint and every step share: business time, channel, correlation id, and the Idempotency-Key that becomes the source id.</summary>
@@ -87,13 +87,6 @@ public sealed class ComplaintStepWriter(TouchpointLedger ledger, TouchpointMetri
 
         return (at, chosen);
     }
-
-    public static ProblemDetails Invalid(IDictionary<string, string[]> errors, string title) => new ValidationProblemDetails(errors)
-    {
-        Status = StatusCodes.Status400BadRequest,
-        Title = title,
-        Type = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
-    };
 
     /// <summary>Takes one step on a case: 200 with the case and its ETag; 404 for an unknown case; 409 or 422 naming the rule the step breaks.</summary>
     public Task<IResult> TakeAsync(HttpContext context, string complaintId, string action, ComplaintStepRequest command, CancellationToken cancellation) =>
@@ -292,18 +285,18 @@ public sealed class ComplaintStepWriter(TouchpointLedger ledger, TouchpointMetri
     {
         if (command.ExpectedVersion is < 1)
         {
-            return Invalid(new Dictionary<string, string[]> { ["expectedVersion"] = ["must be a whole number of at least 1."] }, InvalidStep);
+            return Problems.Invalid(new Dictionary<string, string[]> { ["expectedVersion"] = ["must be a whole number of at least 1."] }, InvalidStep);
         }
 
         var fromHeader = IfMatch(request, out var malformed);
         if (malformed)
         {
-            return Invalid(new Dictionary<string, string[]> { ["If-Match"] = ["must be one ETag of the case, e.g. \"3\"."] }, InvalidStep);
+            return Problems.Invalid(new Dictionary<string, string[]> { ["If-Match"] = ["must be one ETag of the case, e.g. \"3\"."] }, InvalidStep);
         }
 
         if (command.ExpectedVersion is { } fromBody && fromHeader is { } header && fromBody != header)
         {
-            return Invalid(new Dictionary<string, string[]> { ["expectedVersion"] = ["disagrees with If-Match."] }, InvalidStep);
+            return Problems.Invalid(new Dictionary<string, string[]> { ["expectedVersion"] = ["disagrees with If-Match."] }, InvalidStep);
         }
 
         return (command.ExpectedVersion ?? fromHeader) is null

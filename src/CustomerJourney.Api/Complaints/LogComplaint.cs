@@ -80,7 +80,7 @@ public static class LogComplaintEndpoint
         var checks = new FieldChecks(new FieldErrors());
         ComplaintStepWriter.CheckEnvelope(checks, command.OccurredAt, command.Channel, command.CorrelationId, request, clock.GetUtcNow(), channelRequired: true);
         command.Step(command.ComplaintId ?? "", checks, text => text);
-        return checks.Errors.Any ? ComplaintStepWriter.Invalid(checks.Errors.ToDictionary(), "Invalid complaint") : WolverineContinue.NoProblems;
+        return checks.Errors.Any ? Problems.Invalid(checks.Errors.ToDictionary(), "Invalid complaint") : WolverineContinue.NoProblems;
     }
 
     /// <summary>Logs a new complaint case: 201 with its Location and ETag; 200 when the Idempotency-Key repeats a logged one.</summary>

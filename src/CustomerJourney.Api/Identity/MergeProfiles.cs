@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using CustomerJourney.Access;
-using CustomerJourney.Complaints;
 using CustomerJourney.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Diagnostics;
@@ -37,7 +36,7 @@ public static class MergeProfilesEndpoint
         }
 
         checks.FreeText("reason", command.Reason, required: false);
-        return checks.Errors.Any ? ComplaintStepWriter.Invalid(checks.Errors.ToDictionary(), "Invalid merge") : WolverineContinue.NoProblems;
+        return checks.Errors.Any ? Problems.Invalid(checks.Errors.ToDictionary(), "Invalid merge") : WolverineContinue.NoProblems;
     }
 
     /// <summary>200 with the merged profile's id; 404 naming an unknown profile; 409 when the merge would break a limit.</summary>

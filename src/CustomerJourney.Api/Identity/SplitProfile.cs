@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using CustomerJourney.Access;
-using CustomerJourney.Complaints;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
@@ -25,7 +24,7 @@ public static class SplitProfileEndpoint
 
         checks.Text("member", command.Member, pattern: TouchpointCatalogue.IdPattern(), patternHint: TouchpointCatalogue.IdHint);
         checks.FreeText("reason", command.Reason, required: false);
-        return checks.Errors.Any ? ComplaintStepWriter.Invalid(checks.Errors.ToDictionary(), "Invalid split") : WolverineContinue.NoProblems;
+        return checks.Errors.Any ? Problems.Invalid(checks.Errors.ToDictionary(), "Invalid split") : WolverineContinue.NoProblems;
     }
 
     /// <summary>

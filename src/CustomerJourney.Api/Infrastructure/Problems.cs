@@ -6,6 +6,15 @@ namespace CustomerJourney.Infrastructure;
 /// <summary>Every error leaves as an RFC 7807 problem document, with the status the failure deserves.</summary>
 public static class Problems
 {
+    /// <summary>A 400 problem naming each refused field: what a Wolverine <c>Validate</c> method returns to stop a request.</summary>
+    public static Microsoft.AspNetCore.Mvc.ProblemDetails Invalid(IDictionary<string, string[]> errors, string title) =>
+        new Microsoft.AspNetCore.Mvc.ValidationProblemDetails(errors)
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = title,
+            Type = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+        };
+
     public static IServiceCollection AddProblems(this IServiceCollection services)
     {
         services.AddProblemDetails();
