@@ -221,4 +221,19 @@ public sealed class ProfileConcurrencyTests(AppFixture app)
             Assert.Single(merges);
         }
     }
+
+    [Fact]
+    public async Task Customers_first_showing_the_same_new_identifier_at_the_same_moment_are_linked()
+    {
+        // Each pair has one chance to link: neither customer was seen before, and each shows the shared e-mail once. The two
+        // resolutions race (on one node's parallel handlers, or on two nodes), each looking for the other's identifier.
+        var pairs = Enumerable.Range(0, 20).Select(i => (A: Ids.Customer($"twin{i}-a"), B: Ids.Customer($"twin{i}-b"), Email: UniqueEmail())).ToList();
+        var postings = pairs.SelectMany(p => new[] { ContactDetails(p.A, 1, email: p.Email), ContactDetails(p.B, 1, email: p.Email) }).ToList();
+
+        await PostAllAtOnce(postings);
+
+        var people = pairs.Select(p => new[] { p.A, p.B }).ToList();
+        await UntilResolved(people, identifiersPerPerson: 4);
+        await AssertEachCustomerInExactlyOneProfile(people);
+    }
 }
