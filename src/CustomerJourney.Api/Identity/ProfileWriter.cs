@@ -4,12 +4,28 @@ using Marten;
 namespace CustomerJourney.Identity;
 
 /// <summary>What a decision needs: the profiles to lock and load, and the pure decision to make on them.</summary>
-public sealed record ProfilePlan(IReadOnlyCollection<string> ProfileIds, Func<IReadOnlyDictionary<string, Profile>, IReadOnlyList<ProfileEvent>> Decide);
+public sealed record ProfilePlan(IReadOnlyCollection<string> ProfileIds, Func<IReadOnlyDictionary<string, Profile>, IReadOnlyList<ProfileEvent>> Decide)
+{
+    /// <summary>
+    /// The identifiers (<see cref="IdentifierHolder.Key"/>) whose holders the plan read: locked as well, because a profile
+    /// lock alone does not serialise two customers that first show one identifier at the same moment. Each would lock only
+    /// its own new profile, read no holder of the other, and record its own: a link lost for good (the concurrency test
+    /// <c>Customers_first_showing_the_same_new_identifier_at_the_same_moment_are_linked</c> found it). Whoever records a
+    /// holder has read that identifier's holders, so holding the identifier's lock, the second one sees the first's holder.
+    /// </summary>
+    public IReadOnlyCollection<string> IdentifierKeys { get; init; } = [];
+
+    /// <summary>Every lock the decision holds: its profiles and its identifiers (prefixed, so they never name a customer or a profile).</summary>
+    public IEnumerable<string> Locks => ProfileIds.Concat(IdentifierKeys.Select(k => IdentifierLockPrefix + k));
+
+    private const string IdentifierLockPrefix = "id~";
+}
 
 /// <summary>
 /// The one writer of profile events (the resolver and the hand merge and split endpoints all come here). Merges and
 /// splits that touch the same profiles are serialised: a decision holds a transaction-scoped advisory lock on every
-/// profile it involves (<see cref="CustomerLocks"/>, taken in one global order, so writers never deadlock), and reads
+/// profile it involves and every identifier whose holders it reads (<see cref="CustomerLocks"/>, taken in one global
+/// order, so writers never deadlock), and reads
 /// the lookups again under those locks; should they name a profile it did not lock (a merge that committed meanwhile),
 /// it starts over holding that one too. Appends carry the versions read, so anything that slipped past the locks
 /// fails and is retried (<see cref="TransientConflicts"/>) rather than overwritten.
@@ -31,10 +47,10 @@ public sealed class ProfileWriter(IDocumentStore store, ILogger<ProfileWriter> l
             session.LastModifiedBy = decidedBy;
             await CustomerLocks.TakeAsync(session, locked, cancellation);
             var planned = await plan(session, cancellation);
-            if (!planned.ProfileIds.All(locked.Contains))
+            if (!planned.Locks.All(locked.Contains))
             {
                 // Lock what the plan named and read again: the lookups may have moved while we were not holding them.
-                locked.UnionWith(planned.ProfileIds);
+                locked.UnionWith(planned.Locks);
                 continue;
             }
 

@@ -92,6 +92,9 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
                 .Select(h => memberships[h.CustomerId]).Distinct(StringComparer.Ordinal)
                 .Where(profiles.ContainsKey).Select(p => profiles[p]).ToList());
             return IdentityResolution.Observe(own is null ? null : profiles.GetValueOrDefault(own), customerId, touchpointId, identifiers, byIdentifier, rules, now);
-        });
+        })
+        {
+            IdentifierKeys = keys,
+        };
     }
 }

@@ -1,6 +1,10 @@
 using CustomerJourney.Demo;
+using CustomerJourney.Identity;
+using CustomerJourney.Infrastructure;
 using CustomerJourney.Tests.Support;
+using CustomerJourney.Touchpoints;
 using Marten;
+using Npgsql;
 
 namespace CustomerJourney.Tests.Demo;
 
@@ -38,5 +42,58 @@ public sealed class DemoLoaderTests(AppFixture app)
         var all = metrics.Body!["all"]!;
         Assert.True(all["csat"]!.Int("answers") > 0, all.ToJsonString());
         Assert.True(all["timeToResolve"]!.Int("count") > 100, all.ToJsonString());
+    }
+
+    /// <summary>Resolution messages (the ledger's word of appended touchpoints) still waiting in Wolverine's durable inbox, by id.</summary>
+    private async Task<HashSet<Guid>> PendingResolutions(IReadOnlyCollection<Guid>? among = null)
+    {
+        await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand(
+            $"select id from {CritterStackSetup.WolverineSchema(app.Schema)}.wolverine_incoming_envelopes where message_type = @type and status <> 'Handled'",
+            connection);
+        command.Parameters.AddWithValue("type", typeof(TouchpointsAppended).FullName!);
+        var pending = new HashSet<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+        {
+            pending.Add(reader.GetGuid(0));
+        }
+
+        return among is null ? pending : [.. pending.Where(among.Contains)];
+    }
+
+    [Fact]
+    public async Task Identity_resolution_merges_no_two_demo_customers()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        // Who the demo shows an e-mail for (each their own; the demo's phones are all fictional 555-01xx numbers, which never link).
+        var withEmail = DemoTouchpoints.Build(CdnowPurchaseLog.Read(DemoSample.File()), (_, s) => s)
+            .OfType<ContactDetailsChanged>().Where(c => c.Email is not null).Select(c => c.CustomerId).ToHashSet(StringComparer.Ordinal);
+        Assert.True(withEmail.Count > 50, $"only {withEmail.Count} demo customers show an e-mail");
+
+        await DemoData.LoadAsync(app);
+
+        // Resolution has caught up when every resolution message committed with the demo has been handled, and every
+        // customer with an e-mail has its profile (only an identifier beyond the customer id starts one).
+        var committed = await PendingResolutions();
+        await Waiting.Until(async () => (await PendingResolutions(committed)).Count == 0, TimeSpan.FromSeconds(45), "the demo's resolution messages handled");
+        await using var session = app.Store.QuerySession();
+        var memberships = await Waiting.For(
+            async () => await session.Query<ProfileMembership>().Where(m => m.Id.StartsWith("cdnow-")).ToListAsync(cancellation),
+            found => withEmail.All(found.Select(m => m.Id).ToHashSet(StringComparer.Ordinal).Contains), TimeSpan.FromSeconds(45),
+            "a profile for every demo customer with an e-mail");
+
+        Assert.All(memberships, m => Assert.Equal(ProfileIds.HomeOf(m.Id), m.ProfileId));
+        var merges = await session.Events.QueryAllRawEvents()
+            .Where(e => e.EventTypeName == "profiles_merged" && e.StreamKey!.StartsWith(ProfileIds.Prefix + "cdnow-"))
+            .CountAsync(cancellation);
+        Assert.Equal(0, merges);
+        var started = await session.Events.QueryAllRawEvents()
+            .Where(e => e.EventTypeName == "profile_started" && e.StreamKey!.StartsWith(ProfileIds.Prefix + "cdnow-"))
+            .CountAsync(cancellation);
+        Assert.Equal(memberships.Count, started);
+        var sample = await app.Get($"/api/profiles/{withEmail.Order(StringComparer.Ordinal).First()}");
+        Assert.Single(sample.Body!["members"]!.AsArray());
     }
 }
