@@ -99,10 +99,16 @@ public sealed class IdentityRuleHandler(IProblemDetailsService problems) : IExce
         }
 
         httpContext.Response.StatusCode = broken.Status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
+        var context = new ProblemDetailsContext
         {
             HttpContext = httpContext,
             ProblemDetails = { Status = broken.Status, Title = "Rule broken", Detail = broken.Message, Extensions = { ["rule"] = broken.Rule } },
-        });
+        };
+        foreach (var (name, value) in broken.Extensions)
+        {
+            context.ProblemDetails.Extensions[name] = value;
+        }
+
+        return await problems.TryWriteAsync(context);
     }
 }
