@@ -222,6 +222,15 @@ public static class IdentityResolution
             : (members, [new ProfileEvent(profile.Id, new ProfileErased(profile.Id, customerId, members, erasedBy, now))]);
     }
 
+    /// <summary>An erased profile is neither merged nor split (409 "profile-erased").</summary>
+    public static void RefuseErased(Profile profile)
+    {
+        if (profile.ErasedAt is not null)
+        {
+            throw Erased(profile);
+        }
+    }
+
     private static IdentityRuleException Erased(Profile profile) => new(StatusCodes.Status409Conflict, "profile-erased",
         $"Profile '{profile.Id}' was erased at {profile.ErasedAt:O}; it is no longer linked or split.");
 

@@ -56,6 +56,9 @@ public static class MergeProfilesEndpoint
                 return IdentityProblems.Unknown($"profiles[{i}]", named);
             }
 
+            // An erased member has no lookups left to say where it is now; its profile, found through its stream, says it was erased.
+            IdentityResolution.RefuseErased(found);
+
             members[i] = ProfileIds.IsProfileId(named) ? found.HasMember(ProfileIds.FounderOf(named)) ? ProfileIds.FounderOf(named) : found.Founder : named;
         }
 

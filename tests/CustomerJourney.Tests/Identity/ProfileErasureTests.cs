@@ -13,6 +13,11 @@ public sealed class ProfileErasureTests(AppFixture app)
 
     private Credentials Admin => Credentials.Token(app.Token("admin-ada", "admin"));
 
+    private Credentials Supervisor => Credentials.Token(app.Token("sam", "supervisor"));
+
+    private Task<Answer> Merge(string first, string second) => app.Send(HttpMethod.Post, "/api/profiles/merges",
+        new JsonObject { ["profiles"] = new JsonArray(first, second) }.ToJsonString(), "application/json", Supervisor);
+
     private static string UniqueEmail() => $"Erasable.{Guid.NewGuid():N}@Example.org";
 
     /// <summary>A valid US number no other test uses (area code 650, exchange 220-549).</summary>
@@ -126,6 +131,8 @@ public sealed class ProfileErasureTests(AppFixture app)
         Assert.Equal($"pf~{newcomer}", fresh.Body!["profileId"]!.GetValue<string>());
         Assert.Empty(fresh.Body!["links"]!.AsArray());
         Assert.Equal(3, Members(await app.Get($"/api/profiles/{web}")).Length);
+        var handMerge = await Merge(newcomer, call);
+        Assert.Equal((409, "profile-erased"), (handMerge.Status, handMerge.Body!["rule"]!.GetValue<string>()));
     }
 
     [Fact]
@@ -169,5 +176,33 @@ public sealed class ProfileErasureTests(AppFixture app)
         Assert.Equal(400, notJson.Status);
         Assert.NotNull(notJson.Body!["errors"]!["members"]);
         Assert.Equal(1, await KeysOf(customer));
+    }
+
+    [Fact]
+    public async Task An_erasure_and_a_merge_of_the_same_profile_take_turns_and_never_erase_a_member_the_request_did_not_name()
+    {
+        var (web, call, survey, _) = await ProfileOfThree();
+        var other = Ids.Customer("erase-other");
+        Assert.Equal(201, (await app.PostTouchpoint(other, TouchpointJson.Purchase())).Status);
+
+        var erasing = Task.Run(() => Erase(web, web, call, survey));
+        var merging = Task.Run(() => Merge(other, web));
+        var (erased, merged) = (await erasing, await merging);
+
+        if (erased.Status == 200)
+        {
+            // The erasure came first: the merge finds an erased profile.
+            Assert.Equal((409, "profile-erased"), (merged.Status, merged.Body!["rule"]!.GetValue<string>()));
+            Assert.Equal(0, await KeysOf(web, call, survey));
+        }
+        else
+        {
+            // The merge came first: the erasure names a membership that changed, and erases nobody.
+            Assert.Equal((409, 200), (erased.Status, merged.Status));
+            Assert.Equal([call, other, survey, web], erased.Body!["members"]!.AsArray().Select(m => m!.GetValue<string>()).Order(StringComparer.Ordinal));
+            Assert.Equal(3, await KeysOf(web, call, survey));
+        }
+
+        Assert.Equal(1, await KeysOf(other));
     }
 }
