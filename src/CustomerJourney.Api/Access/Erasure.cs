@@ -165,7 +165,10 @@ public static class EraseCustomerEndpoint
         return Results.Ok(new ErasureResult(customerId, profileId, members, erasedAt, firstErasedBy, !inserted));
     }
 
-    /// <summary>The optional JSON body; a malformed one is a 400 naming "members".</summary>
+    /// <summary>
+    /// The optional JSON body (read here rather than bound by Wolverine, which requires a body: a customer alone in their
+    /// profile is still erased with none, as before profiles); a malformed one is a 400 naming "members".
+    /// </summary>
     private static async Task<EraseCustomer?> ReadAsync(HttpRequest request, Dictionary<string, string[]> errors, CancellationToken cancellation)
     {
         if (request.ContentLength == 0 || !request.HasJsonContentType())
