@@ -543,6 +543,8 @@ CONSTRAINT pkey_mt_doc_identifierholder_id PRIMARY KEY (id)
 );
 
 CREATE INDEX mt_doc_identifierholder_idx_key ON journey.mt_doc_identifierholder USING btree ((data ->> 'key'));
+
+CREATE INDEX mt_doc_identifierholder_idx_customer_id ON journey.mt_doc_identifierholder USING btree ((data ->> 'customerId'));
 CREATE TABLE IF NOT EXISTS journey.mt_doc_profilemembership (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,

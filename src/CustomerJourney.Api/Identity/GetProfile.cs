@@ -26,7 +26,10 @@ public sealed record ProfileView(string ProfileId, DateTimeOffset? AsOf, IReadOn
 {
     public static ProfileView Of(Profile profile, DateTimeOffset? asOf, bool mayReadPersonalData)
     {
-        string Show(IdentifierType type, string blindIndex) => Identity.Identifiers.IsPersonal(type) && !mayReadPersonalData ? PersonalFields.Redacted : blindIndex;
+        // Erased wins over redacted, as on the journey.
+        string Show(IdentifierType type, string blindIndex) => !Identity.Identifiers.IsPersonal(type) ? blindIndex
+            : profile.ErasedAt is not null ? PersonalFields.Erased
+            : mayReadPersonalData ? blindIndex : PersonalFields.Redacted;
         string Name(IdentifierType type) => JsonNamingPolicy.KebabCaseLower.ConvertName(type.ToString());
         return new ProfileView(profile.Id, asOf, profile.Members,
             profile.Identifiers.Select(i => new ProfileIdentifierView(i.CustomerId, Name(i.Type), Show(i.Type, i.BlindIndex), i.TouchpointId)).ToList(),

@@ -32,7 +32,8 @@ public static class IdentityModule
             }
 
             options.Schema.For<ProfileMembership>();
-            options.Schema.For<IdentifierHolder>().Index(h => h.Key);
+            // By customer too: an erasure deletes its members' holders.
+            options.Schema.For<IdentifierHolder>().Index(h => h.Key).Index(h => h.CustomerId);
         });
         return builder;
     }

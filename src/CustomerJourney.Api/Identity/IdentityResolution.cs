@@ -8,12 +8,15 @@ namespace CustomerJourney.Identity;
 public sealed record ProfileEvent(string ProfileId, object Event);
 
 /// <summary>A merge or split the rules refuse; answered as a problem document with <see cref="Status"/> (409 or 422).</summary>
-public sealed class IdentityRuleException(int status, string rule, string detail) : Exception(detail)
+public sealed class IdentityRuleException(int status, string rule, string detail, IReadOnlyDictionary<string, object?>? extensions = null) : Exception(detail)
 {
     public int Status { get; } = status;
 
     /// <summary>A stable, machine-readable name of the rule, e.g. "founding-member".</summary>
     public string Rule { get; } = rule;
+
+    /// <summary>What else the answer says, e.g. the current members of a profile whose membership changed.</summary>
+    public IReadOnlyDictionary<string, object?> Extensions { get; } = extensions ?? new Dictionary<string, object?>();
 }
 
 /// <summary>
@@ -112,6 +115,11 @@ public static class IdentityResolution
             return [];
         }
 
+        if (first?.ErasedAt is not null || second?.ErasedAt is not null)
+        {
+            throw Erased((first?.ErasedAt is not null ? first : second)!);
+        }
+
         var decided = new List<ProfileEvent>();
         first ??= Start(firstMember, now, decided);
         second ??= Start(secondMember, now, decided);
@@ -134,6 +142,11 @@ public static class IdentityResolution
     /// </summary>
     public static IReadOnlyList<ProfileEvent> Split(Profile profile, string member, string decidedBy, string? reason, DateTimeOffset now)
     {
+        if (profile.ErasedAt is not null)
+        {
+            throw Erased(profile);
+        }
+
         if (!profile.HasMember(member))
         {
             throw new IdentityRuleException(StatusCodes.Status422UnprocessableEntity, "not-a-member", $"Customer '{member}' is not a member of profile '{profile.Id}'.");
@@ -182,6 +195,44 @@ public static class IdentityResolution
         ];
         return decided;
     }
+
+    /// <summary>
+    /// Erasing <paramref name="customerId"/> erases every member of its profile as it is now (<paramref name="profile"/>;
+    /// null when identity resolution never saw the customer: a profile of one). The request names the members it means
+    /// to erase (<paramref name="named"/>; it may leave them out only for a profile of one): when they are not exactly the
+    /// current members, a merge or split was recorded since the person looked, and nothing is erased (409
+    /// "membership-changed", with the current members), so a wrong merge recorded a moment earlier cannot destroy
+    /// another person's data. Decides the members to erase, and <see cref="ProfileErased"/> when there is a profile.
+    /// </summary>
+    public static (IReadOnlyList<string> Members, IReadOnlyList<ProfileEvent> Events) Erase(Profile? profile, string customerId, IReadOnlyCollection<string>? named,
+        string erasedBy, DateTimeOffset now)
+    {
+        IReadOnlyList<string> members = profile is null ? [customerId] : [.. profile.Members.Select(m => m.CustomerId)];
+        if (named is null ? members.Count > 1 : !named.ToHashSet(StringComparer.Ordinal).SetEquals(members))
+        {
+            throw new IdentityRuleException(StatusCodes.Status409Conflict, "membership-changed",
+                named is null
+                    ? $"Customer '{customerId}' shares profile '{profile!.Id}' with others; name every member (\"members\") to erase them all."
+                    : $"The profile of customer '{customerId}' has other members than the request names; nothing was erased.",
+                new Dictionary<string, object?> { ["profileId"] = profile?.Id ?? ProfileIds.HomeOf(customerId), ["members"] = members });
+        }
+
+        return profile is null || profile.ErasedAt is not null
+            ? (members, [])
+            : (members, [new ProfileEvent(profile.Id, new ProfileErased(profile.Id, customerId, members, erasedBy, now))]);
+    }
+
+    /// <summary>An erased profile is neither merged nor split (409 "profile-erased").</summary>
+    public static void RefuseErased(Profile profile)
+    {
+        if (profile.ErasedAt is not null)
+        {
+            throw Erased(profile);
+        }
+    }
+
+    private static IdentityRuleException Erased(Profile profile) => new(StatusCodes.Status409Conflict, "profile-erased",
+        $"Profile '{profile.Id}' was erased at {profile.ErasedAt:O}; it is no longer linked or split.");
 
     private static Profile Start(string customerId, DateTimeOffset now, List<ProfileEvent> decided) =>
         Append(null, decided, new ProfileStarted(ProfileIds.HomeOf(customerId), customerId, now));

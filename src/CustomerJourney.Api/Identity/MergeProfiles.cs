@@ -55,6 +55,9 @@ public static class MergeProfilesEndpoint
                 return IdentityProblems.Unknown($"profiles[{i}]", named);
             }
 
+            // An erased member has no lookups left to say where it is now; its profile, found through its stream, says it was erased.
+            IdentityResolution.RefuseErased(found);
+
             members[i] = ProfileIds.IsProfileId(named) ? found.HasMember(ProfileIds.FounderOf(named)) ? ProfileIds.FounderOf(named) : found.Founder : named;
         }
 
@@ -98,10 +101,16 @@ public sealed class IdentityRuleHandler(IProblemDetailsService problems) : IExce
         }
 
         httpContext.Response.StatusCode = broken.Status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
+        var context = new ProblemDetailsContext
         {
             HttpContext = httpContext,
             ProblemDetails = { Status = broken.Status, Title = "Rule broken", Detail = broken.Message, Extensions = { ["rule"] = broken.Rule } },
-        });
+        };
+        foreach (var (name, value) in broken.Extensions)
+        {
+            context.ProblemDetails.Extensions[name] = value;
+        }
+
+        return await problems.TryWriteAsync(context);
     }
 }

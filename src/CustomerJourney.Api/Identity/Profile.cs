@@ -85,6 +85,13 @@ public sealed record ProfileLinkConflict(string ProfileId, Guid ConflictId, stri
     string BlindIndex, int Limit, IReadOnlyList<Evidence> Evidence, DateTimeOffset DetectedAt);
 
 /// <summary>
+/// The profile was erased at a person's request: <see cref="Members"/>, every member it had then (named by the request),
+/// were erased with it (their keys destroyed), and its identifiers left the lookups, so no later touchpoint links to it.
+/// Customer ids only: no identifier, no personal data.
+/// </summary>
+public sealed record ProfileErased(string ProfileId, string RequestedFor, IReadOnlyList<string> Members, string ErasedBy, DateTimeOffset ErasedAt);
+
+/// <summary>
 /// A profile as the decisions and reads see it: the fold of its own stream. <see cref="MergedInto"/> is set while the
 /// profile lives inside another one.
 /// </summary>
@@ -95,8 +102,11 @@ public sealed record Profile(string Id, string? MergedInto, DateTimeOffset Start
     public static readonly Type[] EventTypes =
     [
         typeof(ProfileStarted), typeof(ProfileIdentifierRecorded), typeof(ProfilesMerged), typeof(ProfileAbsorbed), typeof(ProfileSplit),
-        typeof(ProfileRestored), typeof(ProfileLinkConflict),
+        typeof(ProfileRestored), typeof(ProfileLinkConflict), typeof(ProfileErased),
     ];
+
+    /// <summary>Set once the profile was erased (<see cref="ProfileErased"/>): its identifiers read as erased, and it changes no more.</summary>
+    public DateTimeOffset? ErasedAt { get; init; }
 
     public string Founder => ProfileIds.FounderOf(Id);
 
@@ -136,6 +146,7 @@ public sealed record Profile(string Id, string? MergedInto, DateTimeOffset Start
             Conflicts = [.. state.Conflicts,
                 new ProfileConflict(e.ConflictId, e.CustomerId, e.OtherProfileId, e.Rule, e.IdentifierType, e.BlindIndex, e.Limit, e.Evidence, e.DetectedAt)],
         },
+        (_, ProfileErased e) => state with { ErasedAt = e.ErasedAt },
         _ => state,
     };
 

@@ -28,7 +28,8 @@ public sealed class IdentifierHolder
 /// <summary>
 /// The identifier → profile lookups: documents derived from the profile events, written by <see cref="ProfileWriter"/>
 /// in the transaction that appends those events (so they are exactly as current as the streams, and read under the
-/// same locks a decision holds). Membership follows merges and splits; a holder is per customer, so it never moves.
+/// same locks a decision holds). Membership follows merges and splits; a holder is per customer, so it never moves. An
+/// erasure deletes both for every member.
 /// </summary>
 public static class ProfileLookups
 {
@@ -50,6 +51,12 @@ public static class ProfileLookups
                     break;
                 case ProfileSplit e:
                     operations.Store([.. e.SplitOff.SelectMany(s => s.Contents.Members.Select(m => new ProfileMembership { Id = m.CustomerId, ProfileId = s.ProfileId }))]);
+                    break;
+                case ProfileErased e:
+                    // The profile's identifiers leave the blind index: no later touchpoint finds (and links to) an erased person.
+                    var members = e.Members.ToArray();
+                    operations.DeleteWhere<IdentifierHolder>(h => h.CustomerId.IsOneOf(members));
+                    operations.DeleteWhere<ProfileMembership>(m => m.Id.IsOneOf(members));
                     break;
             }
         }

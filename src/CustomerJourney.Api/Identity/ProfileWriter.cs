@@ -35,10 +35,21 @@ public sealed class ProfileWriter(IDocumentStore store, ILogger<ProfileWriter> l
     private const int MaxRounds = 8;
 
     public Task<IReadOnlyList<ProfileEvent>> DecideAsync(string decidedBy, Func<IQuerySession, CancellationToken, Task<ProfilePlan>> plan, CancellationToken cancellation) =>
-        TransientConflicts.RetryAsync(() => DecideOnceAsync(decidedBy, plan, cancellation), logger, "Profile decision", cancellation);
+        DecideAsync(decidedBy, plan, null, cancellation);
+
+    /// <param name="decidedBy">Who decides (Marten's user_name).</param>
+    /// <param name="plan">What to lock and load, and the decision.</param>
+    /// <param name="alsoInTransaction">
+    /// Runs after the decision, holding its locks, in the transaction that appends its events (even when it decided none),
+    /// e.g. an erasure's key destruction and register; it runs again if the transaction is retried.
+    /// </param>
+    /// <param name="cancellation">Cancels the decision.</param>
+    public Task<IReadOnlyList<ProfileEvent>> DecideAsync(string decidedBy, Func<IQuerySession, CancellationToken, Task<ProfilePlan>> plan,
+        Func<IDocumentSession, IReadOnlyList<ProfileEvent>, CancellationToken, Task>? alsoInTransaction, CancellationToken cancellation) =>
+        TransientConflicts.RetryAsync(() => DecideOnceAsync(decidedBy, plan, alsoInTransaction, cancellation), logger, "Profile decision", cancellation);
 
     private async Task<IReadOnlyList<ProfileEvent>> DecideOnceAsync(string decidedBy, Func<IQuerySession, CancellationToken, Task<ProfilePlan>> plan,
-        CancellationToken cancellation)
+        Func<IDocumentSession, IReadOnlyList<ProfileEvent>, CancellationToken, Task>? alsoInTransaction, CancellationToken cancellation)
     {
         var locked = new HashSet<string>(StringComparer.Ordinal);
         for (var round = 0; round < MaxRounds; round++)
@@ -67,7 +78,7 @@ public sealed class ProfileWriter(IDocumentStore store, ILogger<ProfileWriter> l
             }
 
             var decided = planned.Decide(profiles);
-            if (decided.Count == 0)
+            if (decided.Count == 0 && alsoInTransaction is null)
             {
                 return decided;
             }
@@ -80,6 +91,11 @@ public sealed class ProfileWriter(IDocumentStore store, ILogger<ProfileWriter> l
             }
 
             ProfileLookups.Apply(session, decided.Select(d => d.Event));
+            if (alsoInTransaction is not null)
+            {
+                await alsoInTransaction(session, decided, cancellation);
+            }
+
             await session.SaveChangesAsync(cancellation);
             return decided;
         }

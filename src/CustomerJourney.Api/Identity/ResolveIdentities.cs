@@ -87,6 +87,12 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
 
         return new ProfilePlan(involved, profiles =>
         {
+            // A customer without lookups whose home profile exists was erased (a touchpoint committed just before it): nothing to link.
+            if (own is null && profiles.ContainsKey(ownId))
+            {
+                return [];
+            }
+
             var byIdentifier = identifiers.ToDictionary(i => i, i => (IReadOnlyList<Profile>)holders
                 .Where(h => h.Key == IdentifierHolder.KeyOf(i) && memberships.ContainsKey(h.CustomerId))
                 .Select(h => memberships[h.CustomerId]).Distinct(StringComparer.Ordinal)

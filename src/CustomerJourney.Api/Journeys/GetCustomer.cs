@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using CustomerJourney.Access;
 using CustomerJourney.Complaints;
+using CustomerJourney.Identity;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
@@ -12,8 +13,10 @@ using Wolverine.Http;
 
 namespace CustomerJourney.Journeys;
 
+/// <summary>The customer summary; <see cref="ProfileId"/> is the profile the customer belonged to (by <see cref="AsOf"/>), "pf~" and their id when alone.</summary>
 public sealed record CustomerSummaryResponse(
     string CustomerId,
+    string ProfileId,
     DateTimeOffset? AsOf,
     DateTimeOffset? FirstPurchaseAt,
     DateTimeOffset? LastPurchaseAt,
@@ -31,8 +34,8 @@ public sealed record CustomerSummaryResponse(
     DateTimeOffset? LastTouchpointAt,
     DateTimeOffset? ErasedAt)
 {
-    public static CustomerSummaryResponse From(CustomerSummary s, DateTimeOffset? asOf, int openComplaints) => new(
-        s.Id, asOf, s.FirstPurchaseAt, s.LastPurchaseAt, s.PurchaseCount, s.TotalSpend, s.ReturnCount, s.TotalReturned,
+    public static CustomerSummaryResponse From(CustomerSummary s, string profileId, DateTimeOffset? asOf, int openComplaints) => new(
+        s.Id, profileId, asOf, s.FirstPurchaseAt, s.LastPurchaseAt, s.PurchaseCount, s.TotalSpend, s.ReturnCount, s.TotalReturned,
         openComplaints, s.LastCsat, s.LastNps, s.MarketingConsent, s.Consents, s.LoyaltyPoints, s.TouchpointCount,
         s.LastTouchpointAt, s.ErasedAt);
 }
@@ -81,7 +84,9 @@ public static class GetCustomerEndpoints
             .Select(g => g.OrderBy(e => e.Version).Aggregate((ComplaintCase?)null, (c, e) => ComplaintCase.Fold(c, e.Data)))
             .Count(c => c?.IsOpen == true);
         var lastStep = steps.Count == 0 ? (DateTimeOffset?)null : steps.Max(t => t.OccurredAt);
-        return CustomerSummaryResponse.From(summary, asOf, open) with
+        // The one reading of "which profile" (as the profile endpoints answer it), as of the same instant.
+        var profile = await ProfileStreams.FindAsync(session, customerId, asOf, cancellation);
+        return CustomerSummaryResponse.From(summary, profile?.Id ?? ProfileIds.HomeOf(customerId), asOf, open) with
         {
             TouchpointCount = summary.TouchpointCount + steps.Count,
             LastTouchpointAt = lastStep > summary.LastTouchpointAt || summary.LastTouchpointAt is null ? lastStep : summary.LastTouchpointAt,

@@ -58,6 +58,9 @@ public sealed class IdentityGraphSpecs
             Record(IdentityResolution.Merge(ProfileOf(first) ?? Profile.Alone(first, Now), first, ProfileOf(second) ?? Profile.Alone(second, Now), second,
                 "user:sam", Rules, Tick()));
 
+        public IReadOnlyList<ProfileEvent> Erase(string customer, params string[]? named) =>
+            Record(IdentityResolution.Erase(ProfileOf(customer), customer, named, "user:ada", Tick()).Events);
+
         public DateTimeOffset Tick() => Now = Now.AddMinutes(1);
 
         private IReadOnlyList<ProfileEvent> Record(IReadOnlyList<ProfileEvent> decided)
@@ -373,5 +376,69 @@ public sealed class IdentityGraphSpecs
         Assert.Equal(["x"], graph.MembersOf("x"));
         Assert.Equal(["y"], graph.MembersOf("y"));
         Assert.Equal(["shared-phone"], graph.ProfileOf("a")!.Links.Select(l => l.Rule));
+    }
+
+    private static Graph ChainOfThree()
+    {
+        var graph = new Graph();
+        graph.See("a", (IdentifierType.Email, Email));
+        graph.See("b", (IdentifierType.Email, Email), (IdentifierType.Phone, Phone));
+        graph.See("c", (IdentifierType.Phone, Phone));
+        return graph;
+    }
+
+    [Fact]
+    public void Erasing_a_member_that_names_every_member_erases_the_whole_profile_in_one_event()
+    {
+        var graph = ChainOfThree();
+
+        var decided = graph.Erase("c", "c", "a", "b");
+
+        var erased = Assert.IsType<ProfileErased>(Assert.Single(decided).Event);
+        Assert.Equal(ProfileIds.HomeOf("a"), decided[0].ProfileId);
+        Assert.Equal("c", erased.RequestedFor);
+        Assert.Equal(["a", "b", "c"], erased.Members.Order(StringComparer.Ordinal));
+        Assert.NotNull(graph.ProfileOf("b")!.ErasedAt);
+        Assert.Empty(graph.Erase("a", "a", "b", "c"));
+    }
+
+    public static TheoryData<string[]?> StaleMemberships => new(null, ["a", "b"], ["a", "b", "c", "d"], ["a", "b", "x"], ["c"]);
+
+    [Theory]
+    [MemberData(nameof(StaleMemberships))]
+    public void Erasure_naming_other_members_than_the_profile_has_now_is_refused_with_the_current_members(string[]? named)
+    {
+        var graph = ChainOfThree();
+
+        var refused = Assert.Throws<IdentityRuleException>(() => graph.Erase("c", named));
+
+        Assert.Equal((409, "membership-changed"), (refused.Status, refused.Rule));
+        Assert.Equal(["a", "b", "c"], ((IReadOnlyList<string>)refused.Extensions["members"]!).Order(StringComparer.Ordinal));
+        Assert.Null(graph.ProfileOf("c")!.ErasedAt);
+    }
+
+    [Fact]
+    public void A_customer_identity_resolution_never_linked_is_erased_alone_with_or_without_naming_itself()
+    {
+        Assert.Equal("solo|0", Decide(null));
+        Assert.Equal("solo|0", Decide(["solo"]));
+        Assert.Equal(409, Assert.Throws<IdentityRuleException>(() => Decide(["solo", "other"])).Status);
+
+        static string Decide(string[]? named)
+        {
+            var (members, events) = IdentityResolution.Erase(null, "solo", named, "user:ada", T0);
+            return $"{string.Join(",", members)}|{events.Count}";
+        }
+    }
+
+    [Fact]
+    public void An_erased_profile_is_neither_merged_nor_split()
+    {
+        var graph = ChainOfThree();
+        graph.See("d", (IdentifierType.LoyaltyCard, "L-1"));
+        graph.Erase("a", "a", "b", "c");
+
+        Assert.Equal("profile-erased", Assert.Throws<IdentityRuleException>(() => graph.Merge("d", "a")).Rule);
+        Assert.Equal("profile-erased", Assert.Throws<IdentityRuleException>(() => graph.Split("b")).Rule);
     }
 }

@@ -38,8 +38,9 @@ public sealed class KeyStoreAttackerTests(ITestOutputHelper output)
 
             var victim = Ids.Unique("victim");
             var bystander = Ids.Unique("bystander");
-            var secrets = await RecordPersonalDataAsync(service, victim);
-            var bystanderSecrets = await RecordPersonalDataAsync(service, bystander);
+            // Two people: a shared phone number would link them into one profile, whose erasure must name both.
+            var secrets = await RecordPersonalDataAsync(service, victim, "+44 20 7946 0958");
+            var bystanderSecrets = await RecordPersonalDataAsync(service, bystander, "+44 20 7946 0959");
             await using var db = new NpgsqlConnection(cluster.ConnectionString);
             await db.OpenAsync(Cancellation);
             await Settle(db);
@@ -104,13 +105,13 @@ public sealed class KeyStoreAttackerTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<string[]> RecordPersonalDataAsync(ServiceProcess service, string customer)
+    private static async Task<string[]> RecordPersonalDataAsync(ServiceProcess service, string customer, string phone)
     {
         var tag = Guid.NewGuid().ToString("N")[..10];
         string[] secrets = [$"Name-{tag}", $"mail-{tag}@example.com", $"Complaint-text-{tag}", $"Survey-comment-{tag}", $"Call-notes-{tag}"];
         JsonObject[] touchpoints =
         [
-            TouchpointJson.Kind("contact-details-changed", new JsonObject { ["name"] = secrets[0], ["email"] = secrets[1], ["phone"] = "+44 20 7946 0958" }, source: "crm"),
+            TouchpointJson.Kind("contact-details-changed", new JsonObject { ["name"] = secrets[0], ["email"] = secrets[1], ["phone"] = phone }, source: "crm"),
             TouchpointJson.Kind("complaint-logged", new JsonObject
             {
                 ["complaintId"] = Ids.Unique("case"), ["category"] = "delivery", ["severity"] = "low", ["description"] = secrets[2],

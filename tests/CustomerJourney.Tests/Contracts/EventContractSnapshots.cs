@@ -29,10 +29,10 @@ public sealed class EventContractSnapshots(AppFixture app)
         // The touchpoints win-back records itself: registered up front, so the store knows them before the first offer.
         typeof(CustomerJourney.WinBack.WinBackOfferSent), typeof(CustomerJourney.WinBack.WinBackOfferSuppressed), typeof(CustomerJourney.WinBack.WinBackOfferUndeliverable),
         typeof(CustomerJourney.WinBack.WinBackOfferDelivered), typeof(CustomerJourney.WinBack.WinBackOfferRedeemed), typeof(CustomerJourney.WinBack.CustomerReactivated),
-        // The identity graph: profiles, their identifiers (blind indexes only), merges, splits and conflicts.
+        // The identity graph: profiles, their identifiers (blind indexes only), merges, splits, conflicts and erasures.
         typeof(CustomerJourney.Identity.ProfileStarted), typeof(CustomerJourney.Identity.ProfileIdentifierRecorded), typeof(CustomerJourney.Identity.ProfilesMerged),
         typeof(CustomerJourney.Identity.ProfileAbsorbed), typeof(CustomerJourney.Identity.ProfileSplit), typeof(CustomerJourney.Identity.ProfileRestored),
-        typeof(CustomerJourney.Identity.ProfileLinkConflict),
+        typeof(CustomerJourney.Identity.ProfileLinkConflict), typeof(CustomerJourney.Identity.ProfileErased),
     ];
 
     private static IEnumerable<Type> Covered => TouchpointCatalogue.All.Concat(TouchpointCatalogue.Tracked).Select(k => k.EventType).Concat(ServiceEvents).Distinct();
