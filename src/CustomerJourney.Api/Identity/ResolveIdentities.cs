@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using CustomerJourney.Touchpoints;
 using CustomerJourney.TrackingApi;
 using Marten;
@@ -19,7 +20,7 @@ public static class ResolveIdentitiesHandler
 
 /// <summary>Reads the identifiers committed touchpoints carry and hands each touchpoint's to the rules.</summary>
 public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtector personal, BlindIndex index, IdentityRules rules, TrackingKeys tracking,
-    ProfileWriter writer, TimeProvider clock)
+    ProfileWriter writer, IdentityMetrics metrics, TimeProvider clock)
 {
     public async Task ResolveAsync(IReadOnlyList<AppendedTouchpoint> appended, CancellationToken cancellation)
     {
@@ -76,11 +77,13 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
     private async Task<ProfilePlan> PlanObservationAsync(IQuerySession session, string customerId, Guid touchpointId, IReadOnlyList<Identifier> identifiers,
         CancellationToken cancellation)
     {
+        var started = Stopwatch.GetTimestamp();
         var own = (await session.LoadAsync<ProfileMembership>(customerId, cancellation))?.ProfileId;
         var keys = identifiers.Where(i => rules.Links(i.Type)).Select(IdentifierHolder.KeyOf).ToArray();
         var holders = keys.Length == 0 ? [] : await session.Query<IdentifierHolder>().Where(h => h.Key.IsOneOf(keys)).ToListAsync(cancellation);
         var memberships = (await session.LoadManyAsync<ProfileMembership>(cancellation, holders.Select(h => h.CustomerId).Distinct(StringComparer.Ordinal)))
             .ToDictionary(m => m.Id, m => m.ProfileId, StringComparer.Ordinal);
+        metrics.Resolved(started, keys.Length);
         var ownId = own ?? ProfileIds.HomeOf(customerId);
         var involved = memberships.Values.Append(ownId).ToHashSet(StringComparer.Ordinal);
         var now = clock.GetUtcNow();
