@@ -269,7 +269,7 @@ namespace Load
             var values = new Dictionary<string, int>(StringComparer.Ordinal)
             {
                 ["--events"] = 1_000_000, ["--customers"] = 100_000, ["--clients"] = 3, ["--batch"] = 5_000, ["--connections"] = 32, ["--seconds"] = 20, ["--read-rate"] = 50,
-                ["--tracking-events"] = 0, ["--profiles"] = 1_000_000, ["--identity-rate"] = 200,
+                ["--tracking-events"] = 0, ["--profiles"] = 1_000_000, ["--identity-rate"] = 50,
             };
             string? only = null;
             for (var i = 0; i < args.Length; i += 2)
