@@ -10,7 +10,7 @@ using Marten;
 using Npgsql;
 
 // Usage: bench/run-load [--events N] [--customers N] [--clients N] [--batch N] [--seconds N] [--read-rate N]
-//                       [--tracking-events N] [--only tracking]
+//                       [--tracking-events N] [--profiles N] [--identity-rate N] [--only tracking|identity]
 // Defaults are the issue's workload: 1,000,000 events over 100,000 customers, 3 clients, batches of 5,000; the tracking
 // workload sends max(30,000, events / 10) Segment calls to each endpoint. --only tracking runs that workload alone and
 // writes its table to bench/results/load-tracking.md.tmp (ignored by git), leaving load.md as the last full run left it.
@@ -42,6 +42,7 @@ try
                   // Marten hands out seq_id itself in quick-append mode; the raw table numbers its rows from its own sequence.
                   $"create sequence {raw}.seq; alter table {raw}.mt_events alter column seq_id set default nextval('{raw}.seq');");
 
+    if (settings.Only is null or "tracking")
     {
         // Segment's /v1/batch beside the native batch endpoint: the same events, in the same batches, from as many clients.
         var count = settings.TrackingEvents;
@@ -197,6 +198,24 @@ try
         var peak = service.PeakWorkingSet();
         rows.Add(new Row("memory", "service peak working set", Math.Round(peak / 1024.0 / 1024.0, 1), "MiB", null, null, "< 1024 MiB", peak < 1024L * 1024 * 1024));
     }
+
+    if (settings.Only is null or "identity")
+    {
+        // Last: its million seeded profiles would slow every workload above.
+        Say($"Identity: seeding {settings.Profiles:N0} profiles of 3 identifiers each");
+        var identity = await IdentityWorkload.RunAsync(service, db, connectionString, schema, settings.Profiles, settings.IdentityRate, TimeSpan.FromSeconds(settings.Seconds), Say);
+        var resolution = identity.Resolution;
+        double Figure(string name) => resolution?[name]?.GetValue<double>() ?? double.NaN;
+        var load = $"load average {LoadAverage()}";
+        rows.Add(new Row("identity", $"store: {identity.Profiles:N0} profiles of 3 identifiers, seeded directly", identity.SeedSeconds, "s", null, null, null, null,
+            $"async daemon passed them {identity.CatchUpSeconds:F0} s later"));
+        rows.Add(new Row("identity", $"identifier resolution p99 ({resolution?["count"]} lookups by the ingest path's resolver; p50 {Figure("p50"):F2} ms, max {Figure("max"):F1} ms)",
+            Math.Round(Figure("p99"), 2), "ms", null, null, "p99 < 5 ms", Figure("p99") < 5));
+        var lag = identity.LinkLagMs;
+        rows.Add(new Row("identity", $"link lag p99, touchpoint committed -> ProfilesMerged recorded ({lag.Count:N0} of {identity.ExpectedLinks:N0} links of {identity.Touchpoints:N0} touchpoints at {identity.Rate:N0}/s; p50 {(lag.Count > 0 ? lag.Percentile(50) : double.NaN):N0} ms, max {(lag.Count > 0 ? lag.Percentile(100) : double.NaN):N0} ms)",
+            lag.Count > 0 ? Math.Round(lag.Percentile(99) / 1000, 3) : double.NaN, "s", null, null, "p99 < 1 s",
+            lag.Count == identity.ExpectedLinks && lag.Count > 0 && lag.Percentile(99) < 1000, load));
+    }
 }
 finally
 {
@@ -208,7 +227,9 @@ finally
 notes.Add($"Load average (1 min) at the start {loadAtStart}, at the end {LoadAverage()}: other processes share the {Environment.ProcessorCount} cores.");
 var machine = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 1024} GiB, .NET {Environment.Version}, " +
               $"PostgreSQL {await Scalar("show server_version")}, {settings}";
-Report.Write(Path.Combine(root, "bench/results"), settings.Only is null ? "load" : $"load-{settings.Only}", settings.Only is null ? "" : ".tmp", machine, rows, notes);
+// The identity workload alone writes identity.md and .json (kept); the tracking workload alone a .tmp beside load.md.
+Report.Write(Path.Combine(root, "bench/results"), settings.Only switch { null => "load", "identity" => "identity", _ => $"load-{settings.Only}" },
+    settings.Only is null or "identity" ? "" : ".tmp", machine, rows, notes);
 return 0;
 
 static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
@@ -240,19 +261,20 @@ static string Root()
 
 namespace Load
 {
-    public sealed record Settings(int Events, int Customers, int Clients, int Batch, int Connections, int Seconds, int ReadRate, int TrackingEvents, string? Only)
+    public sealed record Settings(int Events, int Customers, int Clients, int Batch, int Connections, int Seconds, int ReadRate, int TrackingEvents, int Profiles,
+        int IdentityRate, string? Only)
     {
         public static Settings Parse(string[] args)
         {
             var values = new Dictionary<string, int>(StringComparer.Ordinal)
             {
                 ["--events"] = 1_000_000, ["--customers"] = 100_000, ["--clients"] = 3, ["--batch"] = 5_000, ["--connections"] = 32, ["--seconds"] = 20, ["--read-rate"] = 50,
-                ["--tracking-events"] = 0,
+                ["--tracking-events"] = 0, ["--profiles"] = 1_000_000, ["--identity-rate"] = 50,
             };
             string? only = null;
             for (var i = 0; i < args.Length; i += 2)
             {
-                if (args[i] == "--only" && i + 1 < args.Length && args[i + 1] == "tracking")
+                if (args[i] == "--only" && i + 1 < args.Length && args[i + 1] is "tracking" or "identity")
                 {
                     only = args[i + 1];
                     continue;
@@ -261,7 +283,7 @@ namespace Load
                 var value = 0;
                 if (!values.ContainsKey(args[i]) || i + 1 >= args.Length || !int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out value) || value <= 0)
                 {
-                    Console.Error.WriteLine($"Unknown or invalid option '{args[i]}'. Options: {string.Join(", ", values.Keys)} followed by a positive whole number, or --only tracking.");
+                    Console.Error.WriteLine($"Unknown or invalid option '{args[i]}'. Options: {string.Join(", ", values.Keys)} followed by a positive whole number, or --only tracking|identity.");
                     Environment.Exit(2);
                 }
 
@@ -276,12 +298,13 @@ namespace Load
 
             var tracking = values["--tracking-events"] > 0 ? values["--tracking-events"] : Math.Max(30_000, values["--events"] / 10);
             return new Settings(values["--events"], values["--customers"], values["--clients"], values["--batch"], values["--connections"], values["--seconds"], values["--read-rate"],
-                tracking, only);
+                tracking, values["--profiles"], values["--identity-rate"], only);
         }
 
         public override string ToString() => Only is null
-            ? $"{Events:N0} events over {Customers:N0} customers, {Clients} clients, batches of {Batch:N0}, {Connections} connections, {Seconds} s per timed phase, {ReadRate} reads/s, {TrackingEvents:N0} tracking calls per endpoint"
-            : $"only the tracking workload: {TrackingEvents:N0} calls per endpoint, {Clients} clients";
+            ? $"{Events:N0} events over {Customers:N0} customers, {Clients} clients, batches of {Batch:N0}, {Connections} connections, {Seconds} s per timed phase, {ReadRate} reads/s, {TrackingEvents:N0} tracking calls per endpoint, {Profiles:N0} profiles, identity touchpoints at {IdentityRate:N0}/s"
+            : Only == "tracking" ? $"only the tracking workload: {TrackingEvents:N0} calls per endpoint, {Clients} clients"
+            : $"only the identity workload: {Profiles:N0} profiles, touchpoints at {IdentityRate:N0}/s for {Seconds} s";
     }
 
     /// <summary>CPU seconds used so far by the service, by PostgreSQL (all its processes) and by this load client.</summary>

@@ -53,6 +53,7 @@ public sealed class Program
         app.UseRequestMediaTypes();
         app.UseTypedJsonBodies();
         app.MapHealth();
+        app.MapDevelopmentMetrics();
         app.MapWinBack();
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference().AllowAnonymous();

@@ -20,6 +20,7 @@ public static class IdentityModule
                 "(e.g. `openssl rand -base64 32`), kept outside the database like the key-encryption key.");
         services.AddSingleton(new BlindIndex(key));
         services.AddSingleton(provider => IdentityRules.From(provider.GetRequiredService<IOptions<IdentityOptions>>().Value));
+        services.AddSingleton<IdentityMetrics>();
         services.AddSingleton<ProfileWriter>();
         services.AddSingleton<IdentityResolver>();
         services.AddExceptionHandler<IdentityRuleHandler>();

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using CustomerJourney.Touchpoints;
 using CustomerJourney.TrackingApi;
 using Marten;
@@ -19,8 +21,11 @@ public static class ResolveIdentitiesHandler
 
 /// <summary>Reads the identifiers committed touchpoints carry and hands each touchpoint's to the rules.</summary>
 public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtector personal, BlindIndex index, IdentityRules rules, TrackingKeys tracking,
-    ProfileWriter writer, TimeProvider clock)
+    ProfileWriter writer, IdentityMetrics metrics, TimeProvider clock)
 {
+    /// <summary>How many customers of one committed batch are resolved at once.</summary>
+    private const int ConcurrentCustomers = 4;
+
     public async Task ResolveAsync(IReadOnlyList<AppendedTouchpoint> appended, CancellationToken cancellation)
     {
         if (appended.Count == 0)
@@ -30,12 +35,17 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
 
         await using var query = store.QuerySession();
         var ids = appended.Select(a => a.EventId).ToArray();
-        var events = await query.Events.QueryAllRawEvents().Where(e => e.Id.IsOneOf(ids)).OrderBy(e => e.Sequence).ToListAsync(cancellation);
         var customers = appended.Select(a => a.CustomerId).Distinct(StringComparer.Ordinal).ToList();
+        // By stream too: mt_events has no index on the event id, only on (stream id, version); by id alone this read scanned
+        // the whole event store for every committed batch (the identity benchmark found it).
+        var streams = customers.ToArray();
+        var events = await query.Events.QueryAllRawEvents().Where(e => e.StreamKey!.IsOneOf(streams) && e.Id.IsOneOf(ids)).OrderBy(e => e.Sequence)
+            .ToListAsync(cancellation);
         var known = (await query.LoadManyAsync<ProfileMembership>(cancellation, customers)).Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
         var cipher = await personal.ForCustomersAsync(customers, forWriting: false, cancellation);
         Func<string, string>? customerIdFor = tracking.Configured ? tracking.Pseudonyms.CustomerIdFor : null;
 
+        var observations = new List<(string CustomerId, Guid TouchpointId, IReadOnlyList<Identifier> Identifiers, IReadOnlyList<string> Aliased)>();
         foreach (var @event in events)
         {
             if (@event.Data is not Touchpoint touchpoint)
@@ -54,20 +64,35 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
                 continue;
             }
 
-            // An alias names another customer: it gets its profile first, so the alias has a profile to link to.
-            foreach (var aliased in carried.Where(c => c.Type == IdentifierType.CustomerId && c.Value != touchpoint.CustomerId).Select(c => c.Value).Distinct())
-            {
-                if (!known.Contains(aliased) && await query.LoadAsync<ProfileMembership>(aliased, cancellation) is null)
-                {
-                    IReadOnlyList<Identifier> own = [index.Of(IdentifierType.CustomerId, aliased)];
-                    await ObserveAsync(aliased, @event.Id, own, cancellation);
-                    known.Add(aliased);
-                }
-            }
-
-            await ObserveAsync(touchpoint.CustomerId, @event.Id, identifiers, cancellation);
-            known.Add(touchpoint.CustomerId);
+            var aliased = carried.Where(c => c.Type == IdentifierType.CustomerId && c.Value != touchpoint.CustomerId).Select(c => c.Value).Distinct().ToList();
+            observations.Add((touchpoint.CustomerId, @event.Id, identifiers, aliased));
         }
+
+        // Each customer's touchpoints in the order they were recorded; different customers side by side, since most of a
+        // decision is waiting on PostgreSQL. Decisions that meet on a profile take turns on its lock (ProfileWriter).
+        var seen = new ConcurrentDictionary<string, bool>(known.Select(k => KeyValuePair.Create(k, true)), StringComparer.Ordinal);
+        var byCustomer = observations.GroupBy(o => o.CustomerId, StringComparer.Ordinal).ToList();
+        await Parallel.ForEachAsync(byCustomer, new ParallelOptions { MaxDegreeOfParallelism = ConcurrentCustomers, CancellationToken = cancellation }, async (customer, token) =>
+        {
+            foreach (var (customerId, touchpointId, identifiers, aliasedCustomers) in customer)
+            {
+                // An alias names another customer: it gets its profile first, so the alias has a profile to link to.
+                foreach (var aliased in aliasedCustomers.Where(a => !seen.ContainsKey(a)))
+                {
+                    await using var lookup = store.QuerySession();
+                    if (await lookup.LoadAsync<ProfileMembership>(aliased, token) is null)
+                    {
+                        IReadOnlyList<Identifier> own = [index.Of(IdentifierType.CustomerId, aliased)];
+                        await ObserveAsync(aliased, touchpointId, own, token);
+                    }
+
+                    seen[aliased] = true;
+                }
+
+                await ObserveAsync(customerId, touchpointId, identifiers, token);
+                seen[customerId] = true;
+            }
+        });
     }
 
     private Task<IReadOnlyList<ProfileEvent>> ObserveAsync(string customerId, Guid touchpointId, IReadOnlyList<Identifier> identifiers, CancellationToken cancellation) =>
@@ -76,11 +101,22 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
     private async Task<ProfilePlan> PlanObservationAsync(IQuerySession session, string customerId, Guid touchpointId, IReadOnlyList<Identifier> identifiers,
         CancellationToken cancellation)
     {
-        var own = (await session.LoadAsync<ProfileMembership>(customerId, cancellation))?.ProfileId;
+        // Two round trips: the customer's own membership with the holders of its linking identifiers (by the btree index
+        // on the key), then the holders' memberships. (Marten's Include would make it one, but through a temporary table
+        // per query, which cost more than the round trip.)
+        var started = Stopwatch.GetTimestamp();
         var keys = identifiers.Where(i => rules.Links(i.Type)).Select(IdentifierHolder.KeyOf).ToArray();
-        var holders = keys.Length == 0 ? [] : await session.Query<IdentifierHolder>().Where(h => h.Key.IsOneOf(keys)).ToListAsync(cancellation);
-        var memberships = (await session.LoadManyAsync<ProfileMembership>(cancellation, holders.Select(h => h.CustomerId).Distinct(StringComparer.Ordinal)))
+        var batch = session.CreateBatchQuery();
+        var ownRead = batch.Load<ProfileMembership>(customerId);
+        var holdersRead = keys.Length == 0 ? null : batch.Query<IdentifierHolder>().Where(h => h.Key.IsOneOf(keys)).ToList();
+        await batch.Execute(cancellation);
+        var own = (await ownRead)?.ProfileId;
+        IReadOnlyList<IdentifierHolder> holders = holdersRead is null ? [] : await holdersRead;
+        var memberships = holders.Count == 0
+            ? new Dictionary<string, string>(StringComparer.Ordinal)
+            : (await session.LoadManyAsync<ProfileMembership>(cancellation, holders.Select(h => h.CustomerId).Distinct(StringComparer.Ordinal)))
             .ToDictionary(m => m.Id, m => m.ProfileId, StringComparer.Ordinal);
+        metrics.Resolved(started, keys.Length);
         var ownId = own ?? ProfileIds.HomeOf(customerId);
         var involved = memberships.Values.Append(ownId).ToHashSet(StringComparer.Ordinal);
         var now = clock.GetUtcNow();

@@ -39,6 +39,7 @@ public static class Observability
             otel.UseOtlpExporter();
         }
 
+        builder.Services.AddDevelopmentMetrics(builder.Environment);
         return builder;
     }
 }

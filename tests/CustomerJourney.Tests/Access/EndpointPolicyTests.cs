@@ -80,12 +80,13 @@ public sealed class EndpointPolicyTests(AppFixture app)
 
     /// <summary>
     /// Open on purpose: probes (projection status names shards, sequences and unreadable streams; deliveries name dead-letter
-    /// ids; no customer data), the API description, (Development only) the token endpoint, and the one-click unsubscribe,
+    /// ids; no customer data), the API description, (Development only) the token endpoint and the summaries of our histograms
+    /// (durations, no customer data), and the one-click unsubscribe,
     /// whose signed token is the credential.
     /// </summary>
     private static readonly string[] Anonymous =
         ["/health/live", "/health/ready", "/health/projections", "/health/deliveries", "/openapi/{documentName}.json", "/api/dev/tokens",
-            "/api/winback/unsubscribe/{token}"];
+            "/api/dev/metrics/{instrument}", "/api/winback/unsubscribe/{token}"];
 
     /// <summary>The API reference page and its static assets.</summary>
     private const string ReferencePage = "/scalar/";

@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+
+namespace CustomerJourney.Infrastructure;
+
+public sealed record HistogramSummary(string Instrument, int Count, double P50, double P99, double P999, double Max);
+
+/// <summary>
+/// Development only: the values our own histograms (meters named <see cref="Observability.MeterPrefix"/>*) recorded since
+/// start, kept in memory, so a benchmark that runs the service as its own process can read a server-side figure without
+/// an OpenTelemetry collector. Outside Development nothing listens and the route is not mapped (404); metrics leave the
+/// service over OTLP there.
+/// </summary>
+public sealed class DevelopmentHistograms : IDisposable
+{
+    /// <summary>Enough for any benchmark run here; beyond it values are dropped rather than growing without end.</summary>
+    private const int MaxValuesPerInstrument = 2_000_000;
+
+    private readonly MeterListener _listener = new();
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<double>> _values = new(StringComparer.Ordinal);
+
+    public DevelopmentHistograms()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument is Histogram<double> && instrument.Meter.Name.StartsWith(Observability.MeterPrefix, StringComparison.Ordinal))
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
+        {
+            var values = _values.GetOrAdd(instrument.Name, _ => new ConcurrentQueue<double>());
+            if (values.Count < MaxValuesPerInstrument)
+            {
+                values.Enqueue(value);
+            }
+        });
+        _listener.Start();
+    }
+
+    /// <summary>Null when the instrument recorded nothing (or is not one of ours).</summary>
+    public HistogramSummary? Summary(string instrument)
+    {
+        if (!_values.TryGetValue(instrument, out var queue) || queue.IsEmpty)
+        {
+            return null;
+        }
+
+        var sorted = queue.ToArray();
+        Array.Sort(sorted);
+        double At(double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)];
+        return new HistogramSummary(instrument, sorted.Length, At(50), At(99), At(99.9), sorted[^1]);
+    }
+
+    public void Dispose() => _listener.Dispose();
+}
+
+public static class DevelopmentMetrics
+{
+    public static IServiceCollection AddDevelopmentMetrics(this IServiceCollection services, IHostEnvironment environment)
+    {
+        if (environment.IsDevelopment())
+        {
+            services.AddSingleton<DevelopmentHistograms>();
+        }
+
+        return services;
+    }
+
+    public static WebApplication MapDevelopmentMetrics(this WebApplication app)
+    {
+        if (app.Environment.IsDevelopment())
+        {
+            // Resolved now, so the listener records from the first request on.
+            var histograms = app.Services.GetRequiredService<DevelopmentHistograms>();
+            app.MapGet("/api/dev/metrics/{instrument}", (string instrument) => histograms.Summary(instrument) is { } summary ? Results.Ok(summary) : Results.NotFound())
+                .AllowAnonymous()
+                .WithSummary("Development only: count and percentiles of what one of our histograms recorded since start.");
+        }
+
+        return app;
+    }
+}
