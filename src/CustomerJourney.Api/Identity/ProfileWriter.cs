@@ -100,7 +100,8 @@ public sealed class ProfileWriter(IDocumentStore store, ILogger<ProfileWriter> l
             return decided;
         }
 
-        throw new InvalidOperationException($"The profiles a decision involves kept changing for {MaxRounds} rounds; it will be retried.");
+        // A concurrency conflict, so Wolverine's transient-conflict policy retries the message instead of failing it.
+        throw new JasperFx.ConcurrencyException($"The profiles a decision involves kept changing for {MaxRounds} rounds; it will be retried.", null!);
     }
 }
 
