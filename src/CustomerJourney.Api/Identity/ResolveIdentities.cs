@@ -23,8 +23,11 @@ public static class ResolveIdentitiesHandler
 public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtector personal, BlindIndex index, IdentityRules rules, TrackingKeys tracking,
     ProfileWriter writer, IdentityMetrics metrics, TimeProvider clock)
 {
-    /// <summary>How many customers of one committed batch are resolved at once.</summary>
-    private const int ConcurrentCustomers = 4;
+    /// <summary>
+    /// How many customers of one committed batch are resolved at once: one per core. More only queue for CPU inside the
+    /// lookups (on 2 cores the identity benchmark's lookup p99 went from 10.7 ms with 4 at once to 8.2 ms with 2).
+    /// </summary>
+    private static readonly int ConcurrentCustomers = Environment.ProcessorCount;
 
     public async Task ResolveAsync(IReadOnlyList<AppendedTouchpoint> appended, CancellationToken cancellation)
     {
