@@ -138,8 +138,8 @@ public static class ProfileStreams
         FindOpenedOrSealedAsync(session, personal, id, asOf, cancellation);
 
     /// <summary>
-    /// As <see cref="FindAsync"/>, for its
-    /// id, members and erasure only: its blind indexes stay sealed, so no key is looked up. Never hand it to a decision.
+    /// As <see cref="FindAsync"/>, for its id, members and erasure only: its blind indexes stay sealed, so no key is looked
+    /// up. Never hand it to a decision.
     /// </summary>
     public static Task<Profile?> FindMembersAsync(IQuerySession session, string id, DateTimeOffset? asOf, CancellationToken cancellation) =>
         FindOpenedOrSealedAsync(session, null, id, asOf, cancellation);
@@ -147,16 +147,23 @@ public static class ProfileStreams
     private static async Task<(Profile? Profile, long Version)> LoadOpenedOrSealedAsync(IQuerySession session, IPersonalDataProtector? personal, string profileId,
         DateTimeOffset? asOf, CancellationToken cancellation)
     {
-        var stream = await session.Events.FetchStreamAsync(profileId, timestamp: asOf, token: cancellation);
-        IEnumerable<object> events = stream.Select(e => e.Data).ToList();
-        if (personal is not null)
-        {
-            var customers = events.SelectMany(SealedIdentifiers.CustomersOf).Distinct(StringComparer.Ordinal).ToList();
-            var cipher = await personal.ForCustomersAsync(customers, forWriting: false, cancellation);
-            events = events.Select(e => SealedIdentifiers.Open(e, cipher));
-        }
+        var (events, version) = await FetchAsync(session, profileId, asOf, cancellation);
+        return (Profile.Replay(personal is null ? events : await OpenAsync(personal, events, cancellation)), version);
+    }
 
-        return (Profile.Replay(events), stream.Count == 0 ? 0 : stream[^1].Version);
+    private static async Task<(IReadOnlyList<object> Events, long Version)> FetchAsync(IQuerySession session, string profileId, DateTimeOffset? asOf,
+        CancellationToken cancellation)
+    {
+        var stream = await session.Events.FetchStreamAsync(profileId, timestamp: asOf, token: cancellation);
+        return ([.. stream.Select(e => e.Data)], stream.Count == 0 ? 0 : stream[^1].Version);
+    }
+
+    /// <summary>The events with their blind indexes opened, with one key lookup for every member they name.</summary>
+    private static async Task<IEnumerable<object>> OpenAsync(IPersonalDataProtector personal, IReadOnlyList<object> events, CancellationToken cancellation)
+    {
+        var customers = events.SelectMany(SealedIdentifiers.CustomersOf).Distinct(StringComparer.Ordinal).ToList();
+        var cipher = await personal.ForCustomersAsync(customers, forWriting: false, cancellation);
+        return events.Select(e => SealedIdentifiers.Open(e, cipher));
     }
 
     private static async Task<Profile?> FindOpenedOrSealedAsync(IQuerySession session, IPersonalDataProtector? personal, string id, DateTimeOffset? asOf,
@@ -165,11 +172,18 @@ public static class ProfileStreams
         var streamId = ProfileIds.IsProfileId(id) ? id : ProfileIds.HomeOf(id);
         for (var hop = 0; hop < MaxHops; hop++)
         {
-            var (profile, _) = await LoadOpenedOrSealedAsync(session, personal, streamId, asOf, cancellation);
+            // Where a profile was merged to needs no blind index: only the profile found at the end is opened.
+            var (events, _) = await FetchAsync(session, streamId, asOf, cancellation);
+            var profile = Profile.Replay(events);
             if (profile?.MergedInto is { } into)
             {
                 streamId = into;
                 continue;
+            }
+
+            if (profile is not null && personal is not null)
+            {
+                profile = Profile.Replay(await OpenAsync(personal, events, cancellation));
             }
 
             if (profile is not null || ProfileIds.IsProfileId(id))
