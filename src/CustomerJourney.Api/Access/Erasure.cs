@@ -128,7 +128,7 @@ public static class EraseCustomerEndpoint
             // The register and ProfileErased commit together, so a registered customer's profile is erased already.
             if (await ErasedCustomers.FindAsync(query, customerId, cancellation) is { } done)
             {
-                var profile = await ProfileStreams.FindAsync(query, customerId, null, cancellation);
+                var profile = await ProfileStreams.FindMembersAsync(query, customerId, null, cancellation);
                 IReadOnlyList<string> erased = profile is null ? [customerId] : [.. profile.Members.Select(m => m.CustomerId)];
                 return Results.Ok(new ErasureResult(customerId, profile?.Id ?? ProfileIds.HomeOf(customerId), erased, done.ErasedAt, done.ErasedBy, AlreadyErased: true));
             }

@@ -52,7 +52,8 @@ public static class GetProfileEndpoints
     /// <summary>The profile a profile id or any member's customer id names; ?asOf= answers with the graph as it stood at that record time.</summary>
     [WolverineGet("/api/profiles/{id}")]
     [Authorize(Policy = Policies.ReadCustomers)]
-    public static async Task<IResult> GetProfile(string id, HttpRequest request, ClaimsPrincipal reader, IQuerySession session, CancellationToken cancellation)
+    public static async Task<IResult> GetProfile(string id, HttpRequest request, ClaimsPrincipal reader, IQuerySession session, IPersonalDataProtector personal,
+        CancellationToken cancellation)
     {
         var query = new ReadQuery(request);
         var asOf = query.Instant("asOf");
@@ -61,7 +62,7 @@ public static class GetProfileEndpoints
             return problem;
         }
 
-        return await ProfileStreams.FindAsync(session, id, asOf, cancellation) is { } profile
+        return await ProfileStreams.FindAsync(session, personal, id, asOf, cancellation) is { } profile
             ? Results.Ok(ProfileView.Of(profile, asOf, Roles.MayReadPersonalData(reader)))
             : Unknown(id, asOf);
     }
@@ -81,7 +82,7 @@ public static class GetProfileEndpoints
             return problem;
         }
 
-        if (await ProfileStreams.FindAsync(session, id, asOf, cancellation) is not { } profile)
+        if (await ProfileStreams.FindMembersAsync(session, id, asOf, cancellation) is not { } profile)
         {
             return Unknown(id, asOf);
         }

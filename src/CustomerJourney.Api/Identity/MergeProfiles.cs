@@ -50,7 +50,7 @@ public static class MergeProfilesEndpoint
         {
             // A profile id links through its founder (if it still belongs there); a customer id links that customer.
             var named = command.Profiles![i];
-            if (await ProfileStreams.FindAsync(query, named, null, cancellation) is not { } found)
+            if (await ProfileStreams.FindMembersAsync(query, named, null, cancellation) is not { } found)
             {
                 return IdentityProblems.Unknown($"profiles[{i}]", named);
             }
@@ -70,7 +70,7 @@ public static class MergeProfilesEndpoint
                 clock.GetUtcNow()));
         }, cancellation);
 
-        var merged = await ProfileStreams.FindAsync(query, members[0], null, cancellation);
+        var merged = await ProfileStreams.FindMembersAsync(query, members[0], null, cancellation);
         return Results.Ok(new ProfileChange(merged!.Id, [merged.Id], decided.Count));
     }
 

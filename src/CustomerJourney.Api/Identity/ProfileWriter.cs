@@ -1,4 +1,5 @@
 using CustomerJourney.Infrastructure;
+using CustomerJourney.Touchpoints;
 using Marten;
 
 namespace CustomerJourney.Identity;
@@ -28,9 +29,10 @@ public sealed record ProfilePlan(IReadOnlyCollection<string> ProfileIds, Func<IR
 /// order, so writers never deadlock), and reads
 /// the lookups again under those locks; should they name a profile it did not lock (a merge that committed meanwhile),
 /// it starts over holding that one too. Appends carry the versions read, so anything that slipped past the locks
-/// fails and is retried (<see cref="TransientConflicts"/>) rather than overwritten.
+/// fails and is retried (<see cref="TransientConflicts"/>) rather than overwritten. Blind indexes are sealed with their
+/// members' keys as they are appended, and opened as they are read (<see cref="SealedIdentifiers"/>).
 /// </summary>
-public sealed class ProfileWriter(IDocumentStore store, ILogger<ProfileWriter> logger)
+public sealed class ProfileWriter(IDocumentStore store, IPersonalDataProtector personal, ILogger<ProfileWriter> logger)
 {
     private const int MaxRounds = 8;
 
@@ -69,7 +71,7 @@ public sealed class ProfileWriter(IDocumentStore store, ILogger<ProfileWriter> l
             var versions = new Dictionary<string, long>(StringComparer.Ordinal);
             foreach (var id in planned.ProfileIds)
             {
-                var (profile, version) = await ProfileStreams.LoadAsync(session, id, asOf: null, cancellation);
+                var (profile, version) = await ProfileStreams.LoadAsync(session, personal, id, asOf: null, cancellation);
                 versions[id] = version;
                 if (profile is not null)
                 {
@@ -83,10 +85,13 @@ public sealed class ProfileWriter(IDocumentStore store, ILogger<ProfileWriter> l
                 return decided;
             }
 
+            // Every member whose blind index is sealed gets a key if it has none yet (an aliased customer with no touchpoint of its own).
+            var sealedFor = decided.SelectMany(d => SealedIdentifiers.CustomersOf(d.Event)).Distinct(StringComparer.Ordinal).ToList();
+            var cipher = await personal.ForCustomersAsync(sealedFor, forWriting: true, cancellation);
             foreach (var stream in decided.GroupBy(d => d.ProfileId, StringComparer.Ordinal))
             {
-                var version = versions.TryGetValue(stream.Key, out var read) ? read : (await ProfileStreams.LoadAsync(session, stream.Key, null, cancellation)).Version;
-                var events = stream.Select(d => d.Event).ToList();
+                var version = versions.TryGetValue(stream.Key, out var read) ? read : (await ProfileStreams.LoadAsync(session, personal, stream.Key, null, cancellation)).Version;
+                var events = stream.Select(d => SealedIdentifiers.Seal(d.Event, cipher)).ToList();
                 session.Events.Append(stream.Key, version + events.Count, events);
             }
 
@@ -94,6 +99,12 @@ public sealed class ProfileWriter(IDocumentStore store, ILogger<ProfileWriter> l
             if (alsoInTransaction is not null)
             {
                 await alsoInTransaction(session, decided, cancellation);
+            }
+
+            if (!await cipher.KeepNewKeysAsync(sealedFor, cancellation))
+            {
+                // Another writer stored a key for one of them first: what was sealed here would not open, so decide again.
+                throw new JasperFx.ConcurrencyException("A personal-data key was stored concurrently; the profile decision will be retried.", null!);
             }
 
             await session.SaveChangesAsync(cancellation);
@@ -105,33 +116,74 @@ public sealed class ProfileWriter(IDocumentStore store, ILogger<ProfileWriter> l
     }
 }
 
-/// <summary>Reading profiles from their streams, now or as of a record time.</summary>
+/// <summary>
+/// Reading profiles from their streams, now or as of a record time. <see cref="LoadAsync"/> and <see cref="FindAsync"/> open the
+/// sealed blind indexes (one key lookup for the members the events name); <see cref="FindMembersAsync"/> does not, for callers
+/// that read only a profile's id, members and erasure.
+/// </summary>
 public static class ProfileStreams
 {
     private const int MaxHops = 64;
 
-    /// <summary>The fold of the profile's stream (by <paramref name="asOf"/>), and the stream's version.</summary>
-    public static async Task<(Profile? Profile, long Version)> LoadAsync(IQuerySession session, string profileId, DateTimeOffset? asOf, CancellationToken cancellation)
-    {
-        var events = await session.Events.FetchStreamAsync(profileId, timestamp: asOf, token: cancellation);
-        return (Profile.Replay(events.Select(e => e.Data)), events.Count == 0 ? 0 : events[^1].Version);
-    }
+    /// <summary>The fold of the profile's stream (by <paramref name="asOf"/>), its blind indexes opened, and the stream's version.</summary>
+    public static Task<(Profile? Profile, long Version)> LoadAsync(IQuerySession session, IPersonalDataProtector personal, string profileId, DateTimeOffset? asOf,
+        CancellationToken cancellation) => LoadOpenedOrSealedAsync(session, personal, profileId, asOf, cancellation);
 
     /// <summary>
     /// The profile <paramref name="id"/> names as it stood at <paramref name="asOf"/>: a profile id, followed to the profile
     /// it was merged into; or a customer id, through its home profile. A customer identity resolution had not seen by then
     /// (but whose touchpoints were recorded) is a profile of one. Null when neither is known.
     /// </summary>
-    public static async Task<Profile?> FindAsync(IQuerySession session, string id, DateTimeOffset? asOf, CancellationToken cancellation)
+    public static Task<Profile?> FindAsync(IQuerySession session, IPersonalDataProtector personal, string id, DateTimeOffset? asOf, CancellationToken cancellation) =>
+        FindOpenedOrSealedAsync(session, personal, id, asOf, cancellation);
+
+    /// <summary>
+    /// As <see cref="FindAsync"/>, for its id, members and erasure only: its blind indexes stay sealed, so no key is looked
+    /// up. Never hand it to a decision.
+    /// </summary>
+    public static Task<Profile?> FindMembersAsync(IQuerySession session, string id, DateTimeOffset? asOf, CancellationToken cancellation) =>
+        FindOpenedOrSealedAsync(session, null, id, asOf, cancellation);
+
+    private static async Task<(Profile? Profile, long Version)> LoadOpenedOrSealedAsync(IQuerySession session, IPersonalDataProtector? personal, string profileId,
+        DateTimeOffset? asOf, CancellationToken cancellation)
+    {
+        var (events, version) = await FetchAsync(session, profileId, asOf, cancellation);
+        return (Profile.Replay(personal is null ? events : await OpenAsync(personal, events, cancellation)), version);
+    }
+
+    private static async Task<(IReadOnlyList<object> Events, long Version)> FetchAsync(IQuerySession session, string profileId, DateTimeOffset? asOf,
+        CancellationToken cancellation)
+    {
+        var stream = await session.Events.FetchStreamAsync(profileId, timestamp: asOf, token: cancellation);
+        return ([.. stream.Select(e => e.Data)], stream.Count == 0 ? 0 : stream[^1].Version);
+    }
+
+    /// <summary>The events with their blind indexes opened, with one key lookup for every member they name.</summary>
+    private static async Task<IEnumerable<object>> OpenAsync(IPersonalDataProtector personal, IReadOnlyList<object> events, CancellationToken cancellation)
+    {
+        var customers = events.SelectMany(SealedIdentifiers.CustomersOf).Distinct(StringComparer.Ordinal).ToList();
+        var cipher = await personal.ForCustomersAsync(customers, forWriting: false, cancellation);
+        return events.Select(e => SealedIdentifiers.Open(e, cipher));
+    }
+
+    private static async Task<Profile?> FindOpenedOrSealedAsync(IQuerySession session, IPersonalDataProtector? personal, string id, DateTimeOffset? asOf,
+        CancellationToken cancellation)
     {
         var streamId = ProfileIds.IsProfileId(id) ? id : ProfileIds.HomeOf(id);
         for (var hop = 0; hop < MaxHops; hop++)
         {
-            var (profile, _) = await LoadAsync(session, streamId, asOf, cancellation);
+            // Where a profile was merged to needs no blind index: only the profile found at the end is opened.
+            var (events, _) = await FetchAsync(session, streamId, asOf, cancellation);
+            var profile = Profile.Replay(events);
             if (profile?.MergedInto is { } into)
             {
                 streamId = into;
                 continue;
+            }
+
+            if (profile is not null && personal is not null)
+            {
+                profile = Profile.Replay(await OpenAsync(personal, events, cancellation));
             }
 
             if (profile is not null || ProfileIds.IsProfileId(id))

@@ -36,7 +36,7 @@ public static class SplitProfileEndpoint
     public static async Task<IResult> Post(string id, SplitProfile command, ClaimsPrincipal caller, IQuerySession query, ProfileWriter writer, TimeProvider clock,
         CancellationToken cancellation)
     {
-        if (await ProfileStreams.FindAsync(query, id, null, cancellation) is not { } named)
+        if (await ProfileStreams.FindMembersAsync(query, id, null, cancellation) is not { } named)
         {
             return IdentityProblems.Unknown("id", id);
         }

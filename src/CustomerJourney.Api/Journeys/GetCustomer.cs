@@ -85,7 +85,7 @@ public static class GetCustomerEndpoints
             .Count(c => c?.IsOpen == true);
         var lastStep = steps.Count == 0 ? (DateTimeOffset?)null : steps.Max(t => t.OccurredAt);
         // The one reading of "which profile" (as the profile endpoints answer it), as of the same instant.
-        var profile = await ProfileStreams.FindAsync(session, customerId, asOf, cancellation);
+        var profile = await ProfileStreams.FindMembersAsync(session, customerId, asOf, cancellation);
         return CustomerSummaryResponse.From(summary, profile?.Id ?? ProfileIds.HomeOf(customerId), asOf, open) with
         {
             TouchpointCount = summary.TouchpointCount + steps.Count,

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using CustomerJourney.Identity;
+using CustomerJourney.Touchpoints;
 using static CustomerJourney.Identity.IdentifierType;
 
 namespace CustomerJourney.Specs.Identity;
@@ -62,6 +64,8 @@ public sealed class IdentityGraphSpecs
             Record(IdentityResolution.Erase(ProfileOf(customer), customer, named, "user:ada", Tick()).Events);
 
         public DateTimeOffset Tick() => Now = Now.AddMinutes(1);
+
+        public IEnumerable<(string Stream, object Event)> Events => log.Select(e => (e.Stream, e.Event));
 
         private IReadOnlyList<ProfileEvent> Record(IReadOnlyList<ProfileEvent> decided)
         {
@@ -440,5 +444,83 @@ public sealed class IdentityGraphSpecs
 
         Assert.Equal("profile-erased", Assert.Throws<IdentityRuleException>(() => graph.Merge("d", "a")).Rule);
         Assert.Equal("profile-erased", Assert.Throws<IdentityRuleException>(() => graph.Split("b")).Rule);
+    }
+
+    /// <summary>A stand-in for the AES-GCM cipher that says whose key sealed a value: "sealed:customer:" and the value reversed.</summary>
+    private sealed class NamingCipher(params string[] erased) : IPersonalDataCipher
+    {
+        public bool IsErased(string customerId) => erased.Contains(customerId);
+
+        public string Seal(string customerId, string plaintext) => $"sealed:{customerId}:{new string([.. plaintext.Reverse()])}";
+
+        public OpenedField Open(string customerId, string stored) =>
+            IsErased(customerId) ? OpenedField.Erased
+            : stored.StartsWith($"sealed:{customerId}:", StringComparison.Ordinal) ? OpenedField.Of(new string([.. stored[$"sealed:{customerId}:".Length..].Reverse()]))
+            : OpenedField.Unreadable;
+
+        public Task<bool> KeepNewKeysAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellation) => Task.FromResult(true);
+    }
+
+    [Fact]
+    public void Every_blind_index_in_the_profile_events_is_sealed_with_its_members_key_and_opens_to_the_same_profile()
+    {
+        var graph = ChainOfThree();
+        graph.See("d", (UserId, "u-1"), (LoyaltyCard, "L-1"));
+        graph.See("e", (UserId, "u-2"), (LoyaltyCard, "L-1"));
+        graph.Split("b");
+        var events = graph.Events.ToList();
+        var plain = events.SelectMany(e => Seen(e.Event)).Select(s => s.Value).Distinct().ToList();
+        Assert.Contains(events, e => e.Event is ProfileLinkConflict);
+        Assert.Contains(events, e => e.Event is ProfileRestored);
+
+        var cipher = new NamingCipher();
+        var stored = events.Select(e => (e.Stream, Event: SealedIdentifiers.Seal(e.Event, cipher))).ToList();
+
+        var json = string.Join("\n", stored.Select(e => JsonSerializer.Serialize(e.Event, e.Event.GetType())));
+        Assert.True(plain.Count >= 7, $"{plain.Count} blind indexes");
+        Assert.All(plain, value => Assert.DoesNotContain(value, json, StringComparison.Ordinal));
+        // None is left out: every blind index of every event is stored sealed.
+        Assert.All(stored.SelectMany(e => Seen(e.Event)), s => Assert.StartsWith($"sealed:{s.Customer}:", s.Value, StringComparison.Ordinal));
+        foreach (var stream in events.Select(e => e.Stream).Distinct())
+        {
+            var opened = Profile.Replay(stored.Where(e => e.Stream == stream).Select(e => SealedIdentifiers.Open(e.Event, cipher)));
+            Assert.Equal(JsonSerializer.Serialize(graph.Stream(stream)), JsonSerializer.Serialize(opened));
+        }
+
+        // Once b's key is destroyed, b's values open as erased and everyone else's as before.
+        var withoutB = new NamingCipher("b");
+        var afterErasure = Profile.Replay(stored.Where(e => e.Stream == ProfileIds.HomeOf("a")).Select(e => SealedIdentifiers.Open(e.Event, withoutB)))!;
+        var before = graph.Stream(ProfileIds.HomeOf("a"))!;
+        Assert.Equal(before.Identifiers.Select(i => i.CustomerId == "b" ? PersonalFields.Erased : i.BlindIndex), afterErasure.Identifiers.Select(i => i.BlindIndex));
+        Assert.Contains(afterErasure.Suppressions, s => s.CustomerId == "b" && s.BlindIndex == PersonalFields.Erased);
+        Assert.Contains(afterErasure.Identifiers, i => i.CustomerId == "a" && i.BlindIndex == Graph.Index.Of(IdentifierType.Email, Email).BlindIndex);
+    }
+
+    [Fact]
+    public void A_blind_index_stored_in_clear_before_sealing_reads_as_it_is_and_a_damaged_one_as_unreadable()
+    {
+        var index = Graph.Index.Of(IdentifierType.Email, Email).BlindIndex;
+        var cipher = new NamingCipher();
+        static string Opened(object e) => ((ProfileIdentifierRecorded)e).BlindIndex;
+
+        Assert.Equal(index, Opened(SealedIdentifiers.Open(Recorded(index), cipher)));
+        Assert.Equal(PersonalFields.Unreadable, Opened(SealedIdentifiers.Open(Recorded("sealed:b:" + index), cipher)));
+        Assert.Equal(PersonalFields.Erased, Opened(SealedIdentifiers.Open(Recorded("pd1:anything"), new NamingCipher("a"))));
+        Assert.Equal(PersonalFields.Erased, Opened(SealedIdentifiers.Seal(Recorded(index), new NamingCipher("a"))));
+
+        static ProfileIdentifierRecorded Recorded(string blindIndex) =>
+            new(ProfileIds.HomeOf("a"), "a", IdentifierType.Email, blindIndex, Guid.Empty, T0);
+    }
+
+    /// <summary>Every blind index in the event, with the customer it is filed under.</summary>
+    private static List<(string Customer, string Value)> Seen(object @event)
+    {
+        var seen = new List<(string, string)>();
+        SealedIdentifiers.Map(@event, (customer, value) =>
+        {
+            seen.Add((customer, value));
+            return value;
+        });
+        return seen;
     }
 }

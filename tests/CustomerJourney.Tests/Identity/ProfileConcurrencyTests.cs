@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using CustomerJourney.Identity;
 using CustomerJourney.Tests.Support;
 using CustomerJourney.Touchpoints;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CustomerJourney.Tests.Identity;
 
@@ -116,7 +117,7 @@ public sealed class ProfileConcurrencyTests(AppFixture app)
         var current = new List<CustomerJourney.Identity.Profile>();
         foreach (var customer in everyone)
         {
-            var (profile, _) = await ProfileStreams.LoadAsync(session, ProfileIds.HomeOf(customer), null, cancellation);
+            var (profile, _) = await ProfileStreams.LoadAsync(session, app.Host.Services.GetRequiredService<IPersonalDataProtector>(), ProfileIds.HomeOf(customer), null, cancellation);
             if (profile is { MergedInto: null })
             {
                 current.Add(profile);

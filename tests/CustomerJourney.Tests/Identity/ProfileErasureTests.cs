@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using CustomerJourney.Identity;
 using CustomerJourney.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace CustomerJourney.Tests.Identity;
@@ -133,6 +135,56 @@ public sealed class ProfileErasureTests(AppFixture app)
         Assert.Equal(3, Members(await app.Get($"/api/profiles/{web}")).Length);
         var handMerge = await Merge(newcomer, call);
         Assert.Equal((409, "profile-erased"), (handMerge.Status, handMerge.Body!["rule"]!.GetValue<string>()));
+    }
+
+    /// <summary>The stored JSON of every event of the members' profile streams (each member's home profile is "pf~" and its id).</summary>
+    private Task<IReadOnlyList<string>> ProfileEventRows(params string[] members) =>
+        Strings($"select data::text from {app.Schema}.mt_events where stream_id like 'pf~%' and stream_id = any($1)", [.. members.Select(m => $"pf~{m}")]);
+
+    [Fact]
+    public async Task The_profile_events_hold_no_blind_index_in_clear_before_or_after_the_erasure()
+    {
+        var (web, call, survey, email) = await ProfileOfThree();
+        // Every blind index the members hold, as the lookups keep it for matching, and the e-mail's as the service computes it.
+        var keys = await Strings($"select data ->> 'key' from {app.Schema}.mt_doc_identifierholder where data ->> 'customerId' = any($1)", [web, call, survey]);
+        var emailIndex = app.Host.Services.GetRequiredService<BlindIndex>().Of(IdentifierType.Email, email.ToLowerInvariant()).BlindIndex;
+        var blindIndexes = keys.Select(k => k[(k.IndexOf(':', StringComparison.Ordinal) + 1)..]).Append(emailIndex).Distinct().ToList();
+        Assert.True(blindIndexes.Count >= 5, $"expected the members' ids, the e-mail and the phone, found {blindIndexes.Count}");
+        Assert.All(blindIndexes, b => Assert.Matches("^[0-9a-f]{64}$", b));
+
+        var before = await ProfileEventRows(web, call, survey);
+        // Identifiers recorded on three streams, two merges carrying their links and contents: all sealed.
+        Assert.Equal(2, before.Count(r => r.Contains("\"merged\"", StringComparison.Ordinal)));
+        Assert.True(before.Count(r => r.Contains("\"pd1:", StringComparison.Ordinal)) >= 5, string.Join("\n", before));
+        Assert.All(blindIndexes, b => Assert.DoesNotContain(before, r => r.Contains(b, StringComparison.Ordinal)));
+        var shown = await app.Get($"/api/profiles/{web}");
+        Assert.Contains(shown.Body!["identifiers"]!.AsArray(), i => i!["value"]!.GetValue<string>() == emailIndex);
+        Assert.Contains(shown.Body!["links"]!.AsArray(), l => l!["identifier"]?.GetValue<string>() == emailIndex);
+
+        Assert.Equal(200, (await Erase(web, web, call, survey)).Status);
+
+        var after = await ProfileEventRows(web, call, survey);
+        Assert.True(after.Count > before.Count);
+        Assert.All(blindIndexes, b => Assert.DoesNotContain(after, r => r.Contains(b, StringComparison.Ordinal)));
+        var erased = await app.Get($"/api/profiles/{web}");
+        Assert.All(erased.Body!["identifiers"]!.AsArray(), i => Assert.Equal("[erased]", i!["value"]!.GetValue<string>()));
+        Assert.All(erased.Body!["links"]!.AsArray(), l => Assert.Equal("[erased]", l!["identifier"]!.GetValue<string>()));
+    }
+
+    private static async Task<IReadOnlyList<string>> Strings(string sql, string[] customers)
+    {
+        await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var select = new NpgsqlCommand(sql, connection);
+        select.Parameters.Add(new NpgsqlParameter { Value = customers });
+        var values = new List<string>();
+        await using var reader = await select.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+        {
+            values.Add(reader.GetString(0));
+        }
+
+        return values;
     }
 
     [Fact]

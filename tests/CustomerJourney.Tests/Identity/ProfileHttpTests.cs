@@ -163,6 +163,37 @@ public sealed class ProfileHttpTests(AppFixture app)
         Assert.Equal(("alias", user, shopCustomer), (link!["rule"]!.GetValue<string>(), link["from"]!.GetValue<string>(), link["to"]!.GetValue<string>()));
     }
 
+    [Fact]
+    public async Task An_alias_naming_a_customer_with_no_touchpoint_gives_it_a_key_and_its_identifier_is_sealed_with_it()
+    {
+        var ghost = Ids.Customer("ghost");
+        var user = Ids.Customer("user");
+        var alias = new JsonObject
+        {
+            ["type"] = "alias",
+            ["userId"] = user,
+            ["previousId"] = ghost,
+            ["messageId"] = Ids.Unique("msg"),
+            ["timestamp"] = May.ToString("O"),
+        };
+        Assert.Equal(200, (await app.PostV1("/v1/alias", alias)).Status);
+
+        var profile = await UntilMembers(user, ghost, user);
+        var ghostIds = profile.Body!["identifiers"]!.AsArray().Where(i => i!["customerId"]!.GetValue<string>() == ghost).ToList();
+        Assert.NotEmpty(ghostIds);
+        Assert.All(ghostIds, i => Assert.Matches("^[0-9a-f]{64}$", i!["value"]!.GetValue<string>()));
+        await using var connection = new Npgsql.NpgsqlConnection(AppFixture.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var count = new Npgsql.NpgsqlCommand(
+            $"select (select count(wrapped_key) from {app.Schema}_keys.customer_keys where customer_id = $1), " +
+            $"(select count(*) from {app.Schema}.mt_events where stream_id = $2 and data::text like '%\"pd1:%')", connection);
+        count.Parameters.Add(new Npgsql.NpgsqlParameter { Value = ghost });
+        count.Parameters.Add(new Npgsql.NpgsqlParameter { Value = $"pf~{ghost}" });
+        await using var reader = await count.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        Assert.True(await reader.ReadAsync(TestContext.Current.CancellationToken));
+        Assert.Equal((1L, true), (reader.GetInt64(0), reader.GetInt64(1) > 0));
+    }
+
     private static (string[] Members, string[] Identifiers) Shape(Answer profile) =>
         (Members(profile), [.. profile.Body!["identifiers"]!.AsArray().Select(i => i!["type"]!.GetValue<string>())]);
 
