@@ -15,7 +15,7 @@ namespace CustomerJourney.Tests.Identity;
 public sealed class ProfileConcurrencyTests(AppFixture app)
 {
     // Resolution runs after the commit, through a durable local queue the whole host shares: while another test class
-    // loads the CDNOW demo, that queue can be minutes behind. The waits end as soon as the link is there.
+    // loads the CDNOW demo, that queue can be tens of seconds behind. The waits end as soon as the link is there.
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(180);
     private static readonly DateTimeOffset June = DateTimeOffset.Parse("2024-06-01T10:00:00Z", CultureInfo.InvariantCulture);
 

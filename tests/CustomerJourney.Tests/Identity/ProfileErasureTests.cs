@@ -11,7 +11,7 @@ namespace CustomerJourney.Tests.Identity;
 public sealed class ProfileErasureTests(AppFixture app)
 {
     // Resolution runs after the commit, through a durable local queue the whole host shares: while another test class
-    // loads the CDNOW demo, that queue can be minutes behind. The waits end as soon as the link is there.
+    // loads the CDNOW demo, that queue can be tens of seconds behind. The waits end as soon as the link is there.
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(180);
     private static readonly DateTimeOffset May = DateTimeOffset.Parse("2024-05-01T10:00:00Z", CultureInfo.InvariantCulture);
 
