@@ -164,10 +164,12 @@ public sealed class ContractSnapshots(AppFixture app)
         JsonObject Step(string kind, JsonObject data, string at) => TouchpointJson.Kind(kind, data.With("complaintId", id), customer, At(at), sourceId: $"snap-e1-{kind}");
 
         // No purchase, and every promise of the case kept in one batch: no churn flag or breach can arrive while the test reads.
+        // An e-mail no other test sends: a shared one would link this customer into another test's profile, and the erasure
+        // below (naming no members) would rightly answer 409.
         var batch = await app.PostBatch(
         [
             TouchpointJson.Kind("consent-given", new JsonObject { ["purpose"] = "marketing-email" }, customer, At("2001-04-01T00:00:00Z"), sourceId: "snap-e-consent", channel: "web"),
-            TouchpointJson.Kind("contact-details-changed", new JsonObject { ["name"] = "Ann Example", ["email"] = "ann@example.com" }, customer, At("2001-04-01T00:00:00Z"),
+            TouchpointJson.Kind("contact-details-changed", new JsonObject { ["name"] = "Ann Example", ["email"] = "snapshot-export@example.com" }, customer, At("2001-04-01T00:00:00Z"),
                 sourceId: "snap-e-contact", channel: "web"),
             Step("complaint-logged", new JsonObject { ["category"] = "delivery", ["severity"] = "low", ["description"] = "Arrived late" }, "2001-04-02T09:00:00Z"),
             Step("complaint-acknowledged", [], "2001-04-02T10:00:00Z"),
