@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using CustomerJourney.Access;
+using CustomerJourney.Complaints;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Journeys;
 using CustomerJourney.Touchpoints;
@@ -20,10 +21,29 @@ public sealed record ProfileLinkView(Guid LinkId, string From, string To, string
 public sealed record ProfileConflictView(Guid ConflictId, string CustomerId, string? OtherProfileId, string Rule, string IdentifierType, string Identifier,
     int Limit, IReadOnlyList<Evidence> Evidence, DateTimeOffset DetectedAt);
 
-/// <summary>A profile as GET /api/profiles/{id} shows it; identifiers are blind indexes, and [redacted] for roles that see no personal data.</summary>
+/// <summary>What the business asks first about a person: their profile's members' summaries combined (<see cref="CustomerSummaryProjection.Combine"/>).</summary>
+public sealed record ProfileSummary(DateTimeOffset? FirstPurchaseAt, DateTimeOffset? LastPurchaseAt, int PurchaseCount, IReadOnlyDictionary<string, decimal> TotalSpend,
+    int ReturnCount, IReadOnlyDictionary<string, decimal> TotalReturned, int OpenComplaints, int? LastCsat, int? LastNps, int LoyaltyPoints, int TouchpointCount,
+    DateTimeOffset? LastTouchpointAt, DateTimeOffset? ErasedAt)
+{
+    public static ProfileSummary From(CustomerSummaryResponse s) => new(s.FirstPurchaseAt, s.LastPurchaseAt, s.PurchaseCount, s.TotalSpend, s.ReturnCount,
+        s.TotalReturned, s.OpenComplaints, s.LastCsat, s.LastNps, s.LoyaltyPoints, s.TouchpointCount, s.LastTouchpointAt, s.ErasedAt);
+}
+
+/// <summary>
+/// A profile as GET /api/profiles/{id} shows it; identifiers are blind indexes, and [redacted] for roles that see no
+/// personal data. With the person's summary and their consent per purpose (every member's statements under the one
+/// consent rule); both null/empty when no member had a touchpoint by <see cref="AsOf"/>.
+/// </summary>
 public sealed record ProfileView(string ProfileId, DateTimeOffset? AsOf, IReadOnlyList<ProfileMember> Members, IReadOnlyList<ProfileIdentifierView> Identifiers,
     IReadOnlyList<ProfileLinkView> Links, IReadOnlyList<ProfileConflictView> Conflicts)
 {
+    public ProfileSummary? Summary { get; init; }
+
+    public bool? MarketingConsent { get; init; }
+
+    public IReadOnlyDictionary<string, ConsentStatus> Consents { get; init; } = new Dictionary<string, ConsentStatus>();
+
     public static ProfileView Of(Profile profile, DateTimeOffset? asOf, bool mayReadPersonalData)
     {
         // Erased wins over redacted, as on the journey.
@@ -47,12 +67,14 @@ public sealed record ProfileJourneyEntry(string Member, string Kind, DateTimeOff
 public sealed record ProfileJourneyPage(string ProfileId, DateTimeOffset? AsOf, IReadOnlyList<string> Members, int Total, int Page, int PageSize,
     IReadOnlyList<ProfileJourneyEntry> Entries);
 
+public sealed record ProfileComplaintPage(string ProfileId, int Total, int Page, int PageSize, IReadOnlyList<ComplaintCase> Cases);
+
 public static class GetProfileEndpoints
 {
     /// <summary>The profile a profile id or any member's customer id names; ?asOf= answers with the graph as it stood at that record time.</summary>
     [WolverineGet("/api/profiles/{id}")]
     [Authorize(Policy = Policies.ReadCustomers)]
-    public static async Task<IResult> GetProfile(string id, HttpRequest request, ClaimsPrincipal reader, IQuerySession session, IPersonalDataProtector personal,
+    public static async Task<IResult> GetProfile(string id, HttpRequest request, ClaimsPrincipal reader, IDocumentSession session, IPersonalDataProtector personal,
         CancellationToken cancellation)
     {
         var query = new ReadQuery(request);
@@ -62,9 +84,47 @@ public static class GetProfileEndpoints
             return problem;
         }
 
-        return await ProfileStreams.FindAsync(session, personal, id, asOf, cancellation) is { } profile
-            ? Results.Ok(ProfileView.Of(profile, asOf, Roles.MayReadPersonalData(reader)))
-            : Unknown(id, asOf);
+        return await ViewAsync(session, personal, id, asOf, Roles.MayReadPersonalData(reader), cancellation) is { } view ? Results.Ok(view) : Unknown(id, asOf);
+    }
+
+    /// <summary>The profile with its summary and consents, as the endpoint answers it (and the console shows it); null when unknown.</summary>
+    public static async Task<ProfileView?> ViewAsync(IDocumentSession session, IPersonalDataProtector personal, string id, DateTimeOffset? asOf,
+        bool mayReadPersonalData, CancellationToken cancellation)
+    {
+        if (await ProfileStreams.FindAsync(session, personal, id, asOf, cancellation) is not { } profile)
+        {
+            return null;
+        }
+
+        var summary = await GetCustomerEndpoints.ProfileSummaryAsync(session, profile.Id, [.. profile.Members.Select(m => m.CustomerId)], asOf, cancellation);
+        return ProfileView.Of(profile, asOf, mayReadPersonalData) with
+        {
+            Summary = summary is null ? null : ProfileSummary.From(summary),
+            MarketingConsent = summary?.MarketingConsent,
+            Consents = summary?.Consents ?? new Dictionary<string, ConsentStatus>(),
+        };
+    }
+
+    /// <summary>Every member's complaint cases, newest first: the person's cases in one list.</summary>
+    [WolverineGet("/api/profiles/{id}/complaints")]
+    [Authorize(Policy = Policies.ReadComplaints)]
+    public static async Task<IResult> GetComplaints(string id, HttpRequest request, IQuerySession session, CancellationToken cancellation)
+    {
+        var query = new ReadQuery(request);
+        var page = query.Integer("page", 1, 1, 100_000);
+        var pageSize = query.Integer("pageSize", ComplaintReadEndpoints.DefaultPageSize, 1, ComplaintReadEndpoints.MaxPageSize);
+        if (Validate(id, query) is { } problem)
+        {
+            return problem;
+        }
+
+        if (await ProfileStreams.FindMembersAsync(session, id, null, cancellation) is not { } profile)
+        {
+            return Unknown(id, null);
+        }
+
+        var cases = await CustomerComplaints.CasesAsync(session, [.. profile.Members.Select(m => m.CustomerId)], cancellation);
+        return Results.Ok(new ProfileComplaintPage(profile.Id, cases.Count, page, pageSize, [.. cases.Skip((page - 1) * pageSize).Take(pageSize)]));
     }
 
     /// <summary>The members' journeys as one, in business-time order (ties by record time), each entry naming its member.</summary>
