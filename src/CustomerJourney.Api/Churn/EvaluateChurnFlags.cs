@@ -105,14 +105,14 @@ public static class EvaluateChurnFlagsHandler
 
     /// <summary>
     /// Fans the sweep out in chunks, so no single transaction holds every customer. The customers are the event store's
-    /// own streams (customer ids never contain '/'), not a projection's documents: a projection stopped on a bad event
+    /// own streams (customer ids never contain '/' or '~', which complaint cases, models and profiles do), not a projection's documents: a projection stopped on a bad event
     /// would otherwise stop the sweep for everyone. Erased customers are skipped by the evaluation.
     /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE0060", Justification = "Wolverine routes the message to this handler by the parameter's type.")]
     public static async Task<IEnumerable<EvaluateChurnFlags>> Handle(EvaluateAllChurnFlags command, IQuerySession session, CancellationToken cancellation)
     {
         var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
-        var ids = await session.AdvancedSql.QueryAsync<string>($"select id from {schema}.mt_streams where id not like '%/%' and is_archived = false order by id", cancellation);
+        var ids = await session.AdvancedSql.QueryAsync<string>($"select id from {schema}.mt_streams where id not like '%/%' and id not like '{ProfileIds.Prefix}%' and is_archived = false order by id", cancellation);
         return ids.Chunk(SweepChunk).Select(chunk => new EvaluateChurnFlags(chunk));
     }
 

@@ -166,5 +166,16 @@ public sealed class ProfileFiguresTests(AppFixture app)
         Assert.Equal(annProfileBefore["consents"]!.ToJsonString(), annProfileAfter["consents"]!.ToJsonString());
         var afterJourney = (await app.Get($"/api/profiles/{profileId}/journey", Analyst)).Body!;
         Assert.Contains(afterJourney["entries"]!.AsArray(), e => e!["kind"]!.GetValue<string>() == "profile-split");
+
+        // The profile's audit trail: who merged and split, by which rule, and why (the reason only for roles that read personal data).
+        var trail = (await app.Get($"/api/profiles/{Uri.EscapeDataString(profileId)}/audit", Supervisor)).Body!["entries"]!.AsArray();
+        var mergedEntry = trail.Single(e => e!["type"]!.GetValue<string>() == "profiles-merged")!;
+        var splitEntry = trail.Single(e => e!["type"]!.GetValue<string>() == "profile-split")!;
+        Assert.Equal(("user:figures-supervisor", "manual", other), (mergedEntry["decidedBy"]!.GetValue<string>(), mergedEntry["rule"]!.GetValue<string>(),
+            mergedEntry["joined"]!.AsArray().Single()!.GetValue<string>()));
+        Assert.Equal(("user:figures-supervisor", other, "two people after all"), (splitEntry["decidedBy"]!.GetValue<string>(),
+            splitEntry["left"]!.AsArray().Single()!.GetValue<string>(), splitEntry["reason"]!.GetValue<string>()));
+        var analystTrail = (await app.Get($"/api/profiles/{Uri.EscapeDataString(profileId)}/audit", Analyst)).Body!["entries"]!.AsArray();
+        Assert.Equal("[redacted]", analystTrail.Single(e => e!["type"]!.GetValue<string>() == "profile-split")!["reason"]!.GetValue<string>());
     }
 }
