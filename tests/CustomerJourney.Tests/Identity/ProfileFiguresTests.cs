@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using CustomerJourney.Churn;
+using CustomerJourney.Tests.Complaints;
 using CustomerJourney.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Wolverine;
@@ -177,5 +178,35 @@ public sealed class ProfileFiguresTests(AppFixture app)
             splitEntry["left"]!.AsArray().Single()!.GetValue<string>(), splitEntry["reason"]!.GetValue<string>()));
         var analystTrail = (await app.Get($"/api/profiles/{Uri.EscapeDataString(profileId)}/audit", Analyst)).Body!["entries"]!.AsArray();
         Assert.Equal("[redacted]", analystTrail.Single(e => e!["type"]!.GetValue<string>() == "profile-split")!["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task An_auditor_sees_every_members_cases_on_the_person_and_each_case_file_names_the_profile()
+    {
+        var web = Ids.Customer("case-web");
+        var shop = Ids.Customer("case-shop");
+        var (webCase, shopCase) = (Ids.Unique("case"), Ids.Unique("case"));
+        Assert.Equal(201, (await app.PostTouchpoint(web, TouchpointJson.Purchase())).Status);
+        Assert.Equal(201, (await app.PostTouchpoint(shop, TouchpointJson.Purchase())).Status);
+        Assert.Equal(201, (await app.Log(web, webCase)).Status);
+        Assert.Equal(201, (await app.Log(shop, shopCase)).Status);
+        var auditor = app.As("auditor");
+        Assert.Equal($"pf~{shop}", (await app.Get($"/api/complaints/{shopCase}", auditor)).Body!["profileId"]!.GetValue<string>());
+
+        var merge = await app.Send(HttpMethod.Post, "/api/profiles/merges",
+            new JsonObject { ["profiles"] = new JsonArray(web, shop) }.ToJsonString(), "application/json", Supervisor);
+        Assert.Equal(200, merge.Status);
+        var profileId = merge.Body!["profileId"]!.GetValue<string>();
+
+        var cases = await app.Get($"/api/profiles/{shop}/complaints", auditor);
+        Assert.Equal(200, cases.Status);
+        Assert.Equal(profileId, cases.Body!["profileId"]!.GetValue<string>());
+        Assert.Equal(new[] { webCase, shopCase }.Order(StringComparer.Ordinal),
+            cases.Body!["cases"]!.AsArray().Select(c => c!["complaintId"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.Equal(profileId, (await app.Get($"/api/complaints/{shopCase}", auditor)).Body!["profileId"]!.GetValue<string>());
+        Assert.Equal(profileId, (await app.Get($"/api/complaints/{webCase}", auditor)).Body!["profileId"]!.GetValue<string>());
+        Assert.Equal(2, (await app.Get($"/api/profiles/{web}", Analyst)).Body!["summary"]!["openComplaints"]!.GetValue<int>());
+        // Marketing reads the person, never their cases.
+        Assert.Equal(403, (await app.Get($"/api/profiles/{shop}/complaints", app.As("marketing"))).Status);
     }
 }
