@@ -329,7 +329,7 @@ public static class LaunchWinBackCampaignHandler
             await context.PublishAsync(new AttributeWinBackPurchases(chunk));
         }
 
-        logger.LogInformation("Win-back campaign {Campaign} selected {Members} customers ({Treated} treated) at {At}; {Excluded} excluded",
+        logger.LogInformation("Win-back campaign {Campaign} selected {Members} people ({Treated} treated) at {At}; {Excluded} excluded",
             campaign.CampaignId, members.Count, members.Count(m => m.Group == AudienceGroup.Treatment), at, excluded.Count);
     }
 }
