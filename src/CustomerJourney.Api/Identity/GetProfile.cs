@@ -127,7 +127,10 @@ public static class GetProfileEndpoints
         return Results.Ok(new ProfileComplaintPage(profile.Id, cases.Count, page, pageSize, [.. cases.Skip((page - 1) * pageSize).Take(pageSize)]));
     }
 
-    /// <summary>The members' journeys as one, in business-time order (ties by record time), each entry naming its member.</summary>
+    /// <summary>
+    /// The members' journeys as one, in business-time order (ties by record time), each entry naming its member; with the
+    /// profile's merges and splits as entries of their own (kinds "profiles-merged" and "profile-split").
+    /// </summary>
     [WolverineGet("/api/profiles/{id}/journey")]
     [Authorize(Policy = Policies.ReadCustomers)]
     public static async Task<IResult> GetJourney(string id, HttpRequest request, ClaimsPrincipal reader, IQuerySession session, IPersonalDataProtector personal,
@@ -156,10 +159,38 @@ public static class GetProfileEndpoints
                 e.SourceId, e.CorrelationId, e.RecordedBy, e.Summary, e.MomentOfTruth, e.Data)));
         }
 
+        entries.AddRange(await GraphEntriesAsync(session, profile.Id, asOf, json.Value.SerializerOptions, cancellation));
         var ordered = entries.OrderBy(e => e.OccurredAt).ThenBy(e => e.RecordedAt).ThenBy(e => e.Member, StringComparer.Ordinal).ToList();
         var slice = ordered.Skip((int)Math.Min((long)(page - 1) * pageSize, int.MaxValue)).Take(pageSize).ToList();
         return Results.Ok(new ProfileJourneyPage(profile.Id, asOf, profile.Members.Select(m => m.CustomerId).ToList(), ordered.Count, page, pageSize, slice));
     }
+
+    /// <summary>
+    /// The merges and splits on the profile's own stream (by <paramref name="asOf"/>), as entries of its journey: who decided,
+    /// by which rule, who joined or left. Never a blind index or a split's free-text reason (those are on the profile).
+    /// </summary>
+    private static async Task<IEnumerable<ProfileJourneyEntry>> GraphEntriesAsync(IQuerySession session, string profileId, DateTimeOffset? asOf,
+        JsonSerializerOptions json, CancellationToken cancellation)
+    {
+        var stream = await session.Events.FetchStreamAsync(profileId, timestamp: asOf, token: cancellation);
+        return stream.Select(e => e.Data switch
+        {
+            ProfilesMerged m => Entry(e, m.To, "profiles-merged", m.MergedAt, m.DecidedBy, m.LinkId,
+                $"{m.MergedProfileId} ({string.Join(", ", m.Merged.Members.Select(x => x.CustomerId))}) joined by {m.Rule}, linking {m.From} and {m.To}.",
+                new { m.MergedProfileId, m.LinkId, m.From, m.To, m.Rule, Members = m.Merged.Members.Select(x => x.CustomerId), m.Evidence }),
+            ProfileSplit x => Entry(e, x.CustomerId, "profile-split", x.SplitAt, x.DecidedBy, e.Id,
+                $"{x.CustomerId} split off; {x.ReversedLinks.Count} link(s) reversed; left: {string.Join(", ", x.SplitOff.SelectMany(o => o.Contents.Members).Select(o => o.CustomerId))}.",
+                new { x.CustomerId, x.ReversedLinks, SplitOff = x.SplitOff.Select(o => new { o.ProfileId, Members = o.Contents.Members.Select(y => y.CustomerId) }) }),
+            _ => null,
+        }).OfType<ProfileJourneyEntry>().ToList();
+
+        ProfileJourneyEntry Entry(JasperFx.Events.IEvent e, string member, string kind, DateTimeOffset at, string decidedBy, Guid sourceId, string summary, object data) =>
+            new(member, kind, at, e.Timestamp, "system", IdentitySource, sourceId.ToString(), e.CorrelationId, decidedBy, summary, false,
+                JsonSerializer.SerializeToElement(data, json));
+    }
+
+    /// <summary>The source the identity graph's own entries carry on a profile's journey.</summary>
+    public const string IdentitySource = "identity";
 
     /// <summary>A customer id, or a profile id ("pf~" and a customer id).</summary>
     public static bool IsValidId(string id) =>
