@@ -42,7 +42,8 @@ public static class SendWinBackOfferHandler
 
         session.LastModifiedBy = LaunchWinBackCampaignHandler.Actor;
         var now = clock.GetUtcNow();
-        var person = await PersonStreams.LockAndReadAsync(session, command.CustomerId, unreadable, cancellation);
+        var person = await PersonStreams.LockAndReadAsync(session, command.CustomerId, [.. member.People(), member.ProfileId ?? ProfileIds.HomeOf(member.CustomerId)],
+            unreadable, cancellation);
         if (person.Unreadable)
         {
             session.Events.Append(command.CustomerId, await PersonStreams.VersionAsync(session, person, command.CustomerId, cancellation) + 1,
@@ -91,19 +92,38 @@ public static class SendWinBackOfferHandler
 internal sealed record PersonStreams(ProfileMembers Profile, IReadOnlyDictionary<string, IReadOnlyList<IEvent>> Streams, IReadOnlyList<object> Events,
     IReadOnlyList<ComplaintCase> Cases, bool Unreadable)
 {
+    private const int MaxRounds = 8;
+
     /// <summary>
     /// Takes the locks of the profile of <paramref name="customerId"/> (every member, and the profile itself, which merges
-    /// and splits hold) and reads it again under them: a merge or split committed meanwhile fails this transaction, and
-    /// the retry locks the profile as it is then. A member whose stream cannot be read makes the person unreadable.
+    /// and splits hold) and reads its members under them. The first locks taken are <paramref name="expected"/>, the
+    /// profile as the campaign selected it, which saves a read before locking; when the profile has changed since (a merge
+    /// or split), the missing locks are taken too and the members read again. Those come after locks already held, out
+    /// of the one global order, so two such transactions could deadlock: PostgreSQL then aborts one, and the transient
+    /// conflict policy retries it. A member whose stream cannot be read makes the person unreadable.
     /// </summary>
-    public static async Task<PersonStreams> LockAndReadAsync(IDocumentSession session, string customerId, UnreadableStreams unreadable, CancellationToken cancellation)
+    public static async Task<PersonStreams> LockAndReadAsync(IDocumentSession session, string customerId, IEnumerable<string> expected, UnreadableStreams unreadable,
+        CancellationToken cancellation)
     {
-        var profile = (await ProfileGraph.MembersNowAsync(session, [customerId], cancellation))[customerId];
-        await CustomerLocks.TakeAsync(session, [.. profile.Members, profile.ProfileId], cancellation);
-        var locked = (await ProfileGraph.MembersNowAsync(session, [customerId], cancellation))[customerId];
-        if (locked.ProfileId != profile.ProfileId || !locked.Members.SequenceEqual(profile.Members, StringComparer.Ordinal))
+        var held = new HashSet<string>(StringComparer.Ordinal);
+        IEnumerable<string> wanted = [customerId, ProfileIds.HomeOf(customerId), .. expected];
+        ProfileMembers? locked = null;
+        for (var round = 0; ; round++)
         {
-            throw new JasperFx.ConcurrencyException($"The profile of {customerId} changed while its locks were taken; the win-back step will be retried.", null!);
+            var missing = wanted.Where(held.Add).ToList();
+            if (locked is not null && missing.Count == 0)
+            {
+                break;
+            }
+
+            if (round == MaxRounds)
+            {
+                throw new JasperFx.ConcurrencyException($"The profile of {customerId} kept changing while its locks were taken; the win-back step will be retried.", null!);
+            }
+
+            await CustomerLocks.TakeAsync(session, missing, cancellation);
+            locked = (await ProfileGraph.MembersNowAsync(session, [customerId], cancellation))[customerId];
+            wanted = [.. locked.Members, locked.ProfileId];
         }
 
         var streams = new Dictionary<string, IReadOnlyList<IEvent>>(StringComparer.Ordinal);
@@ -153,7 +173,10 @@ public static class DeliverWinBackOfferHandler
         }
 
         session.LastModifiedBy = LaunchWinBackCampaignHandler.Actor;
-        var person = await PersonStreams.LockAndReadAsync(session, command.CustomerId, unreadable, cancellation);
+        // The offer's person as selected: the audience member it was recorded for, or whose profile held the address.
+        var selected = campaign.Members.FirstOrDefault(m => m.People().Contains(command.CustomerId));
+        var person = await PersonStreams.LockAndReadAsync(session, command.CustomerId,
+            selected is null ? [] : [.. selected.People(), selected.ProfileId ?? ProfileIds.HomeOf(selected.CustomerId)], unreadable, cancellation);
         var now = clock.GetUtcNow();
         var at = campaign.AudienceAt ?? now;
         if (person.Unreadable)
