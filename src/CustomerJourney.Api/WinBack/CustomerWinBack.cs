@@ -25,7 +25,8 @@ public static class CustomerWinBackHistory
         // Campaigns are few and keep their audience inline; reading them all is simpler than a query into the member lists.
         var campaigns = await session.Query<WinBackCampaign>().Where(c => c.Status == CampaignStatus.Launched).ToListAsync(cancellation);
         var ordered = campaigns.OrderBy(c => c.AudienceAt).ThenBy(c => c.CampaignId, StringComparer.Ordinal).ToList();
-        var memberships = ordered.SelectMany(c => c.Members.Where(m => m.CustomerId == customerId)
+        // A campaign selects people: the customer is in it as their profile's founder or as one of its members at selection.
+        var memberships = ordered.SelectMany(c => c.Members.Where(m => m.People().Contains(customerId))
             .Select(m => new CampaignMembership(c.CampaignId, c.Name, c.AudienceAt, m.Group, m.OfferCode, m.Reasons))).ToList();
         var exclusions = ordered.SelectMany(c => c.Excluded.Where(x => x.CustomerId == customerId)
             .Select(x => new CampaignExclusion(c.CampaignId, c.Name, c.AudienceAt, x.Reasons))).ToList();

@@ -1,24 +1,34 @@
+using CustomerJourney.Complaints;
+using CustomerJourney.Identity;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
+using JasperFx.Events;
 using Marten;
 using Microsoft.Extensions.Options;
 using Wolverine;
 
 namespace CustomerJourney.WinBack;
 
-/// <summary>Decide, for one treated customer, whether the campaign writes to them.</summary>
+/// <summary>Decide, for one treated person (named by the audience member), whether the campaign writes to them.</summary>
 public sealed record SendWinBackOffer(string CampaignId, string CustomerId);
 
-/// <summary>Hand one decided offer to its channel. Delivered at least once; the delivery key lets the receiver drop repeats.</summary>
+/// <summary>
+/// Hand one decided offer to its channel. Delivered at least once; the delivery key lets the receiver drop repeats.
+/// <see cref="CustomerId"/> is the member whose stream records the offer (the one whose address the decision used).
+/// </summary>
 public sealed record DeliverWinBackOffer(string CampaignId, string CustomerId, string OfferCode, string DeliveryKey, Channel Channel, WinBackOffer Offer);
 
 public static class SendWinBackOfferHandler
 {
     /// <summary>
-    /// Reads consent, erasure and contact details from the customer's own stream in this transaction and appends the
-    /// decision with the stream's version as expected: a consent withdrawn concurrently makes this append fail and the
-    /// retry see it. The delivery message is committed in the same transaction through Wolverine's outbox, so an offer is
-    /// recorded if and only if it will be delivered. A history that cannot be read suppresses the offer (fails closed).
+    /// Decides for the person the audience member stands for. Under the locks of all their profile's current members (the
+    /// locks every writer of those streams takes, ingestion included), it reads every member's stream and complaint cases
+    /// in this transaction, and appends the decision on the stream of the member whose address is used (the audience
+    /// member when none is) with that stream's version as expected: a consent withdrawn concurrently on any member waits
+    /// for the lock or makes the append fail, and the retry sees it. An offer already decided for this campaign on any
+    /// member decides nothing, so a person selected twice before a merge gets one offer. The delivery message is committed
+    /// in the same transaction through Wolverine's outbox, so an offer is recorded if and only if it will be delivered. A
+    /// history that cannot be read suppresses the offer (fails closed).
     /// </summary>
     public static async Task Handle(SendWinBackOffer command, IDocumentSession session, IMessageContext context, TimeProvider clock,
         IOptions<WinBackOptions> options, UnreadableStreams unreadable, CancellationToken cancellation)
@@ -32,51 +42,121 @@ public static class SendWinBackOfferHandler
 
         session.LastModifiedBy = LaunchWinBackCampaignHandler.Actor;
         var now = clock.GetUtcNow();
-        if (await ReadableEvents.FetchStreamAsync(session, command.CustomerId, unreadable, cancellation) is not { } stream)
+        var person = await PersonStreams.LockAndReadAsync(session, command.CustomerId, [.. member.People(), member.ProfileId ?? ProfileIds.HomeOf(member.CustomerId)],
+            unreadable, cancellation);
+        if (person.Unreadable)
         {
-            var state = await session.Events.FetchStreamStateAsync(command.CustomerId, cancellation);
-            session.Events.Append(command.CustomerId, (state?.Version ?? 0) + 1,
+            session.Events.Append(command.CustomerId, await PersonStreams.VersionAsync(session, person, command.CustomerId, cancellation) + 1,
                 WinBackRules.Suppressed(campaign, command.CustomerId, SuppressionReasons.Unreadable, campaign.AudienceAt ?? now));
             return;
         }
 
-        var events = stream.Select(e => e.Data).ToList();
-        var cases = await WinBackFacts.CasesAsync(session, command.CustomerId, cancellation);
-        var decision = WinBackRules.DecideSend(events, cases, campaign, member, HasAddress(events, campaign.Channel, options.Value), now, options.Value.FrequencyCap);
+        var address = WinBackRules.CurrentAddress(person.Events, campaign.Channel);
+        var recordOn = address?.CustomerId ?? command.CustomerId;
+        var decision = WinBackRules.DecideSend(person.Events, person.Cases, campaign, member, HasAddress(address, campaign.Channel, options.Value), now,
+            options.Value.FrequencyCap, recordOn);
         if (decision is null)
         {
             return;
         }
 
-        var history = events.OfType<Touchpoint>().Append(decision).ToList();
-        var appended = new List<object> { decision };
-        appended.AddRange(WinBackRules.Attribute(history, campaign, member));
-        session.Events.Append(command.CustomerId, (stream.Count == 0 ? 0 : stream[^1].Version) + appended.Count, [.. appended]);
+        // The decision goes on the addressed member's stream; what the person's purchases already mean, on the audience member's.
+        var history = person.Events.OfType<Touchpoint>().Append(decision).ToList();
+        var appended = new[] { (Stream: recordOn, Event: (object)decision) }
+            .Concat(WinBackRules.Attribute(history, campaign, member).Select(o => (Stream: command.CustomerId, Event: (object)o)));
+        foreach (var stream in appended.GroupBy(a => a.Stream, StringComparer.Ordinal))
+        {
+            var events = stream.Select(a => a.Event).ToArray();
+            session.Events.Append(stream.Key, person.Version(stream.Key) + events.Length, events);
+        }
+
         if (decision is WinBackOfferSent sent)
         {
-            await context.PublishAsync(new DeliverWinBackOffer(campaign.CampaignId, command.CustomerId, sent.OfferCode, sent.DeliveryKey, campaign.Channel, campaign.Offer));
+            await context.PublishAsync(new DeliverWinBackOffer(campaign.CampaignId, recordOn, sent.OfferCode, sent.DeliveryKey, campaign.Channel, campaign.Offer));
         }
     }
 
     /// <summary>Whether the channel has somewhere to write to. Sealed fields are only tested for presence here, never opened.</summary>
-    private static bool HasAddress(IReadOnlyList<object> events, Channel channel, WinBackOptions options)
+    private static bool HasAddress((string CustomerId, string Stored)? address, Channel channel, WinBackOptions options) => channel switch
     {
-        var details = events.OfType<ContactDetailsChanged>().ToList();
-        return channel switch
+        Channel.Email => address is not null || !string.IsNullOrEmpty(options.Smtp.FallbackAddressTemplate),
+        Channel.Phone => address is not null && options.Webhook.Url is not null,
+        _ => options.Webhook.Url is not null,
+    };
+}
+
+/// <summary>
+/// One person as the send decision and every delivery attempt read them: the profile's current members, each one's stream,
+/// all their events in record order and all their complaint cases, read under all the members' locks.
+/// </summary>
+internal sealed record PersonStreams(ProfileMembers Profile, IReadOnlyDictionary<string, IReadOnlyList<IEvent>> Streams, IReadOnlyList<object> Events,
+    IReadOnlyList<ComplaintCase> Cases, bool Unreadable)
+{
+    private const int MaxRounds = 8;
+
+    /// <summary>
+    /// Takes the locks of the profile of <paramref name="customerId"/> (every member, and the profile itself, which merges
+    /// and splits hold) and reads its members under them. The first locks taken are <paramref name="expected"/>, the
+    /// profile as the campaign selected it, which saves a read before locking; when the profile has changed since (a merge
+    /// or split), the missing locks are taken too and the members read again. Those come after locks already held, out
+    /// of the one global order, so two such transactions could deadlock: PostgreSQL then aborts one, and the transient
+    /// conflict policy retries it. A member whose stream cannot be read makes the person unreadable.
+    /// </summary>
+    public static async Task<PersonStreams> LockAndReadAsync(IDocumentSession session, string customerId, IEnumerable<string> expected, UnreadableStreams unreadable,
+        CancellationToken cancellation)
+    {
+        var held = new HashSet<string>(StringComparer.Ordinal);
+        IEnumerable<string> wanted = [customerId, ProfileIds.HomeOf(customerId), .. expected];
+        ProfileMembers? locked = null;
+        for (var round = 0; ; round++)
         {
-            Channel.Email => details.Any(d => d.Email is not null && d.Email != PersonalFields.Erased) || !string.IsNullOrEmpty(options.Smtp.FallbackAddressTemplate),
-            Channel.Phone => details.Any(d => d.Phone is not null && d.Phone != PersonalFields.Erased) && options.Webhook.Url is not null,
-            _ => options.Webhook.Url is not null,
-        };
+            var missing = wanted.Where(held.Add).ToList();
+            if (locked is not null && missing.Count == 0)
+            {
+                break;
+            }
+
+            if (round == MaxRounds)
+            {
+                throw new JasperFx.ConcurrencyException($"The profile of {customerId} kept changing while its locks were taken; the win-back step will be retried.", null!);
+            }
+
+            await CustomerLocks.TakeAsync(session, missing, cancellation);
+            locked = (await ProfileGraph.MembersNowAsync(session, [customerId], cancellation))[customerId];
+            wanted = [.. locked.Members, locked.ProfileId];
+        }
+
+        var streams = new Dictionary<string, IReadOnlyList<IEvent>>(StringComparer.Ordinal);
+        foreach (var member in locked.Members)
+        {
+            if (await ReadableEvents.FetchStreamAsync(session, member, unreadable, cancellation) is not { } stream)
+            {
+                return new PersonStreams(locked, streams, [], [], Unreadable: true);
+            }
+
+            streams[member] = stream;
+        }
+
+        var cases = await CustomerComplaints.CasesAsync(session, locked.Members, cancellation);
+        return new PersonStreams(locked, streams, [.. streams.Values.SelectMany(s => s).OrderBy(e => e.Sequence).Select(e => e.Data)], cases, Unreadable: false);
     }
+
+    /// <summary>The version of a member's stream as read (0 when it has none yet).</summary>
+    public long Version(string customerId) => Streams.GetValueOrDefault(customerId) is { Count: > 0 } stream ? stream[^1].Version : 0;
+
+    /// <summary>The version of a member's stream, also when it could not be read (from the stream's state).</summary>
+    public static async Task<long> VersionAsync(IQuerySession session, PersonStreams person, string customerId, CancellationToken cancellation) =>
+        person.Streams.ContainsKey(customerId) ? person.Version(customerId)
+            : (await session.Events.FetchStreamStateAsync(customerId, cancellation))?.Version ?? 0;
 }
 
 public static class DeliverWinBackOfferHandler
 {
     /// <summary>
-    /// One delivery attempt. Under the customer's lock (the one every writer of their stream takes, ingestion included),
-    /// it reads their stream and complaint cases and asks the send decision's own rule (<see cref="WinBackRules.MayNotSendBecause"/>)
-    /// again: a withdrawal, erasure, open complaint or expiry recorded since suppresses the offer, recorded with its
+    /// One delivery attempt. Under the locks of all the person's members (the ones every writer of their streams takes,
+    /// ingestion included), it reads every member's stream and complaint cases and asks the send decision's own rule
+    /// (<see cref="WinBackRules.MayNotSendBecause"/>) again over the whole person: a withdrawal, erasure, open complaint or
+    /// expiry recorded since on any member suppresses the offer, recorded (on the addressed member's stream) with its
     /// reason. The lock is held until the attempt ends (at most the send timeout), so a withdrawal committed before the
     /// check is seen, and one recorded meanwhile commits after this attempt: no attempt starts after a withdrawal's
     /// commit. A permanent refusal, or the last temporary failure, records the offer undeliverable and dead-letters the
@@ -93,30 +173,32 @@ public static class DeliverWinBackOfferHandler
         }
 
         session.LastModifiedBy = LaunchWinBackCampaignHandler.Actor;
-        await CustomerLocks.TakeAsync(session, [command.CustomerId], cancellation);
+        // The offer's person as selected: the audience member it was recorded for, or whose profile held the address.
+        var selected = campaign.Members.FirstOrDefault(m => m.People().Contains(command.CustomerId));
+        var person = await PersonStreams.LockAndReadAsync(session, command.CustomerId,
+            selected is null ? [] : [.. selected.People(), selected.ProfileId ?? ProfileIds.HomeOf(selected.CustomerId)], unreadable, cancellation);
         var now = clock.GetUtcNow();
         var at = campaign.AudienceAt ?? now;
-        if (await ReadableEvents.FetchStreamAsync(session, command.CustomerId, unreadable, cancellation) is not { } stream)
+        if (person.Unreadable)
         {
-            var state = await session.Events.FetchStreamStateAsync(command.CustomerId, cancellation);
-            session.Events.Append(command.CustomerId, (state?.Version ?? 0) + 1, WinBackRules.Suppressed(campaign, command.CustomerId, SuppressionReasons.Unreadable, at));
+            session.Events.Append(command.CustomerId, await PersonStreams.VersionAsync(session, person, command.CustomerId, cancellation) + 1,
+                WinBackRules.Suppressed(campaign, command.CustomerId, SuppressionReasons.Unreadable, at));
             return;
         }
 
-        var events = stream.Select(e => e.Data).ToList();
-        var touchpoints = events.OfType<Touchpoint>().ToList();
-        var standing = WinBackRules.OfferOutcome(touchpoints, campaign.CampaignId);
+        // The offer's own record (sent, undeliverable, delivered) is on the stream of the member it was addressed to.
+        var standing = WinBackRules.OfferOutcome(person.Streams[command.CustomerId].Select(e => e.Data).OfType<Touchpoint>(), campaign.CampaignId);
         if (standing is WinBackOfferSuppressed or WinBackOfferDelivered or null)
         {
             return;
         }
 
-        var version = stream[^1].Version;
-        var cases = await WinBackFacts.CasesAsync(session, command.CustomerId, cancellation);
-        var cipher = await personalData.ForCustomersAsync([command.CustomerId], forWriting: false, cancellation);
-        var reason = WinBackRules.MayNotSendBecause(events, cases, campaign, now, options.Value.FrequencyCap)
-                     ?? (cipher.IsErased(command.CustomerId) ? SuppressionReasons.Erased : null);
-        var address = reason is null ? Address(command, events, cipher, options.Value) : null;
+        var version = person.Version(command.CustomerId);
+        var members = person.Profile.Members;
+        var cipher = await personalData.ForCustomersAsync(members, forWriting: false, cancellation);
+        var reason = WinBackRules.MayNotSendBecause(person.Events, person.Cases, campaign, now, options.Value.FrequencyCap)
+                     ?? (members.Any(cipher.IsErased) ? SuppressionReasons.Erased : null);
+        var address = reason is null ? Address(command, person.Events, cipher, options.Value) : null;
         reason ??= string.IsNullOrEmpty(address) ? SuppressionReasons.NoAddress : null;
         if (reason is not null)
         {
@@ -174,17 +256,17 @@ public static class DeliverWinBackOfferHandler
         }
     }
 
-    /// <summary>Opens the address at the last moment (an erased customer's key is gone by then).</summary>
-    private static string? Address(DeliverWinBackOffer command, IReadOnlyList<object> events, IPersonalDataCipher cipher, WinBackOptions options)
+    /// <summary>
+    /// Opens the person's current address at the last moment, with the key of the member who gave it (an erased
+    /// customer's key is gone by then).
+    /// </summary>
+    private static string? Address(DeliverWinBackOffer command, IReadOnlyList<object> personEvents, IPersonalDataCipher cipher, WinBackOptions options)
     {
-        var details = events.OfType<ContactDetailsChanged>().ToList();
-        string? Latest(Func<ContactDetailsChanged, string?> field) =>
-            details.Select(field).LastOrDefault(v => v is not null) is { } stored ? cipher.Open(command.CustomerId, stored).Plaintext : null;
-
+        var opened = WinBackRules.CurrentAddress(personEvents, command.Channel) is { } current ? cipher.Open(current.CustomerId, current.Stored).Plaintext : null;
         return command.Channel switch
         {
-            Channel.Email => Latest(d => d.Email) ?? options.Smtp.FallbackAddressTemplate?.Replace("{customerId}", command.CustomerId, StringComparison.Ordinal),
-            Channel.Phone => Latest(d => d.Phone),
+            Channel.Email => opened ?? options.Smtp.FallbackAddressTemplate?.Replace("{customerId}", command.CustomerId, StringComparison.Ordinal),
+            Channel.Phone => opened,
             _ => command.CustomerId,
         };
     }

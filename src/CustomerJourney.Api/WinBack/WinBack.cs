@@ -24,9 +24,17 @@ public enum AudienceGroup
     Control,
 }
 
-/// <summary>A selected customer: the group drawn, what they are worth, and the flags that made them a candidate.</summary>
+/// <summary>
+/// A selected person: the group drawn, what they are worth, and the flags that made them a candidate. <see cref="CustomerId"/>
+/// is their profile's founder; <see cref="ProfileId"/> and <see cref="Members"/> are the profile as selected (null in
+/// audiences selected before win-back counted people: each member was then a customer alone).
+/// </summary>
 public sealed record AudienceMember(string CustomerId, AudienceGroup Group, double ValueAtRisk, double ExpectedRecovery, double? PAlive,
-    IReadOnlyList<string> Reasons, string OfferCode);
+    IReadOnlyList<string> Reasons, string OfferCode, string? ProfileId = null, IReadOnlyList<string>? Members = null)
+{
+    /// <summary>The customers the person was at selection.</summary>
+    public IReadOnlyList<string> People() => Members ?? [CustomerId];
+}
 
 public sealed record ExcludedCustomer(string CustomerId, IReadOnlyList<string> Reasons);
 

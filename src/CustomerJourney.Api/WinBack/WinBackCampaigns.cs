@@ -3,6 +3,7 @@ using System.Text.Json;
 using CustomerJourney.Access;
 using CustomerJourney.Churn;
 using CustomerJourney.Complaints;
+using CustomerJourney.Identity;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
@@ -145,7 +146,8 @@ public static class WinBackCampaignEndpoints
             return Results.Ok(new CampaignView(campaign, asOf, null, converged));
         }
 
-        var members = campaign.Members.Select(m => m.CustomerId).ToArray();
+        var personOf = await PeopleAsync(session, campaign, cancellation);
+        var members = personOf.Keys.ToArray();
         var events = session.Events.QueryAllRawEvents().Where(e => e.StreamKey!.IsOneOf(members));
         if (asOf is { } recordedBy)
         {
@@ -161,7 +163,27 @@ public static class WinBackCampaignEndpoints
         var outcomes = raw.Select(e => e.Data).OfType<Touchpoint>().Where(t => WinBackRules.CampaignOf(t) == campaignId).ToList();
         var purchases = raw.Select(e => e.Data).OfType<PurchaseMade>().Where(p => p.OccurredAt > window.From && p.OccurredAt <= window.To)
             .Select(p => new MemberPurchase(p.CustomerId, p.Amount, p.Currency)).ToList();
-        return Results.Ok(new CampaignView(campaign, asOf, WinBackReport.Measure(campaign, outcomes, purchases, options.Value.ShippingCost), converged));
+        return Results.Ok(new CampaignView(campaign, asOf, WinBackReport.Measure(campaign, outcomes, purchases, options.Value.ShippingCost, personOf), converged));
+    }
+
+    /// <summary>
+    /// Which audience member each customer counts for: the audience members themselves, the members their profiles had at
+    /// selection, and the members they have now (an offer goes to the member holding the address, and a purchase by any
+    /// member counts, also one merged in after the launch).
+    /// </summary>
+    private static async Task<IReadOnlyDictionary<string, string>> PeopleAsync(IQuerySession session, WinBackCampaign campaign, CancellationToken cancellation)
+    {
+        var now = await ProfileGraph.MembersNowAsync(session, campaign.Members.Select(m => m.CustomerId), cancellation);
+        var personOf = campaign.Members.ToDictionary(m => m.CustomerId, m => m.CustomerId, StringComparer.Ordinal);
+        foreach (var member in campaign.Members)
+        {
+            foreach (var customer in member.People().Concat(now[member.CustomerId].Members))
+            {
+                personOf.TryAdd(customer, member.CustomerId);
+            }
+        }
+
+        return personOf;
     }
 
     /// <summary>Campaigns, newest first.</summary>
@@ -307,7 +329,7 @@ public static class LaunchWinBackCampaignHandler
             await context.PublishAsync(new AttributeWinBackPurchases(chunk));
         }
 
-        logger.LogInformation("Win-back campaign {Campaign} selected {Members} customers ({Treated} treated) at {At}; {Excluded} excluded",
+        logger.LogInformation("Win-back campaign {Campaign} selected {Members} people ({Treated} treated) at {At}; {Excluded} excluded",
             campaign.CampaignId, members.Count, members.Count(m => m.Group == AudienceGroup.Treatment), at, excluded.Count);
     }
 }

@@ -1,5 +1,6 @@
 using CustomerJourney.Access;
 using CustomerJourney.Complaints;
+using CustomerJourney.Identity;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
@@ -10,7 +11,9 @@ namespace CustomerJourney.WinBack;
 public static class WinBackFacts
 {
     /// <summary>
-    /// Every customer's touchpoints (their own and their complaint cases' steps), erasure and case spans. The whole
+    /// Every person's facts: each customer's touchpoints (their own and their complaint cases' steps), erasure and case
+    /// spans, joined per profile as the graph stands now (<see cref="CustomerFacts.OfProfile"/>), so a person seen under
+    /// several customer ids is assessed once, on everything they did. The whole
     /// history is read because selection evaluates the flag rules at the campaign's own instant; at the scale of the
     /// CDNOW cohort that is a few seconds, and the note in the README says what a larger store would need.
     /// </summary>
@@ -63,20 +66,17 @@ public static class WinBackFacts
             history.TryAdd(customer, []);
         }
 
-        return history.OrderBy(h => h.Key, StringComparer.Ordinal)
-            .Select(h => new CustomerFacts(h.Key, h.Value, erased.Contains(h.Key), [.. cases[h.Key]], breaches.GetValueOrDefault(h.Key) ?? [],
-                unreadableCustomers.Contains(h.Key))).ToList();
+        var customers = history.Select(h => new CustomerFacts(h.Key, h.Value, erased.Contains(h.Key), [.. cases[h.Key]], breaches.GetValueOrDefault(h.Key) ?? [],
+            unreadableCustomers.Contains(h.Key)));
+        var graph = await ProfileGraph.MapAsync(session, asOf: null, cancellation);
+        return graph.GroupByProfile(customers, f => f.CustomerId).Select(p => CustomerFacts.OfProfile(p.Key, p)).ToList();
     }
 
-    /// <summary>Members of the launched campaigns (other than <paramref name="except"/>) whose window holds <paramref name="at"/>.</summary>
+    /// <summary>The customers of the people in launched campaigns (other than <paramref name="except"/>) whose window holds <paramref name="at"/>.</summary>
     public static async Task<IReadOnlySet<string>> InRunningCampaignsAsync(IQuerySession session, DateTimeOffset at, string? except, CancellationToken cancellation)
     {
         var launched = await session.Query<WinBackCampaign>().Where(c => c.Status == CampaignStatus.Launched).ToListAsync(cancellation);
         return launched.Where(c => c.CampaignId != except && c.Window is { } w && w.From <= at && at <= w.To)
-            .SelectMany(c => c.Members.Select(m => m.CustomerId)).ToHashSet(StringComparer.Ordinal);
+            .SelectMany(c => c.Members.SelectMany(m => m.People())).ToHashSet(StringComparer.Ordinal);
     }
-
-    /// <summary>A customer's complaint cases, read in the caller's transaction.</summary>
-    public static async Task<IReadOnlyList<ComplaintCase>> CasesAsync(IQuerySession session, string customerId, CancellationToken cancellation) =>
-        await session.Query<ComplaintCase>().Where(c => c.CustomerId == customerId).ToListAsync(cancellation);
 }

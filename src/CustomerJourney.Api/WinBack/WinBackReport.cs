@@ -22,28 +22,32 @@ public sealed record MemberPurchase(string CustomerId, decimal Amount, string Cu
 public static class WinBackReport
 {
     /// <summary>
-    /// Counts the members' win-back touchpoints (in stream order) per group; revenue is every purchase of a reactivated
-    /// member in the window, summed per currency.
+    /// Counts the members' win-back touchpoints (in stream order) per group, each person once; revenue is every purchase
+    /// of a reactivated person in the window, summed per currency. <paramref name="personOf"/> names the audience member
+    /// a customer id counts for (an offer recorded on the member whose address was used, a purchase by any member);
+    /// an id it does not name counts for itself.
     /// </summary>
-    public static CampaignOutcome Measure(WinBackCampaign campaign, IReadOnlyList<Touchpoint> outcomes, IReadOnlyList<MemberPurchase> purchases, decimal shippingCost)
+    public static CampaignOutcome Measure(WinBackCampaign campaign, IReadOnlyList<Touchpoint> outcomes, IReadOnlyList<MemberPurchase> purchases, decimal shippingCost,
+        IReadOnlyDictionary<string, string>? personOf = null)
     {
+        string Person(string customerId) => personOf?.GetValueOrDefault(customerId) ?? customerId;
         var groupOf = campaign.Members.ToDictionary(m => m.CustomerId, m => m.Group, StringComparer.Ordinal);
-        var mine = outcomes.Where(t => groupOf.ContainsKey(t.CustomerId) && WinBackRules.CampaignOf(t) == campaign.CampaignId).ToList();
-        var standing = mine.GroupBy(t => t.CustomerId, StringComparer.Ordinal)
+        var mine = outcomes.Where(t => groupOf.ContainsKey(Person(t.CustomerId)) && WinBackRules.CampaignOf(t) == campaign.CampaignId).ToList();
+        var standing = mine.GroupBy(t => Person(t.CustomerId), StringComparer.Ordinal)
             .Select(g => WinBackRules.OfferOutcome(g, campaign.CampaignId)).OfType<Touchpoint>().ToList();
 
         GroupOutcome Of(AudienceGroup group)
         {
-            bool In(Touchpoint t) => groupOf[t.CustomerId] == group;
+            bool In(Touchpoint t) => groupOf[Person(t.CustomerId)] == group;
             var assigned = campaign.Members.Count(m => m.Group == group);
-            var reactivated = mine.OfType<CustomerReactivated>().Where(In).Select(r => r.CustomerId).Distinct().ToHashSet(StringComparer.Ordinal);
-            var revenue = purchases.Where(p => reactivated.Contains(p.CustomerId)).GroupBy(p => p.Currency, StringComparer.Ordinal)
+            var reactivated = mine.OfType<CustomerReactivated>().Where(In).Select(r => Person(r.CustomerId)).ToHashSet(StringComparer.Ordinal);
+            var revenue = purchases.Where(p => reactivated.Contains(Person(p.CustomerId))).GroupBy(p => p.Currency, StringComparer.Ordinal)
                 .OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(p => p.Amount), StringComparer.Ordinal);
             return new GroupOutcome(assigned,
                 standing.Where(In).Count(t => t is WinBackOfferSent or WinBackOfferDelivered),
                 standing.Where(In).Count(t => t is WinBackOfferSuppressed),
                 standing.Where(In).Count(t => t is WinBackOfferUndeliverable),
-                mine.OfType<WinBackOfferRedeemed>().Where(In).Select(s => s.CustomerId).Distinct().Count(),
+                mine.OfType<WinBackOfferRedeemed>().Where(In).Select(s => Person(s.CustomerId)).Distinct().Count(),
                 reactivated.Count,
                 assigned == 0 ? 0 : Math.Round((double)reactivated.Count / assigned, 4),
                 revenue);

@@ -3,6 +3,7 @@ using System.Text;
 using CustomerJourney.Access;
 using CustomerJourney.Churn;
 using CustomerJourney.Complaints;
+using CustomerJourney.Identity;
 using CustomerJourney.Journeys;
 using CustomerJourney.Models.Churn;
 using CustomerJourney.Touchpoints;
@@ -37,15 +38,41 @@ public static class SuppressionReasons
 }
 
 /// <summary>
-/// What selection reads of one customer: their touchpoints (with event ids), erasure, complaint cases, and the breaches
-/// recorded on those cases (cited by the churn flag).
+/// What selection reads of one customer, or of one person (a profile, <see cref="OfProfile"/>): their touchpoints (with
+/// event ids), erasure, complaint cases, and the breaches recorded on those cases (cited by the churn flag).
+/// <see cref="ProfileId"/> and <see cref="Members"/> are null on the facts of a customer read alone.
 /// </summary>
 public sealed record CustomerFacts(string CustomerId, IReadOnlyList<(Guid Id, Touchpoint Touchpoint)> History, bool Erased, IReadOnlyList<ComplaintCase> Cases,
-    IReadOnlyList<(Guid Id, ComplaintSlaBreached Breach)> Breaches, bool Unreadable = false);
+    IReadOnlyList<(Guid Id, ComplaintSlaBreached Breach)> Breaches, bool Unreadable = false, string? ProfileId = null, IReadOnlyList<string>? Members = null)
+{
+    /// <summary>
+    /// One person's facts from their members' (each read alone): every member's touchpoints, cases and breaches, erased or
+    /// unreadable when any member is (a person is not judged on the part that could be read). The person is named by the
+    /// profile's founder, a real customer id that a split never takes away. Histories are joined member after member,
+    /// each in its own record order, so a complaint case still folds its steps in the order its stream holds them.
+    /// </summary>
+    public static CustomerFacts OfProfile(string profileId, IEnumerable<CustomerFacts> members)
+    {
+        var founder = ProfileIds.FounderOf(profileId);
+        var each = members.OrderBy(m => m.CustomerId, StringComparer.Ordinal).ToList();
+        var ids = each.Select(m => m.CustomerId).Append(founder).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return new CustomerFacts(founder, [.. each.SelectMany(m => m.History)], each.Any(m => m.Erased), [.. each.SelectMany(m => m.Cases)],
+            [.. each.SelectMany(m => m.Breaches)], each.Any(m => m.Unreadable), profileId, ids);
+    }
 
-/// <summary>A flagged customer as assessed at an instant: either a candidate, or excluded with its reasons.</summary>
-public sealed record Candidate(string CustomerId, double ValueAtRisk, double ExpectedRecovery, double? PAlive, IReadOnlyList<ChurnFlag> Flags,
-    IReadOnlyList<string> Exclusions);
+    /// <summary>The profile the facts are of (the customer's own home profile when read alone).</summary>
+    public string Profile() => ProfileId ?? ProfileIds.HomeOf(CustomerId);
+
+    /// <summary>The customers the facts are of.</summary>
+    public IReadOnlyList<string> People() => Members ?? [CustomerId];
+}
+
+/// <summary>
+/// A flagged person as assessed at an instant: either a candidate, or excluded with its reasons. <see cref="CustomerId"/>
+/// names the person by their profile's founder; <see cref="Members"/> are the customer ids the profile holds.
+/// </summary>
+public sealed record Candidate(string CustomerId, string ProfileId, IReadOnlyList<string> Members, double ValueAtRisk, double ExpectedRecovery, double? PAlive,
+    IReadOnlyList<ChurnFlag> Flags, IReadOnlyList<string> Exclusions);
 
 /// <summary>The pure rules of win-back: who is a candidate, the split, what a send does, and what a purchase is worth to a campaign.</summary>
 public static class WinBackRules
@@ -77,7 +104,7 @@ public static class WinBackRules
     {
         if (facts.Unreadable)
         {
-            return Unreadable(facts.CustomerId);
+            return Unreadable(facts);
         }
 
         try
@@ -87,12 +114,12 @@ public static class WinBackRules
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or NullReferenceException or FormatException or KeyNotFoundException)
         {
             // A fact the rules cannot handle (a field another tool left out): the customer is left out, never judged without it.
-            return Unreadable(facts.CustomerId);
+            return Unreadable(facts);
         }
     }
 
-    /// <summary>A customer whose history cannot be read: listed (with ?includeExcluded=true) and never selected.</summary>
-    public static Candidate Unreadable(string customerId) => new(customerId, 0, 0, null, [], [ExclusionReasons.Unreadable]);
+    /// <summary>A person whose history cannot be read: listed (with ?includeExcluded=true) and never selected.</summary>
+    public static Candidate Unreadable(CustomerFacts facts) => new(facts.CustomerId, facts.Profile(), facts.People(), 0, 0, null, [], [ExclusionReasons.Unreadable]);
 
     private static Candidate? AssessReadable(CustomerFacts facts, CandidateFilter filter, Channel channel, ChurnModel? model, DateTimeOffset at,
         IReadOnlySet<string> inRunningCampaign, ChurnOptions churn, WinBackOptions options, SlaPolicies sla, DateTimeOffset now)
@@ -147,12 +174,12 @@ public static class WinBackRules
             exclusions.Add(ExclusionReasons.ContactedRecently);
         }
 
-        if (inRunningCampaign.Contains(facts.CustomerId))
+        if (facts.People().Any(inRunningCampaign.Contains))
         {
             exclusions.Add(ExclusionReasons.InRunningCampaign);
         }
 
-        return new Candidate(facts.CustomerId, Math.Round(valueAtRisk, 2), Math.Round(valueAtRisk * options.ResponseRate, 2),
+        return new Candidate(facts.CustomerId, facts.Profile(), facts.People(), Math.Round(valueAtRisk, 2), Math.Round(valueAtRisk * options.ResponseRate, 2),
             pAlive is { } p ? Math.Round(p, 4) : null, flags, exclusions);
     }
 
@@ -179,7 +206,7 @@ public static class WinBackRules
         var eligible = ranked.Where(c => c.Exclusions.Count == 0).ToList();
         var control = ControlGroup(eligible.Select(c => c.CustomerId), controlShare, seed);
         var members = eligible.Select(c => new AudienceMember(c.CustomerId, control.Contains(c.CustomerId) ? AudienceGroup.Control : AudienceGroup.Treatment,
-            c.ValueAtRisk, c.ExpectedRecovery, c.PAlive, c.Flags.Select(f => f.Reason).ToList(), OfferCode(campaignId, c.CustomerId))).ToList();
+            c.ValueAtRisk, c.ExpectedRecovery, c.PAlive, c.Flags.Select(f => f.Reason).ToList(), OfferCode(campaignId, c.CustomerId), c.ProfileId, c.Members)).ToList();
         var excluded = ranked.Where(c => c.Exclusions.Count > 0).Select(c => new ExcludedCustomer(c.CustomerId, c.Exclusions)).ToList();
         return (members, excluded);
     }
@@ -195,8 +222,9 @@ public static class WinBackRules
         offers.Any(s => (s.SentAt ?? s.OccurredAt) is var sent && sent <= now && sent > now - cap);
 
     /// <summary>
-    /// The one rule of whether a campaign may write to a customer now, asked by the send decision and again by every
-    /// delivery attempt (before it starts, under the customer's lock): null when it may, otherwise why not. Erasure, consent
+    /// The one rule of whether a campaign may write to a person now, asked by the send decision and again by every
+    /// delivery attempt (before it starts, under the locks of all the person's members), over the events of all their
+    /// members in record order and all their complaint cases: null when it may, otherwise why not. Erasure, consent
     /// for the channel's purpose (the latest statement, by <see cref="Consent"/>), a complaint open now
     /// (<see cref="ComplaintCase.IsOpenAt"/>), an offer past its validity (whatever instant the campaign was run at), and
     /// an offer of another campaign really sent within the frequency cap before this one's.
@@ -219,12 +247,15 @@ public static class WinBackRules
     }
 
     /// <summary>
-    /// The send decision for one treated customer, read from their own stream at send time: nothing when the campaign
-    /// already wrote or suppressed for them, otherwise the offer (sent now, for the campaign's instant) or the reason it is suppressed.
+    /// The send decision for one treated person, read at send time from the streams of all the profile's members: nothing
+    /// when the campaign already wrote or suppressed for any of them, otherwise the offer (sent now, for the campaign's
+    /// instant) or the reason it is suppressed, for the stream of <paramref name="recordOn"/> (the member whose address is
+    /// used; the audience member when none is).
     /// </summary>
     public static Touchpoint? DecideSend(IReadOnlyList<object> customerEvents, IReadOnlyList<ComplaintCase> cases, WinBackCampaign campaign, AudienceMember member,
-        bool hasAddress, DateTimeOffset now, TimeSpan? frequencyCap = null)
+        bool hasAddress, DateTimeOffset now, TimeSpan? frequencyCap = null, string? recordOn = null)
     {
+        var recipient = recordOn ?? member.CustomerId;
         var touchpoints = customerEvents.OfType<Touchpoint>().ToList();
         if (touchpoints.Any(t => t is WinBackOfferSent s && s.CampaignId == campaign.CampaignId || t is WinBackOfferSuppressed x && x.CampaignId == campaign.CampaignId))
         {
@@ -236,11 +267,28 @@ public static class WinBackRules
         return reason is null
             ? new WinBackOfferSent
             {
-                CustomerId = member.CustomerId, OccurredAt = at, Channel = campaign.Channel, Source = Source, SourceId = $"{campaign.CampaignId}/offer",
+                CustomerId = recipient, OccurredAt = at, Channel = campaign.Channel, Source = Source, SourceId = $"{campaign.CampaignId}/offer",
                 CampaignId = campaign.CampaignId, OfferCode = member.OfferCode, Offer = campaign.Offer, DeliveryKey = DeliveryKey(campaign.CampaignId, member.OfferCode),
                 SentAt = now,
             }
-            : Suppressed(campaign, member.CustomerId, reason, at);
+            : Suppressed(campaign, recipient, reason, at);
+    }
+
+    /// <summary>
+    /// A person's current address on <paramref name="channel"/>: the latest value of the channel's field (e-mail, phone)
+    /// by business time across all the members' contact details (a later record wins a tie), with the member who gave
+    /// it, whose key opens it. Null when none was given, when the latest was erased, or for the app channel, which has none.
+    /// </summary>
+    public static (string CustomerId, string Stored)? CurrentAddress(IEnumerable<object> personEvents, Channel channel)
+    {
+        Func<ContactDetailsChanged, string?>? field = channel switch
+        {
+            Channel.Email => d => d.Email,
+            Channel.Phone => d => d.Phone,
+            _ => null,
+        };
+        var latest = field is null ? null : personEvents.OfType<ContactDetailsChanged>().Where(d => field(d) is not null).OrderBy(d => d.OccurredAt).LastOrDefault();
+        return latest is not null && field!(latest) is { } stored && stored != PersonalFields.Erased ? (latest.CustomerId, stored) : null;
     }
 
     /// <summary>An offer not sent (or no longer delivered), with why.</summary>
@@ -262,7 +310,9 @@ public static class WinBackRules
 
     /// <summary>
     /// What a member's purchases mean for a campaign: the first purchase in its window reactivates them (either group),
-    /// a treated member's purchase with their code redeems the offer. Each is recorded once.
+    /// a treated member's purchase with their code redeems the offer. Each is recorded once. <paramref name="history"/> is
+    /// the whole person's (every member's touchpoints), so a purchase by any member counts; the outcomes are for the
+    /// audience member's own stream.
     /// </summary>
     public static IReadOnlyList<Touchpoint> Attribute(IReadOnlyList<Touchpoint> history, WinBackCampaign campaign, AudienceMember member)
     {
