@@ -111,26 +111,41 @@ public sealed class OrganisationSignInTests(AppFixture app)
         Assert.Equal(HttpStatusCode.OK, (await browser.Get("/account")).StatusCode);
     }
 
+    /// <summary>
+    /// Two instances of their own on a schema of their own (a second instance on the run's schema would share its durable
+    /// queues and take other tests' messages with it when it stops).
+    /// </summary>
     [Fact]
     public async Task A_cookie_issued_by_one_instance_is_accepted_by_another_on_the_same_database()
     {
-        using var first = NewBrowser();
-        await SignIn(first, "oidc-alice");
-        await using var second = await AlbaHost.For<Program>(builder =>
+        var schema = ServiceHost.NewSchema("dpshare");
+        try
         {
-            builder.UseSetting("EventStore:Schema", app.Schema);
-            foreach (var (key, value) in app.Provider.ServiceSettings())
-            {
-                builder.UseSetting(key, value);
-            }
-        });
-        using var elsewhere = NewBrowser(second, first.Jar);
+            await using var one = await Instance(schema);
+            using var first = NewBrowser(one);
+            await SignIn(first, "oidc-alice");
+            await using var other = await Instance(schema);
+            using var elsewhere = NewBrowser(other, first.Jar);
 
-        var page = await elsewhere.Get("/account");
+            var page = await elsewhere.Get("/account");
 
-        Assert.Equal((HttpStatusCode.OK, "/account"), (page.StatusCode, elsewhere.LastUrl.AbsolutePath));
-        Assert.Equal("oidc-alice", (string?)(await Json(page))["name"]);
+            Assert.Equal((HttpStatusCode.OK, "/account"), (page.StatusCode, elsewhere.LastUrl.AbsolutePath));
+            Assert.Equal("oidc-alice", (string?)(await Json(page))["name"]);
+        }
+        finally
+        {
+            await ServiceHost.DropSchemas(schema);
+        }
     }
+
+    private Task<IAlbaHost> Instance(string schema) => AlbaHost.For<Program>(builder =>
+    {
+        builder.UseSetting("EventStore:Schema", schema);
+        foreach (var (key, value) in app.Provider.ServiceSettings())
+        {
+            builder.UseSetting(key, value);
+        }
+    });
 
     /// <summary>
     /// The ring is in PostgreSQL, sealed: a Data Protection stack whose only other place for keys is an empty folder reads
