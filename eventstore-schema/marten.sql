@@ -517,6 +517,14 @@ CREATE TABLE IF NOT EXISTS journey.mt_doc_customersummary (
     mt_version          bigint                      NOT NULL DEFAULT 0,
 CONSTRAINT pkey_mt_doc_customersummary_id PRIMARY KEY (id)
 );
+CREATE TABLE IF NOT EXISTS journey.mt_doc_dataprotectionkey (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_version          uuid                        NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
+    mt_dotnet_type      varchar                     NULL,
+CONSTRAINT pkey_mt_doc_dataprotectionkey_id PRIMARY KEY (id)
+);
 CREATE TABLE IF NOT EXISTS journey.mt_doc_deadletterevent (
     id                  uuid                        NOT NULL,
     data                jsonb                       NOT NULL,

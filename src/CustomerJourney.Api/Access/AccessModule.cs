@@ -18,10 +18,15 @@ public static class AccessModule
         var jwt = builder.Configuration.GetSection("Auth:Jwt").Get<JwtSettings>() ?? new JwtSettings();
         jwt.Validate(builder.Environment.IsDevelopment());
         services.AddSingleton(jwt);
+        var organisation = builder.Configuration.GetSection(OrganisationProviderSettings.Section).Get<OrganisationProviderSettings>() ?? new OrganisationProviderSettings();
+        organisation.Validate(builder.Environment.IsDevelopment());
+        services.AddSingleton(organisation);
 
-        services.AddAuthentication(BearerOrApiKey)
+        var authentication = services.AddAuthentication(BearerOrApiKey)
             .AddPolicyScheme(BearerOrApiKey, "Bearer token or API key", o => o.ForwardDefaultSelector = context =>
-                context.Request.Headers.ContainsKey(ApiKeySecrets.Header) ? ApiKeyAuthenticationHandler.SchemeName : JwtBearerDefaults.AuthenticationScheme)
+                context.Request.Headers.ContainsKey(ApiKeySecrets.Header) ? ApiKeyAuthenticationHandler.SchemeName
+                : organisation.AcceptsTokens && OrganisationBearer.IsItsToken(context.Request) ? OrganisationBearer.SchemeName
+                : JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(o =>
             {
                 o.MapInboundClaims = false;
@@ -41,6 +46,19 @@ public static class AccessModule
                 };
             })
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        if (organisation.AcceptsTokens)
+        {
+            authentication.AddOrganisationBearer(organisation, jwt.ClockSkew);
+        }
+
+        authentication.AddConsoleCookie(builder.Environment.IsDevelopment());
+        if (organisation.SignsInPeople)
+        {
+            authentication.AddOrganisationSignIn(organisation);
+        }
+
+        services.AddAccountEndpoints();
+        services.AddSharedDataProtection();
 
         services.AddAuthorizationBuilder()
             // An endpoint that declares no policy is denied, even to an authenticated caller. A request that matches no
@@ -59,6 +77,7 @@ public static class AccessModule
         services.ConfigureMarten(options =>
         {
             options.Schema.For<ApiKey>();
+            options.Schema.For<DataProtectionKey>();
             options.Events.AddEventType<CustomerErased>();
             options.Storage.ExtendedSchemaObjects.Add(ErasedCustomers.DefineTable(options.Events.DatabaseSchemaName));
         });
@@ -100,6 +119,8 @@ public static class AccessModule
         {
             app.MapDevelopmentTokens();
         }
+
+        app.MapAccountEndpoints();
 
         return app;
     }

@@ -16,6 +16,9 @@ public sealed class AppFixture : ServiceHost, IAsyncLifetime
 {
     public string Schema { get; } = NewSchema("test");
 
+    /// <summary>The organisation's OpenID Connect provider the run's host trusts, beside its own HS256 tokens.</summary>
+    public OrganisationIdentityProvider Provider { get; private set; } = null!;
+
     /// <summary>A user whose rate budget is 5 requests, refilled at 1 a second.</summary>
     public const string BurstTester = "burst-tester";
 
@@ -49,8 +52,19 @@ public sealed class AppFixture : ServiceHost, IAsyncLifetime
             Environment.SetEnvironmentVariable($"Logging__LogLevel__{category}", "Debug");
         }
 
+        // Started first: the host reads the provider's address while it is built. Passed as host settings, not variables,
+        // so the other hosts of the run (some of them Production, which refuses a plain-http provider) do not inherit it.
+        Provider = await OrganisationIdentityProvider.StartAsync();
+
         JasperFxEnvironment.AutoStartHost = true;
-        Host = await AlbaHost.For<Program>(builder => builder.ConfigureLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug)));
+        Host = await AlbaHost.For<Program>(builder =>
+        {
+            builder.ConfigureLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
+            foreach (var (key, value) in Provider.ServiceSettings())
+            {
+                builder.UseSetting(key, value);
+            }
+        });
     }
 
     private static async Task AssertDatabaseReachable()
@@ -70,6 +84,7 @@ public sealed class AppFixture : ServiceHost, IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await Host.DisposeAsync();
+        await Provider.DisposeAsync();
         await DropSchemas(Schema);
     }
 }

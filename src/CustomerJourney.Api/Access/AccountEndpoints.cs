@@ -1,0 +1,63 @@
+using System.Net;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Antiforgery;
+using CustomerJourney.Infrastructure;
+using Microsoft.AspNetCore.Authentication;
+
+namespace CustomerJourney.Access;
+
+public sealed record SignedInPerson(string? Name, IReadOnlyList<string> Roles);
+
+/// <summary>Who is signed in to the pages, and signing out (of the console's cookie and, when it signed them in, of the organisation's provider).</summary>
+public static class AccountEndpoints
+{
+    /// <summary>A person signed in to the pages (by the console's cookie), whatever their roles.</summary>
+    public const string SignedInPolicy = "console:signed-in";
+
+    public static IServiceCollection AddAccountEndpoints(this IServiceCollection services)
+    {
+        services.AddAntiforgery();
+        services.AddAuthorizationBuilder().AddPolicy(SignedInPolicy, p => p.AddAuthenticationSchemes(ConsoleSignIn.CookieScheme).RequireAuthenticatedUser());
+        return services;
+    }
+
+    public static WebApplication MapAccountEndpoints(this WebApplication app)
+    {
+        app.MapGet("/account", (ClaimsPrincipal user) => new SignedInPerson(user.Identity?.Name,
+                user.FindAll(AccessClaims.Role).Select(c => c.Value).Where(Roles.People.Contains).ToList()))
+            .RequireAuthorization(SignedInPolicy)
+            .WithSummary("The person signed in to the pages, and their people roles.");
+
+        // Signing out is a form post with an anti-forgery token, so another site cannot sign a person out behind their back.
+        app.MapGet("/account/signout", (HttpContext http, IAntiforgery antiforgery) =>
+            {
+                var tokens = antiforgery.GetAndStoreTokens(http);
+                return Results.Content($"""
+                    <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign out</title></head><body><main>
+                    <form method="post" action="/account/signout">
+                    <input type="hidden" name="{WebUtility.HtmlEncode(tokens.FormFieldName)}" value="{WebUtility.HtmlEncode(tokens.RequestToken)}">
+                    <button type="submit">Sign out</button>
+                    </form></main></body></html>
+                    """, "text/html; charset=utf-8");
+            })
+            .AllowAnonymous()
+            .WithSummary("The sign-out form.");
+
+        app.MapPost("/account/signout", async (HttpContext http, IAntiforgery antiforgery, OrganisationProviderSettings organisation) =>
+            {
+                if (!await antiforgery.IsRequestValidAsync(http))
+                {
+                    return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Sign-out refused",
+                        detail: "The sign-out form was not sent from this site, or has expired; open /account/signout and send it again.");
+                }
+
+                // The provider's session ends too, else the next page would sign the person straight back in.
+                string[] schemes = organisation.SignsInPeople ? [ConsoleSignIn.CookieScheme, OrganisationSignIn.SchemeName] : [ConsoleSignIn.CookieScheme];
+                return Results.SignOut(new AuthenticationProperties { RedirectUri = "/" }, schemes);
+            })
+            .AllowAnonymous()
+            .WithMetadata(new AlsoReadsAttribute("application/x-www-form-urlencoded"))
+            .WithSummary("Signs the person out of the pages and of the organisation's provider.");
+        return app;
+    }
+}
