@@ -21,7 +21,8 @@ public static class AccessModule
 
         services.AddAuthentication(BearerOrApiKey)
             .AddPolicyScheme(BearerOrApiKey, "Bearer token or API key", o => o.ForwardDefaultSelector = context =>
-                context.Request.Headers.ContainsKey(ApiKeySecrets.Header) ? ApiKeyAuthenticationHandler.SchemeName : JwtBearerDefaults.AuthenticationScheme)
+                ConsoleSignIn.Selects(context) ? ConsoleSignIn.CookieScheme
+                : context.Request.Headers.ContainsKey(ApiKeySecrets.Header) ? ApiKeyAuthenticationHandler.SchemeName : JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(o =>
             {
                 o.MapInboundClaims = false;
@@ -40,7 +41,8 @@ public static class AccessModule
                     },
                 };
             })
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddConsoleCookie(builder.Configuration);
 
         services.AddAuthorizationBuilder()
             // An endpoint that declares no policy is denied, even to an authenticated caller. A request that matches no
