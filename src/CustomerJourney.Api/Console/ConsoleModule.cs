@@ -1,5 +1,6 @@
 using System.Reflection;
 using CustomerJourney.Access;
+using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.WebConsole;
 
@@ -38,7 +39,8 @@ public static class ConsoleModule
             headers.CacheControl = "no-store";
             await next(context);
         }));
-        app.MapRazorPages();
+        // Pages read HTML forms; every other endpoint still reads JSON only.
+        app.MapRazorPages().WithMetadata(new AlsoReadsAttribute("application/x-www-form-urlencoded"));
         var css = Stylesheet();
         app.MapGet(ConsoleSignIn.PathPrefix + "/console.css", () => Results.Text(css, "text/css; charset=utf-8")).AllowAnonymous().ExcludeFromDescription();
         return app;
