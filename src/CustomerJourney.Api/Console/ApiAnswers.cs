@@ -34,3 +34,18 @@ public static class ApiCalls
 
     public static async Task<ApiAnswer<T>> Answer<T>(Task<IResult> call) where T : class => ApiAnswers.Of<T>(await call);
 }
+
+/// <summary>A request carrying a JSON body, for the endpoints that read theirs from the request (API keys, erasure).</summary>
+public static class ApiBodies
+{
+    public static HttpRequest Json(HttpContext page, object body)
+    {
+        var call = new DefaultHttpContext { RequestServices = page.RequestServices, User = page.User };
+        var bytes = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, System.Text.Json.JsonSerializerOptions.Web);
+        call.Request.Method = HttpMethods.Post;
+        call.Request.ContentType = "application/json; charset=utf-8";
+        call.Request.ContentLength = bytes.Length;
+        call.Request.Body = new MemoryStream(bytes);
+        return call.Request;
+    }
+}

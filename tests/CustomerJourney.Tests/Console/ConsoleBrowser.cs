@@ -88,6 +88,12 @@ public sealed class ConsoleBrowser(AppFixture app) : IAsyncLifetime
         using var client = app.Host.Server.CreateClient();
         using var answer = await client.SendAsync(forward, context.RequestAborted);
         context.Response.StatusCode = (int)answer.StatusCode;
+        // The cookie handler's redirects (sign-in, refusal) are absolute, to the host the service saw: point them back here.
+        if (answer.Headers.Location is { IsAbsoluteUri: true } location && location.Host == "localhost")
+        {
+            answer.Headers.Location = new Uri(location.PathAndQuery, UriKind.Relative);
+        }
+
         foreach (var header in answer.Headers.Concat(answer.Content.Headers))
         {
             if (!header.Key.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))

@@ -43,7 +43,7 @@ public sealed class ConsoleTests(AppFixture app, ConsoleBrowser browser) : IClas
                 Assert.Equal(readsPersonal, (await page.ContentAsync()).Contains(email, StringComparison.Ordinal));
                 Assert.Equal(!readsPersonal, (await page.ContentAsync()).Contains("[redacted]", StringComparison.Ordinal));
                 var summary = (await app.Get($"/api/customers/{customer}", token)).Body!;
-                Assert.Contains($"Purchases {summary.Int("purchaseCount")}", (await page.Locator("dl.facts").First.InnerTextAsync()).Replace('\n', ' ').Replace('\t', ' '),
+                Assert.Contains($"Purchases {summary.Int("purchaseCount")}", (await page.Locator("section[aria-labelledby=summary-heading] dl.facts").InnerTextAsync()).Replace('\n', ' ').Replace('\t', ' '),
                     StringComparison.Ordinal);
                 Assert.Equal(Policies.RolesOf[Policies.ReadChurn].Contains(role), await page.Locator("#flags-heading").CountAsync() == 1);
                 Assert.Equal(Policies.RolesOf[Policies.ReadConsent].Contains(role), await page.Locator("#consent-heading").CountAsync() == 1);
@@ -77,10 +77,46 @@ public sealed class ConsoleTests(AppFixture app, ConsoleBrowser browser) : IClas
                 Assert.Equal(200, await OpenAsync(page, "/console/admin/keys", $"{role}-keys"));
                 var keys = (await app.Get("/api/access/keys", token)).Body!.AsArray();
                 Assert.Equal(keys.Count, await page.Locator("section[aria-labelledby=keys-heading] tbody tr").CountAsync());
+                Assert.Equal(200, await OpenAsync(page, "/console/admin/erasure", $"{role}-erasure"));
+                Assert.Equal(200, await OpenAsync(page, $"/console/admin/export?customerId={customer}", $"{role}-export"));
+                var export = (await app.Get($"/api/customers/{customer}/export", token)).Body!;
+                Assert.Equal(JsonNode.Parse(await page.Locator("#export-json").TextContentAsync() ?? "")!["events"]!.ToJsonString(), export["events"]!.ToJsonString());
+                Assert.Equal(200, await OpenAsync(page, "/console/admin/health", $"{role}-health"));
+                Assert.Equal(200, await OpenAsync(page, "/console/admin/offers", $"{role}-offers"));
             }
 
             await page.Context.CloseAsync();
         }
+    }
+
+    [Fact]
+    public async Task An_admin_creates_a_key_seen_once_revokes_it_and_erases_a_customer_after_reading_which_members_go()
+    {
+        var (customer, _) = await SeedCustomerAsync("console-erase");
+        var page = await browser.NewPageAsync();
+        await SignInAsync(page, "adm-admin");
+        var source = Ids.Unique("console-src");
+        await page.GotoAsync("/console/admin/keys");
+        await page.Locator("#source").FillAsync(source);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
+        var secret = (await page.Locator("#created-key").InnerTextAsync()).Trim();
+        await CheckAsync(page, "admin-key-created");
+        var created = await app.Send(HttpMethod.Get, "/api/customers/nobody-here", null, null, Credentials.Key(secret));
+        Assert.NotEqual(401, created.Status);
+        await page.GotoAsync("/console/admin/keys");
+        Assert.DoesNotContain(secret, await page.ContentAsync(), StringComparison.Ordinal);
+        await page.Locator("tr", new() { HasText = source }).GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        Assert.Contains("is revoked", await page.Locator(".notice").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(401, (await app.Send(HttpMethod.Get, "/api/customers/nobody-here", null, null, Credentials.Key(secret))).Status);
+
+        await page.GotoAsync($"/console/admin/erasure?customerId={customer}");
+        Assert.Equal([customer], await page.Locator("#members-to-erase li").AllInnerTextsAsync());
+        await CheckAsync(page, "admin-erasure-confirm");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Erase 1 member(s)" }).ClickAsync();
+        Assert.Contains($"Erased: {customer}", await page.Locator(".notice").InnerTextAsync(), StringComparison.Ordinal);
+        var journey = (await app.Get($"/api/customers/{customer}/journey")).Body!;
+        Assert.NotNull(journey["erasure"]);
+        await page.Context.CloseAsync();
     }
 
     [Fact]
