@@ -45,7 +45,7 @@ public sealed class Program
         builder.Services.AddWinBack(builder.Configuration);
         builder.AddTracking();
         builder.AddIdentity();
-        builder.Services.AddConsole();
+        builder.Services.AddConsole(builder.Environment.IsDevelopment());
         extend?.Invoke(builder);
 
         var app = builder.Build();

@@ -42,7 +42,7 @@ public static class AccessModule
                 };
             })
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
-            .AddConsoleCookie(builder.Configuration);
+            .AddConsoleCookie(builder.Configuration, builder.Environment.IsDevelopment());
 
         services.AddAuthorizationBuilder()
             // An endpoint that declares no policy is denied, even to an authenticated caller. A request that matches no

@@ -20,12 +20,18 @@ public static class ConsoleSignIn
     /// <summary>Whether the request is a page's, authenticated by the cookie rather than by a token or a key.</summary>
     public static bool Selects(HttpContext context) => context.Request.Path.StartsWithSegments(PathPrefix, StringComparison.Ordinal);
 
-    public static AuthenticationBuilder AddConsoleCookie(this AuthenticationBuilder authentication, IConfiguration configuration) =>
+    /// <summary>
+    /// Secure outside Development; the demo serves plain HTTP on loopback, where a cookie is Secure when the request was
+    /// (the browser tests reach the service as HTTPS, so theirs are).
+    /// </summary>
+    public static CookieSecurePolicy SecurePolicy(bool isDevelopment) => isDevelopment ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+
+    public static AuthenticationBuilder AddConsoleCookie(this AuthenticationBuilder authentication, IConfiguration configuration, bool isDevelopment) =>
         authentication.AddCookie(CookieScheme, o =>
         {
             o.Cookie.Name = CookieName;
             o.Cookie.HttpOnly = true;
-            o.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+            o.Cookie.SecurePolicy = SecurePolicy(isDevelopment);
             // Lax, not Strict: a link from a mail or a ticket to a journey page opens signed in; a cross-site POST does not carry it.
             o.Cookie.SameSite = SameSiteMode.Lax;
             o.Cookie.Path = PathPrefix;

@@ -14,14 +14,14 @@ public static class ConsoleModule
     public const string ContentSecurityPolicy =
         "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-    public static IServiceCollection AddConsole(this IServiceCollection services)
+    public static IServiceCollection AddConsole(this IServiceCollection services, bool isDevelopment)
     {
         services.AddRazorPages(o => o.RootDirectory = "/Console");
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "cj-console-form";
             o.Cookie.Path = ConsoleSignIn.PathPrefix;
-            o.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+            o.Cookie.SecurePolicy = ConsoleSignIn.SecurePolicy(isDevelopment);
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Strict;
         });
