@@ -11,6 +11,9 @@ using System.Text.RegularExpressions;
 // signed-in person, one request at a time, over loopback. Prints a table and writes bench/results/console.md.
 //   bench/run-console [--iterations 200] [--warmup 20]
 var options = Options.Parse(args);
+// The machine is shared: the load average before and after says how quiet it was.
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+var loadBefore = LoadAverage();
 var root = Options.RepositoryRoot();
 var schema = $"bench_console_{DateTime.UtcNow:yyyyMMddHHmmss}";
 var connection = Environment.GetEnvironmentVariable("ConnectionStrings__Marten")
@@ -86,6 +89,7 @@ try
         ("adm-admin", "undelivered offers", () => "/console/admin/offers"),
     };
 
+    loadBefore = LoadAverage();
     var clients = new Dictionary<string, HttpClient>(StringComparer.Ordinal);
     foreach (var person in pages.Select(p => p.Person).Distinct())
     {
@@ -123,7 +127,7 @@ try
     var report = new StringBuilder();
     report.AppendLine("# Console pages: server time on the demo's CDNOW data");
     report.AppendLine();
-    report.AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC by `bench/run-console --iterations {options.Iterations} --warmup {options.Warmup}` on this machine ({Environment.ProcessorCount} cores): the demo host as its own process (Release, Development, CDNOW sample loaded, a churn model fitted), each page fetched {options.Iterations} times one after another by a signed-in person over loopback, after {options.Warmup} warm-up fetches; random CDNOW customers per fetch. Time is from the request to the last byte of the page, so it is the server's time plus a loopback round trip. Target: p95 under 300 ms.");
+    report.AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC by `bench/run-console --iterations {options.Iterations} --warmup {options.Warmup}` on this machine ({Environment.ProcessorCount} cores): the demo host as its own process (Release, Development, CDNOW sample loaded, a churn model fitted), each page fetched {options.Iterations} times one after another by a signed-in person over loopback, after {options.Warmup} warm-up fetches; random CDNOW customers per fetch. Load average (1, 5, 15 min) {loadBefore} before the timed fetches and {LoadAverage()} after. Time is from the request to the last byte of the page, so it is the server's time plus a loopback round trip. Target: p95 under 300 ms.");
     report.AppendLine();
     report.AppendLine("| Page | As | Fetches | p50 ms | p95 ms | p99 ms | max ms | Failed | p95 < 300 ms |");
     report.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|");

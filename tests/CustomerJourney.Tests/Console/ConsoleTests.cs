@@ -63,6 +63,9 @@ public sealed class ConsoleTests(AppFixture app, ConsoleBrowser browser) : IClas
 
                 if (readsPersonal)
                 {
+                    // Identity resolution indexes the e-mail after the commit, through the host's shared queue.
+                    await Waiting.Until(async () => (await app.Get($"/api/customers?email={Uri.EscapeDataString(email)}", token)).Body?["customers"]?.AsArray().Count == 1,
+                        TimeSpan.FromSeconds(180), "the e-mail to reach the blind index");
                     await page.GotoAsync("/console?email=" + Uri.EscapeDataString(email.ToUpperInvariant()));
                     Assert.Equal(1, await page.Locator($"a[href='/console/customers/{customer}']").CountAsync());
                     await ShootAsync(page, $"{role}-find-by-email");
