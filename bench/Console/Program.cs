@@ -96,7 +96,7 @@ try
         clients[person] = await SignInAsync(baseAddress, person);
     }
 
-    var rows = new List<(string Person, string Name, int Count, double P50, double P95, double P99, double Max, int Failed)>();
+    var rows = new List<(string Person, string Name, int Count, double P50, double P95, double P99, double Max, int NotFound, int Failed)>();
     foreach (var (person, name, path) in pages)
     {
         var client = clients[person];
@@ -107,6 +107,7 @@ try
 
         var times = new List<double>(options.Iterations);
         var failed = 0;
+        var notFound = 0;
         for (var i = 0; i < options.Iterations; i++)
         {
             var url = path();
@@ -116,12 +117,13 @@ try
             times.Add(clock.Elapsed.TotalMilliseconds);
             // A page answers 200, or 404 with the API's problem for a sample id the demo lacks; anything else is a failure.
             failed += response.StatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound ? 0 : 1;
+            notFound += response.StatusCode == HttpStatusCode.NotFound ? 1 : 0;
         }
 
         times.Sort();
         double P(double p) => times[Math.Clamp((int)Math.Ceiling(p / 100 * times.Count) - 1, 0, times.Count - 1)];
-        rows.Add((person, name, times.Count, P(50), P(95), P(99), times[^1], failed));
-        Console.WriteLine($"{name,-62} p50 {P(50),7:0.0} ms  p95 {P(95),7:0.0} ms  p99 {P(99),7:0.0} ms  failed {failed}");
+        rows.Add((person, name, times.Count, P(50), P(95), P(99), times[^1], notFound, failed));
+        Console.WriteLine($"{name,-62} p50 {P(50),7:0.0} ms  p95 {P(95),7:0.0} ms  p99 {P(99),7:0.0} ms  404 {notFound}  failed {failed}");
     }
 
     var report = new StringBuilder();
@@ -129,12 +131,12 @@ try
     report.AppendLine();
     report.AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC by `bench/run-console --iterations {options.Iterations} --warmup {options.Warmup}` on this machine ({Environment.ProcessorCount} cores): the demo host as its own process (Release, Development, CDNOW sample loaded, a churn model fitted), each page fetched {options.Iterations} times one after another by a signed-in person over loopback, after {options.Warmup} warm-up fetches; random CDNOW customers per fetch. Load average (1, 5, 15 min) {loadBefore} before the timed fetches and {LoadAverage()} after. Time is from the request to the last byte of the page, so it is the server's time plus a loopback round trip. Target: p95 under 300 ms.");
     report.AppendLine();
-    report.AppendLine("| Page | As | Fetches | p50 ms | p95 ms | p99 ms | max ms | Failed | p95 < 300 ms |");
-    report.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|");
+    report.AppendLine("| Page | As | Fetches | p50 ms | p95 ms | p99 ms | max ms | 404 (the API's problem shown) | Failed | p95 < 300 ms |");
+    report.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
     foreach (var row in rows)
     {
         report.AppendLine(CultureInfo.InvariantCulture,
-            $"| {row.Name} | {row.Person} | {row.Count} | {row.P50:0.0} | {row.P95:0.0} | {row.P99:0.0} | {row.Max:0.0} | {row.Failed} | {(row.P95 < 300 ? "yes" : "no")} |");
+            $"| {row.Name} | {row.Person} | {row.Count} | {row.P50:0.0} | {row.P95:0.0} | {row.P99:0.0} | {row.Max:0.0} | {row.NotFound} | {row.Failed} | {(row.P95 < 300 ? "yes" : "no")} |");
     }
 
     var results = Path.Combine(root, "bench", "results", "console.md");
