@@ -6,6 +6,7 @@ using CustomerJourney.Infrastructure;
 using CustomerJourney.Journeys;
 using CustomerJourney.Touchpoints;
 using CustomerJourney.TrackingApi;
+using CustomerJourney.WebConsole;
 using CustomerJourney.WinBack;
 using JasperFx;
 using Scalar.AspNetCore;
@@ -44,6 +45,7 @@ public sealed class Program
         builder.Services.AddWinBack(builder.Configuration);
         builder.AddTracking();
         builder.AddIdentity();
+        builder.Services.AddConsole(builder.Environment.IsDevelopment());
         extend?.Invoke(builder);
 
         var app = builder.Build();
@@ -55,6 +57,7 @@ public sealed class Program
         app.MapHealth();
         app.MapDevelopmentMetrics();
         app.MapWinBack();
+        app.MapConsole();
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference().AllowAnonymous();
         app.MapWolverineEndpoints();

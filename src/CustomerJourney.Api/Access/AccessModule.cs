@@ -24,7 +24,8 @@ public static class AccessModule
 
         var authentication = services.AddAuthentication(BearerOrApiKey)
             .AddPolicyScheme(BearerOrApiKey, "Bearer token or API key", o => o.ForwardDefaultSelector = context =>
-                context.Request.Headers.ContainsKey(ApiKeySecrets.Header) ? ApiKeyAuthenticationHandler.SchemeName
+                ConsoleSignIn.Selects(context) ? ConsoleSignIn.CookieScheme
+                : context.Request.Headers.ContainsKey(ApiKeySecrets.Header) ? ApiKeyAuthenticationHandler.SchemeName
                 : organisation.AcceptsTokens && OrganisationBearer.IsItsToken(context.Request) ? OrganisationBearer.SchemeName
                 : JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(o =>
@@ -51,7 +52,7 @@ public static class AccessModule
             authentication.AddOrganisationBearer(organisation, jwt.ClockSkew);
         }
 
-        authentication.AddConsoleCookie(builder.Environment.IsDevelopment());
+        authentication.AddConsoleCookie(builder.Configuration, builder.Environment.IsDevelopment());
         if (organisation.SignsInPeople)
         {
             authentication.AddOrganisationSignIn(organisation);

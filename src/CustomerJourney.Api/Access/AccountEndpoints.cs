@@ -14,6 +14,15 @@ public static class AccountEndpoints
     /// <summary>A person signed in to the pages (by the console's cookie), whatever their roles.</summary>
     public const string SignedInPolicy = "console:signed-in";
 
+    /// <summary>Under the console's path: the cookie is scoped to it, so a browser sends it nowhere else.</summary>
+    public const string AccountPath = ConsoleSignIn.PathPrefix + "/account";
+
+    public const string SignOutPath = AccountPath + "/signout";
+
+    /// <summary>What signing out ends: the console's cookie and, when the organisation's provider signed the person in, its session too.</summary>
+    public static string[] SignOutSchemes(OrganisationProviderSettings organisation) =>
+        organisation.SignsInPeople ? [ConsoleSignIn.CookieScheme, OrganisationSignIn.SchemeName] : [ConsoleSignIn.CookieScheme];
+
     public static IServiceCollection AddAccountEndpoints(this IServiceCollection services)
     {
         services.AddAntiforgery();
@@ -23,18 +32,18 @@ public static class AccountEndpoints
 
     public static WebApplication MapAccountEndpoints(this WebApplication app)
     {
-        app.MapGet("/account", (ClaimsPrincipal user) => new SignedInPerson(user.Identity?.Name,
+        app.MapGet(AccountPath, (ClaimsPrincipal user) => new SignedInPerson(user.Identity?.Name,
                 user.FindAll(AccessClaims.Role).Select(c => c.Value).Where(Roles.People.Contains).ToList()))
             .RequireAuthorization(SignedInPolicy)
             .WithSummary("The person signed in to the pages, and their people roles.");
 
         // Signing out is a form post with an anti-forgery token, so another site cannot sign a person out behind their back.
-        app.MapGet("/account/signout", (HttpContext http, IAntiforgery antiforgery) =>
+        app.MapGet(SignOutPath, (HttpContext http, IAntiforgery antiforgery) =>
             {
                 var tokens = antiforgery.GetAndStoreTokens(http);
                 return Results.Content($"""
                     <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign out</title></head><body><main>
-                    <form method="post" action="/account/signout">
+                    <form method="post" action="{SignOutPath}">
                     <input type="hidden" name="{WebUtility.HtmlEncode(tokens.FormFieldName)}" value="{WebUtility.HtmlEncode(tokens.RequestToken)}">
                     <button type="submit">Sign out</button>
                     </form></main></body></html>
@@ -43,17 +52,16 @@ public static class AccountEndpoints
             .AllowAnonymous()
             .WithSummary("The sign-out form.");
 
-        app.MapPost("/account/signout", async (HttpContext http, IAntiforgery antiforgery, OrganisationProviderSettings organisation) =>
+        app.MapPost(SignOutPath, async (HttpContext http, IAntiforgery antiforgery, OrganisationProviderSettings organisation) =>
             {
                 if (!await antiforgery.IsRequestValidAsync(http))
                 {
                     return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Sign-out refused",
-                        detail: "The sign-out form was not sent from this site, or has expired; open /account/signout and send it again.");
+                        detail: $"The sign-out form was not sent from this site, or has expired; open {SignOutPath} and send it again.");
                 }
 
                 // The provider's session ends too, else the next page would sign the person straight back in.
-                string[] schemes = organisation.SignsInPeople ? [ConsoleSignIn.CookieScheme, OrganisationSignIn.SchemeName] : [ConsoleSignIn.CookieScheme];
-                return Results.SignOut(new AuthenticationProperties { RedirectUri = "/" }, schemes);
+                return Results.SignOut(new AuthenticationProperties { RedirectUri = "/" }, SignOutSchemes(organisation));
             })
             .AllowAnonymous()
             .WithMetadata(new AlsoReadsAttribute("application/x-www-form-urlencoded"))

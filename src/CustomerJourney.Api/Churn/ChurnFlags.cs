@@ -72,12 +72,13 @@ public static class ChurnFlagRules
         }
 
         var lastAnswer = ordered.LastOrDefault(h => h.Touchpoint is SurveyAnswered);
-        if (lastAnswer.Touchpoint is SurveyAnswered survey && (survey.Nps is <= 6 || survey.Csat is <= 2) &&
+        var detractor = lastAnswer.Touchpoint is SurveyAnswered { Nps: { } nps } && NetPromoter.IsDetractor(nps);
+        if (lastAnswer.Touchpoint is SurveyAnswered survey && (detractor || survey.Csat is <= 2) &&
             !ordered.Any(h => h.Touchpoint is FollowUpCallCompleted && h.Touchpoint.OccurredAt >= survey.OccurredAt))
         {
-            var figure = survey.Nps is <= 6 ? survey.Nps!.Value : survey.Csat!.Value;
+            var figure = detractor ? survey.Nps!.Value : survey.Csat!.Value;
             flags.Add(new ChurnFlag(FlagReasons.UnhappyAnswer, figure,
-                (survey.Nps is <= 6 ? $"Detractor NPS {survey.Nps}" : $"CSAT {survey.Csat}") + " and no follow-up call since.", [lastAnswer.Id]));
+                (detractor ? $"Detractor NPS {survey.Nps}" : $"CSAT {survey.Csat}") + " and no follow-up call since.", [lastAnswer.Id]));
         }
 
         // Each marketing purpose by the one consent rule, so a grant for another purpose does not undo a withdrawal.

@@ -166,7 +166,7 @@ public static class GetCustomerEndpoints
         var events = await session.Events.FetchStreamAsync(customerId, timestamp: asOf, token: cancellation);
         var caseSteps = await CustomerComplaints.EventsAsync(session, customerId, asOf, cancellation);
         var touchpoints = events.Concat(caseSteps).Where(e => e.Data is Touchpoint)
-            .Select(e => ((Touchpoint)e.Data, e.Timestamp, e.Sequence, e.UserName)).ToList();
+            .Select(e => ((Touchpoint)e.Data, e.Timestamp, e.Sequence, e.UserName, e.Id)).ToList();
         if (touchpoints.Count == 0)
         {
             return null;

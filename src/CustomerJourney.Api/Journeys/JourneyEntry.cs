@@ -17,7 +17,8 @@ public sealed record JourneyEntry(
     string? RecordedBy,
     string Summary,
     bool MomentOfTruth,
-    JsonElement Data);
+    JsonElement Data,
+    Guid EventId);
 
 public static class JourneyEntries
 {
@@ -26,16 +27,16 @@ public static class JourneyEntries
     /// moments of truth: complaints, apologies, remedies, follow-up calls, survey answers, returns and the
     /// first purchase.
     /// </summary>
-    /// <param name="events">The customer's touchpoints with their record time, sequence and who recorded them.</param>
+    /// <param name="events">The customer's touchpoints with their record time, sequence, who recorded them and their event id (what churn flags cite).</param>
     /// <param name="show">How the reader may see each touchpoint, given with its sequence (personal fields opened, redacted, erased or unreadable).</param>
     /// <param name="json">The API's JSON options, for the entries' data.</param>
-    public static IReadOnlyList<JourneyEntry> Build(IEnumerable<(Touchpoint Touchpoint, DateTimeOffset RecordedAt, long Sequence, string? RecordedBy)> events,
+    public static IReadOnlyList<JourneyEntry> Build(IEnumerable<(Touchpoint Touchpoint, DateTimeOffset RecordedAt, long Sequence, string? RecordedBy, Guid EventId)> events,
         Func<Touchpoint, long, Touchpoint> show, JsonSerializerOptions json)
     {
         var ordered = events.OrderBy(e => e.Touchpoint.OccurredAt).ThenBy(e => e.RecordedAt).ThenBy(e => e.Sequence).ToList();
         var firstPurchaseSeen = false;
         var entries = new List<JourneyEntry>(ordered.Count);
-        foreach (var (touchpoint, recordedAt, sequence, recordedBy) in ordered)
+        foreach (var (touchpoint, recordedAt, sequence, recordedBy, eventId) in ordered)
         {
             var isFirstPurchase = touchpoint is PurchaseMade && !firstPurchaseSeen;
             firstPurchaseSeen |= touchpoint is PurchaseMade;
@@ -53,7 +54,8 @@ public static class JourneyEntries
                 recordedBy,
                 Summarize(touchpoint, isFirstPurchase),
                 momentOfTruth,
-                DataOf(show(touchpoint, sequence), json)));
+                DataOf(show(touchpoint, sequence), json),
+                eventId));
         }
 
         return entries;

@@ -31,7 +31,7 @@ public static class CustomerWinBackHistory
         var exclusions = ordered.SelectMany(c => c.Excluded.Where(x => x.CustomerId == customerId)
             .Select(x => new CampaignExclusion(c.CampaignId, c.Name, c.AudienceAt, x.Reasons))).ToList();
         var offers = customerEvents.Where(e => e.Data is Touchpoint t && WinBackRules.CampaignOf(t) is not null)
-            .Select(e => ((Touchpoint)e.Data, e.Timestamp, e.Sequence, e.UserName));
+            .Select(e => ((Touchpoint)e.Data, e.Timestamp, e.Sequence, e.UserName, e.Id));
         // Win-back touchpoints carry no personal field: they are shown as stored.
         return new CustomerWinBack(memberships, exclusions, JourneyEntries.Build(offers, (t, _) => t, json));
     }

@@ -21,7 +21,7 @@ public sealed class OrganisationSignInTests(AppFixture app)
     /// <summary>Opens a page that needs a signed-in person, signs in at the provider's form, and returns the page's answer.</summary>
     private static async Task<HttpResponseMessage> SignIn(Browser browser, string person)
     {
-        var form = await browser.Get("/account");
+        var form = await browser.Get("/console/account");
         Assert.Equal((HttpStatusCode.OK, "/login"), (form.StatusCode, browser.LastUrl.AbsolutePath));
 
         var html = await form.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
@@ -41,7 +41,7 @@ public sealed class OrganisationSignInTests(AppFixture app)
 
         var page = await SignIn(browser, "oidc-alice");
 
-        Assert.Equal((HttpStatusCode.OK, "/account"), (page.StatusCode, browser.LastUrl.AbsolutePath));
+        Assert.Equal((HttpStatusCode.OK, "/console/account"), (page.StatusCode, browser.LastUrl.AbsolutePath));
         var person = await Json(page);
         Assert.Equal("oidc-alice", (string?)person["name"]);
         // Her third group (wiki-editors) maps onto nothing and grants nothing.
@@ -85,9 +85,9 @@ public sealed class OrganisationSignInTests(AppFixture app)
     {
         using var browser = NewBrowser();
         await SignIn(browser, "oidc-dana");
-        var form = await (await browser.Get("/account/signout")).Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var form = await (await browser.Get("/console/account/signout")).Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
 
-        await browser.Post(new Uri(Browser.Service, "/account/signout"),
+        await browser.Post(new Uri(Browser.Service, "/console/account/signout"),
             new Dictionary<string, string> { ["__RequestVerificationToken"] = Browser.Input(form, "__RequestVerificationToken") });
 
         // The way out went through the provider's end-session endpoint and back to the service.
@@ -95,7 +95,7 @@ public sealed class OrganisationSignInTests(AppFixture app)
         var endSession = paths.FindIndex(p => p.EndsWith(" /connect/endsession", StringComparison.Ordinal));
         Assert.True(endSession > 0 && paths[endSession + 1].EndsWith(OrganisationSignIn.SignedOutCallbackPath, StringComparison.Ordinal), string.Join(", ", paths));
         // The next page needs a sign-in again, and the provider asks for the password again.
-        var again = await browser.Get("/account");
+        var again = await browser.Get("/console/account");
         Assert.Equal((HttpStatusCode.OK, "/login"), (again.StatusCode, browser.LastUrl.AbsolutePath));
     }
 
@@ -105,10 +105,10 @@ public sealed class OrganisationSignInTests(AppFixture app)
         using var browser = NewBrowser();
         await SignIn(browser, "oidc-dana");
 
-        var refused = await browser.Post(new Uri(Browser.Service, "/account/signout"), new Dictionary<string, string>());
+        var refused = await browser.Post(new Uri(Browser.Service, "/console/account/signout"), new Dictionary<string, string>());
 
         Assert.Equal((HttpStatusCode.BadRequest, "application/problem+json"), (refused.StatusCode, refused.Content.Headers.ContentType?.MediaType));
-        Assert.Equal(HttpStatusCode.OK, (await browser.Get("/account")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.Get("/console/account")).StatusCode);
     }
 
     /// <summary>
@@ -127,9 +127,9 @@ public sealed class OrganisationSignInTests(AppFixture app)
             await using var other = await Instance(schema);
             using var elsewhere = NewBrowser(other, first.Jar);
 
-            var page = await elsewhere.Get("/account");
+            var page = await elsewhere.Get("/console/account");
 
-            Assert.Equal((HttpStatusCode.OK, "/account"), (page.StatusCode, elsewhere.LastUrl.AbsolutePath));
+            Assert.Equal((HttpStatusCode.OK, "/console/account"), (page.StatusCode, elsewhere.LastUrl.AbsolutePath));
             Assert.Equal("oidc-alice", (string?)(await Json(page))["name"]);
         }
         finally

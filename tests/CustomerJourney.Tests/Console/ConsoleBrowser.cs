@@ -1,0 +1,122 @@
+using CustomerJourney.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace CustomerJourney.Tests.WebConsole;
+
+/// <summary>
+/// A real Chromium (Debian's, which scripts/test installs: Playwright's own download cannot reach its CDN here) driven by
+/// Playwright, looking at the run's shared host through a loopback relay: the browser needs a socket, the host is in
+/// memory. The relay forwards every request as HTTPS, so the console's cookies are marked Secure exactly as in production.
+/// </summary>
+public sealed class ConsoleBrowser(AppFixture app) : IAsyncLifetime
+{
+    private WebApplication? _relay;
+    private IPlaywright? _playwright;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public string BaseUrl { get; private set; } = "";
+
+    /// <summary>Where screenshots go: the test output, or CONSOLE_SCREENSHOTS (what scripts/screenshots sets for the README).</summary>
+    public static string ScreenshotDirectory { get; } = Environment.GetEnvironmentVariable("CONSOLE_SCREENSHOTS") is { Length: > 0 } dir
+        ? dir
+        : Path.Combine(AppContext.BaseDirectory, "screenshots", "console");
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _relay = builder.Build();
+        _relay.Run(Forward(app));
+        await _relay.StartAsync();
+        BaseUrl = _relay.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium(),
+            Headless = true,
+            // Root in a container has no user namespace for Chromium's sandbox.
+            Args = ["--no-sandbox"],
+        });
+        Directory.CreateDirectory(ScreenshotDirectory);
+    }
+
+    /// <summary>A fresh browser profile (no cookies) at a laptop's width.</summary>
+    public async Task<IPage> NewPageAsync(int width = 1280, int height = 900)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new ViewportSize { Width = width, Height = height } });
+        return await context.NewPageAsync();
+    }
+
+    private static string Chromium()
+    {
+        foreach (var candidate in new[] { Environment.GetEnvironmentVariable("CHROMIUM_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser" })
+        {
+            if (candidate is { Length: > 0 } && File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException("Chromium is not installed: run scripts/test (it installs Debian's chromium with apt-get) or `apt-get install chromium`.");
+    }
+
+    private static RequestDelegate Forward(AppFixture app) => async context =>
+    {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        using var forward = new HttpRequestMessage(new HttpMethod(context.Request.Method), "https://localhost" + context.Request.Path + context.Request.QueryString)
+        {
+            Content = new ByteArrayContent(body.ToArray()),
+        };
+        foreach (var header in context.Request.Headers)
+        {
+            if (!forward.Headers.TryAddWithoutValidation(header.Key, header.Value.ToArray()))
+            {
+                forward.Content.Headers.TryAddWithoutValidation(header.Key, header.Value.ToArray());
+            }
+        }
+
+        forward.Headers.Host = null;
+        using var client = app.Host.Server.CreateClient();
+        using var answer = await client.SendAsync(forward, context.RequestAborted);
+        context.Response.StatusCode = (int)answer.StatusCode;
+        // The cookie handler's redirects (sign-in, refusal) are absolute, to the host the service saw: point them back here.
+        if (answer.Headers.Location is { IsAbsoluteUri: true } location && location.Host == "localhost")
+        {
+            answer.Headers.Location = new Uri(location.PathAndQuery, UriKind.Relative);
+        }
+
+        foreach (var header in answer.Headers.Concat(answer.Content.Headers))
+        {
+            if (!header.Key.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+            {
+                context.Response.Headers[header.Key] = header.Value.ToArray();
+            }
+        }
+
+        await answer.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        if (_relay is not null)
+        {
+            await _relay.StopAsync();
+            await _relay.DisposeAsync();
+        }
+    }
+}
