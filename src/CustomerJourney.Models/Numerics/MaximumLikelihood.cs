@@ -123,6 +123,14 @@ internal static class MaximumLikelihood
                 bestTheta = theta;
             }
 
+            // On a bound, MathNet's own tolerances (far tighter than ours) can keep it stepping along the bound for thousands
+            // of evaluations when the likelihood keeps rising beyond it (Pareto/NBD with s and β heading to infinity together).
+            // A point on a bound cannot converge anyway, so once nothing but the bound holds it there, this start is done.
+            if (value <= bestValue && StationaryOnBound(theta, gradient))
+            {
+                throw new StationaryOnBoundException();
+            }
+
             return (value, Vector<double>.Build.DenseOfArray(gradient));
         }
 
@@ -143,7 +151,11 @@ internal static class MaximumLikelihood
         {
             (stopped, reason) = (e.Message, FitStop.IterationLimit);
         }
-        catch (Exception e) when (BudgetSpent(e) is { } spent)
+        catch (Exception e) when (Find<StationaryOnBoundException>(e) is { } bound)
+        {
+            stopped = bound.Message;
+        }
+        catch (Exception e) when (Find<BudgetSpentException>(e) is { } spent)
         {
             (stopped, reason) = (spent.Message, spent.Reason);
         }
@@ -160,18 +172,39 @@ internal static class MaximumLikelihood
         return Judge(objective, start, bestTheta, bestValue, names, customers, iterations, stopped, reason, count);
     }
 
-    // MathNet may wrap what the objective threw; the budget's stop is found wherever it sits in the chain.
-    private static BudgetSpentException? BudgetSpent(Exception? e)
+    // MathNet may wrap what the objective threw; our own stops are found wherever they sit in the chain.
+    private static T? Find<T>(Exception? e)
+        where T : Exception
     {
         for (; e is not null; e = e.InnerException)
         {
-            if (e is BudgetSpentException spent)
+            if (e is T found)
             {
-                return spent;
+                return found;
             }
         }
 
         return null;
+    }
+
+    // At least one coordinate on a bound, and every component of the gradient that could still move the point (not one
+    // pushing against its bound) within the tolerance.
+    private static bool StationaryOnBound(double[] theta, double[] gradient)
+    {
+        var onBound = false;
+        for (var i = 0; i < theta.Length; i++)
+        {
+            var atLower = theta[i] <= LowerLog;
+            var atUpper = theta[i] >= UpperLog;
+            onBound |= atLower || atUpper;
+            var held = (atLower && gradient[i] > 0) || (atUpper && gradient[i] < 0);
+            if (!held && Math.Abs(gradient[i]) > GradientTolerance)
+            {
+                return false;
+            }
+        }
+
+        return onBound;
     }
 
     private static Outcome Judge(
@@ -253,6 +286,8 @@ internal static class MaximumLikelihood
             }
         }
     }
+
+    private sealed class StationaryOnBoundException() : Exception("stationary on a parameter bound");
 
     private sealed class BudgetSpentException(string reason, string message) : Exception(message)
     {
