@@ -183,37 +183,40 @@ public static class ParetoNbd
             }
             else
             {
-                Span<double> logs = stackalloc double[2];
+                Span<double> integrated = stackalloc double[2];
                 Span<double> d = stackalloc double[8];
-                IntegratedLogF(model, x, [tx, t], logs, withGradient ? d : []);
-                (logEarly, logLate) = (logs[0], logs[1]);
+                IntegratedLogF(model, x, [tx, t], integrated, withGradient ? d : []);
+                (logEarly, logLate) = (integrated[0], integrated[1]);
                 d[..4].CopyTo(dEarly);
                 d[4..].CopyTo(dLate);
             }
         }
 
-        return Parts(model, x, tx, t, logGammaRatio, diGammaDifference, logEarly, dEarly, logLate, dLate, gradient);
+        var logs = new PartLogs(Math.Log(model.Alpha), Math.Log(model.Beta), Math.Log(model.Alpha + t), Math.Log(model.Beta + t),
+            Math.Log(model.S) - Math.Log(model.R + model.S + x));
+        return Parts(model, x, tx, t, logGammaRatio, diGammaDifference, logs, logEarly, dEarly, logLate, dLate, gradient);
     }
+
+    // Logarithms a group's likelihood needs that depend on the model, x or T only, so a pass over many groups computes
+    // each once: ln α, ln β, ln(α+T), ln(β+T) and ln s − ln(r+s+x).
+    private readonly record struct PartLogs(double Alpha, double Beta, double AlphaT, double BetaT, double SOverA);
 
     // The likelihood from ln F at t_x (early) and at T (late), with their gradients, whichever way they were computed.
     private static LikelihoodParts Parts(
-        ParetoNbdModel model, int x, double tx, double t, double logGammaRatio, double diGammaDifference,
+        ParetoNbdModel model, int x, double tx, double t, double logGammaRatio, double diGammaDifference, in PartLogs logs,
         double logEarly, ReadOnlySpan<double> dEarly, double logLate, ReadOnlySpan<double> dLate, Span<double> gradient)
     {
         var (r, alpha, s, beta) = model;
         var withGradient = gradient.Length == 4;
-        var logAlpha = Math.Log(alpha);
-        var logBeta = Math.Log(beta);
+        var (logAlpha, logBeta, logAlphaT, logBetaT) = (logs.Alpha, logs.Beta, logs.AlphaT, logs.BetaT);
         var common = logGammaRatio + (r * logAlpha) + (s * logBeta);
-        var logAlphaT = Math.Log(alpha + t);
-        var logBetaT = Math.Log(beta + t);
         var active = (-(r + x) * logAlphaT) - (s * logBetaT);
 
         Span<double> dDropped = stackalloc double[4];
         var dropped = double.NegativeInfinity;
         if (tx < t)
         {
-            dropped = LogDroppedOut(r, s, x, logEarly, dEarly, logLate, dLate, withGradient ? dDropped : []);
+            dropped = LogDroppedOut(r, s, x, logs.SOverA, logEarly, dEarly, logLate, dLate, withGradient ? dDropped : []);
         }
 
         var total = LogSpace.AddExp(active, dropped);
@@ -234,7 +237,7 @@ public static class ParetoNbd
     // ln[s/(r+s+x) A₀] with A₀ = F(t_x) − F(T) (note, eqs. 19–20), from ln F at t_x and T; fills the gradient in (r, α, s, β)
     // when asked.
     private static double LogDroppedOut(
-        double r, double s, int x, double logEarly, ReadOnlySpan<double> dEarly, double logLate, ReadOnlySpan<double> dLate, Span<double> gradient)
+        double r, double s, int x, double logSOverA, double logEarly, ReadOnlySpan<double> dEarly, double logLate, ReadOnlySpan<double> dLate, Span<double> gradient)
     {
         var a = r + s + x;
 
@@ -258,7 +261,7 @@ public static class ParetoNbd
             gradient[2] += (1 / s) - (1 / a);
         }
 
-        return Math.Log(s) - Math.Log(a) + logA0;
+        return logSOverA + logA0;
     }
 
     // ln F(y), F(y) = 2F1(r+s+x, b'; r+s+x+1; z(y)) / (m+y)^(r+s+x), by the series, where, so that z lies in [0, 1): if
@@ -431,6 +434,21 @@ public static class ParetoNbd
             }
         }
 
+        var (logAlpha, logBeta) = (Math.Log(model.Alpha), Math.Log(model.Beta));
+        var logAlphaY = new double[points];
+        var logBetaY = new double[points];
+        for (var p = 0; p < points; p++)
+        {
+            logAlphaY[p] = Math.Log(model.Alpha + customers.PointY[p]);
+            logBetaY[p] = Math.Log(model.Beta + customers.PointY[p]);
+        }
+
+        var logSOverA = new double[distinct.Length];
+        for (var k = 0; k < distinct.Length; k++)
+        {
+            logSOverA[k] = Math.Log(model.S) - Math.Log(model.R + model.S + distinct[k]);
+        }
+
         double total = 0;
         Span<double> one = stackalloc double[4];
         Span<double> sum = stackalloc double[4];
@@ -439,10 +457,11 @@ public static class ParetoNbd
             var k = customers.XIndex[i];
             double n = customers.Count[i];
             var (early, late) = (customers.TxPoint[i], customers.TPoint[i]);
+            var logs = new PartLogs(logAlpha, logBeta, logAlphaY[late], logBetaY[late], logSOverA[k]);
             var parts = early < 0
-                ? Parts(model, customers.X[i], customers.Tx[i], customers.T[i], logGammaRatio[k], diGammaDifference[k],
+                ? Parts(model, customers.X[i], customers.Tx[i], customers.T[i], logGammaRatio[k], diGammaDifference[k], logs,
                     double.NaN, [], double.NaN, [], withGradient ? one : [])
-                : Parts(model, customers.X[i], customers.Tx[i], customers.T[i], logGammaRatio[k], diGammaDifference[k],
+                : Parts(model, customers.X[i], customers.Tx[i], customers.T[i], logGammaRatio[k], diGammaDifference[k], logs,
                     logF[early], withGradient ? dF.AsSpan(4 * early, 4) : [], logF[late], withGradient ? dF.AsSpan(4 * late, 4) : [],
                     withGradient ? one : []);
             total += n * parts.LogLikelihood;
