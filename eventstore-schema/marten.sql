@@ -553,6 +553,8 @@ CREATE TABLE IF NOT EXISTS journey.mt_doc_profilemembership (
     mt_dotnet_type      varchar                     NULL,
 CONSTRAINT pkey_mt_doc_profilemembership_id PRIMARY KEY (id)
 );
+
+CREATE INDEX mt_doc_profilemembership_idx_profile_id ON journey.mt_doc_profilemembership USING btree ((data ->> 'profileId'));
 CREATE TABLE IF NOT EXISTS journey.mt_doc_purchasehistory (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,

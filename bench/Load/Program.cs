@@ -10,7 +10,7 @@ using Marten;
 using Npgsql;
 
 // Usage: bench/run-load [--events N] [--customers N] [--clients N] [--batch N] [--seconds N] [--read-rate N]
-//                       [--tracking-events N] [--profiles N] [--identity-rate N] [--only tracking|identity]
+//                       [--tracking-events N] [--profiles N] [--identity-rate N] [--only tracking|identity|churn|churn-scale] [--churn-customers N]
 // Defaults are the issue's workload: 1,000,000 events over 100,000 customers, 3 clients, batches of 5,000; the tracking
 // workload sends max(30,000, events / 10) Segment calls to each endpoint. --only tracking runs that workload alone and
 // writes its table to bench/results/load-tracking.md.tmp (ignored by git), leaving load.md as the last full run left it.
@@ -201,6 +201,68 @@ try
 
     if (settings.Only == "churn")
     {
+        // The fit end to end (loading the histories and, since issue 19, the profile graph), before and after hand merges.
+        var cohort = Dataset.Build(Path.Combine(root, "data/cdnow/CDNOW_master.txt"), 69_659, 1, seed: 1); // the purchases alone
+        Say($"Churn: ingesting the full CDNOW cohort ({cohort.Count:N0} purchases)");
+        await Workloads.IngestHttpAsync(service, Workloads.Batches(cohort, settings.Batch), settings.Clients);
+        var analyst = await service.TokenAsync("bench-fitter", "analyst");
+        var supervisor = await service.TokenAsync("bench-linker", "supervisor");
+        async Task<(double Ms, long FitMs, int Customers)> FitOnce()
+        {
+            using var fit = new HttpRequestMessage(HttpMethod.Post, "/api/churn/models") { Content = new StringContent("{\"calibrationEnd\":\"1997-09-30T00:00:00Z\"}", Encoding.UTF8, "application/json") };
+            fit.Headers.Authorization = new("Bearer", analyst);
+            var clock = Stopwatch.StartNew();
+            using var answer = await service.Http.SendAsync(fit);
+            var body = System.Text.Json.Nodes.JsonNode.Parse(await answer.Content.ReadAsStringAsync())!;
+            if (!answer.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"The fit answered {(int)answer.StatusCode}: {body.ToJsonString()}");
+            }
+
+            return (clock.Elapsed.TotalMilliseconds, body["elapsedMs"]!.GetValue<long>(), body["customers"]!.GetValue<int>());
+        }
+
+        async Task Measure(string what)
+        {
+            await FitOnce(); // waits for the projections to catch up; not timed
+            var fits = new List<(double Ms, long FitMs, int Customers)>();
+            for (var i = 0; i < 5; i++)
+            {
+                fits.Add(await FitOnce());
+            }
+
+            var ms = fits.Select(f => f.Ms).Order().ToList();
+            var median = ms[ms.Count / 2];
+            Say($"Churn: {what}: median {median:N0} ms over 5 fits of {fits[0].Customers:N0} customers");
+            rows.Add(new Row("churn fit", $"POST /api/churn/models, {what}, {fits[0].Customers:N0} customers, median of 5", Math.Round(median, 1), "ms", null, null, null, null,
+                $"min {ms[0]:N0} ms, max {ms[^1]:N0} ms; of which the three fits (median) {fits.Select(f => f.FitMs).Order().ElementAt(2)} ms; load average {LoadAverage()}"));
+        }
+
+        await Measure("no profile merged");
+        var ids = cohort.Select(i => i.CustomerId).Distinct().ToList();
+        var pairs = Math.Min(settings.Profiles, ids.Count / 2);
+        Say($"Churn: merging {pairs:N0} pairs of customers by hand");
+        for (var i = 0; i < pairs; i++)
+        {
+            using var merge = new HttpRequestMessage(HttpMethod.Post, "/api/profiles/merges")
+            {
+                Content = new StringContent($"{{\"profiles\":[\"{ids[2 * i]}\",\"{ids[2 * i + 1]}\"]}}", Encoding.UTF8, "application/json"),
+            };
+            merge.Headers.Authorization = new("Bearer", supervisor);
+            using var merged = await service.Http.SendAsync(merge);
+            if (!merged.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"Merging {ids[2 * i]} and {ids[2 * i + 1]} answered {(int)merged.StatusCode}: {await merged.Content.ReadAsStringAsync()}");
+            }
+        }
+
+        await Measure($"after {pairs:N0} hand merges");
+        var peak = service.PeakWorkingSet();
+        rows.Add(new Row("memory", "service peak working set", Math.Round(peak / 1024.0 / 1024.0, 1), "MiB", null, null, null, null));
+    }
+
+    if (settings.Only == "churn-scale")
+    {
         // bench/ChurnFit's 1,000,000-customer cohorts, end to end: stored as purchase histories, fitted by the service.
         foreach (var (shift, currency) in new[] { (0, "USD"), (12, "EUR") })
         {
@@ -248,9 +310,10 @@ finally
 notes.Add($"Load average (1 min) at the start {loadAtStart}, at the end {LoadAverage()}: other processes share the {Environment.ProcessorCount} cores.");
 var machine = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 1024} GiB, .NET {Environment.Version}, " +
               $"PostgreSQL {await Scalar("show server_version")}, {settings}";
-// The identity workload alone writes identity.md and .json (kept); the tracking workload alone a .tmp beside load.md.
-Report.Write(Path.Combine(root, "bench/results"), settings.Only switch { null => "load", "identity" => "identity", "churn" => "churn-http", _ => $"load-{settings.Only}" },
-    settings.Only is null or "identity" or "churn" ? "" : ".tmp", machine, rows, notes);
+// The identity and churn workloads alone write identity.md / churn-profiles.md / churn-http.md and .json (kept); the tracking
+// workload alone a .tmp beside load.md.
+Report.Write(Path.Combine(root, "bench/results"), settings.Only switch { null => "load", "identity" => "identity", "churn" => "churn-profiles", "churn-scale" => "churn-http", _ => $"load-{settings.Only}" },
+    settings.Only is null or "identity" or "churn" or "churn-scale" ? "" : ".tmp", machine, rows, notes);
 return 0;
 
 static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
@@ -295,7 +358,7 @@ namespace Load
             string? only = null;
             for (var i = 0; i < args.Length; i += 2)
             {
-                if (args[i] == "--only" && i + 1 < args.Length && args[i + 1] is "tracking" or "identity" or "churn")
+                if (args[i] == "--only" && i + 1 < args.Length && args[i + 1] is "tracking" or "identity" or "churn" or "churn-scale")
                 {
                     only = args[i + 1];
                     continue;
@@ -304,7 +367,7 @@ namespace Load
                 var value = 0;
                 if (!values.ContainsKey(args[i]) || i + 1 >= args.Length || !int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out value) || value <= 0)
                 {
-                    Console.Error.WriteLine($"Unknown or invalid option '{args[i]}'. Options: {string.Join(", ", values.Keys)} followed by a positive whole number, or --only tracking|identity|churn.");
+                    Console.Error.WriteLine($"Unknown or invalid option '{args[i]}'. Options: {string.Join(", ", values.Keys)} followed by a positive whole number, or --only tracking|identity|churn|churn-scale.");
                     Environment.Exit(2);
                 }
 
@@ -325,7 +388,8 @@ namespace Load
         public override string ToString() => Only is null
             ? $"{Events:N0} events over {Customers:N0} customers, {Clients} clients, batches of {Batch:N0}, {Connections} connections, {Seconds} s per timed phase, {ReadRate} reads/s, {TrackingEvents:N0} tracking calls per endpoint, {Profiles:N0} profiles, identity touchpoints at {IdentityRate:N0}/s"
             : Only == "tracking" ? $"only the tracking workload: {TrackingEvents:N0} calls per endpoint, {Clients} clients"
-            : Only == "churn" ? $"only the churn fit over HTTP: {ChurnCustomers:N0} customers resampled from CDNOW, then the same shifted up to 12 weeks"
+            : Only == "churn" ? $"only the churn fit workload: the full CDNOW cohort, {Profiles:N0} hand merges"
+            : Only == "churn-scale" ? $"only the churn fit over HTTP at scale: {ChurnCustomers:N0} customers resampled from CDNOW, then the same shifted up to 12 weeks"
             : $"only the identity workload: {Profiles:N0} profiles, touchpoints at {IdentityRate:N0}/s for {Seconds} s";
     }
 

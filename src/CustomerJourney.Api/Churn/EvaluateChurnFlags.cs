@@ -1,4 +1,5 @@
 using CustomerJourney.Complaints;
+using CustomerJourney.Identity;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Models.Value;
 using CustomerJourney.Touchpoints;
@@ -19,13 +20,18 @@ public static class EvaluateChurnFlagsHandler
     public const int SweepChunk = 500;
 
     /// <summary>
-    /// Reads the customers' own streams (never a lagging projection), evaluates the rules, appends what changed. The
-    /// streams and the customers' complaint cases are read in three queries for the whole message, not two per customer:
-    /// an ingested batch of thousands of customers arrives as one message.
+    /// Flags are raised per person: each touched customer's profile is evaluated once, over every member's touchpoints and
+    /// complaint cases, and its flags are recorded on the founder's stream (the customer the profile id names, whom a split
+    /// never separates from it), so a profile of one reads exactly as a customer did. A member that is not its profile's
+    /// founder (merged into another) carries no flags of its own: they are cleared.
+    /// Reads the members' own streams (never a lagging projection), evaluates the rules, appends what changed. The streams
+    /// and the cases are read in three queries for the whole message, not two per customer: an ingested batch of thousands
+    /// of customers arrives as one message.
     /// </summary>
     /// <remarks>
-    /// A customer with an event that cannot be read (on their stream or a complaint case's) is left out, reported on
-    /// /health/projections, and the rest are evaluated: never the customer without the event (it may be a withdrawal).
+    /// A profile with an event that cannot be read (on a member's stream or a complaint case's) is left out, reported on
+    /// /health/projections, and the rest are evaluated: never the person without the event (it may be a withdrawal). A
+    /// merge or split that commits while this runs sends its members here again (<see cref="Identity.ProfileMembersMoved"/>).
     /// </remarks>
     public static async Task Handle(EvaluateChurnFlags command, IDocumentSession session, TimeProvider clock, IOptions<ChurnOptions> options,
         SlaPolicies sla, UnreadableStreams unreadable, CancellationToken cancellation)
@@ -34,7 +40,9 @@ public static class EvaluateChurnFlagsHandler
         var model = await ChurnModels.LatestAsync(session, cancellation);
         var now = clock.GetUtcNow();
         session.LastModifiedBy = "system:churn-flags";
-        var ids = command.CustomerIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var people = await ProfileGraph.MembersNowAsync(session, command.CustomerIds, cancellation);
+        var profiles = people.Values.DistinctBy(p => p.ProfileId).OrderBy(p => p.ProfileId, StringComparer.Ordinal).ToList();
+        var ids = profiles.SelectMany(p => p.Members).Concat(people.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         // Read and append under the customers' locks: ingestion of the same customers waits, nothing conflicts or deadlocks.
         await CustomerLocks.TakeAsync(session, ids, cancellation);
         var (customerEvents, unreadableCustomers) = await ReadableEvents.QueryAsync(session, q => q.Where(e => e.StreamKey!.IsOneOf(ids)).OrderBy(e => e.Sequence),
@@ -49,47 +57,62 @@ public static class EvaluateChurnFlagsHandler
         unreadable.Read(ids.Where(id => !leftOut.Contains(id)));
         var caseSteps = caseEvents.Where(e => e.Data is Touchpoint).ToLookup(e => ((Touchpoint)e.Data).CustomerId, StringComparer.Ordinal);
         var breaches = caseEvents.Where(e => e.Data is ComplaintSlaBreached).ToLookup(e => ((ComplaintSlaBreached)e.Data).CustomerId, StringComparer.Ordinal);
-        foreach (var customerId in ids)
+        foreach (var person in profiles)
         {
-            var events = streams[customerId].ToList();
-            if (events.Count == 0 || leftOut.Contains(customerId) || events.Any(e => e.Data is Access.CustomerErased))
+            if (person.Members.Any(leftOut.Contains) || person.Members.Any(m => streams[m].Any(e => e.Data is Access.CustomerErased)))
             {
                 continue;
             }
 
-            var history = events.Concat(caseSteps[customerId]).Where(e => e.Data is Touchpoint).Select(e => (e.Id, (Touchpoint)e.Data)).ToList();
+            foreach (var member in person.Members.Where(m => m != person.Founder))
+            {
+                var own = ChurnFlagRules.Current(streams[member].Select(e => e.Data));
+                if (own.Count > 0)
+                {
+                    session.Events.Append(member, [.. ChurnFlagRules.Decide(member, own, [], 0, model?.ModelId, now)]);
+                }
+            }
+
+            var founderEvents = streams[person.Founder].ToList();
+            if (founderEvents.Count == 0)
+            {
+                continue;
+            }
+
+            var history = person.Members.SelectMany(m => streams[m].Concat(caseSteps[m])).Where(e => e.Data is Touchpoint)
+                .Select(e => (e.Id, (Touchpoint)e.Data)).ToList();
             IReadOnlyList<object> decided;
             try
             {
                 var flags = ChurnFlagRules.Evaluate(history, model, now, settings.Flags, settings.Zone(), sla,
-                    [.. breaches[customerId].Select(e => (e.Id, (ComplaintSlaBreached)e.Data))]);
-                decided = [.. ChurnFlagRules.Decide(customerId, ChurnFlagRules.Current(events.Select(e => e.Data)), flags,
+                    [.. person.Members.SelectMany(m => breaches[m]).Select(e => (e.Id, (ComplaintSlaBreached)e.Data))]);
+                decided = [.. ChurnFlagRules.Decide(person.Founder, ChurnFlagRules.Current(founderEvents.Select(e => e.Data)), flags,
                     ValueAtRisk(history, model, now, settings), model?.ModelId, now)];
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or NullReferenceException or FormatException or KeyNotFoundException)
             {
-                // An event read but not understood (a field another tool left out): this customer waits, the others go on.
-                unreadable.Found(customerId, events[^1].Sequence, e.GetType().Name);
+                // An event read but not understood (a field another tool left out): this person waits, the others go on.
+                unreadable.Found(person.Founder, founderEvents[^1].Sequence, e.GetType().Name);
                 continue;
             }
 
             if (decided.Count > 0)
             {
-                session.Events.Append(customerId, decided);
+                session.Events.Append(person.Founder, decided);
             }
         }
     }
 
     /// <summary>
     /// Fans the sweep out in chunks, so no single transaction holds every customer. The customers are the event store's
-    /// own streams (customer ids never contain '/'), not a projection's documents: a projection stopped on a bad event
+    /// own streams (customer ids never contain '/' or '~', which complaint cases, models and profiles do), not a projection's documents: a projection stopped on a bad event
     /// would otherwise stop the sweep for everyone. Erased customers are skipped by the evaluation.
     /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE0060", Justification = "Wolverine routes the message to this handler by the parameter's type.")]
     public static async Task<IEnumerable<EvaluateChurnFlags>> Handle(EvaluateAllChurnFlags command, IQuerySession session, CancellationToken cancellation)
     {
         var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
-        var ids = await session.AdvancedSql.QueryAsync<string>($"select id from {schema}.mt_streams where id not like '%/%' and is_archived = false order by id", cancellation);
+        var ids = await session.AdvancedSql.QueryAsync<string>($"select id from {schema}.mt_streams where id not like '%/%' and id not like '{ProfileIds.Prefix}%' and is_archived = false order by id", cancellation);
         return ids.Chunk(SweepChunk).Select(chunk => new EvaluateChurnFlags(chunk));
     }
 

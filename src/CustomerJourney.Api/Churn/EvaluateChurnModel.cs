@@ -69,7 +69,7 @@ public static class EvaluateChurnModelEndpoint
             return Results.ValidationProblem(query.Errors.ToDictionary(), title: "Invalid request");
         }
 
-        var histories = await ProjectionReads.CaughtUpAsync<PurchaseHistory>(session, cancellation);
+        var histories = await PeoplesPurchases.LoadAsync(session, model.AsOf, cancellation);
         var cohort = ChurnFitting.Cohort(histories, new FitRequest(model.CalibrationEnd, model.AsOf, model.Currency)).ToList();
         var end = holdoutEnd ?? (cohort.Count == 0 ? model.CalibrationEnd : cohort.Max(purchases => purchases.Max(p => p.At)));
         if (cohort.Count == 0 || RfmSummary.DayIn(end, zone) <= calibrationEnd)

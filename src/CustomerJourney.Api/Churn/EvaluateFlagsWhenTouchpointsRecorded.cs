@@ -1,3 +1,4 @@
+using CustomerJourney.Identity;
 using CustomerJourney.Touchpoints;
 
 namespace CustomerJourney.Churn;
@@ -16,4 +17,11 @@ public static class EvaluateFlagsWhenTouchpointsRecordedHandler
     public static IEnumerable<EvaluateChurnFlags> Handle(TouchpointsRecorded[] batch) =>
         batch.SelectMany(b => b.CustomerIds).Distinct(StringComparer.Ordinal).Chunk(EvaluateChurnFlagsHandler.SweepChunk)
             .Select(chunk => new EvaluateChurnFlags(chunk));
+}
+
+/// <summary>A merge or split changed who is one person: their flags are evaluated again, as one person or as two.</summary>
+public static class EvaluateFlagsWhenProfilesChangedHandler
+{
+    public static IEnumerable<EvaluateChurnFlags> Handle(ProfileMembersMoved moved) =>
+        moved.CustomerIds.Chunk(EvaluateChurnFlagsHandler.SweepChunk).Select(chunk => new EvaluateChurnFlags(chunk));
 }

@@ -58,7 +58,8 @@ public static class FitChurnModelsEndpoint
 
         var started = Stopwatch.GetTimestamp();
         await using var session = store.LightweightSession();
-        var histories = await ProjectionReads.CaughtUpAsync<PurchaseHistory>(session, cancellation);
+        // People, not customer ids: the profile graph as of the fit's asOf.
+        var histories = await PeoplesPurchases.LoadAsync(session, fit.AsOf, cancellation);
         var customers = ChurnFitting.Summaries(histories, fit, options.Value.Zone());
         if (customers.Count < 10)
         {

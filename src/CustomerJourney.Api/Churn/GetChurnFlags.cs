@@ -1,4 +1,5 @@
 using CustomerJourney.Access;
+using CustomerJourney.Identity;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
@@ -7,11 +8,13 @@ using Wolverine.Http;
 
 namespace CustomerJourney.Churn;
 
-public sealed record FlaggedCustomer(string CustomerId, double ValueAtRisk, Guid? ModelId, IReadOnlyList<CurrentFlag> Flags);
+/// <summary>A flagged person: <see cref="CustomerId"/> is their profile's founder, on whose stream the profile's flags are recorded.</summary>
+public sealed record FlaggedCustomer(string CustomerId, string ProfileId, double ValueAtRisk, Guid? ModelId, IReadOnlyList<CurrentFlag> Flags);
 
 public sealed record FlaggedPage(int Total, int Page, int PageSize, IReadOnlyList<FlaggedCustomer> Customers);
 
-public sealed record CustomerFlags(string CustomerId, DateTimeOffset? AsOf, IReadOnlyList<CurrentFlag> Flags);
+/// <summary>The flags of the person the customer is (their profile, by <see cref="AsOf"/>).</summary>
+public sealed record CustomerFlags(string CustomerId, string ProfileId, DateTimeOffset? AsOf, IReadOnlyList<CurrentFlag> Flags);
 
 public static class GetChurnFlagsEndpoints
 {
@@ -45,11 +48,11 @@ public static class GetChurnFlagsEndpoints
             .OrderByDescending(v => v.ValueAtRisk).ThenBy(v => v.Id).ToListAsync(cancellation);
         var matching = flagged.Where(v => reason is null || v.Flags.Any(f => f.Reason == reason)).ToList();
         var slice = matching.Skip((int)Math.Min((long)(page - 1) * pageSize, int.MaxValue)).Take(pageSize)
-            .Select(v => new FlaggedCustomer(v.Id, v.ValueAtRisk, v.ModelId, v.Flags)).ToList();
+            .Select(v => new FlaggedCustomer(v.Id, ProfileIds.HomeOf(v.Id), v.ValueAtRisk, v.ModelId, v.Flags)).ToList();
         return Results.Ok(new FlaggedPage(matching.Count, page, pageSize, slice));
     }
 
-    /// <summary>A customer's flags now, or as they stood at a record-time instant (?asOf=).</summary>
+    /// <summary>The flags of the customer's person now, or as they stood at a record-time instant (?asOf=): recorded on their profile's founder's stream.</summary>
     [WolverineGet("/api/customers/{customerId}/churn/flags")]
     [Authorize(Policy = Policies.ReadChurn)]
     public static async Task<IResult> ForCustomer(string customerId, HttpRequest request, IQuerySession session, CancellationToken cancellation)
@@ -73,7 +76,11 @@ public static class GetChurnFlagsEndpoints
                 detail: $"No touchpoint for customer '{customerId}' had been recorded" + (asOf is null ? "." : $" by {asOf:O}."));
         }
 
-        var view = ChurnFlagsView.Of(customerId, events.Select(e => e.Data));
-        return Results.Ok(new CustomerFlags(customerId, asOf, view.Flags));
+        var profile = await ProfileStreams.FindMembersAsync(session, customerId, asOf, cancellation);
+        var profileId = profile?.Id ?? ProfileIds.HomeOf(customerId);
+        var founder = ProfileIds.FounderOf(profileId);
+        var flagged = founder == customerId ? events : await session.Events.FetchStreamAsync(founder, timestamp: asOf, token: cancellation);
+        var view = ChurnFlagsView.Of(founder, flagged.Select(e => e.Data));
+        return Results.Ok(new CustomerFlags(customerId, profileId, asOf, view.Flags));
     }
 }

@@ -1,5 +1,8 @@
+using CustomerJourney.Identity;
+using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using JasperFx.Events;
+using Marten;
 using Marten.Events.Aggregation;
 
 namespace CustomerJourney.Churn;
@@ -22,6 +25,54 @@ public sealed class PurchaseHistory
 
     /// <summary>The stream version this copy was built to; lets FetchLatest apply only what came after.</summary>
     public long Version { get; set; }
+
+    /// <summary>
+    /// A person's purchases and returns: every member's of their profile, under the profile's id. Same-day purchases of
+    /// two members become one transaction where the models count days (<see cref="Models.Churn.RfmSummary"/>).
+    /// </summary>
+    public static PurchaseHistory OfPerson(string profileId, IReadOnlyCollection<PurchaseHistory> members) => new()
+    {
+        Id = profileId,
+        Purchases = members.Count == 1 ? members.First().Purchases : [.. members.SelectMany(m => m.Purchases)],
+        Returns = members.Count == 1 ? members.First().Returns : [.. members.SelectMany(m => m.Returns)],
+    };
+}
+
+/// <summary>What fits and evaluations count: people (profiles), not customer ids, so one person with three ids is one customer of the model.</summary>
+public static class PeoplesPurchases
+{
+    /// <summary>
+    /// Every person's purchase history, with the profile graph as it stood at <paramref name="asOf"/> (now when null),
+    /// from the caught-up purchase histories.
+    /// </summary>
+    public static async Task<IReadOnlyList<PurchaseHistory>> LoadAsync(IQuerySession session, DateTimeOffset? asOf, CancellationToken cancellation)
+    {
+        var histories = await ProjectionReads.CaughtUpAsync<PurchaseHistory>(session, cancellation);
+        var graph = await ProfileGraph.MapAsync(session, asOf, cancellation);
+        return Of(histories, graph);
+    }
+
+    public static IReadOnlyList<PurchaseHistory> Of(IEnumerable<PurchaseHistory> histories, ProfileMap graph) =>
+        [.. graph.GroupByProfile(histories, h => h.Id).Select(person => PurchaseHistory.OfPerson(person.Key, [.. person]))];
+
+    /// <summary>One person's history (their profile's members' as known by <paramref name="asOf"/>), or null when no member has one.</summary>
+    public static async Task<PurchaseHistory?> OfPersonAsync(IDocumentSession session, string profileId, IReadOnlyList<string> members, DateTimeOffset? asOf,
+        CancellationToken cancellation)
+    {
+        var histories = new List<PurchaseHistory>();
+        foreach (var member in members)
+        {
+            var history = asOf is null
+                ? await ProjectionReads.LatestAsync<PurchaseHistory>(session, member, cancellation)
+                : await session.Events.AggregateStreamAsync<PurchaseHistory>(member, timestamp: asOf, token: cancellation);
+            if (history is not null)
+            {
+                histories.Add(history);
+            }
+        }
+
+        return histories.Count == 0 ? null : PurchaseHistory.OfPerson(profileId, histories);
+    }
 }
 
 /// <summary>

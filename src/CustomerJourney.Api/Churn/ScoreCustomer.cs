@@ -1,4 +1,5 @@
 using CustomerJourney.Access;
+using CustomerJourney.Identity;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Models.Churn;
 using CustomerJourney.Models.Value;
@@ -16,8 +17,11 @@ public sealed record CalibrationFigures(int X, double Tx, double T, decimal Mean
 
 public sealed record ReturnsBeside(int Count, decimal Amount, decimal NetPurchaseValue);
 
+/// <summary>A score of the person the customer is: <see cref="ProfileId"/>'s <see cref="Members"/> (by <see cref="AsOf"/>) counted as one customer.</summary>
 public sealed record ChurnScore(
     string CustomerId,
+    string ProfileId,
+    IReadOnlyList<string> Members,
     Guid ModelId,
     DateTimeOffset At,
     DateTimeOffset? AsOf,
@@ -68,9 +72,11 @@ public static class ScoreCustomerEndpoint
             return ChurnModels.Unknown(modelId);
         }
 
-        var history = asOf is null
-            ? await ProjectionReads.LatestAsync<PurchaseHistory>(session, customerId, cancellation)
-            : await session.Events.AggregateStreamAsync<PurchaseHistory>(customerId, timestamp: asOf, token: cancellation);
+        // The person, as the fit counted them: the customer's profile (as of asOf) with every member's purchases.
+        var profile = await ProfileStreams.FindMembersAsync(session, customerId, asOf, cancellation);
+        var profileId = profile?.Id ?? ProfileIds.HomeOf(customerId);
+        IReadOnlyList<string> members = profile is null ? [customerId] : [.. profile.Members.Select(m => m.CustomerId)];
+        var history = await PeoplesPurchases.OfPersonAsync(session, profileId, members, asOf, cancellation);
         var scoreAt = at ?? model.CalibrationEnd;
         var purchases = history is null ? [] : ChurnFitting.Visible(history, model.Currency, asOf).Where(p => p.At <= scoreAt).ToList();
         if (purchases.Count == 0)
@@ -91,7 +97,7 @@ public static class ScoreCustomerEndpoint
 
         var returns = history!.Returns.Where(r => r.Currency == model.Currency && r.OccurredAt <= scoreAt && (asOf is null || r.RecordedAt <= asOf)).ToList();
         return Results.Ok(new ChurnScore(
-            customerId, model.ModelId, scoreAt, asOf, horizon, model.Currency,
+            customerId, profileId, members, model.ModelId, scoreAt, asOf, horizon, model.Currency,
             new CalibrationFigures(summary.X, summary.Tx, summary.T, summary.MeanRepeatValue, summary.FirstPurchase),
             Score(ChurnFitting.BgNbdOf(model.Models)),
             Score(ChurnFitting.ParetoNbdOf(model.Models)),

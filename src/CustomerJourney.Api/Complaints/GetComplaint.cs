@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using CustomerJourney.Access;
+using CustomerJourney.Identity;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
@@ -8,8 +9,11 @@ using Wolverine.Http;
 
 namespace CustomerJourney.Complaints;
 
-/// <summary>A case as staff see it: its state, and its promise clocks under a policy.</summary>
-public sealed record ComplaintView(ComplaintCase Case, DateTimeOffset? AsOf, string Policy, IReadOnlyList<PromiseClock> Promises);
+/// <summary>
+/// A case as staff see it: its state, and its promise clocks under a policy. <see cref="ProfileId"/> is the profile (the
+/// person) its customer belonged to, by <see cref="AsOf"/>.
+/// </summary>
+public sealed record ComplaintView(ComplaintCase Case, string ProfileId, DateTimeOffset? AsOf, string Policy, IReadOnlyList<PromiseClock> Promises);
 
 public sealed record ComplaintPage(int Total, int Page, int PageSize, IReadOnlyList<ComplaintCase> Cases);
 
@@ -170,7 +174,14 @@ public static class ComplaintReadEndpoints
         CancellationToken cancellation, DateTimeOffset? asOf = null)
     {
         var c = await LoadAsync(session, complaintId, asOf, cancellation);
-        return c is null ? null : new ComplaintView(c, asOf, policies.Current, SlaClocks.Evaluate(c, policies.For(c.Severity), asOf ?? clock.GetUtcNow()));
+        if (c is null)
+        {
+            return null;
+        }
+
+        var profile = await ProfileStreams.FindMembersAsync(session, c.CustomerId, asOf, cancellation);
+        return new ComplaintView(c, profile?.Id ?? ProfileIds.HomeOf(c.CustomerId), asOf, policies.Current,
+            SlaClocks.Evaluate(c, policies.For(c.Severity), asOf ?? clock.GetUtcNow()));
     }
 
     /// <summary>Now: the inline projection's document. As of an instant: folded from the events recorded by then.</summary>
@@ -201,10 +212,15 @@ public static class ComplaintReadEndpoints
 public static class CustomerComplaints
 {
     /// <summary>The events of every case of the customer, as recorded by <paramref name="asOf"/> (all when null).</summary>
-    public static async Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsAsync(IQuerySession session, string customerId, DateTimeOffset? asOf,
+    public static Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsAsync(IQuerySession session, string customerId, DateTimeOffset? asOf,
+        CancellationToken cancellation) => EventsAsync(session, [customerId], asOf, cancellation);
+
+    /// <summary>The events of every case of these customers (a profile's members), as recorded by <paramref name="asOf"/>.</summary>
+    public static async Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsAsync(IQuerySession session, IReadOnlyCollection<string> customerIds, DateTimeOffset? asOf,
         CancellationToken cancellation)
     {
-        var keys = await session.Query<ComplaintCase>().Where(c => c.CustomerId == customerId).Select(c => c.Id).ToListAsync(cancellation);
+        var ids = customerIds.ToArray();
+        var keys = await session.Query<ComplaintCase>().Where(c => c.CustomerId.IsOneOf(ids)).Select(c => c.Id).ToListAsync(cancellation);
         var events = new List<JasperFx.Events.IEvent>();
         foreach (var key in keys.Order(StringComparer.Ordinal))
         {
@@ -212,5 +228,12 @@ public static class CustomerComplaints
         }
 
         return events;
+    }
+
+    /// <summary>The cases of these customers (a profile's members) now, newest first.</summary>
+    public static async Task<IReadOnlyList<ComplaintCase>> CasesAsync(IQuerySession session, IReadOnlyCollection<string> customerIds, CancellationToken cancellation)
+    {
+        var ids = customerIds.ToArray();
+        return await session.Query<ComplaintCase>().Where(c => c.CustomerId.IsOneOf(ids)).OrderByDescending(c => c.LoggedAt).ThenBy(c => c.Id).ToListAsync(cancellation);
     }
 }

@@ -32,7 +32,8 @@ public static class IdentityModule
                 options.Events.AddEventType(type);
             }
 
-            options.Schema.For<ProfileMembership>();
+            // By profile too: a profile's members are read for its summary, flags and offers.
+            options.Schema.For<ProfileMembership>().Index(m => m.ProfileId);
             // By customer too: an erasure deletes its members' holders.
             options.Schema.For<IdentifierHolder>().Index(h => h.Key).Index(h => h.CustomerId);
         });

@@ -37,20 +37,18 @@ public static class ProfileLookups
     {
         foreach (var @event in events)
         {
+            // Membership follows the one fold of where profile events move members.
+            var moves = ProfileGraph.Moves(@event).Select(m => new ProfileMembership { Id = m.CustomerId, ProfileId = m.ProfileId }).ToArray();
+            if (moves.Length > 0)
+            {
+                operations.Store(moves);
+            }
+
             switch (@event)
             {
-                case ProfileStarted e:
-                    operations.Store(new ProfileMembership { Id = e.CustomerId, ProfileId = e.ProfileId });
-                    break;
                 case ProfileIdentifierRecorded e:
                     var key = IdentifierHolder.KeyOf(new Identifier(e.IdentifierType, e.BlindIndex));
                     operations.Store(new IdentifierHolder { Id = $"{key}:{e.CustomerId}", Key = key, CustomerId = e.CustomerId });
-                    break;
-                case ProfilesMerged e:
-                    operations.Store([.. e.Merged.Members.Select(m => new ProfileMembership { Id = m.CustomerId, ProfileId = e.ProfileId })]);
-                    break;
-                case ProfileSplit e:
-                    operations.Store([.. e.SplitOff.SelectMany(s => s.Contents.Members.Select(m => new ProfileMembership { Id = m.CustomerId, ProfileId = s.ProfileId }))]);
                     break;
                 case ProfileErased e:
                     // The profile's identifiers leave the blind index: no later touchpoint finds (and links to) an erased person.

@@ -1,6 +1,7 @@
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
+using Wolverine.Marten;
 
 namespace CustomerJourney.Identity;
 
@@ -23,6 +24,26 @@ public sealed record ProfilePlan(IReadOnlyCollection<string> ProfileIds, Func<IR
 }
 
 /// <summary>
+/// Told after a merge or split commits: the customers whose person changed, every member of the profiles before and after.
+/// </summary>
+public sealed record ProfileMembersMoved(IReadOnlyList<string> CustomerIds)
+{
+    public static ProfileMembersMoved? Of(IReadOnlyList<ProfileEvent> decided, IReadOnlyDictionary<string, Profile> before)
+    {
+        var moved = decided.Where(d => d.Event is ProfilesMerged or ProfileSplit).ToList();
+        if (moved.Count == 0)
+        {
+            return null;
+        }
+
+        var customers = moved.SelectMany(d => ProfileGraph.Moves(d.Event).Select(m => m.CustomerId)
+                .Concat(before.TryGetValue(d.ProfileId, out var profile) ? profile.Members.Select(m => m.CustomerId) : []))
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return new ProfileMembersMoved(customers);
+    }
+}
+
+/// <summary>
 /// The one writer of profile events (the resolver and the hand merge and split endpoints all come here). Merges and
 /// splits that touch the same profiles are serialised: a decision holds a transaction-scoped advisory lock on every
 /// profile it involves and every identifier whose holders it reads (<see cref="CustomerLocks"/>, taken in one global
@@ -32,7 +53,7 @@ public sealed record ProfilePlan(IReadOnlyCollection<string> ProfileIds, Func<IR
 /// fails and is retried (<see cref="TransientConflicts"/>) rather than overwritten. Blind indexes are sealed with their
 /// members' keys as they are appended, and opened as they are read (<see cref="SealedIdentifiers"/>).
 /// </summary>
-public sealed class ProfileWriter(IDocumentStore store, IPersonalDataProtector personal, ILogger<ProfileWriter> logger)
+public sealed class ProfileWriter(IDocumentStore store, IPersonalDataProtector personal, IServiceScopeFactory scopes, ILogger<ProfileWriter> logger)
 {
     private const int MaxRounds = 8;
 
@@ -96,6 +117,15 @@ public sealed class ProfileWriter(IDocumentStore store, IPersonalDataProtector p
             }
 
             ProfileLookups.Apply(session, decided.Select(d => d.Event));
+            if (ProfileMembersMoved.Of(decided, profiles) is { } moved)
+            {
+                // With the commit (Wolverine's outbox): whatever counts people (churn flags) looks again at everyone whose profile changed.
+                await using var scope = scopes.CreateAsyncScope();
+                var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
+                outbox.Enroll(session);
+                await outbox.PublishAsync(moved);
+            }
+
             if (alsoInTransaction is not null)
             {
                 await alsoInTransaction(session, decided, cancellation);

@@ -108,6 +108,58 @@ public sealed partial class CustomerSummaryProjection : SingleStreamProjection<C
         return summary;
     }
 
+    /// <summary>
+    /// One person's summary from their profile's members' (<paramref name="id"/> names the profile): counts, sums and
+    /// points add up, firsts and lasts compare business times (on a tie the later member in id order), and each purpose's
+    /// consent is the one consent rule over every member's statements, so a withdrawal by any member stands against an
+    /// earlier grant by another.
+    /// </summary>
+    public static CustomerSummary Combine(string id, IEnumerable<CustomerSummary> members)
+    {
+        var person = new CustomerSummary { Id = id };
+        foreach (var m in members.OrderBy(m => m.Id, StringComparer.Ordinal))
+        {
+            person.PurchaseCount += m.PurchaseCount;
+            person.ReturnCount += m.ReturnCount;
+            person.TouchpointCount += m.TouchpointCount;
+            person.LoyaltyPoints += m.LoyaltyPoints;
+            person.FirstPurchaseAt = Min(person.FirstPurchaseAt, m.FirstPurchaseAt);
+            person.LastPurchaseAt = Max(person.LastPurchaseAt, m.LastPurchaseAt);
+            person.LastTouchpointAt = Max(person.LastTouchpointAt, m.LastTouchpointAt);
+            person.ErasedAt = Min(person.ErasedAt, m.ErasedAt);
+            Add(person.TotalSpend, m.TotalSpend);
+            Add(person.TotalReturned, m.TotalReturned);
+            if (m is { LastCsat: { } csat, LastCsatAt: { } csatAt } && (person.LastCsatAt is not { } at || at <= csatAt))
+            {
+                (person.LastCsat, person.LastCsatAt) = (csat, csatAt);
+            }
+
+            if (m is { LastNps: { } nps, LastNpsAt: { } npsAt } && (person.LastNpsAt is not { } npsSoFar || npsSoFar <= npsAt))
+            {
+                (person.LastNps, person.LastNpsAt) = (nps, npsAt);
+            }
+
+            foreach (var (purpose, status) in m.Consents)
+            {
+                person.Consents[purpose] = Consent.Standing(person.Consents.GetValueOrDefault(purpose), status);
+            }
+        }
+
+        return person;
+
+        static void Add(Dictionary<string, decimal> total, Dictionary<string, decimal> more)
+        {
+            foreach (var (currency, amount) in more)
+            {
+                total[currency] = total.GetValueOrDefault(currency) + amount;
+            }
+        }
+    }
+
+    private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) => a is { } x && (b is not { } y || x <= y) ? a : b;
+
+    private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) => a is { } x && (b is not { } y || x >= y) ? a : b;
+
     private static void SetConsent(CustomerSummary summary, string purpose, bool given, DateTimeOffset at) =>
         summary.Consents[purpose] = Consent.Standing(summary.Consents.GetValueOrDefault(purpose), new ConsentStatus(given, at));
 

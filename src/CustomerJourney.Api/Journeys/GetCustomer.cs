@@ -77,16 +77,43 @@ public static class GetCustomerEndpoints
             return null;
         }
 
+        // The one reading of "which profile" (as the profile endpoints answer it), as of the same instant.
+        var profile = await ProfileStreams.FindMembersAsync(session, customerId, asOf, cancellation);
+        return await WithComplaintsAsync(session, summary, [customerId], profile?.Id ?? ProfileIds.HomeOf(customerId), asOf, cancellation);
+    }
+
+    /// <summary>
+    /// A person's summary: their profile's members' combined (<see cref="CustomerSummaryProjection.Combine"/>), each as
+    /// known by <paramref name="asOf"/>; null when no member has a stream of their own.
+    /// </summary>
+    public static async Task<CustomerSummaryResponse?> ProfileSummaryAsync(IDocumentSession session, string profileId, IReadOnlyList<string> members,
+        DateTimeOffset? asOf, CancellationToken cancellation)
+    {
+        var summaries = new List<CustomerSummary>();
+        foreach (var member in members)
+        {
+            if (await ConsentQuery.SummaryAsync(session, member, asOf, cancellation) is { } summary)
+            {
+                summaries.Add(summary);
+            }
+        }
+
+        return summaries.Count == 0
+            ? null
+            : await WithComplaintsAsync(session, CustomerSummaryProjection.Combine(profileId, summaries), members, profileId, asOf, cancellation);
+    }
+
+    private static async Task<CustomerSummaryResponse> WithComplaintsAsync(IDocumentSession session, CustomerSummary summary, IReadOnlyList<string> customerIds,
+        string profileId, DateTimeOffset? asOf, CancellationToken cancellation)
+    {
         // Complaint steps live on their cases' streams; they are the customer's touchpoints too.
-        var caseEvents = await CustomerComplaints.EventsAsync(session, customerId, asOf, cancellation);
+        var caseEvents = await CustomerComplaints.EventsAsync(session, customerIds, asOf, cancellation);
         var steps = caseEvents.Select(e => e.Data).OfType<Touchpoint>().ToList();
         var open = caseEvents.GroupBy(e => e.StreamKey)
             .Select(g => g.OrderBy(e => e.Version).Aggregate((ComplaintCase?)null, (c, e) => ComplaintCase.Fold(c, e.Data)))
             .Count(c => c?.IsOpen == true);
         var lastStep = steps.Count == 0 ? (DateTimeOffset?)null : steps.Max(t => t.OccurredAt);
-        // The one reading of "which profile" (as the profile endpoints answer it), as of the same instant.
-        var profile = await ProfileStreams.FindMembersAsync(session, customerId, asOf, cancellation);
-        return CustomerSummaryResponse.From(summary, profile?.Id ?? ProfileIds.HomeOf(customerId), asOf, open) with
+        return CustomerSummaryResponse.From(summary, profileId, asOf, open) with
         {
             TouchpointCount = summary.TouchpointCount + steps.Count,
             LastTouchpointAt = lastStep > summary.LastTouchpointAt || summary.LastTouchpointAt is null ? lastStep : summary.LastTouchpointAt,

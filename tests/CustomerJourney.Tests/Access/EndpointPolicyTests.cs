@@ -69,6 +69,8 @@ public sealed class EndpointPolicyTests(AppFixture app)
         new("POST", "/v1/batch", "/v1/batch", "{}", Policies.WriteTracking),
         new("GET", "/api/tracking/rejections", "/api/tracking/rejections", null, Policies.Administer),
         new("GET", "/api/profiles/{id}", "/api/profiles/policy-probe", null, Policies.ReadCustomers),
+        new("GET", "/api/profiles/{id}/audit", "/api/profiles/policy-probe/audit", null, Policies.ReadCustomers),
+        new("GET", "/api/profiles/{id}/complaints", "/api/profiles/policy-probe/complaints", null, Policies.ReadComplaints),
         new("GET", "/api/profiles/{id}/journey", "/api/profiles/policy-probe/journey", null, Policies.ReadCustomers),
         new("POST", "/api/profiles/merges", "/api/profiles/merges", "{}", Policies.LinkProfiles),
         new("POST", "/api/profiles/{id}/splits", "/api/profiles/policy-probe/splits", "{}", Policies.LinkProfiles),

@@ -36,6 +36,14 @@ public sealed class ProfileHttpTests(AppFixture app)
         return app.PostTouchpoint(customer, TouchpointJson.Kind("contact-details-changed", data, occurredAt: at, source: source, channel: channel));
     }
 
+    /// <summary>The journey's touchpoint entries (member, kind), leaving out the graph's own merge and split entries.</summary>
+    private static IEnumerable<(string Member, string Kind)> Touchpoints(Answer journey) =>
+        journey.Body!["entries"]!.AsArray().Where(e => e!["source"]!.GetValue<string>() != "identity")
+            .Select(e => (e!["member"]!.GetValue<string>(), e["kind"]!.GetValue<string>()));
+
+    private static string[] GraphKinds(Answer journey) =>
+        [.. journey.Body!["entries"]!.AsArray().Where(e => e!["source"]!.GetValue<string>() == "identity").Select(e => e!["kind"]!.GetValue<string>())];
+
     private Task<Answer> Profile(string id, string query = "", Credentials? as_ = null) => app.Get($"/api/profiles/{Uri.EscapeDataString(id)}{query}", as_);
 
     private static string[] Members(Answer profile) =>
@@ -90,8 +98,11 @@ public sealed class ProfileHttpTests(AppFixture app)
 
         var journey = await app.Get($"/api/profiles/{survey}/journey");
         Assert.Equal(200, journey.Status);
-        Assert.Equal([(web, "identity-recorded"), (callCentre, "contact-details-changed"), (survey, "contact-details-changed")],
-            journey.Body!["entries"]!.AsArray().Select(e => (e!["member"]!.GetValue<string>(), e["kind"]!.GetValue<string>())));
+        Assert.Equal([(web, "identity-recorded"), (callCentre, "contact-details-changed"), (survey, "contact-details-changed")], Touchpoints(journey));
+        // Each merge shows on the journey too, with who decided it.
+        Assert.Equal(["profiles-merged", "profiles-merged"], GraphKinds(journey));
+        Assert.All(journey.Body!["entries"]!.AsArray().Where(e => e!["source"]!.GetValue<string>() == "identity"),
+            e => Assert.Equal("identity-resolution", e!["recordedBy"]!.GetValue<string>()));
     }
 
     [Fact]
@@ -113,7 +124,8 @@ public sealed class ProfileHttpTests(AppFixture app)
         var merged = await UntilMembers(bob, ann, bob);
         Assert.Equal($"pf~{ann}", merged.Body!["profileId"]!.GetValue<string>());
         var mergedJourney = await app.Get($"/api/profiles/{ann}/journey");
-        Assert.Equal([ann, ann, bob, bob, bob], mergedJourney.Body!["entries"]!.AsArray().Select(e => e!["member"]!.GetValue<string>()));
+        Assert.Equal([ann, ann, bob, bob, bob], Touchpoints(mergedJourney).Select(e => e.Member));
+        Assert.Equal(["profiles-merged"], GraphKinds(mergedJourney));
         var duringMerge = DateTimeOffset.UtcNow;
 
         var split = await app.Send(HttpMethod.Post, $"/api/profiles/{ann}/splits", new JsonObject { ["member"] = bob, ["reason"] = "two people" }.ToJsonString(),
@@ -129,15 +141,17 @@ public sealed class ProfileHttpTests(AppFixture app)
         Assert.Equal(Shape(annAlone).Identifiers, Shape(annNow).Identifiers);
         Assert.Equal(Shape(bobAlone).Identifiers.Append("email"), Shape(bobNow).Identifiers);
         Assert.Empty(annNow.Body!["links"]!.AsArray());
-        Assert.Equal([ann, ann], (await app.Get($"/api/profiles/{ann}/journey")).Body!["entries"]!.AsArray().Select(e => e!["member"]!.GetValue<string>()));
+        var splitJourney = await app.Get($"/api/profiles/{ann}/journey");
+        Assert.Equal([ann, ann], Touchpoints(splitJourney).Select(e => e.Member));
+        Assert.Equal(["profiles-merged", "profile-split"], GraphKinds(splitJourney));
 
         var asOf = (DateTimeOffset t) => $"?asOf={Uri.EscapeDataString(t.ToString("O"))}";
         Assert.Equal([bob], Members(await Profile(bob, asOf(beforeMerge))));
         Assert.Equal([ann, bob], Members(await Profile(bob, asOf(duringMerge))));
         Assert.Equal([ann, bob], Members(await Profile($"pf~{bob}", asOf(duringMerge))));
         Assert.Equal([bob], Members(await Profile(bob, asOf(afterSplit))));
-        Assert.Equal(5, (await app.Get($"/api/profiles/{ann}/journey{asOf(duringMerge)}")).Body!["total"]!.GetValue<int>());
-        Assert.Equal(2, (await app.Get($"/api/profiles/{ann}/journey{asOf(afterSplit)}")).Body!["total"]!.GetValue<int>());
+        Assert.Equal(5 + 1, (await app.Get($"/api/profiles/{ann}/journey{asOf(duringMerge)}")).Body!["total"]!.GetValue<int>());
+        Assert.Equal(2 + 2, (await app.Get($"/api/profiles/{ann}/journey{asOf(afterSplit)}")).Body!["total"]!.GetValue<int>());
         Assert.Equal(404, (await Profile(bob, asOf(May))).Status);
     }
 
