@@ -10,7 +10,7 @@ using Marten;
 using Npgsql;
 
 // Usage: bench/run-load [--events N] [--customers N] [--clients N] [--batch N] [--seconds N] [--read-rate N]
-//                       [--tracking-events N] [--profiles N] [--identity-rate N] [--only tracking|identity|churn]
+//                       [--tracking-events N] [--profiles N] [--identity-rate N] [--only tracking|identity|churn|churn-scale] [--churn-customers N]
 // Defaults are the issue's workload: 1,000,000 events over 100,000 customers, 3 clients, batches of 5,000; the tracking
 // workload sends max(30,000, events / 10) Segment calls to each endpoint. --only tracking runs that workload alone and
 // writes its table to bench/results/load-tracking.md.tmp (ignored by git), leaving load.md as the last full run left it.
@@ -261,6 +261,27 @@ try
         rows.Add(new Row("memory", "service peak working set", Math.Round(peak / 1024.0 / 1024.0, 1), "MiB", null, null, null, null));
     }
 
+    if (settings.Only == "churn-scale")
+    {
+        // bench/ChurnFit's 1,000,000-customer cohorts, end to end: stored as purchase histories, fitted by the service.
+        foreach (var (shift, currency) in new[] { (0, "USD"), (12, "EUR") })
+        {
+            var churn = await ChurnWorkload.RunAsync(service, db, connectionString, schema, Path.Combine(root, "data/cdnow/CDNOW_master.txt"),
+                settings.ChurnCustomers, shift, currency, Say);
+            var models = churn.Answer?["models"];
+            string Ended(string model) => models?[model] is { } m
+                ? $"{model} {(m["converged"]!.GetValue<bool>() ? "converged" : $"not converged ({m["reason"]})")}"
+                : $"{model} -";
+            Say($"Churn: {churn.Status} after {churn.WallMilliseconds:N0} ms; {Ended("bgNbd")}, {Ended("paretoNbd")}, {Ended("gammaGamma")}");
+            rows.Add(new Row("churn fit", $"POST /api/churn/models, {churn.Answer?["customers"]} of {churn.Customers:N0} resampled customers{(shift > 0 ? $", histories moved up to {shift} weeks earlier" : "")} (status {churn.Status})",
+                Math.Round(churn.WallMilliseconds), "ms", null, null, null, null,
+                $"service's elapsedMs {churn.Answer?["elapsedMs"]}; {Ended("bgNbd")}, {Ended("paretoNbd")}, {Ended("gammaGamma")}; histories stored by COPY in {churn.SeedSeconds:F0} s; load average {LoadAverage()}"));
+        }
+
+        var peakChurn = service.PeakWorkingSet();
+        rows.Add(new Row("memory", "service peak working set", Math.Round(peakChurn / 1024.0 / 1024.0, 1), "MiB", null, null, null, null));
+    }
+
     if (settings.Only is null or "identity")
     {
         // Last: its million seeded profiles would slow every workload above.
@@ -289,9 +310,10 @@ finally
 notes.Add($"Load average (1 min) at the start {loadAtStart}, at the end {LoadAverage()}: other processes share the {Environment.ProcessorCount} cores.");
 var machine = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 1024} GiB, .NET {Environment.Version}, " +
               $"PostgreSQL {await Scalar("show server_version")}, {settings}";
-// The identity and churn workloads alone write identity.md / churn-profiles.md and .json (kept); the tracking workload alone a .tmp beside load.md.
-Report.Write(Path.Combine(root, "bench/results"), settings.Only switch { null => "load", "identity" => "identity", "churn" => "churn-profiles", _ => $"load-{settings.Only}" },
-    settings.Only is null or "identity" or "churn" ? "" : ".tmp", machine, rows, notes);
+// The identity and churn workloads alone write identity.md / churn-profiles.md / churn-http.md and .json (kept); the tracking
+// workload alone a .tmp beside load.md.
+Report.Write(Path.Combine(root, "bench/results"), settings.Only switch { null => "load", "identity" => "identity", "churn" => "churn-profiles", "churn-scale" => "churn-http", _ => $"load-{settings.Only}" },
+    settings.Only is null or "identity" or "churn" or "churn-scale" ? "" : ".tmp", machine, rows, notes);
 return 0;
 
 static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
@@ -324,19 +346,19 @@ static string Root()
 namespace Load
 {
     public sealed record Settings(int Events, int Customers, int Clients, int Batch, int Connections, int Seconds, int ReadRate, int TrackingEvents, int Profiles,
-        int IdentityRate, string? Only)
+        int IdentityRate, string? Only, int ChurnCustomers = 1_000_000)
     {
         public static Settings Parse(string[] args)
         {
             var values = new Dictionary<string, int>(StringComparer.Ordinal)
             {
                 ["--events"] = 1_000_000, ["--customers"] = 100_000, ["--clients"] = 3, ["--batch"] = 5_000, ["--connections"] = 32, ["--seconds"] = 20, ["--read-rate"] = 50,
-                ["--tracking-events"] = 0, ["--profiles"] = 1_000_000, ["--identity-rate"] = 50,
+                ["--tracking-events"] = 0, ["--profiles"] = 1_000_000, ["--identity-rate"] = 50, ["--churn-customers"] = 1_000_000,
             };
             string? only = null;
             for (var i = 0; i < args.Length; i += 2)
             {
-                if (args[i] == "--only" && i + 1 < args.Length && args[i + 1] is "tracking" or "identity" or "churn")
+                if (args[i] == "--only" && i + 1 < args.Length && args[i + 1] is "tracking" or "identity" or "churn" or "churn-scale")
                 {
                     only = args[i + 1];
                     continue;
@@ -345,7 +367,7 @@ namespace Load
                 var value = 0;
                 if (!values.ContainsKey(args[i]) || i + 1 >= args.Length || !int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out value) || value <= 0)
                 {
-                    Console.Error.WriteLine($"Unknown or invalid option '{args[i]}'. Options: {string.Join(", ", values.Keys)} followed by a positive whole number, or --only tracking|identity|churn.");
+                    Console.Error.WriteLine($"Unknown or invalid option '{args[i]}'. Options: {string.Join(", ", values.Keys)} followed by a positive whole number, or --only tracking|identity|churn|churn-scale.");
                     Environment.Exit(2);
                 }
 
@@ -360,13 +382,14 @@ namespace Load
 
             var tracking = values["--tracking-events"] > 0 ? values["--tracking-events"] : Math.Max(30_000, values["--events"] / 10);
             return new Settings(values["--events"], values["--customers"], values["--clients"], values["--batch"], values["--connections"], values["--seconds"], values["--read-rate"],
-                tracking, values["--profiles"], values["--identity-rate"], only);
+                tracking, values["--profiles"], values["--identity-rate"], only, values["--churn-customers"]);
         }
 
         public override string ToString() => Only is null
             ? $"{Events:N0} events over {Customers:N0} customers, {Clients} clients, batches of {Batch:N0}, {Connections} connections, {Seconds} s per timed phase, {ReadRate} reads/s, {TrackingEvents:N0} tracking calls per endpoint, {Profiles:N0} profiles, identity touchpoints at {IdentityRate:N0}/s"
             : Only == "tracking" ? $"only the tracking workload: {TrackingEvents:N0} calls per endpoint, {Clients} clients"
             : Only == "churn" ? $"only the churn fit workload: the full CDNOW cohort, {Profiles:N0} hand merges"
+            : Only == "churn-scale" ? $"only the churn fit over HTTP at scale: {ChurnCustomers:N0} customers resampled from CDNOW, then the same shifted up to 12 weeks"
             : $"only the identity workload: {Profiles:N0} profiles, touchpoints at {IdentityRate:N0}/s for {Seconds} s";
     }
 

@@ -1,3 +1,4 @@
+using CustomerJourney.Models;
 using CustomerJourney.Models.Churn;
 using CustomerJourney.Models.Spend;
 
@@ -40,21 +41,28 @@ public static class ChurnFitting
     public static List<RfmSummary> Summaries(IEnumerable<PurchaseHistory> histories, FitRequest request, TimeZoneInfo zone) =>
         [.. Cohort(histories, request).Select(purchases => RfmSummary.FromPurchases(purchases, request.CalibrationEnd, zone))];
 
-    public static FittedModels Fit(IReadOnlyList<RfmSummary> customers)
+    /// <summary>
+    /// The three fits, each within <paramref name="limits"/> (a cancelled one stops at its next likelihood evaluation and
+    /// says so); <paramref name="fitted"/> hears of each as it ends, by the name the answer gives it.
+    /// </summary>
+    public static FittedModels Fit(IReadOnlyList<RfmSummary> customers, FitLimits limits, Action<string, FitReport>? fitted = null)
     {
         var groups = CustomerGroups.From(customers);
-        var bg = BgNbd.Fit(groups);
-        var pareto = ParetoNbd.Fit(groups);
+        var bg = BgNbd.Fit(groups, limits);
+        fitted?.Invoke("bgNbd", bg.Report);
+        var pareto = ParetoNbd.Fit(groups, limits);
+        fitted?.Invoke("paretoNbd", pareto.Report);
         // The spend model is fitted on repeat customers only (Fader, Hardie & Lee 2005, "RFM and CLV").
-        var spend = GammaGamma.Fit(customers.Where(c => c.X > 0).Select(c => (c.X, (double)c.MeanRepeatValue)));
+        var spend = GammaGamma.Fit(customers.Where(c => c.X > 0).Select(c => (c.X, (double)c.MeanRepeatValue)), limits);
+        fitted?.Invoke("gammaGamma", spend.Report);
         return new FittedModels(
-            new FittedParameters(new Dictionary<string, double> { ["r"] = bg.Model.R, ["alpha"] = bg.Model.Alpha, ["a"] = bg.Model.A, ["b"] = bg.Model.B },
-                bg.LogLikelihood, bg.Converged),
-            new FittedParameters(new Dictionary<string, double> { ["r"] = pareto.Model.R, ["alpha"] = pareto.Model.Alpha, ["s"] = pareto.Model.S, ["beta"] = pareto.Model.Beta },
-                pareto.LogLikelihood, pareto.Converged),
-            new FittedParameters(new Dictionary<string, double> { ["p"] = spend.Model.P, ["q"] = spend.Model.Q, ["gamma"] = spend.Model.Gamma },
-                spend.LogLikelihood, spend.Converged));
+            Parameters(new Dictionary<string, double> { ["r"] = bg.Model.R, ["alpha"] = bg.Model.Alpha, ["a"] = bg.Model.A, ["b"] = bg.Model.B }, bg.Report),
+            Parameters(new Dictionary<string, double> { ["r"] = pareto.Model.R, ["alpha"] = pareto.Model.Alpha, ["s"] = pareto.Model.S, ["beta"] = pareto.Model.Beta }, pareto.Report),
+            Parameters(new Dictionary<string, double> { ["p"] = spend.Model.P, ["q"] = spend.Model.Q, ["gamma"] = spend.Model.Gamma }, spend.Report));
     }
+
+    private static FittedParameters Parameters(Dictionary<string, double> parameters, FitReport report) =>
+        new(parameters, report.LogLikelihood, report.Converged, report.Reason, report.Diagnosis);
 
     public static BgNbdModel BgNbdOf(FittedModels models) =>
         new(models.BgNbd.Parameters["r"], models.BgNbd.Parameters["alpha"], models.BgNbd.Parameters["a"], models.BgNbd.Parameters["b"]);

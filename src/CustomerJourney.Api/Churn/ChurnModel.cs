@@ -3,8 +3,14 @@ using Marten.Events.Aggregation;
 
 namespace CustomerJourney.Churn;
 
-/// <summary>One fitted model: its parameters named as the papers name them, its log-likelihood, and whether the optimiser converged.</summary>
-public sealed record FittedParameters(IReadOnlyDictionary<string, double> Parameters, double LogLikelihood, bool Converged);
+/// <summary>
+/// One fitted model: its parameters named as the papers name them, its log-likelihood, whether the optimiser converged, and
+/// why it stopped: <c>converged</c>, or a reason such as <c>iteration limit</c>, <c>time budget</c>, <c>parameter bound</c> or
+/// <c>non-finite likelihood</c> (<see cref="Models.FitStop"/>), with the optimiser's own sentence. Fits stored before the
+/// reasons were kept have none (null).
+/// </summary>
+public sealed record FittedParameters(
+    IReadOnlyDictionary<string, double> Parameters, double LogLikelihood, bool Converged, string? Reason = null, string? Diagnosis = null);
 
 public sealed record FittedModels(FittedParameters BgNbd, FittedParameters ParetoNbd, FittedParameters GammaGamma);
 

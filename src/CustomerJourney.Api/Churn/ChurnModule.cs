@@ -20,6 +20,10 @@ public static class ChurnModule
         }
 
         services.Configure<ChurnOptions>(configuration.GetSection("Churn"));
+        services.AddOptions<ChurnOptions>().Validate(
+            o => o.FitMaxIterations >= 1 && o.FitTimeBudget > TimeSpan.Zero,
+            "Churn:FitMaxIterations must be at least 1 and Churn:FitTimeBudget positive: every fit needs a bound.").ValidateOnStart();
+        services.AddSingleton<ChurnMetrics>();
         services.ConfigureMarten(options =>
         {
             options.Events.AddEventType<ChurnModelFitted>();

@@ -1,3 +1,5 @@
+using CustomerJourney.Models;
+
 namespace CustomerJourney.Churn;
 
 /// <summary>Configuration section "Churn".</summary>
@@ -12,6 +14,18 @@ public sealed class ChurnOptions
     public string DefaultCurrency { get; set; } = "USD";
 
     public FlagSettings Flags { get; set; } = new();
+
+    /// <summary>The most quasi-Newton iterations a model's fit may take from each starting point (the CDNOW fits need under 100).</summary>
+    public int FitMaxIterations { get; set; } = Models.FitLimits.Default.MaxIterations;
+
+    /// <summary>
+    /// The wall-clock time each of the three model fits may take. Three of them stay inside the 30 s request timeout
+    /// (<c>Limits:RequestTimeout</c>); a fit that runs out answers with what it reached, <c>converged: false</c> and the reason.
+    /// </summary>
+    public TimeSpan FitTimeBudget { get; set; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>The limits of one fit, stopped early by <paramref name="cancellation"/> (the request's).</summary>
+    public FitLimits LimitsOfAFit(CancellationToken cancellation) => new(FitMaxIterations, FitTimeBudget, cancellation);
 
     public TimeZoneInfo Zone() => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 }

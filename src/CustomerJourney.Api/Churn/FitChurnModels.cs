@@ -25,7 +25,7 @@ public static class FitChurnModelsEndpoint
     [WolverinePost("/api/churn/models")]
     [Authorize(Policy = Policies.FitChurnModels)]
     public static async Task<IResult> Post(HttpRequest request, ClaimsPrincipal analyst, IDocumentStore store, TimeProvider clock,
-        IOptions<ChurnOptions> options, IMessageBus bus, CancellationToken cancellation)
+        IOptions<ChurnOptions> options, ChurnMetrics metrics, IMessageBus bus, CancellationToken cancellation)
     {
         var errors = new FieldErrors();
         FitRequest? fit = null;
@@ -68,8 +68,11 @@ public static class FitChurnModelsEndpoint
                         (fit.AsOf is null ? "" : $" as recorded by {fit.AsOf:O}") + "; a fit needs at least 10.");
         }
 
-        // CPU-bound for up to seconds: keep it off the request thread's synchronous path.
-        var models = await Task.Run(() => ChurnFitting.Fit(customers), cancellation);
+        // CPU-bound for up to seconds: keep it off the request thread's synchronous path. The request's cancellation
+        // (the caller gone, or the request timeout) stops the fit, and a fit nobody waits for is not stored.
+        var models = await Task.Run(() => ChurnFitting.Fit(customers, options.Value.LimitsOfAFit(cancellation),
+            (model, report) => metrics.Fitted(model, report, fit.Currency)), cancellation);
+        cancellation.ThrowIfCancellationRequested();
         var fitted = new ChurnModelFitted(Guid.CreateVersion7(), fit.CalibrationEnd, fit.AsOf, fit.Currency, customers.Count,
             (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, models, clock.GetUtcNow(), AccessClaims.Actor(analyst));
         session.LastModifiedBy = fitted.FittedBy;

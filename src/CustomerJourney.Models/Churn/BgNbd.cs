@@ -121,7 +121,7 @@ public static class BgNbd
     /// Maximum-likelihood (r, α, a, b) from three starting points on log-parameters, by bounded BFGS with the
     /// analytic gradient. The highest likelihood wins (a converged start among near-ties); check <see cref="FitReport.Converged"/>.
     /// </summary>
-    public static ModelFit<BgNbdModel> Fit(CustomerGroups customers)
+    public static ModelFit<BgNbdModel> Fit(CustomerGroups customers, FitLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(customers);
         var (transactions, weeks) = customers.Totals();
@@ -139,7 +139,8 @@ public static class BgNbd
             MaximumLikelihood.OverLogParameters((p, gradient) => Evaluate(customers, new BgNbdModel(p[0], p[1], p[2], p[3]), gradient), customers.Customers),
             starts,
             Names,
-            customers.Customers);
+            customers.Customers,
+            limits);
         return new ModelFit<BgNbdModel>(FromLogs(outcome.Theta), outcome.Report);
     }
 

@@ -16,6 +16,30 @@ public sealed class CustomerGroups
         XIndex = xIndex;
         DistinctX = distinctX;
         Customers = count.Sum();
+
+        // The distinct (x, y) points, y being a t_x or a T: Pareto/NBD's dropout term needs one function of (x, y) at
+        // each group's t_x and T, and a cohort has far fewer such points than groups (its days are few), so each is
+        // computed once. Sorted by x, then y; PointsOfX[k] is where the points of DistinctX[k] start.
+        var points = new SortedSet<(int XIndex, double Y)>();
+        for (var i = 0; i < x.Length; i++)
+        {
+            points.Add((xIndex[i], t[i]));
+            if (tx[i] < t[i])
+            {
+                points.Add((xIndex[i], tx[i]));
+            }
+        }
+
+        PointY = [.. points.Select(p => p.Y)];
+        PointXIndex = [.. points.Select(p => p.XIndex)];
+        var position = points.Select((p, i) => (p, i)).ToDictionary(e => e.p, e => e.i);
+        TxPoint = [.. Enumerable.Range(0, x.Length).Select(i => tx[i] < t[i] ? position[(xIndex[i], tx[i])] : -1)];
+        TPoint = [.. Enumerable.Range(0, x.Length).Select(i => position[(xIndex[i], t[i])])];
+        PointsOfX = new int[distinctX.Length + 1];
+        for (var k = 0; k <= distinctX.Length; k++)
+        {
+            PointsOfX[k] = Array.FindIndex(PointXIndex, xi => xi >= k) is var first and >= 0 ? first : PointXIndex.Length;
+        }
     }
 
     /// <summary>Number of distinct (x, t_x, T) groups.</summary>
@@ -36,6 +60,21 @@ public sealed class CustomerGroups
     internal int[] XIndex { get; }
 
     internal int[] DistinctX { get; }
+
+    /// <summary>The y (a t_x or a T) of each distinct (x, y) point, sorted by x and then y.</summary>
+    internal double[] PointY { get; }
+
+    /// <summary>The index in <see cref="DistinctX"/> of each point's x.</summary>
+    internal int[] PointXIndex { get; }
+
+    /// <summary>The points of DistinctX[k] are PointsOfX[k] up to (not including) PointsOfX[k + 1].</summary>
+    internal int[] PointsOfX { get; }
+
+    /// <summary>For each group, its (x, t_x) point, or −1 when t_x = T (no dropout between them).</summary>
+    internal int[] TxPoint { get; }
+
+    /// <summary>For each group, its (x, T) point.</summary>
+    internal int[] TPoint { get; }
 
     /// <summary>Total repeat transactions and total weeks observed: a rough rate for starting points.</summary>
     internal (double Transactions, double Weeks) Totals()

@@ -139,7 +139,7 @@ public static class ParetoNbd
     /// Maximum-likelihood (r, α, s, β) from three starting points on log-parameters, by bounded BFGS with the
     /// analytic gradient. The highest likelihood wins (a converged start among near-ties); check <see cref="FitReport.Converged"/>.
     /// </summary>
-    public static ModelFit<ParetoNbdModel> Fit(CustomerGroups customers)
+    public static ModelFit<ParetoNbdModel> Fit(CustomerGroups customers, FitLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(customers);
         var (transactions, weeks) = customers.Totals();
@@ -157,7 +157,8 @@ public static class ParetoNbd
             MaximumLikelihood.OverLogParameters((p, gradient) => Evaluate(customers, new ParetoNbdModel(p[0], p[1], p[2], p[3]), gradient), customers.Customers),
             starts,
             Names,
-            customers.Customers);
+            customers.Customers,
+            limits);
         return new ModelFit<ParetoNbdModel>(FromLogs(outcome.Theta), outcome.Report);
     }
 
@@ -169,20 +170,53 @@ public static class ParetoNbd
     internal static LikelihoodParts Parts(
         ParetoNbdModel model, int x, double tx, double t, double logGammaRatio, double diGammaDifference, Span<double> gradient)
     {
+        var withGradient = gradient.Length == 4;
+        Span<double> dEarly = stackalloc double[4];
+        Span<double> dLate = stackalloc double[4];
+        double logEarly = double.NaN, logLate = double.NaN;
+        if (tx < t)
+        {
+            if (SeriesIsShort(model))
+            {
+                logEarly = LogF(model, x, tx, withGradient ? dEarly : []);
+                logLate = LogF(model, x, t, withGradient ? dLate : []);
+            }
+            else
+            {
+                Span<double> integrated = stackalloc double[2];
+                Span<double> d = stackalloc double[8];
+                IntegratedLogF(model, x, [tx, t], integrated, withGradient ? d : []);
+                (logEarly, logLate) = (integrated[0], integrated[1]);
+                d[..4].CopyTo(dEarly);
+                d[4..].CopyTo(dLate);
+            }
+        }
+
+        var logs = new PartLogs(Math.Log(model.Alpha), Math.Log(model.Beta), Math.Log(model.Alpha + t), Math.Log(model.Beta + t),
+            Math.Log(model.S) - Math.Log(model.R + model.S + x));
+        return Parts(model, x, tx, t, logGammaRatio, diGammaDifference, logs, logEarly, dEarly, logLate, dLate, gradient);
+    }
+
+    // Logarithms a group's likelihood needs that depend on the model, x or T only, so a pass over many groups computes
+    // each once: ln α, ln β, ln(α+T), ln(β+T) and ln s − ln(r+s+x).
+    private readonly record struct PartLogs(double Alpha, double Beta, double AlphaT, double BetaT, double SOverA);
+
+    // The likelihood from ln F at t_x (early) and at T (late), with their gradients, whichever way they were computed.
+    private static LikelihoodParts Parts(
+        ParetoNbdModel model, int x, double tx, double t, double logGammaRatio, double diGammaDifference, in PartLogs logs,
+        double logEarly, ReadOnlySpan<double> dEarly, double logLate, ReadOnlySpan<double> dLate, Span<double> gradient)
+    {
         var (r, alpha, s, beta) = model;
         var withGradient = gradient.Length == 4;
-        var logAlpha = Math.Log(alpha);
-        var logBeta = Math.Log(beta);
+        var (logAlpha, logBeta, logAlphaT, logBetaT) = (logs.Alpha, logs.Beta, logs.AlphaT, logs.BetaT);
         var common = logGammaRatio + (r * logAlpha) + (s * logBeta);
-        var logAlphaT = Math.Log(alpha + t);
-        var logBetaT = Math.Log(beta + t);
         var active = (-(r + x) * logAlphaT) - (s * logBetaT);
 
         Span<double> dDropped = stackalloc double[4];
         var dropped = double.NegativeInfinity;
         if (tx < t)
         {
-            dropped = LogDroppedOut(r, alpha, s, beta, x, tx, t, withGradient ? dDropped : []);
+            dropped = LogDroppedOut(r, s, x, logs.SOverA, logEarly, dEarly, logLate, dLate, withGradient ? dDropped : []);
         }
 
         var total = LogSpace.AddExp(active, dropped);
@@ -200,22 +234,12 @@ public static class ParetoNbd
         return new LikelihoodParts(active, dropped, common + total);
     }
 
-    // ln[s/(r+s+x) A₀] with A₀ = F(t_x) − F(T) (note, eqs. 19–20), where F(y) = 2F1(r+s+x, b'; r+s+x+1; z(y)) / (m+y)^(r+s+x)
-    // and, so that z lies in [0, 1): if α ≥ β then m = α, b' = s+1, z(y) = (α−β)/(α+y); otherwise m = β, b' = r+x,
-    // z(y) = (β−α)/(β+y). Fills the gradient in (r, α, s, β) when asked.
-    private static double LogDroppedOut(double r, double alpha, double s, double beta, int x, double tx, double t, Span<double> gradient)
+    // ln[s/(r+s+x) A₀] with A₀ = F(t_x) − F(T) (note, eqs. 19–20), from ln F at t_x and T; fills the gradient in (r, α, s, β)
+    // when asked.
+    private static double LogDroppedOut(
+        double r, double s, int x, double logSOverA, double logEarly, ReadOnlySpan<double> dEarly, double logLate, ReadOnlySpan<double> dLate, Span<double> gradient)
     {
-        var withGradient = gradient.Length == 4;
         var a = r + s + x;
-        var alphaLarger = alpha >= beta;
-        var m = alphaLarger ? alpha : beta;
-        var bPrime = alphaLarger ? s + 1 : r + x;
-        var gap = Math.Abs(alpha - beta);
-
-        Span<double> dEarly = stackalloc double[4];
-        Span<double> dLate = stackalloc double[4];
-        var logEarly = LogF(tx, withGradient ? dEarly : []);
-        var logLate = LogF(t, withGradient ? dLate : []);
 
         // A₀ = F(t_x)(1 − ρ) with ρ = F(T)/F(t_x) < 1, so the difference never cancels in a subtraction of logs.
         var ratio = Math.Exp(logLate - logEarly);
@@ -225,7 +249,7 @@ public static class ParetoNbd
         }
 
         var logA0 = logEarly + LogSpace.Log1p(-ratio);
-        if (withGradient)
+        if (gradient.Length == 4)
         {
             // d ln(F₁ − F₂) = (d ln F₁ − ρ d ln F₂) / (1 − ρ); then the s/(r+s+x) factor.
             for (var k = 0; k < 4; k++)
@@ -237,36 +261,138 @@ public static class ParetoNbd
             gradient[2] += (1 / s) - (1 / a);
         }
 
-        return Math.Log(s) - Math.Log(a) + logA0;
+        return logSOverA + logA0;
+    }
 
-        double LogF(double y, Span<double> d)
+    // ln F(y), F(y) = 2F1(r+s+x, b'; r+s+x+1; z(y)) / (m+y)^(r+s+x), by the series, where, so that z lies in [0, 1): if
+    // α ≥ β then m = α, b' = s+1, z(y) = (α−β)/(α+y); otherwise m = β, b' = r+x, z(y) = (β−α)/(β+y). F(y) is
+    // (r+s+x) ∫_y^∞ (α+τ)^−(r+x) (β+τ)^−(s+1) dτ. Fills d with ∂ ln F/∂(r, α, s, β) when it has 4 slots.
+    private static double LogF(ParetoNbdModel model, int x, double y, Span<double> d)
+    {
+        var (r, alpha, s, beta) = model;
+        var a = r + s + x;
+        var alphaLarger = alpha >= beta;
+        var m = alphaLarger ? alpha : beta;
+        var bPrime = alphaLarger ? s + 1 : r + x;
+        var gap = Math.Abs(alpha - beta);
+        var z = gap / (m + y);
+        var h = Hypergeometric.Log2F1APlusOne(a, bPrime, z, d.Length == 4);
+        var logMy = Math.Log(m + y);
+        if (d.Length == 4)
         {
-            var z = gap / (m + y);
-            var h = Hypergeometric.Log2F1APlusOne(a, bPrime, z, d.Length == 4);
-            var logMy = Math.Log(m + y);
-            if (d.Length == 4)
+            // Chain rule through a = r+s+x, b' (s+1 or r+x), z and m (α or β).
+            double dzByAlpha, dzByBeta;
+            if (alphaLarger)
             {
-                // Chain rule through a = r+s+x, b' (s+1 or r+x), z and m (α or β).
-                double dzByAlpha, dzByBeta;
-                if (alphaLarger)
-                {
-                    dzByAlpha = (beta + y) / ((alpha + y) * (alpha + y));
-                    dzByBeta = -1 / (alpha + y);
-                }
-                else
-                {
-                    dzByAlpha = -1 / (beta + y);
-                    dzByBeta = (alpha + y) / ((beta + y) * (beta + y));
-                }
-
-                var byA = h.ByA - logMy;
-                d[0] = byA + (alphaLarger ? 0 : h.ByB);
-                d[1] = (h.ByZ * dzByAlpha) - (alphaLarger ? a / (m + y) : 0);
-                d[2] = byA + (alphaLarger ? h.ByB : 0);
-                d[3] = (h.ByZ * dzByBeta) - (alphaLarger ? 0 : a / (m + y));
+                dzByAlpha = (beta + y) / ((alpha + y) * (alpha + y));
+                dzByBeta = -1 / (alpha + y);
+            }
+            else
+            {
+                dzByAlpha = -1 / (beta + y);
+                dzByBeta = (alpha + y) / ((beta + y) * (beta + y));
             }
 
-            return h.Log - (a * logMy);
+            var byA = h.ByA - logMy;
+            d[0] = byA + (alphaLarger ? 0 : h.ByB);
+            d[1] = (h.ByZ * dzByAlpha) - (alphaLarger ? a / (m + y) : 0);
+            d[2] = byA + (alphaLarger ? h.ByB : 0);
+            d[3] = (h.ByZ * dzByBeta) - (alphaLarger ? 0 : a / (m + y));
+        }
+
+        return h.Log - (a * logMy);
+    }
+
+    /// <summary>
+    /// Whether the 2F1 series is short at every y ≥ 0: its terms shrink at least as fast as z^j, and z is largest at
+    /// y = 0, where 1 − z = min(α, β)/max(α, β). Beyond a ratio of 20 (a few hundred terms) <see cref="IntegratedLogF"/>
+    /// takes over: when the dropout rates are nearly homogeneous the fit drives s and β up together, and the series then
+    /// needs terms in proportion to β (a fit of a shifted CDNOW resample reached 10⁵ terms per point and never finished).
+    /// </summary>
+    internal static bool SeriesIsShort(ParetoNbdModel model) =>
+        Math.Max(model.Alpha, model.Beta) <= SeriesRatioLimit * Math.Min(model.Alpha, model.Beta);
+
+    private const double SeriesRatioLimit = 20;
+
+    // 8-point Gauss–Legendre on [−1, 1], symmetric: nodes ±Node[i] with weights Weight[i].
+    private static readonly double[] Node = [0.1834346424956498, 0.5255324099163290, 0.7966664774136267, 0.9602898564975363];
+    private static readonly double[] Weight = [0.3626837833783620, 0.3137066458778873, 0.2223810344533745, 0.1012285362903763];
+
+    /// <summary>
+    /// ln F(y) up to a term that is the same for every y of this x (which cancels in ln(F(t_x) − F(T))), by quadrature:
+    /// (r+s+x) ∫_y^Y g(τ) dτ with g(τ) = (α+τ)^−(r+x) (β+τ)^−(s+1) and Y the largest of <paramref name="ys"/> (ascending),
+    /// summed down from Y in panels short enough that g changes by at most a factor e and stays two panel lengths from its
+    /// poles at −α and −β, so 8 Gauss–Legendre points keep double precision however far apart α and β are. Fills
+    /// <paramref name="d"/> (4 per y, when not empty) with ∂/∂(r, α, s, β) of the same.
+    /// </summary>
+    internal static void IntegratedLogF(ParetoNbdModel model, int x, ReadOnlySpan<double> ys, Span<double> logs, Span<double> d)
+    {
+        var (r, alpha, s, beta) = model;
+        var withGradient = d.Length > 0;
+        var a = r + s + x;
+        var logA = Math.Log(a);
+        var rx = r + x;
+        var s1 = s + 1;
+        var nearestPole = Math.Min(alpha, beta);
+
+        // The integral from ys[k] to Y, held as its log and the g-weighted means of ∂ ln g/∂(r, α, s, β).
+        var logS = double.NegativeInfinity;
+        double m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+        for (var k = ys.Length - 1; k >= 0; k--)
+        {
+            if (k < ys.Length - 1)
+            {
+                for (var lo = ys[k]; lo < ys[k + 1];)
+                {
+                    var step = Math.Min(1 / ((rx / (alpha + lo)) + (s1 / (beta + lo))), 0.5 * (nearestPole + lo));
+                    var hi = ys[k + 1] - lo <= step ? ys[k + 1] : lo + step;
+                    var half = (hi - lo) / 2;
+                    var mid = lo + half;
+
+                    // g is decreasing, so its value at lo scales the panel's terms to at most 1.
+                    var top = (-rx * Math.Log(alpha + lo)) - (s1 * Math.Log(beta + lo));
+                    double sum = 0, p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+                    for (var i = 0; i < 8; i++)
+                    {
+                        var tau = mid + (half * (i < 4 ? -Node[i] : Node[i - 4]));
+                        var logAlphaTau = Math.Log(alpha + tau);
+                        var logBetaTau = Math.Log(beta + tau);
+                        var w = Weight[i & 3] * Math.Exp((-rx * logAlphaTau) - (s1 * logBetaTau) - top);
+                        sum += w;
+                        if (withGradient)
+                        {
+                            p0 -= w * logAlphaTau;
+                            p1 -= w * rx / (alpha + tau);
+                            p2 -= w * logBetaTau;
+                            p3 -= w * s1 / (beta + tau);
+                        }
+                    }
+
+                    var logPanel = top + Math.Log(sum * half);
+                    var logNew = LogSpace.AddExp(logS, logPanel);
+                    var (kept, added) = (Math.Exp(logS - logNew), Math.Exp(logPanel - logNew));
+                    if (withGradient)
+                    {
+                        m0 = (kept * m0) + (added * p0 / sum);
+                        m1 = (kept * m1) + (added * p1 / sum);
+                        m2 = (kept * m2) + (added * p2 / sum);
+                        m3 = (kept * m3) + (added * p3 / sum);
+                    }
+
+                    logS = logNew;
+                    lo = hi;
+                }
+            }
+
+            logs[k] = logA + logS;
+            if (withGradient)
+            {
+                // ln F = ln(r+s+x) + ln ∫ g, and ∂ ln ∫ g = the g-weighted mean of ∂ ln g.
+                d[4 * k] = (1 / a) + m0;
+                d[(4 * k) + 1] = m1;
+                d[(4 * k) + 2] = (1 / a) + m2;
+                d[(4 * k) + 3] = m3;
+            }
         }
     }
 
@@ -287,6 +413,42 @@ public static class ParetoNbd
             diGammaDifference[k] = withGradient ? DiGamma(model.R + distinct[k]) - DiGamma(model.R) : 0;
         }
 
+        // ln F once per distinct (x, y) point rather than twice per group: the same values, far fewer series.
+        var points = customers.PointY.Length;
+        var logF = new double[points];
+        var dF = withGradient ? new double[4 * points] : [];
+        if (SeriesIsShort(model))
+        {
+            for (var p = 0; p < points; p++)
+            {
+                logF[p] = LogF(model, distinct[customers.PointXIndex[p]], customers.PointY[p], withGradient ? dF.AsSpan(4 * p, 4) : []);
+            }
+        }
+        else
+        {
+            for (var k = 0; k < distinct.Length; k++)
+            {
+                var (from, to) = (customers.PointsOfX[k], customers.PointsOfX[k + 1]);
+                IntegratedLogF(model, distinct[k], customers.PointY.AsSpan(from, to - from), logF.AsSpan(from, to - from),
+                    withGradient ? dF.AsSpan(4 * from, 4 * (to - from)) : []);
+            }
+        }
+
+        var (logAlpha, logBeta) = (Math.Log(model.Alpha), Math.Log(model.Beta));
+        var logAlphaY = new double[points];
+        var logBetaY = new double[points];
+        for (var p = 0; p < points; p++)
+        {
+            logAlphaY[p] = Math.Log(model.Alpha + customers.PointY[p]);
+            logBetaY[p] = Math.Log(model.Beta + customers.PointY[p]);
+        }
+
+        var logSOverA = new double[distinct.Length];
+        for (var k = 0; k < distinct.Length; k++)
+        {
+            logSOverA[k] = Math.Log(model.S) - Math.Log(model.R + model.S + distinct[k]);
+        }
+
         double total = 0;
         Span<double> one = stackalloc double[4];
         Span<double> sum = stackalloc double[4];
@@ -294,7 +456,14 @@ public static class ParetoNbd
         {
             var k = customers.XIndex[i];
             double n = customers.Count[i];
-            var parts = Parts(model, customers.X[i], customers.Tx[i], customers.T[i], logGammaRatio[k], diGammaDifference[k], withGradient ? one : []);
+            var (early, late) = (customers.TxPoint[i], customers.TPoint[i]);
+            var logs = new PartLogs(logAlpha, logBeta, logAlphaY[late], logBetaY[late], logSOverA[k]);
+            var parts = early < 0
+                ? Parts(model, customers.X[i], customers.Tx[i], customers.T[i], logGammaRatio[k], diGammaDifference[k], logs,
+                    double.NaN, [], double.NaN, [], withGradient ? one : [])
+                : Parts(model, customers.X[i], customers.Tx[i], customers.T[i], logGammaRatio[k], diGammaDifference[k], logs,
+                    logF[early], withGradient ? dF.AsSpan(4 * early, 4) : [], logF[late], withGradient ? dF.AsSpan(4 * late, 4) : [],
+                    withGradient ? one : []);
             total += n * parts.LogLikelihood;
             if (withGradient)
             {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Optimization;
@@ -48,14 +49,17 @@ internal static class MaximumLikelihood
         return -value / customers;
     };
 
-    internal static Outcome Maximise(Objective objective, IReadOnlyList<double[]> starts, IReadOnlyList<string> names, int customers)
+    internal static Outcome Maximise(
+        Objective objective, IReadOnlyList<double[]> starts, IReadOnlyList<string> names, int customers, FitLimits? limits = null)
     {
-        var evaluations = 0;
-        var outcomes = new List<Outcome>();
-        foreach (var start in starts)
-        {
-            outcomes.Add(FromStart(objective, start, names, customers, ref evaluations));
-        }
+        var budget = new Budget(limits ?? FitLimits.Default);
+
+        // The starts are independent, so they run side by side (two cores halve a fit) and the winner is the one a
+        // sequential run would pick: outcomes keep the starts' order.
+        var outcomes = new Outcome[starts.Count];
+        var counts = new int[starts.Count];
+        Parallel.For(0, starts.Count, i => outcomes[i] = FromStart(objective, starts[i], names, customers, budget, out counts[i]));
+        var evaluations = counts.Sum();
 
         // The highest likelihood wins. A converged start within rounding of it is preferred, so one start that stopped a
         // hair higher without meeting the tolerance does not hide a good optimum; but a start that found a clearly
@@ -72,20 +76,28 @@ internal static class MaximumLikelihood
             best = best with { Report = best.Report with { Diagnosis = best.Report.Diagnosis + local } };
         }
 
+        // A search cut short anywhere is not a finished search: another start might have gone higher.
+        if (outcomes.FirstOrDefault(o => o.Report.Reason is FitStop.Cancelled or FitStop.TimeBudget) is { } cut && best != cut)
+        {
+            best = best with { Report = best.Report with { Converged = false, Reason = cut.Report.Reason, Diagnosis = cut.Report.Diagnosis } };
+        }
+
         return best with { Report = best.Report with { Evaluations = evaluations, Starts = starts.Count } };
     }
 
-    private static Outcome FromStart(Objective objective, double[] start, IReadOnlyList<string> names, int customers, ref int evaluations)
+    private static Outcome FromStart(
+        Objective objective, double[] start, IReadOnlyList<string> names, int customers, Budget budget, out int evaluations)
     {
         var n = start.Length;
         var bestTheta = (double[])start.Clone();
         var bestValue = double.PositiveInfinity;
         var count = 0;
 
-        // The optimiser can throw (iteration cap, failed line search) and then reports nothing: remember the best point
-        // it evaluated, so a stop short of tolerance still reports where it got to.
+        // The optimiser can throw (iteration cap, failed line search, a spent budget) and then reports nothing: remember
+        // the best point it evaluated, so a stop short of tolerance still reports where it got to.
         (double, Vector<double>) Evaluate(Vector<double> point)
         {
+            budget.ThrowIfSpent();
             count++;
             var theta = point.ToArray();
             var gradient = new double[n];
@@ -111,14 +123,23 @@ internal static class MaximumLikelihood
                 bestTheta = theta;
             }
 
+            // On a bound, MathNet's own tolerances (far tighter than ours) can keep it stepping along the bound for thousands
+            // of evaluations when the likelihood keeps rising beyond it (Pareto/NBD with s and β heading to infinity together).
+            // A point on a bound cannot converge anyway, so once nothing but the bound holds it there, this start is done.
+            if (value <= bestValue && StationaryOnBound(theta, gradient))
+            {
+                throw new StationaryOnBoundException();
+            }
+
             return (value, Vector<double>.Build.DenseOfArray(gradient));
         }
 
         var iterations = 0;
         string? stopped = null;
+        string? reason = null;
         try
         {
-            var minimizer = new BfgsBMinimizer(1e-10, 1e-12, 1e-15, 1000);
+            var minimizer = new BfgsBMinimizer(1e-10, 1e-12, 1e-15, budget.Limits.MaxIterations);
             var result = minimizer.FindMinimum(
                 ObjectiveFunction.Gradient(Evaluate),
                 Vector<double>.Build.Dense(n, LowerLog),
@@ -128,7 +149,15 @@ internal static class MaximumLikelihood
         }
         catch (MaximumIterationsException e)
         {
-            stopped = e.Message;
+            (stopped, reason) = (e.Message, FitStop.IterationLimit);
+        }
+        catch (Exception e) when (Find<StationaryOnBoundException>(e) is { } bound)
+        {
+            stopped = bound.Message;
+        }
+        catch (Exception e) when (Find<BudgetSpentException>(e) is { } spent)
+        {
+            (stopped, reason) = (spent.Message, spent.Reason);
         }
         catch (InnerOptimizationException e)
         {
@@ -139,12 +168,48 @@ internal static class MaximumLikelihood
             stopped = e.Message;
         }
 
-        evaluations += count;
-        return Judge(objective, start, bestTheta, bestValue, names, customers, iterations, stopped);
+        evaluations = count;
+        return Judge(objective, start, bestTheta, bestValue, names, customers, iterations, stopped, reason, count);
+    }
+
+    // MathNet may wrap what the objective threw; our own stops are found wherever they sit in the chain.
+    private static T? Find<T>(Exception? e)
+        where T : Exception
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+
+    // At least one coordinate on a bound, and every component of the gradient that could still move the point (not one
+    // pushing against its bound) within the tolerance.
+    private static bool StationaryOnBound(double[] theta, double[] gradient)
+    {
+        var onBound = false;
+        for (var i = 0; i < theta.Length; i++)
+        {
+            var atLower = theta[i] <= LowerLog;
+            var atUpper = theta[i] >= UpperLog;
+            onBound |= atLower || atUpper;
+            var held = (atLower && gradient[i] > 0) || (atUpper && gradient[i] < 0);
+            if (!held && Math.Abs(gradient[i]) > GradientTolerance)
+            {
+                return false;
+            }
+        }
+
+        return onBound;
     }
 
     private static Outcome Judge(
-        Objective objective, double[] start, double[] theta, double value, IReadOnlyList<string> names, int customers, int iterations, string? stopped)
+        Objective objective, double[] start, double[] theta, double value, IReadOnlyList<string> names, int customers, int iterations,
+        string? stopped, string? reason, int evaluations)
     {
         var gradient = new double[theta.Length];
         if (double.IsFinite(value))
@@ -161,33 +226,71 @@ internal static class MaximumLikelihood
 
         string diagnosis;
         bool converged;
-        if (!double.IsFinite(value))
+        if (reason is FitStop.Cancelled or FitStop.TimeBudget)
         {
-            (converged, diagnosis) = (false, "the likelihood could not be evaluated at any point the optimiser tried");
+            // Whatever the gradient says there, the search was cut short.
+            (converged, diagnosis) = (false, string.Create(
+                CultureInfo.InvariantCulture,
+                $"{stopped}, after {evaluations} likelihood evaluations{(double.IsFinite(value) ? $", with gradient {gradientNorm:G3} at the best point reached" : "")}"));
+        }
+        else if (!double.IsFinite(value))
+        {
+            (converged, diagnosis, reason) = (false, "the likelihood could not be evaluated at any point the optimiser tried", FitStop.NonFiniteLikelihood);
         }
         else if (onBound.Count > 0)
         {
-            (converged, diagnosis) = (false, $"stopped on the bound e^±{UpperLog} of {string.Join(", ", onBound)}: the data do not pin it down");
+            (converged, diagnosis, reason) = (false, $"stopped on the bound e^±{UpperLog} of {string.Join(", ", onBound)}: the data do not pin it down", FitStop.ParameterBound);
         }
         else if (!moved)
         {
-            (converged, diagnosis) = (false, "never left its starting point");
+            (converged, diagnosis, reason) = (false, "never left its starting point", FitStop.NoProgress);
         }
         else if (gradientNorm > GradientTolerance)
         {
             (converged, diagnosis) = (false, string.Create(
                 CultureInfo.InvariantCulture,
                 $"stopped with gradient {gradientNorm:G3} above the tolerance {GradientTolerance:G1}{(stopped is null ? "" : $" ({stopped})")}"));
+            reason ??= FitStop.GradientAboveTolerance;
         }
         else
         {
-            // MathNet may end with a failed line search right at the optimum; the gradient test is what counts.
-            (converged, diagnosis) = (true, string.Create(
+            // MathNet may end with a failed line search (or its iteration cap) right at the optimum; the gradient test is what counts.
+            (converged, diagnosis, reason) = (true, string.Create(
                 CultureInfo.InvariantCulture,
-                $"gradient {gradientNorm:G3} within tolerance {(stopped is null ? $"after {iterations} iterations" : $"where the optimiser stopped ({stopped})")}"));
+                $"gradient {gradientNorm:G3} within tolerance {(stopped is null ? $"after {iterations} iterations" : $"where the optimiser stopped ({stopped})")}"),
+                FitStop.Converged);
         }
 
-        var report = new FitReport(customers, -value * customers, converged, diagnosis, gradientNorm, iterations, 0, 0);
+        var report = new FitReport(customers, -value * customers, converged, diagnosis, gradientNorm, iterations, 0, 0, reason);
         return new Outcome(theta, value, report);
+    }
+
+    /// <summary>The fit's limits, shared by its starts: cancellation and the time budget are checked before every evaluation.</summary>
+    private sealed class Budget(FitLimits limits)
+    {
+        private readonly long started = Stopwatch.GetTimestamp();
+
+        public FitLimits Limits => limits;
+
+        public void ThrowIfSpent()
+        {
+            if (limits.Cancellation.IsCancellationRequested)
+            {
+                throw new BudgetSpentException(FitStop.Cancelled, "cancelled by the caller");
+            }
+
+            if (Stopwatch.GetElapsedTime(started) > limits.TimeBudget)
+            {
+                throw new BudgetSpentException(
+                    FitStop.TimeBudget, string.Create(CultureInfo.InvariantCulture, $"stopped by its time budget of {limits.TimeBudget.TotalSeconds:G4} s"));
+            }
+        }
+    }
+
+    private sealed class StationaryOnBoundException() : Exception("stationary on a parameter bound");
+
+    private sealed class BudgetSpentException(string reason, string message) : Exception(message)
+    {
+        public string Reason { get; } = reason;
     }
 }

@@ -69,7 +69,7 @@ public static class GammaGamma
     /// starting points on log-parameters by bounded BFGS with the analytic gradient; the highest likelihood wins.
     /// </summary>
     /// <remarks><see cref="FitReport.Customers"/> says how many customers that left.</remarks>
-    public static ModelFit<GammaGammaModel> Fit(IEnumerable<(int X, double MeanValue)> customers)
+    public static ModelFit<GammaGammaModel> Fit(IEnumerable<(int X, double MeanValue)> customers, FitLimits? limits = null)
     {
         var used = customers.Where(c => c.X > 0 && c.MeanValue > 0).ToList();
         if (used.Count == 0)
@@ -91,7 +91,8 @@ public static class GammaGamma
             MaximumLikelihood.OverLogParameters((p, gradient) => Evaluate(data, new GammaGammaModel(p[0], p[1], p[2]), gradient), data.Count),
             starts,
             Names,
-            data.Count);
+            data.Count,
+            limits);
         return new ModelFit<GammaGammaModel>(FromLogs(outcome.Theta), outcome.Report);
     }
 

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using CustomerJourney.Churn;
+using CustomerJourney.Infrastructure;
+using CustomerJourney.Models.Datasets;
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using Npgsql;
+using Weasel.Core;
+
+namespace Load;
+
+/// <summary>One end-to-end fit over HTTP: how the cohort was stored, and what POST /api/churn/models answered.</summary>
+public sealed record ChurnFitResult(int Customers, double SeedSeconds, double WallMilliseconds, int Status, JsonNode? Answer);
+
+/// <summary>
+/// The churn fit end to end, at the scale of bench/ChurnFit: `customers` purchase histories resampled from the full CDNOW
+/// cohort (the same draws as ChurnFit's, optionally with each history moved up to 12 weeks earlier) stored as the
+/// service's own purchase-history documents by Marten's bulk insert (COPY), then one POST /api/churn/models, which
+/// loads every history, summarises the cohort and fits the three models, timed from the client.
+/// </summary>
+public static class ChurnWorkload
+{
+    public static async Task<ChurnFitResult> RunAsync(Service service, NpgsqlDataSource db, string connectionString, string schema, string masterPath,
+        int customers, int shiftWeeks, string currency, Action<string> say)
+    {
+        var seeding = Stopwatch.StartNew();
+        await SeedAsync(db, connectionString, schema, masterPath, customers, shiftWeeks, currency);
+        var seedSeconds = seeding.Elapsed.TotalSeconds;
+        say($"Churn: {customers:N0} purchase histories ({currency}, shifted up to {shiftWeeks} weeks) stored in {seedSeconds:F0} s; fitting over HTTP");
+
+        var analyst = await service.TokenAsync("bench-churn-fitter", "analyst");
+        using var fit = new HttpRequestMessage(HttpMethod.Post, "/api/churn/models")
+        {
+            Content = new StringContent($"{{\"calibrationEnd\":\"1997-09-30T00:00:00Z\",\"currency\":\"{currency}\"}}", Encoding.UTF8, "application/json"),
+        };
+        fit.Headers.Authorization = new("Bearer", analyst);
+        var clock = Stopwatch.StartNew();
+        using var answer = await service.Http.SendAsync(fit);
+        var text = await answer.Content.ReadAsStringAsync();
+        var wall = clock.Elapsed.TotalMilliseconds;
+        return new ChurnFitResult(customers, seedSeconds, wall, (int)answer.StatusCode, text.Length > 0 ? JsonNode.Parse(text) : null);
+    }
+
+    private static async Task SeedAsync(NpgsqlDataSource db, string connectionString, string schema, string masterPath, int customers, int shiftWeeks, string currency)
+    {
+        using var store = DocumentStore.For(o =>
+        {
+            o.Connection(connectionString);
+            o.DatabaseSchemaName = schema;
+            o.Events.DatabaseSchemaName = schema;
+            o.Events.StreamIdentity = StreamIdentity.AsString;
+            o.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, CritterStackSetup.ConfigureJson);
+            // As the service maps it: a projected document with a numeric revision (mt_version bigint), its Version.
+            o.Schema.For<PurchaseHistory>().UseNumericRevisions(true).Metadata(m => m.Revision.MapTo(h => h.Version));
+            // The service created the table; the benchmark only writes rows.
+            o.AutoCreateSchemaObjects = AutoCreate.None;
+        });
+
+        // A run fits one cohort: the previous one's histories go first, since a fit reads every history there is.
+        await using (var clear = db.CreateCommand($"truncate {schema}.mt_doc_purchasehistory"))
+        {
+            await clear.ExecuteNonQueryAsync();
+        }
+
+        // The cohort in the order bench/ChurnFit draws from (Cdnow.Summarise's: first appearance in the file), with the
+        // same seed and draws, so the same customers (and shifts) are fitted.
+        var purchases = Cdnow.ReadMaster(masterPath).GroupBy(p => p.CustomerId, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
+        var random = new Random(customers + shiftWeeks);
+        var end = Cdnow.CalibrationEnd;
+        var recorded = DateTimeOffset.UtcNow;
+        const int chunk = 50_000;
+        var batch = new List<PurchaseHistory>(chunk);
+        for (var n = 0; n < customers; n++)
+        {
+            var source = purchases[random.Next(purchases.Count)];
+            // As ChurnFit's shift: T grows by it, x and t_x stay, so only the calibration-period purchases move.
+            var shiftDays = shiftWeeks == 0 ? 0 : random.Next(0, (7 * shiftWeeks) + 1);
+            batch.Add(new PurchaseHistory
+            {
+                Id = $"r{shiftWeeks}-{n:D7}",
+                Purchases = [.. source.Select(p => new PurchaseRecord(
+                    new DateTimeOffset((p.Day <= end ? p.Day.AddDays(-shiftDays) : p.Day).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero), p.Dollars, currency, recorded))],
+                Version = source.Count,
+            });
+            if (batch.Count == chunk || n == customers - 1)
+            {
+                await store.BulkInsertDocumentsAsync(batch, BulkInsertMode.InsertsOnly, batchSize: chunk);
+                batch.Clear();
+            }
+        }
+    }
+}
