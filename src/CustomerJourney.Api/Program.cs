@@ -2,6 +2,7 @@ using CustomerJourney.Access;
 using CustomerJourney.Churn;
 using CustomerJourney.Complaints;
 using CustomerJourney.Identity;
+using CustomerJourney.Imports;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Journeys;
 using CustomerJourney.Touchpoints;
@@ -44,6 +45,7 @@ public sealed class Program
         builder.Services.AddWinBack(builder.Configuration);
         builder.AddTracking();
         builder.AddIdentity();
+        builder.Services.AddImports(builder.Configuration);
         extend?.Invoke(builder);
 
         var app = builder.Build();
