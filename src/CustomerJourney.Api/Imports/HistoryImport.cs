@@ -170,6 +170,11 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
 
             var (bulk, normal, known) = await ClaimNewCustomersAsync(run, number, accepted, cipher, cancellation);
             duplicates += known;
+            if (options.Value.HoldAfterClaimOfChunk == number && bulk.Count > 0)
+            {
+                await Task.Delay(Timeout.Infinite, cancellation);
+            }
+
             if (bulk.Count > 0 && !await BulkAppendAsync(bulk, run.RecordedBy, command, cancellation))
             {
                 // Live ingest started one of these customers meanwhile: the COPY stored nothing, so the claims go back

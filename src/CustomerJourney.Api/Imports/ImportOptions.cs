@@ -10,4 +10,7 @@ public sealed class ImportOptions
     public int ChunkSize { get; set; } = 10_000;
 
     public int MaxListedRejections { get; set; } = 1_000;
+
+    /// <summary>For the fault test only: after claiming this chunk, wait to be killed between the claim and the bulk append.</summary>
+    public int? HoldAfterClaimOfChunk { get; set; }
 }
