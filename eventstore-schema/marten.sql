@@ -472,6 +472,7 @@ CREATE TABLE IF NOT EXISTS journey.cj_import_chunks (
     sources       text[]     NULL,
     source_ids    text[]     NULL,
     customers     text[]     NULL,
+    buyers        text[]     NULL,
 CONSTRAINT pkey_cj_import_chunks_import_id_chunk PRIMARY KEY (import_id, chunk)
 );
 CREATE TABLE IF NOT EXISTS journey.mt_doc_apikey (

@@ -41,6 +41,8 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
 
     private const string Claimed = "claimed";
     private const string Done = "done";
+    private const string Recovered = "recovered";
+    private const string Announced = "announced";
 
     public static Table DefineTable(string schema)
     {
@@ -52,6 +54,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         table.AddColumn("sources", "text[]");
         table.AddColumn("source_ids", "text[]");
         table.AddColumn("customers", "text[]");
+        table.AddColumn("buyers", "text[]");
         return table;
     }
 
@@ -369,46 +372,88 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
     }
 
     /// <summary>
-    /// Closes the chunk: what its bulk append stored is announced (the same messages the ledger sends, through the
-    /// outbox), the run's counts are saved, and the chunk is marked done, all in one transaction.
+    /// Closes the chunk: the run's counts are saved and the chunk is marked done, keeping what its bulk append stored
+    /// (source ids, customers, buyers) until the end of the import announces it.
     /// </summary>
     private async Task CloseChunkAsync(ImportRun run, int number, List<Touchpoint> bulk, CancellationToken cancellation)
     {
         var schema = store.Options.Events.DatabaseSchemaName;
         await using var session = store.LightweightSession();
-        await using var scope = scopes.CreateAsyncScope();
-        var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
-        outbox.Enroll(session);
-        await AnnounceAsync(outbox, bulk);
         session.QueueSqlCommand(
             $"""
-             insert into {schema}.{ChunkTable} (import_id, chunk, state) values (?, ?, '{Done}')
-             on conflict (import_id, chunk) do update set state = excluded.state, sources = null, source_ids = null, customers = null
-             """, run.Id, number);
+             insert into {schema}.{ChunkTable} (import_id, chunk, state, sources, source_ids, customers, buyers) values (?, ?, '{Done}', ?, ?, ?, ?)
+             on conflict (import_id, chunk) do update set state = excluded.state, sources = excluded.sources, source_ids = excluded.source_ids,
+               customers = excluded.customers, buyers = excluded.buyers
+             """, run.Id, number, bulk.Select(t => t.Source).ToArray(), bulk.Select(t => t.SourceId).ToArray(), bulk.Select(t => t.CustomerId).ToArray(),
+            bulk.OfType<PurchaseMade>().Select(p => p.CustomerId).Distinct(StringComparer.Ordinal).ToArray());
         session.Store(run);
         await session.SaveChangesAsync(cancellation);
     }
 
-    private static async Task AnnounceAsync(IMartenOutbox outbox, List<Touchpoint> appended)
+    /// <summary>
+    /// Enqueues, for every chunk of the import that its bulk append stored and nobody announced yet, what the ledger's
+    /// outbox sends for a batch (flag evaluation, win-back attribution, identity matching), in the transaction that marks
+    /// the chunk announced: exactly once. After the appending, not during it: the reactions would compete with the COPY.
+    /// </summary>
+    private async Task AnnounceAsync(string schema, string importId, CancellationToken cancellation)
     {
-        if (appended.Count == 0)
+        while (true)
         {
-            return;
-        }
+            await using var session = store.LightweightSession();
+            await using var scope = scopes.CreateAsyncScope();
+            var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
+            outbox.Enroll(session);
+            await session.BeginTransactionAsync(cancellation);
+            var chunks = new List<(int, string, string[], string[], string[], string[])>();
+            await using (var query = new NpgsqlCommand(
+                             $"select chunk, state, sources, source_ids, customers, buyers from {schema}.{ChunkTable} where import_id = @import and state in ('{Done}', '{Recovered}') order by chunk limit 10 for update",
+                             session.Connection))
+            {
+                query.Parameters.AddWithValue("import", importId);
+                await using var reader = await query.ExecuteReaderAsync(cancellation);
+                while (await reader.ReadAsync(cancellation))
+                {
+                    chunks.Add((reader.GetInt32(0), reader.GetString(1), reader.GetFieldValue<string[]>(2), reader.GetFieldValue<string[]>(3),
+                        reader.GetFieldValue<string[]>(4), reader.GetFieldValue<string[]>(5)));
+                }
+            }
 
-        await TouchpointLedger.TellWhatWasRecordedAsync(outbox, appended);
-        await outbox.PublishAsync(new TouchpointsAppended(appended.Select(t => new AppendedTouchpoint(t.CustomerId, EventIdOf(t.Source, t.SourceId))).ToList()));
+            if (chunks.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var (chunk, state, sources, ids, customers, buyers) in chunks)
+            {
+                if (customers.Length > 0)
+                {
+                    await TouchpointLedger.TellWhatWasRecordedAsync(outbox, customers.Distinct(StringComparer.Ordinal).ToList(), buyers);
+                    await outbox.PublishAsync(new TouchpointsAppended(
+                        Enumerable.Range(0, sources.Length).Select(i => new AppendedTouchpoint(customers[i], EventIdOf(sources[i], ids[i]))).ToList()));
+                }
+
+                // A recovered chunk is forgotten once announced: the re-run reads it again for whatever was not stored.
+                session.QueueSqlCommand(state == Recovered
+                    ? $"delete from {schema}.{ChunkTable} where import_id = ? and chunk = ?"
+                    : $"update {schema}.{ChunkTable} set state = '{Announced}', sources = null, source_ids = null, customers = null, buyers = null where import_id = ? and chunk = ?",
+                    importId, chunk);
+            }
+
+            await session.SaveChangesAsync(cancellation);
+        }
     }
 
-    /// <summary>The store's high-water mark is what the projections must reach; imported cases get their promises judged.</summary>
+    /// <summary>Announces the chunks; the store's high-water mark is what the projections must reach; imported cases get their promises judged.</summary>
     private async Task FinishAsync(ImportRun run, CancellationToken cancellation)
     {
         var schema = store.Options.Events.DatabaseSchemaName;
+        await AnnounceAsync(schema, run.Id, cancellation);
         await using var session = store.LightweightSession();
         await using var scope = scopes.CreateAsyncScope();
         var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
         outbox.Enroll(session);
-        await using (var high = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {schema}.mt_events", (NpgsqlConnection)session.Connection!))
+        await session.BeginTransactionAsync(cancellation);
+        await using (var high = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {schema}.mt_events", session.Connection))
         {
             run.HighWater = (long)(await high.ExecuteScalarAsync(cancellation))!;
         }
@@ -442,7 +487,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
     {
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(cancellation);
-        await using var query = new NpgsqlCommand($"select chunk from {schema}.{ChunkTable} where import_id = @import and state = '{Done}'", connection);
+        await using var query = new NpgsqlCommand($"select chunk from {schema}.{ChunkTable} where import_id = @import and state in ('{Done}', '{Announced}')", connection);
         query.Parameters.AddWithValue("import", importId);
         var done = new HashSet<int>();
         await using var reader = await query.ExecuteReaderAsync(cancellation);
@@ -460,15 +505,16 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
     /// </summary>
     private async Task RecoverAsync(NpgsqlConnection owner, string schema, CancellationToken cancellation)
     {
-        var open = new List<(string Import, int Chunk, string[] Sources, string[] Ids, string[] Customers)>();
+        // Claimed: cut short between claim and close. Done or recovered: appended, not announced yet.
+        var open = new List<(string Import, int Chunk, string State, string[] Sources, string[] Ids, string[] Customers)>();
         await using (var query = new NpgsqlCommand(
-                         $"select import_id, chunk, sources, source_ids, customers from {schema}.{ChunkTable} where state = '{Claimed}'", owner))
+                         $"select import_id, chunk, state, sources, source_ids, customers from {schema}.{ChunkTable} where state in ('{Claimed}', '{Done}', '{Recovered}')", owner))
         await using (var reader = await query.ExecuteReaderAsync(cancellation))
         {
             while (await reader.ReadAsync(cancellation))
             {
-                open.Add((reader.GetString(0), reader.GetInt32(1), reader.GetFieldValue<string[]>(2), reader.GetFieldValue<string[]>(3),
-                    reader.GetFieldValue<string[]>(4)));
+                open.Add((reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.GetFieldValue<string[]>(3), reader.GetFieldValue<string[]>(4),
+                    reader.GetFieldValue<string[]>(5)));
             }
         }
 
@@ -483,10 +529,12 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
 
             try
             {
-                foreach (var chunk in import)
+                foreach (var chunk in import.Where(c => c.State == Claimed))
                 {
                     await RecoverChunkAsync(schema, chunk.Import, chunk.Chunk, chunk.Sources, chunk.Ids, chunk.Customers, cancellation);
                 }
+
+                await AnnounceAsync(schema, import.Key, cancellation);
             }
             finally
             {
@@ -501,10 +549,6 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         CancellationToken cancellation)
     {
         await using var session = store.LightweightSession();
-        await using var scope = scopes.CreateAsyncScope();
-        var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
-        outbox.Enroll(session);
-
         var stored = new List<Touchpoint>();
         var byId = Enumerable.Range(0, sources.Length).ToDictionary(i => EventIdOf(sources[i], ids[i]));
         foreach (var customer in customers.Distinct(StringComparer.Ordinal))
@@ -524,10 +568,11 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
             await TouchpointLedger.GiveBackAsync(session, lost, cancellation);
         }
 
-        await AnnounceAsync(outbox, stored);
-        // The chunk stays open (not done) without claims: the re-run reads it again, finds its stored items in the
-        // register and appends the rest, whichever way they go.
-        session.QueueSqlCommand($"delete from {schema}.{ChunkTable} where import_id = ? and chunk = ?", importId, number);
+        // What was stored is announced with the import's other chunks; the chunk itself is read again by a re-run.
+        session.QueueSqlCommand(
+            $"update {schema}.{ChunkTable} set state = '{Recovered}', sources = ?, source_ids = ?, customers = ?, buyers = ? where import_id = ? and chunk = ?",
+            stored.Select(t => t.Source).ToArray(), stored.Select(t => t.SourceId).ToArray(), stored.Select(t => t.CustomerId).ToArray(),
+            stored.OfType<PurchaseMade>().Select(p => p.CustomerId).Distinct(StringComparer.Ordinal).ToArray(), importId, number);
         var run = await session.LoadAsync<ImportRun>(importId, cancellation);
         if (run is not null)
         {

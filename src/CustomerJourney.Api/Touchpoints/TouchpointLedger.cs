@@ -238,16 +238,20 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
     /// Whose history changed, and who bought, in the same transaction as the touchpoints: exactly what was committed
     /// gets its churn flags evaluated and its purchases attributed, even if the process dies right after the commit.
     /// </summary>
-    public static async Task TellWhatWasRecordedAsync(IMessageBus outbox, IReadOnlyList<Touchpoint> appended)
+    public static Task TellWhatWasRecordedAsync(IMessageBus outbox, IReadOnlyList<Touchpoint> appended) =>
+        TellWhatWasRecordedAsync(outbox, appended.Select(t => t.CustomerId).Distinct(StringComparer.Ordinal).ToList(),
+            appended.OfType<PurchaseMade>().Select(p => p.CustomerId).Distinct(StringComparer.Ordinal).ToList());
+
+    /// <summary>As above, from whose history changed and who bought (an import announces its chunks after appending them all).</summary>
+    public static async Task TellWhatWasRecordedAsync(IMessageBus outbox, IReadOnlyList<string> customers, IReadOnlyList<string> buyers)
     {
-        if (appended.Count == 0)
+        if (customers.Count == 0)
         {
             // Every step of the batch was refused by its case's rules.
             return;
         }
 
-        await outbox.PublishAsync(new TouchpointsRecorded(appended.Select(t => t.CustomerId).Distinct(StringComparer.Ordinal).ToList()));
-        var buyers = appended.OfType<PurchaseMade>().Select(p => p.CustomerId).Distinct(StringComparer.Ordinal).ToList();
+        await outbox.PublishAsync(new TouchpointsRecorded(customers));
         if (buyers.Count > 0)
         {
             await outbox.PublishAsync(new PurchasesRecorded(buyers));
