@@ -144,10 +144,13 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         var documents = new List<JsonDocument>(lines.Count);
         try
         {
+            var phases = Stopwatch.StartNew();
             var items = lines.Select(line => Parse(line, documents)).ToList();
             var customerIds = items.Select(i => CustomerIdOf(i.Json)).Where(id => id is not null && TouchpointCatalogue.IdPattern().IsMatch(id))
                 .Select(id => id!).ToHashSet(StringComparer.Ordinal);
+            var parsed = phases.Elapsed;
             var cipher = await personal.ForCustomersAsync(customerIds, forWriting: true, cancellation);
+            var keyed = phases.Elapsed;
             var now = clock.GetUtcNow();
 
             var rejected = new List<ImportRejection>();
@@ -171,7 +174,9 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
                 }
             }
 
+            var read = phases.Elapsed;
             var (bulk, normal, known) = await ClaimNewCustomersAsync(run, number, accepted, cipher, cancellation);
+            var claimed = phases.Elapsed;
             duplicates += known;
             if (options.Value.HoldAfterClaimOfChunk == number && bulk.Count > 0)
             {
@@ -187,6 +192,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
                 bulk.Clear();
             }
 
+            var copied = phases.Elapsed;
             var ledgered = await ledger.RecordAsync(normal, new LedgerWrite(run.RecordedBy, command, cipher, Historic: true), cancellation);
             var appended = bulk.Count;
             for (var i = 0; i < normal.Count; i++)
@@ -214,7 +220,11 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
             run.Duplicates += duplicates;
             run.RejectedCount += rejected.Count;
             run.Rejected.AddRange(rejected.OrderBy(r => r.Index).Take(Math.Max(0, options.Value.MaxListedRejections - run.Rejected.Count)));
+            var ledgeredAt = phases.Elapsed;
             await CloseChunkAsync(run, number, bulk, cancellation);
+            logger.LogDebug("Import chunk {Chunk}: parse {Parse} ms, keys {Keys} ms, intake {Intake} ms, claim {Claim} ms, bulk append {Bulk} ms, ledger {Ledger} ms, close {Close} ms",
+                number, parsed.TotalMilliseconds, (keyed - parsed).TotalMilliseconds, (read - keyed).TotalMilliseconds, (claimed - read).TotalMilliseconds,
+                (copied - claimed).TotalMilliseconds, (ledgeredAt - copied).TotalMilliseconds, (phases.Elapsed - ledgeredAt).TotalMilliseconds);
         }
         finally
         {
