@@ -12,7 +12,7 @@ namespace CustomerJourney.Imports;
 public static class ImportHistoryEndpoint
 {
     /// <summary>
-    /// Imports a history: NDJSON of touchpoints in the batch item shape, of any size, read as it streams in and committed
+    /// Imports a history: NDJSON of touchpoints in the batch item shape (one JSON object per line, also when labelled JSON), of any size, read as it streams in and committed
     /// in chunks. Answers 202 once every item is appended, refused or known, while projections and reactions catch up;
     /// GET the Location for the counts, the refused items and how far behind they are. Posting the same file again
     /// appends only what is missing.
@@ -25,12 +25,7 @@ public static class ImportHistoryEndpoint
     public static async Task<IResult> Post(HttpRequest request, ClaimsPrincipal caller, HistoryImport import, IOptions<ImportOptions> options,
         ImportStatusReader status, CancellationToken cancellation)
     {
-        if (RequestMediaTypes.Accepted(request.ContentType, [RequestMediaTypes.NdJson]) != RequestMediaTypes.NdJson)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
-                detail: $"An import is NDJSON: send it as {RequestMediaTypes.NdJson}, one touchpoint per line.");
-        }
-
+        // RequestMediaTypes has refused anything but NDJSON and JSON; a JSON body is read the same way, one touchpoint per line.
         var max = options.Value.MaxImportBytes;
         if (request.ContentLength > max)
         {

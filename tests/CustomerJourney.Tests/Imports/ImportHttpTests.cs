@@ -188,12 +188,25 @@ public sealed class ImportHttpTests(AppFixture app)
     }
 
     [Fact]
+    public void The_import_endpoint_is_exempt_from_the_request_timeout_that_every_other_request_gets()
+    {
+        var endpoints = app.Host.Services.GetServices<Microsoft.AspNetCore.Routing.EndpointDataSource>().SelectMany(s => s.Endpoints)
+            .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>().ToList();
+        bool Exempt(string route, string method) => endpoints.Single(e => e.RoutePattern.RawText!.Trim('/') == route &&
+                e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods.Contains(method))
+            .Metadata.GetMetadata<Microsoft.AspNetCore.Http.Timeouts.DisableRequestTimeoutAttribute>() is not null;
+
+        Assert.True(Exempt("api/imports", "POST"));
+        Assert.False(Exempt("api/touchpoints/batch", "POST"));
+    }
+
+    [Fact]
     public async Task An_import_that_is_not_ndjson_is_refused_with_a_problem()
     {
-        var answer = await app.Send(HttpMethod.Post, "/api/imports", "[]", "application/json");
+        var answer = await app.Send(HttpMethod.Post, "/api/imports", "a,b\n", "text/csv");
 
         Assert.Equal(415, answer.Status);
-        Assert.Equal("Unsupported media type", answer.Body!["title"]!.GetValue<string>());
+        Assert.Equal("application/problem+json", answer.Response.Content.Headers.ContentType?.MediaType);
     }
 }
 
