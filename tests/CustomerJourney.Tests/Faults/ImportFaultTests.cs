@@ -12,9 +12,9 @@ namespace CustomerJourney.Tests.Faults;
 public sealed class ImportFaultTests
 {
     private const string Source = "fault-import";
-    private const int Customers = 3_000;
+    private const int Customers = 1_200;
     private const int PerCustomer = 10;
-    private const int ChunkSize = 2_000;
+    private const int ChunkSize = 1_000;
 
     [Fact]
     public async Task Killed_mid_import_and_between_the_claim_and_the_bulk_append_then_run_again_every_touchpoint_is_there_once()
