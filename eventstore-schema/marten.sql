@@ -465,6 +465,16 @@ CREATE TABLE IF NOT EXISTS journey.cj_touchpoint_sources (
     recorded_at    timestamp with time zone    NOT NULL DEFAULT now(),
 CONSTRAINT pkey_cj_touchpoint_sources_source_source_id PRIMARY KEY (source, source_id)
 );
+CREATE TABLE IF NOT EXISTS journey.cj_import_chunks (
+    import_id     varchar    NOT NULL,
+    chunk         integer    NOT NULL,
+    state         varchar    NOT NULL,
+    sources       text[]     NULL,
+    source_ids    text[]     NULL,
+    customers     text[]     NULL,
+    buyers        text[]     NULL,
+CONSTRAINT pkey_cj_import_chunks_import_id_chunk PRIMARY KEY (import_id, chunk)
+);
 CREATE TABLE IF NOT EXISTS journey.mt_doc_apikey (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,
@@ -553,6 +563,14 @@ CONSTRAINT pkey_mt_doc_identifierholder_id PRIMARY KEY (id)
 CREATE INDEX mt_doc_identifierholder_idx_key ON journey.mt_doc_identifierholder USING btree ((data ->> 'key'));
 
 CREATE INDEX mt_doc_identifierholder_idx_customer_id ON journey.mt_doc_identifierholder USING btree ((data ->> 'customerId'));
+CREATE TABLE IF NOT EXISTS journey.mt_doc_importrun (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_version          uuid                        NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
+    mt_dotnet_type      varchar                     NULL,
+CONSTRAINT pkey_mt_doc_importrun_id PRIMARY KEY (id)
+);
 CREATE TABLE IF NOT EXISTS journey.mt_doc_profilemembership (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,
@@ -591,6 +609,14 @@ CONSTRAINT pkey_mt_doc_trackingrejection_id PRIMARY KEY (id)
 );
 
 CREATE INDEX mt_doc_trackingrejection_idx_source ON journey.mt_doc_trackingrejection USING btree ((data ->> 'source'));
+CREATE TABLE IF NOT EXISTS journey.mt_doc_unsettledcomplaint (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_version          uuid                        NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
+    mt_dotnet_type      varchar                     NULL,
+CONSTRAINT pkey_mt_doc_unsettledcomplaint_id PRIMARY KEY (id)
+);
 CREATE TABLE IF NOT EXISTS journey.mt_doc_winbackcampaign (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,

@@ -10,7 +10,7 @@ using Marten;
 using Npgsql;
 
 // Usage: bench/run-load [--events N] [--customers N] [--clients N] [--batch N] [--seconds N] [--read-rate N]
-//                       [--tracking-events N] [--profiles N] [--identity-rate N] [--only tracking|identity|churn|churn-scale] [--churn-customers N]
+//                       [--tracking-events N] [--profiles N] [--identity-rate N] [--only tracking|identity|churn|churn-scale|import] [--churn-customers N]
 // Defaults are the issue's workload: 1,000,000 events over 100,000 customers, 3 clients, batches of 5,000; the tracking
 // workload sends max(30,000, events / 10) Segment calls to each endpoint. --only tracking runs that workload alone and
 // writes its table to bench/results/load-tracking.md.tmp (ignored by git), leaving load.md as the last full run left it.
@@ -41,6 +41,41 @@ try
                   $"create table {raw}.sources (like {schema}.cj_touchpoint_sources including all); " +
                   // Marten hands out seq_id itself in quick-append mode; the raw table numbers its rows from its own sequence.
                   $"create sequence {raw}.seq; alter table {raw}.mt_events alter column seq_id set default nextval('{raw}.seq');");
+
+    if (settings.Only is null or "import")
+    {
+        // A new user's day one: the whole history into an empty service, beside Marten's own bulk append of the same events.
+        var history = ImportWorkload.ByCustomer(settings.Only is null ? items : Dataset.Build(Path.Combine(root, "data/cdnow/CDNOW_master.txt"), settings.Events, settings.Customers, seed: 1));
+        var file = await ImportWorkload.WriteFileAsync(history);
+        var chunk = 10_000;
+        try
+        {
+            Say($"Import baseline: raw COPY of {history.Count:N0} rows, then Marten's BulkInsertEventsAsync of the same events");
+            var rawCopy = await Workloads.CopyAsync(db, $"{raw}.mt_events", history, chunk, 1, streamPrefix: "imp-");
+            var bulk = await ImportWorkload.MartenBulkAsync(connectionString, $"bench_bulk_{stamp}", Workloads.Events(history), chunk);
+            Say($"Import: POST /api/imports of {history.Count:N0} touchpoints ({new FileInfo(file).Length / 1024 / 1024:N0} MiB) into an empty schema");
+            await using var fresh = await Service.StartAsync(apiDll, connectionString, $"bench_imp_{stamp}");
+            var cpu = CpuSnapshot.Take(fresh);
+            var (imported, caughtUp, behind, failure) = await ImportWorkload.PostAsync(fresh, file, history.Count, TimeSpan.FromMinutes(15));
+            var used = CpuSnapshot.Take(fresh) - cpu;
+            var ratio = imported.PerSecond / bulk.PerSecond;
+            Say($"Import: {imported.PerSecond:N0} events/s, Marten bulk {bulk.PerSecond:N0} events/s: ratio {ratio:F2} (target >= 0.8); raw COPY {rawCopy.PerSecond:N0} events/s");
+            rows.Add(new Row("baseline", $"Marten BulkInsertEventsAsync, in process, chunks of {chunk:N0}", bulk.PerSecond, "events/s", null, null, null, null,
+                $"{bulk.Events:N0} events as new streams"));
+            rows.Add(new Row("import", $"POST /api/imports, {history.Count:N0} touchpoints grouped by customer, chunks of {chunk:N0}", imported.PerSecond, "events/s",
+                bulk.PerSecond, "Marten BulkInsertEventsAsync", ">= 0.8x", failure is null && imported.PerSecond >= 0.8 * bulk.PerSecond,
+                failure ?? $"appended {imported.Appended:N0}"));
+            rows.Add(new Row("import", "same, against raw COPY", imported.PerSecond, "events/s", rawCopy.PerSecond, "COPY into mt_events-shaped table", null, null));
+            rows.Add(new Row("import", "caught up (projections and reactions) after the POST began", Math.Round(caughtUp, 1), "s", null, null, null, null,
+                double.IsNaN(caughtUp) ? $"not within 15 minutes: {behind:N0} events behind" : null));
+            notes.Add($"CPU during the import ({imported.Seconds:F0} s wall to 202, then catching up; {Environment.ProcessorCount} cores): service {used.Service:F0} s, PostgreSQL {used.Postgres:F0} s.");
+            rows.Add(new Row("memory", "importing service peak working set", Math.Round(fresh.PeakWorkingSet() / 1024.0 / 1024.0, 1), "MiB", null, null, null, null));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 
     if (settings.Only is null or "tracking")
     {
@@ -310,10 +345,10 @@ finally
 notes.Add($"Load average (1 min) at the start {loadAtStart}, at the end {LoadAverage()}: other processes share the {Environment.ProcessorCount} cores.");
 var machine = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 1024} GiB, .NET {Environment.Version}, " +
               $"PostgreSQL {await Scalar("show server_version")}, {settings}";
-// The identity and churn workloads alone write identity.md / churn-profiles.md / churn-http.md and .json (kept); the tracking
-// workload alone a .tmp beside load.md.
-Report.Write(Path.Combine(root, "bench/results"), settings.Only switch { null => "load", "identity" => "identity", "churn" => "churn-profiles", "churn-scale" => "churn-http", _ => $"load-{settings.Only}" },
-    settings.Only is null or "identity" or "churn" or "churn-scale" ? "" : ".tmp", machine, rows, notes);
+// The identity, churn and import workloads alone write identity.md / churn-profiles.md / churn-http.md / import.md and
+// .json (kept); the tracking workload alone a .tmp beside load.md.
+Report.Write(Path.Combine(root, "bench/results"), settings.Only switch { null => "load", "identity" => "identity", "churn" => "churn-profiles", "churn-scale" => "churn-http", "import" => "import", _ => $"load-{settings.Only}" },
+    settings.Only is null or "identity" or "churn" or "churn-scale" or "import" ? "" : ".tmp", machine, rows, notes);
 return 0;
 
 static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
@@ -358,7 +393,7 @@ namespace Load
             string? only = null;
             for (var i = 0; i < args.Length; i += 2)
             {
-                if (args[i] == "--only" && i + 1 < args.Length && args[i + 1] is "tracking" or "identity" or "churn" or "churn-scale")
+                if (args[i] == "--only" && i + 1 < args.Length && args[i + 1] is "tracking" or "identity" or "churn" or "churn-scale" or "import")
                 {
                     only = args[i + 1];
                     continue;
@@ -367,7 +402,7 @@ namespace Load
                 var value = 0;
                 if (!values.ContainsKey(args[i]) || i + 1 >= args.Length || !int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out value) || value <= 0)
                 {
-                    Console.Error.WriteLine($"Unknown or invalid option '{args[i]}'. Options: {string.Join(", ", values.Keys)} followed by a positive whole number, or --only tracking|identity|churn|churn-scale.");
+                    Console.Error.WriteLine($"Unknown or invalid option '{args[i]}'. Options: {string.Join(", ", values.Keys)} followed by a positive whole number, or --only tracking|identity|churn|churn-scale|import.");
                     Environment.Exit(2);
                 }
 
@@ -387,6 +422,7 @@ namespace Load
 
         public override string ToString() => Only is null
             ? $"{Events:N0} events over {Customers:N0} customers, {Clients} clients, batches of {Batch:N0}, {Connections} connections, {Seconds} s per timed phase, {ReadRate} reads/s, {TrackingEvents:N0} tracking calls per endpoint, {Profiles:N0} profiles, identity touchpoints at {IdentityRate:N0}/s"
+            : Only == "import" ? $"only the import workload: {Events:N0} touchpoints over {Customers:N0} customers"
             : Only == "tracking" ? $"only the tracking workload: {TrackingEvents:N0} calls per endpoint, {Clients} clients"
             : Only == "churn" ? $"only the churn fit workload: the full CDNOW cohort, {Profiles:N0} hand merges"
             : Only == "churn-scale" ? $"only the churn fit over HTTP at scale: {ChurnCustomers:N0} customers resampled from CDNOW, then the same shifted up to 12 weeks"

@@ -40,6 +40,8 @@ public sealed class Service : IAsyncDisposable
         env["ASPNETCORE_ENVIRONMENT"] = "Development";
         env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         env["Logging__LogLevel__Default"] = "Warning";
+        // The import logs its phases per chunk (parse, keys, intake, claim, bulk append, ledger, close): the profile behind its figure.
+        env["Logging__LogLevel__CustomerJourney.Imports"] = "Debug";
         // The benchmark is the only client: rate limits would measure themselves.
         foreach (var budget in new[] { "SourceKey", "User" })
         {

@@ -2,6 +2,7 @@ using CustomerJourney.Access;
 using CustomerJourney.Churn;
 using CustomerJourney.Complaints;
 using CustomerJourney.Identity;
+using CustomerJourney.Imports;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Journeys;
 using CustomerJourney.Touchpoints;
@@ -46,6 +47,7 @@ public sealed class Program
         builder.AddTracking();
         builder.AddIdentity();
         builder.Services.AddConsole(builder.Environment.IsDevelopment());
+        builder.Services.AddImports(builder.Configuration);
         extend?.Invoke(builder);
 
         var app = builder.Build();

@@ -30,16 +30,20 @@ public sealed class ComplaintSteps(ComplaintSla sla)
     /// <param name="steps">The claimed complaint steps, in the order they were sent.</param>
     /// <param name="pending">Purchases and returns claimed in the same transaction: not in the store yet, but a refund decided here must count them.</param>
     /// <param name="expectedVersion">For a single step sent over HTTP, the case version its writer read.</param>
+    /// <param name="historic">
+    /// Steps of an imported history: instead of a timer per case, the case is marked unsettled and its past breaches are
+    /// recorded once when the import has appended everything (<see cref="SettleImportedComplaints"/>).
+    /// </param>
     /// <param name="cancellation">Cancels the reads.</param>
     public async Task<ComplaintStepsDecided> DecideAsync(IDocumentSession session, IMessageBus outbox, IReadOnlyList<Touchpoint> steps,
-        IReadOnlyList<Touchpoint> pending, long? expectedVersion, CancellationToken cancellation)
+        IReadOnlyList<Touchpoint> pending, long? expectedVersion, bool historic, CancellationToken cancellation)
     {
         var refused = new Dictionary<int, ComplaintRuleException>();
         var versions = new Dictionary<string, long>(StringComparer.Ordinal);
         // Cases in one global order, as the ledger claims its keys, so overlapping batches do not deadlock.
         foreach (var @case in Enumerable.Range(0, steps.Count).GroupBy(i => ComplaintCase.CaseOf(steps[i])!).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            if (await DecideCaseAsync(session, outbox, @case.Key, @case.ToList(), steps, pending, expectedVersion, refused, cancellation) is { } version)
+            if (await DecideCaseAsync(session, outbox, @case.Key, @case.ToList(), steps, pending, expectedVersion, historic, refused, cancellation) is { } version)
             {
                 versions[@case.Key] = version;
             }
@@ -55,8 +59,8 @@ public sealed class ComplaintSteps(ComplaintSla sla)
 
     /// <summary>Runs a case's steps through its rules in order; returns the case's version after the append, if anything was appended.</summary>
     private async Task<long?> DecideCaseAsync(IDocumentSession session, IMessageBus outbox, string complaintId, List<int> indexes,
-        IReadOnlyList<Touchpoint> steps, IReadOnlyList<Touchpoint> pending, long? expectedVersion, Dictionary<int, ComplaintRuleException> refused,
-        CancellationToken cancellation)
+        IReadOnlyList<Touchpoint> steps, IReadOnlyList<Touchpoint> pending, long? expectedVersion, bool historic,
+        Dictionary<int, ComplaintRuleException> refused, CancellationToken cancellation)
     {
         var key = ComplaintCase.StreamKey(complaintId);
         IEventStream<ComplaintCase> stream;
@@ -108,7 +112,15 @@ public sealed class ComplaintSteps(ComplaintSla sla)
         }
 
         stream.AppendMany(appended);
-        await sla.ScheduleNextCheckAsync(session, outbox, state, cancellation);
+        if (historic)
+        {
+            // A later part of the same import may still meet the promise: judge it once the whole history is in.
+            session.Store(new UnsettledComplaint { Id = complaintId });
+        }
+        else
+        {
+            await sla.ScheduleNextCheckAsync(session, outbox, state, cancellation);
+        }
 
         return (stream.StartingVersion ?? 0) + appended.Count;
     }

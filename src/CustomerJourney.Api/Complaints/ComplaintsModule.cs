@@ -25,6 +25,7 @@ public static class ComplaintsModule
             options.Projections.Add<ComplaintCaseProjection>(ProjectionLifecycle.Inline);
             options.Schema.For<ComplaintCase>().Index(c => c.CustomerId).Index(c => c.LoggedAt);
             options.Schema.For<ComplaintTimer>();
+            options.Schema.For<UnsettledComplaint>();
             options.Events.AddEventType<ComplaintSlaBreached>();
             options.Events.MetadataConfig.HeadersEnabled = true;
             options.Storage.Add(new ComplaintAuditSchema(options.Events.DatabaseSchemaName));

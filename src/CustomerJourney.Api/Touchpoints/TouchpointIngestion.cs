@@ -142,7 +142,8 @@ public sealed class TouchpointIngestion(TouchpointLedger ledger, TouchpointMetri
         return (new IngestionResult(appended, duplicates.Count, duplicates, rejected.OrderBy(r => r.Index).ToList()), ledgered.CaseVersions);
     }
 
-    private static ProblemDetailsBody? Read(SubmittedItem item, string? routeCustomerId, DateTimeOffset now, IPersonalDataCipher cipher,
+    /// <summary>One item through the whole of the API's validation: parse, erasure, intake, source ownership. The import calls it too.</summary>
+    internal static ProblemDetailsBody? Read(SubmittedItem item, string? routeCustomerId, DateTimeOffset now, IPersonalDataCipher cipher,
         ClaimsPrincipal caller, out Touchpoint? touchpoint, out string? kind)
     {
         touchpoint = null;

@@ -6,6 +6,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
+using Wolverine;
 using Wolverine.Marten;
 
 namespace CustomerJourney.Touchpoints;
@@ -24,8 +25,9 @@ public enum TouchpointOutcome
 /// <summary>
 /// Who writes, through which command (kept as an event header for auditors), with which personal-data keys (those of new
 /// customers are stored only when their touchpoints are), and for a single complaint step the version the writer read.
+/// An imported history's complaint steps are <paramref name="Historic"/>: their promises are judged once the import is in.
 /// </summary>
-public sealed record LedgerWrite(string RecordedBy, string Command, IPersonalDataCipher Keys, long? ExpectedCaseVersion = null);
+public sealed record LedgerWrite(string RecordedBy, string Command, IPersonalDataCipher Keys, long? ExpectedCaseVersion = null, bool Historic = false);
 
 /// <summary>Another writer stored a new customer's key first: the request seals its items again with that key and retries.</summary>
 public sealed class PersonalDataKeyRaceException() : Exception("Another writer stored a personal-data key for a new customer first.");
@@ -206,7 +208,7 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         {
             var pending = claimed.Select(i => touchpoints[i]).Where(t => t is PurchaseMade or PurchaseReturned).ToList();
             var decided = await complaintSteps.DecideAsync(session, outbox, steps.Select(i => touchpoints[i]).ToList(), pending,
-                write.ExpectedCaseVersion, cancellation);
+                write.ExpectedCaseVersion, write.Historic, cancellation);
             foreach (var (step, rule) in decided.Refused)
             {
                 broken[steps[step]] = rule;
@@ -236,16 +238,20 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
     /// Whose history changed, and who bought, in the same transaction as the touchpoints: exactly what was committed
     /// gets its churn flags evaluated and its purchases attributed, even if the process dies right after the commit.
     /// </summary>
-    private static async Task TellWhatWasRecordedAsync(IMartenOutbox outbox, List<Touchpoint> appended)
+    public static Task TellWhatWasRecordedAsync(IMessageBus outbox, IReadOnlyList<Touchpoint> appended) =>
+        TellWhatWasRecordedAsync(outbox, appended.Select(t => t.CustomerId).Distinct(StringComparer.Ordinal).ToList(),
+            appended.OfType<PurchaseMade>().Select(p => p.CustomerId).Distinct(StringComparer.Ordinal).ToList());
+
+    /// <summary>As above, from whose history changed and who bought (an import announces its chunks after appending them all).</summary>
+    public static async Task TellWhatWasRecordedAsync(IMessageBus outbox, IReadOnlyList<string> customers, IReadOnlyList<string> buyers)
     {
-        if (appended.Count == 0)
+        if (customers.Count == 0)
         {
             // Every step of the batch was refused by its case's rules.
             return;
         }
 
-        await outbox.PublishAsync(new TouchpointsRecorded(appended.Select(t => t.CustomerId).Distinct(StringComparer.Ordinal).ToList()));
-        var buyers = appended.OfType<PurchaseMade>().Select(p => p.CustomerId).Distinct(StringComparer.Ordinal).ToList();
+        await outbox.PublishAsync(new TouchpointsRecorded(customers));
         if (buyers.Count > 0)
         {
             await outbox.PublishAsync(new PurchasesRecorded(buyers));
@@ -256,13 +262,17 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
     /// Gives the source ids of touchpoints that were claimed in this transaction but will not be stored (complaint steps
     /// their case refused) back to the register, so a corrected resend is not taken for a duplicate.
     /// </summary>
-    public static async Task GiveBackAsync(IDocumentSession session, IReadOnlyList<Touchpoint> refused, CancellationToken cancellation)
+    public static Task GiveBackAsync(IDocumentSession session, IReadOnlyList<Touchpoint> refused, CancellationToken cancellation) =>
+        GiveBackAsync(session, refused.Select(t => (t.Source, t.SourceId)).ToList(), cancellation);
+
+    /// <summary>As above, by key: for claims whose touchpoints are not at hand (an import's chunk that was cut short).</summary>
+    public static async Task GiveBackAsync(IDocumentSession session, IReadOnlyList<(string Source, string SourceId)> keys, CancellationToken cancellation)
     {
         var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
         await using var release = new NpgsqlCommand(
             $"delete from {schema}.{TableName} where (source, source_id) in (select * from unnest(@sources, @ids))", session.Connection);
-        release.Parameters.Add(new NpgsqlParameter<string[]>("sources", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = refused.Select(t => t.Source).ToArray() });
-        release.Parameters.Add(new NpgsqlParameter<string[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = refused.Select(t => t.SourceId).ToArray() });
+        release.Parameters.Add(new NpgsqlParameter<string[]>("sources", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = keys.Select(k => k.Source).ToArray() });
+        release.Parameters.Add(new NpgsqlParameter<string[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = keys.Select(k => k.SourceId).ToArray() });
         await release.ExecuteNonQueryAsync(cancellation);
     }
 }

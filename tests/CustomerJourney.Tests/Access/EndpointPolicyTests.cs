@@ -18,6 +18,8 @@ public sealed class EndpointPolicyTests(AppFixture app)
     [
         new("POST", "/api/customers/{customerId}/touchpoints", "/api/customers/policy-probe/touchpoints", "{}", Policies.WriteTouchpoints),
         new("POST", "/api/touchpoints/batch", "/api/touchpoints/batch", "{}", Policies.WriteTouchpoints),
+        new("POST", "/api/imports", "/api/imports", "{}", Policies.WriteTouchpoints),
+        new("GET", "/api/imports/{id}", "/api/imports/policy-probe", null, Policies.WriteTouchpoints),
         new("GET", "/api/customers/{customerId}", "/api/customers/policy-probe", null, Policies.ReadCustomers),
         new("GET", "/api/customers", "/api/customers", null, Policies.ReadCustomers),
         new("GET", "/api/customers/{customerId}/journey", "/api/customers/policy-probe/journey", null, Policies.ReadCustomers),

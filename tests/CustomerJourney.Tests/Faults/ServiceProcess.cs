@@ -107,6 +107,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         return (process.ExitCode, await output + await error);
     }
 
+    /// <summary>A command of the service's command line as a process of its own, to be awaited or killed (the import's fault test).</summary>
+    public Process StartCommand(params string[] args) => Process.Start(StartInfo(args))!;
+
     /// <summary>SIGTERM and a graceful shutdown (bounded); SIGKILL if it does not end in time.</summary>
     public async Task StopAsync()
     {

@@ -1,0 +1,668 @@
+using System.Diagnostics;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CustomerJourney.Access;
+using CustomerJourney.Complaints;
+using CustomerJourney.Touchpoints;
+using JasperFx.Events;
+using Marten;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
+using Wolverine.Marten;
+
+namespace CustomerJourney.Imports;
+
+/// <summary>How far an import has come, after each chunk: for the command's progress bar.</summary>
+public sealed record ImportProgress(long Items, long Appended, long Duplicates, long Rejected, TimeSpan Elapsed, long BytesRead);
+
+/// <summary>
+/// Imports a history (NDJSON of touchpoints in the batch item shape) chunk by chunk. Each item goes through the API's own
+/// validation (<see cref="TouchpointIngestion.Read"/>: parse, erasure, intake with its sealing of personal data, source
+/// ownership). A customer with no stream yet gets its touchpoints through Marten's COPY bulk append; everything else
+/// (customers who have a stream, complaint steps, whose decisions read their case) goes through the ledger, as live ingest does.
+/// <para>
+/// Exactly once across a crash: the bulk append runs in its own transaction, so the register cannot commit with it. The
+/// source ids are claimed first, in a transaction that also records the chunk's claim (<see cref="ChunkTable"/>); the
+/// events carry ids derived from their source ids; the chunk is closed, with its reactions in Wolverine's outbox, in a
+/// third transaction. An import holds a session lock for as long as it runs; any chunk left claimed by an import whose
+/// lock is free was cut short, and the next import first looks up which of its events were stored: their reactions are
+/// enqueued, and the source ids of the missing ones are given back, so a re-run appends exactly those.
+/// </para>
+/// </summary>
+public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger, IPersonalDataProtector personal, TimeProvider clock,
+    IServiceScopeFactory scopes, IOptions<ImportOptions> options, IOptions<IngestionOptions> ingestion, ILogger<HistoryImport> logger)
+{
+    public const string ChunkTable = "cj_import_chunks";
+
+    private const string Claimed = "claimed";
+    private const string Done = "done";
+    private const string Recovered = "recovered";
+    private const string Announced = "announced";
+
+    public static Table DefineTable(string schema)
+    {
+        var table = new Table(new PostgresqlObjectName(schema, ChunkTable, SchemaUtils.IdentifierUsage.General));
+        table.AddColumn<string>("import_id").AsPrimaryKey();
+        table.AddColumn<int>("chunk").AsPrimaryKey();
+        table.AddColumn<string>("state").NotNull();
+        // The source ids claimed for the bulk append, and their customers: what recovery checks against mt_events.
+        table.AddColumn("sources", "text[]");
+        table.AddColumn("source_ids", "text[]");
+        table.AddColumn("customers", "text[]");
+        table.AddColumn("buyers", "text[]");
+        return table;
+    }
+
+    /// <summary>The id of an imported event: derived from its source id, so recovery can tell whether it was stored.</summary>
+    public static Guid EventIdOf(string source, string sourceId)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{source}\n{sourceId}"));
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x80);
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return new Guid(hash.AsSpan(0, 16), bigEndian: true);
+    }
+
+    /// <summary>For tests: runs between the claim and the bulk append, where live ingest may start one of the chunk's customers.</summary>
+    internal Func<IReadOnlyList<Touchpoint>, Task>? BeforeBulkAppend { get; set; }
+
+    public ImportRun Start(string id, string recordedBy) => new() { Id = id, RecordedBy = recordedBy, StartedAt = clock.GetUtcNow() };
+
+    /// <summary>
+    /// Runs (or resumes) <paramref name="run"/> over <paramref name="body"/>. Chunks a previous run of the same id closed are
+    /// skipped unread; a chunk it left open is recovered first, then read again.
+    /// </summary>
+    public async Task<ImportRun> RunAsync(ImportRun run, Stream body, ClaimsPrincipal caller, string command, Action<ImportProgress>? progress,
+        CancellationToken cancellation)
+    {
+        var schema = store.Options.Events.DatabaseSchemaName;
+        await using var owner = await OpenOwnerLockAsync(run.Id, cancellation);
+        await RecoverAsync(owner, schema, cancellation);
+
+        await using (var session = store.QuerySession())
+        {
+            run = await session.LoadAsync<ImportRun>(run.Id, cancellation) ?? run;
+        }
+
+        run.State = ImportStates.Importing;
+        var done = await ClosedChunksAsync(schema, run.Id, cancellation);
+        var watch = Stopwatch.StartNew();
+        var bytes = new CountingStream(body);
+        var chunk = new List<NdJsonLine>(options.Value.ChunkSize);
+        var number = 0;
+        await foreach (var line in NdJsonItems.ReadAsync(bytes, ingestion.Value.MaxTouchpointBytes, cancellation))
+        {
+            chunk.Add(line);
+            if (chunk.Count == options.Value.ChunkSize)
+            {
+                await ImportChunkOnceAsync(run, number++, chunk, done, caller, command, cancellation);
+                chunk.Clear();
+                progress?.Invoke(new ImportProgress(run.Items, run.Appended, run.Duplicates, run.RejectedCount, watch.Elapsed, bytes.BytesRead));
+            }
+        }
+
+        if (chunk.Count > 0)
+        {
+            await ImportChunkOnceAsync(run, number, chunk, done, caller, command, cancellation);
+        }
+
+        await FinishAsync(run, cancellation);
+        progress?.Invoke(new ImportProgress(run.Items, run.Appended, run.Duplicates, run.RejectedCount, watch.Elapsed, bytes.BytesRead));
+        return run;
+    }
+
+    private async Task ImportChunkOnceAsync(ImportRun run, int number, List<NdJsonLine> lines, HashSet<int> done, ClaimsPrincipal caller,
+        string command, CancellationToken cancellation)
+    {
+        if (done.Contains(number))
+        {
+            return;
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await ImportChunkAsync(run, number, lines, caller, command, cancellation);
+                return;
+            }
+            catch (PersonalDataKeyRaceException) when (attempt < 3)
+            {
+                // Live ingest stored a new customer's key first: seal the chunk again with that key.
+            }
+        }
+    }
+
+    private async Task ImportChunkAsync(ImportRun run, int number, List<NdJsonLine> lines, ClaimsPrincipal caller, string command,
+        CancellationToken cancellation)
+    {
+        var schema = store.Options.Events.DatabaseSchemaName;
+        var documents = new List<JsonDocument>(lines.Count);
+        try
+        {
+            var phases = Stopwatch.StartNew();
+            var items = lines.Select(line => Parse(line, documents)).ToList();
+            var customerIds = items.Select(i => CustomerIdOf(i.Json)).Where(id => id is not null && TouchpointCatalogue.IdPattern().IsMatch(id))
+                .Select(id => id!).ToHashSet(StringComparer.Ordinal);
+            var parsed = phases.Elapsed;
+            var cipher = await personal.ForCustomersAsync(customerIds, forWriting: true, cancellation);
+            var keyed = phases.Elapsed;
+            var now = clock.GetUtcNow();
+
+            var rejected = new List<ImportRejection>();
+            var accepted = new List<Touchpoint>();
+            var seen = new Dictionary<(string, string), long>();
+            var duplicates = 0L;
+            for (var i = 0; i < items.Count; i++)
+            {
+                if (TouchpointIngestion.Read(items[i], null, now, cipher, caller, out var touchpoint, out _) is { } problem)
+                {
+                    rejected.Add(new ImportRejection(lines[i].Index, problem));
+                }
+                else if (seen.TryAdd((touchpoint!.Source, touchpoint.SourceId), lines[i].Index))
+                {
+                    accepted.Add(touchpoint);
+                }
+                else
+                {
+                    // A repeat inside the chunk is a duplicate of its first occurrence, as in a batch.
+                    duplicates++;
+                }
+            }
+
+            var read = phases.Elapsed;
+            var (bulk, normal, known) = await ClaimNewCustomersAsync(run, number, accepted, cipher, cancellation);
+            var claimed = phases.Elapsed;
+            duplicates += known;
+            if (options.Value.HoldAfterClaimOfChunk == number && bulk.Count > 0)
+            {
+                await Task.Delay(Timeout.Infinite, cancellation);
+            }
+
+            if (bulk.Count > 0 && !await BulkAppendAsync(bulk, run.RecordedBy, command, cancellation))
+            {
+                // Live ingest started one of these customers meanwhile: the COPY stored nothing, so the claims go back
+                // and the whole lot takes the ledger's path, which appends to existing streams.
+                await ReleaseAsync(schema, run.Id, number, bulk, cancellation);
+                normal.AddRange(bulk);
+                bulk.Clear();
+            }
+
+            var copied = phases.Elapsed;
+            var ledgered = await ledger.RecordAsync(normal, new LedgerWrite(run.RecordedBy, command, cipher, Historic: true), cancellation);
+            var appended = bulk.Count;
+            for (var i = 0; i < normal.Count; i++)
+            {
+                switch (ledgered.Outcomes[i])
+                {
+                    case TouchpointOutcome.Appended:
+                        appended++;
+                        break;
+                    case TouchpointOutcome.Duplicate:
+                        duplicates++;
+                        break;
+                    case TouchpointOutcome.RuleBroken:
+                        rejected.Add(new ImportRejection(seen[(normal[i].Source, normal[i].SourceId)], ProblemDetailsBody.RuleBroken(ledgered.Broken[i])));
+                        break;
+                    default:
+                        rejected.Add(new ImportRejection(seen[(normal[i].Source, normal[i].SourceId)], ProblemDetailsBody.Erased(normal[i].CustomerId)));
+                        break;
+                }
+            }
+
+            run.Items += lines.Count;
+            run.Appended += appended;
+            run.BulkAppended += bulk.Count;
+            run.Duplicates += duplicates;
+            run.RejectedCount += rejected.Count;
+            run.Rejected.AddRange(rejected.OrderBy(r => r.Index).Take(Math.Max(0, options.Value.MaxListedRejections - run.Rejected.Count)));
+            var ledgeredAt = phases.Elapsed;
+            await CloseChunkAsync(run, number, bulk, cancellation);
+            logger.LogDebug("Import chunk {Chunk}: parse {Parse} ms, keys {Keys} ms, intake {Intake} ms, claim {Claim} ms, bulk append {Bulk} ms, ledger {Ledger} ms, close {Close} ms",
+                number, parsed.TotalMilliseconds, (keyed - parsed).TotalMilliseconds, (read - keyed).TotalMilliseconds, (claimed - read).TotalMilliseconds,
+                (copied - claimed).TotalMilliseconds, (ledgeredAt - copied).TotalMilliseconds, (phases.Elapsed - ledgeredAt).TotalMilliseconds);
+        }
+        finally
+        {
+            documents.ForEach(d => d.Dispose());
+        }
+    }
+
+    /// <summary>
+    /// Claims the source ids of touchpoints whose customer has no stream yet (one transaction, recorded with the chunk).
+    /// Returns what goes to the bulk append, what goes to the ledger, and how many were already in the register.
+    /// </summary>
+    private async Task<(List<Touchpoint> Bulk, List<Touchpoint> Normal, long Known)> ClaimNewCustomersAsync(ImportRun run, int number,
+        List<Touchpoint> accepted, IPersonalDataCipher cipher, CancellationToken cancellation)
+    {
+        var schema = store.Options.Events.DatabaseSchemaName;
+        var own = accepted.Where(t => !ComplaintSteps.IsStep(t)).ToList();
+        var normal = accepted.Where(ComplaintSteps.IsStep).ToList();
+        if (own.Count == 0)
+        {
+            return ([], normal, 0);
+        }
+
+        // Plain Npgsql: this transaction writes no document or event, only the register and the chunk's claim.
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellation);
+        await using var transaction = await connection.BeginTransactionAsync(cancellation);
+        var customers = own.Select(t => t.CustomerId).Distinct(StringComparer.Ordinal).ToArray();
+        var existing = new HashSet<string>(StringComparer.Ordinal);
+        await using (var streams = new NpgsqlCommand(
+                         $"""
+                          select id from {schema}.mt_streams where id = any(@customers)
+                          union all select customer_id from {schema}.{ErasedCustomers.TableName} where customer_id = any(@customers)
+                          """, connection, transaction))
+        {
+            streams.Parameters.Add(new NpgsqlParameter<string[]>("customers", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = customers });
+            await using var reader = await streams.ExecuteReaderAsync(cancellation);
+            while (await reader.ReadAsync(cancellation))
+            {
+                existing.Add(reader.GetString(0));
+            }
+        }
+
+        normal.AddRange(own.Where(t => existing.Contains(t.CustomerId)));
+        var fresh = own.Where(t => !existing.Contains(t.CustomerId)).ToList();
+        if (fresh.Count == 0)
+        {
+            return ([], normal, 0);
+        }
+
+        // Keys of new customers are stored before anything sealed with them can commit.
+        if (!await cipher.KeepNewKeysAsync(fresh.Select(t => t.CustomerId).ToHashSet(StringComparer.Ordinal), cancellation))
+        {
+            throw new PersonalDataKeyRaceException();
+        }
+
+        var claimed = new HashSet<(string, string)>();
+        await using (var claim = new NpgsqlCommand(
+                         $"""
+                          insert into {schema}.{TouchpointLedger.TableName} (source, source_id, customer_id)
+                          select s, i, c from unnest(@sources, @ids, @customers) as k(s, i, c) order by s, i
+                          on conflict do nothing
+                          returning source, source_id
+                          """, connection, transaction))
+        {
+            claim.Parameters.Add(Texts("sources", fresh.Select(t => t.Source)));
+            claim.Parameters.Add(Texts("ids", fresh.Select(t => t.SourceId)));
+            claim.Parameters.Add(Texts("customers", fresh.Select(t => t.CustomerId)));
+            await using var reader = await claim.ExecuteReaderAsync(cancellation);
+            while (await reader.ReadAsync(cancellation))
+            {
+                claimed.Add((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
+        var bulk = fresh.Where(t => claimed.Contains((t.Source, t.SourceId))).ToList();
+        if (bulk.Count > 0)
+        {
+            await using var record = new NpgsqlCommand(
+                $"""
+                 insert into {schema}.{ChunkTable} (import_id, chunk, state, sources, source_ids, customers)
+                 values (@import, @chunk, '{Claimed}', @sources, @ids, @customers)
+                 on conflict (import_id, chunk) do update set state = excluded.state, sources = excluded.sources,
+                   source_ids = excluded.source_ids, customers = excluded.customers
+                 """, connection, transaction);
+            record.Parameters.AddWithValue("import", run.Id);
+            record.Parameters.AddWithValue("chunk", number);
+            record.Parameters.Add(Texts("sources", bulk.Select(t => t.Source)));
+            record.Parameters.Add(Texts("ids", bulk.Select(t => t.SourceId)));
+            record.Parameters.Add(Texts("customers", bulk.Select(t => t.CustomerId)));
+            await record.ExecuteNonQueryAsync(cancellation);
+        }
+
+        await transaction.CommitAsync(cancellation);
+        return (bulk, normal, fresh.Count - bulk.Count);
+    }
+
+    /// <summary>Marten's COPY bulk append of new streams, one per customer, in the file's order; false when one of them exists already.</summary>
+    private async Task<bool> BulkAppendAsync(List<Touchpoint> bulk, string recordedBy, string command, CancellationToken cancellation)
+    {
+        if (BeforeBulkAppend is { } seam)
+        {
+            await seam(bulk);
+        }
+
+        var events = ((DocumentStore)store).Events;
+        var streams = new List<StreamAction>();
+        foreach (var customer in bulk.GroupBy(t => t.CustomerId, StringComparer.Ordinal))
+        {
+            var action = StreamAction.Start(events, customer.Key, customer.Cast<object>().ToArray());
+            foreach (var e in action.Events)
+            {
+                var touchpoint = (Touchpoint)e.Data;
+                e.Id = EventIdOf(touchpoint.Source, touchpoint.SourceId);
+                e.UserName = recordedBy;
+                e.SetHeader(AuditHeaders.Command, command);
+            }
+
+            streams.Add(action);
+        }
+
+        try
+        {
+            await store.BulkInsertEventsAsync(streams, batchSize: Math.Max(1000, bulk.Count), cancellation);
+            return true;
+        }
+        catch (Exception e) when (IsStreamCollision(e))
+        {
+            logger.LogInformation("Import: live ingest started one of {Customers} new customers meanwhile; the chunk takes the ledger's path", streams.Count);
+            return false;
+        }
+    }
+
+    private static bool IsStreamCollision(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Gives a chunk's claims back (its COPY stored nothing) and forgets the claim, in one transaction.</summary>
+    private async Task ReleaseAsync(string schema, string importId, int number, List<Touchpoint> claimed, CancellationToken cancellation)
+    {
+        await using var session = store.LightweightSession();
+        await session.BeginTransactionAsync(cancellation);
+        await TouchpointLedger.GiveBackAsync(session, claimed, cancellation);
+        // A queued command, so SaveChanges has work and commits the give-back with it.
+        session.QueueSqlCommand($"delete from {schema}.{ChunkTable} where import_id = ? and chunk = ?", importId, number);
+        await session.SaveChangesAsync(cancellation);
+    }
+
+    /// <summary>
+    /// Closes the chunk: the run's counts are saved and the chunk is marked done, keeping what its bulk append stored
+    /// (source ids, customers, buyers) until the end of the import announces it.
+    /// </summary>
+    private async Task CloseChunkAsync(ImportRun run, int number, List<Touchpoint> bulk, CancellationToken cancellation)
+    {
+        var schema = store.Options.Events.DatabaseSchemaName;
+        await using var session = store.LightweightSession();
+        session.QueueSqlCommand(
+            $"""
+             insert into {schema}.{ChunkTable} (import_id, chunk, state, sources, source_ids, customers, buyers) values (?, ?, '{Done}', ?, ?, ?, ?)
+             on conflict (import_id, chunk) do update set state = excluded.state, sources = excluded.sources, source_ids = excluded.source_ids,
+               customers = excluded.customers, buyers = excluded.buyers
+             """, run.Id, number, bulk.Select(t => t.Source).ToArray(), bulk.Select(t => t.SourceId).ToArray(), bulk.Select(t => t.CustomerId).ToArray(),
+            bulk.OfType<PurchaseMade>().Select(p => p.CustomerId).Distinct(StringComparer.Ordinal).ToArray());
+        session.Store(run);
+        await session.SaveChangesAsync(cancellation);
+    }
+
+    /// <summary>
+    /// Enqueues, for every chunk of the import that its bulk append stored and nobody announced yet, what the ledger's
+    /// outbox sends for a batch (flag evaluation, win-back attribution, identity matching), in the transaction that marks
+    /// the chunk announced: exactly once. After the appending, not during it: the reactions would compete with the COPY.
+    /// </summary>
+    private async Task AnnounceAsync(string schema, string importId, CancellationToken cancellation)
+    {
+        while (true)
+        {
+            await using var session = store.LightweightSession();
+            await using var scope = scopes.CreateAsyncScope();
+            var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
+            outbox.Enroll(session);
+            await session.BeginTransactionAsync(cancellation);
+            var chunks = new List<(int, string, string[], string[], string[], string[])>();
+            await using (var query = new NpgsqlCommand(
+                             $"select chunk, state, sources, source_ids, customers, buyers from {schema}.{ChunkTable} where import_id = @import and state in ('{Done}', '{Recovered}') order by chunk limit 10 for update",
+                             session.Connection))
+            {
+                query.Parameters.AddWithValue("import", importId);
+                await using var reader = await query.ExecuteReaderAsync(cancellation);
+                while (await reader.ReadAsync(cancellation))
+                {
+                    chunks.Add((reader.GetInt32(0), reader.GetString(1), reader.GetFieldValue<string[]>(2), reader.GetFieldValue<string[]>(3),
+                        reader.GetFieldValue<string[]>(4), reader.GetFieldValue<string[]>(5)));
+                }
+            }
+
+            if (chunks.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var (chunk, state, sources, ids, customers, buyers) in chunks)
+            {
+                if (customers.Length > 0)
+                {
+                    await TouchpointLedger.TellWhatWasRecordedAsync(outbox, customers.Distinct(StringComparer.Ordinal).ToList(), buyers);
+                    await outbox.PublishAsync(new TouchpointsAppended(
+                        Enumerable.Range(0, sources.Length).Select(i => new AppendedTouchpoint(customers[i], EventIdOf(sources[i], ids[i]))).ToList()));
+                }
+
+                // A recovered chunk is forgotten once announced: the re-run reads it again for whatever was not stored.
+                session.QueueSqlCommand(state == Recovered
+                    ? $"delete from {schema}.{ChunkTable} where import_id = ? and chunk = ?"
+                    : $"update {schema}.{ChunkTable} set state = '{Announced}', sources = null, source_ids = null, customers = null, buyers = null where import_id = ? and chunk = ?",
+                    importId, chunk);
+            }
+
+            await session.SaveChangesAsync(cancellation);
+        }
+    }
+
+    /// <summary>Announces the chunks; the store's high-water mark is what the projections must reach; imported cases get their promises judged.</summary>
+    private async Task FinishAsync(ImportRun run, CancellationToken cancellation)
+    {
+        var schema = store.Options.Events.DatabaseSchemaName;
+        await AnnounceAsync(schema, run.Id, cancellation);
+        await using var session = store.LightweightSession();
+        await using var scope = scopes.CreateAsyncScope();
+        var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
+        outbox.Enroll(session);
+        await session.BeginTransactionAsync(cancellation);
+        await using (var high = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {schema}.mt_events", session.Connection))
+        {
+            run.HighWater = (long)(await high.ExecuteScalarAsync(cancellation))!;
+        }
+
+        run.State = ImportStates.Appended;
+        run.AppendedAt = clock.GetUtcNow();
+        session.Store(run);
+        await outbox.PublishAsync(new SettleImportedComplaints());
+        await session.SaveChangesAsync(cancellation);
+    }
+
+    /// <summary>A session lock on its own connection, held for the whole run: while it is held, the run's open chunks are in flight, not lost.</summary>
+    private async Task<NpgsqlConnection> OpenOwnerLockAsync(string importId, CancellationToken cancellation)
+    {
+        var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellation);
+        await using var take = new NpgsqlCommand("select pg_try_advisory_lock(hashtextextended(@key, 0))", connection);
+        take.Parameters.AddWithValue("key", OwnerKey(importId));
+        if (await take.ExecuteScalarAsync(cancellation) is not true)
+        {
+            await connection.DisposeAsync();
+            throw new ImportAlreadyRunningException(importId);
+        }
+
+        return connection;
+    }
+
+    private static string OwnerKey(string importId) => $"cj_import:{importId}";
+
+    private async Task<HashSet<int>> ClosedChunksAsync(string schema, string importId, CancellationToken cancellation)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellation);
+        await using var query = new NpgsqlCommand($"select chunk from {schema}.{ChunkTable} where import_id = @import and state in ('{Done}', '{Announced}')", connection);
+        query.Parameters.AddWithValue("import", importId);
+        var done = new HashSet<int>();
+        await using var reader = await query.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            done.Add(reader.GetInt32(0));
+        }
+
+        return done;
+    }
+
+    /// <summary>
+    /// Recovers the chunks left claimed by imports that no longer run (their owner lock is free): the events their bulk
+    /// append stored are announced and counted, the source ids of those it did not store are given back.
+    /// </summary>
+    private async Task RecoverAsync(NpgsqlConnection owner, string schema, CancellationToken cancellation)
+    {
+        // Claimed: cut short between claim and close. Done or recovered: appended, not announced yet.
+        var open = new List<(string Import, int Chunk, string State, string[] Sources, string[] Ids, string[] Customers)>();
+        await using (var query = new NpgsqlCommand(
+                         $"select import_id, chunk, state, sources, source_ids, customers from {schema}.{ChunkTable} where state in ('{Claimed}', '{Done}', '{Recovered}')", owner))
+        await using (var reader = await query.ExecuteReaderAsync(cancellation))
+        {
+            while (await reader.ReadAsync(cancellation))
+            {
+                open.Add((reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.GetFieldValue<string[]>(3), reader.GetFieldValue<string[]>(4),
+                    reader.GetFieldValue<string[]>(5)));
+            }
+        }
+
+        foreach (var import in open.GroupBy(o => o.Import))
+        {
+            await using var take = new NpgsqlCommand("select pg_try_advisory_lock(hashtextextended(@key, 0))", owner);
+            take.Parameters.AddWithValue("key", OwnerKey(import.Key));
+            if (await take.ExecuteScalarAsync(cancellation) is not true)
+            {
+                continue;
+            }
+
+            try
+            {
+                foreach (var chunk in import.Where(c => c.State == Claimed))
+                {
+                    await RecoverChunkAsync(schema, chunk.Import, chunk.Chunk, chunk.Sources, chunk.Ids, chunk.Customers, cancellation);
+                }
+
+                await AnnounceAsync(schema, import.Key, cancellation);
+            }
+            finally
+            {
+                await using var release = new NpgsqlCommand("select pg_advisory_unlock(hashtextextended(@key, 0))", owner);
+                release.Parameters.AddWithValue("key", OwnerKey(import.Key));
+                await release.ExecuteScalarAsync(cancellation);
+            }
+        }
+    }
+
+    private async Task RecoverChunkAsync(string schema, string importId, int number, string[] sources, string[] ids, string[] customers,
+        CancellationToken cancellation)
+    {
+        await using var session = store.LightweightSession();
+        var stored = new List<Touchpoint>();
+        var byId = Enumerable.Range(0, sources.Length).ToDictionary(i => EventIdOf(sources[i], ids[i]));
+        foreach (var customer in customers.Distinct(StringComparer.Ordinal))
+        {
+            var events = await session.Events.FetchStreamAsync(customer, token: cancellation);
+            stored.AddRange(events.Where(e => byId.ContainsKey(e.Id)).Select(e => (Touchpoint)e.Data));
+        }
+
+        var kept = stored.Select(t => (t.Source, t.SourceId)).ToHashSet();
+        var lost = Enumerable.Range(0, sources.Length).Select(i => (sources[i], ids[i])).Where(k => !kept.Contains(k)).ToList();
+        logger.LogWarning("Import {Import} chunk {Chunk} was cut short: {Stored} events had been stored, {Lost} source ids are given back",
+            importId, number, stored.Count, lost.Count);
+
+        await session.BeginTransactionAsync(cancellation);
+        if (lost.Count > 0)
+        {
+            await TouchpointLedger.GiveBackAsync(session, lost, cancellation);
+        }
+
+        // What was stored is announced with the import's other chunks; the chunk itself is read again by a re-run.
+        session.QueueSqlCommand(
+            $"update {schema}.{ChunkTable} set state = '{Recovered}', sources = ?, source_ids = ?, customers = ?, buyers = ? where import_id = ? and chunk = ?",
+            stored.Select(t => t.Source).ToArray(), stored.Select(t => t.SourceId).ToArray(), stored.Select(t => t.CustomerId).ToArray(),
+            stored.OfType<PurchaseMade>().Select(p => p.CustomerId).Distinct(StringComparer.Ordinal).ToArray(), importId, number);
+        var run = await session.LoadAsync<ImportRun>(importId, cancellation);
+        if (run is not null)
+        {
+            run.State = ImportStates.Interrupted;
+            run.Appended += stored.Count;
+            run.BulkAppended += stored.Count;
+            session.Store(run);
+        }
+
+        await session.SaveChangesAsync(cancellation);
+    }
+
+    private static SubmittedItem Parse(NdJsonLine line, List<JsonDocument> documents)
+    {
+        if (line.Bytes is null)
+        {
+            return new SubmittedItem(null, line.TooLong);
+        }
+
+        try
+        {
+            var document = TouchpointRequestBody.Parse(line.Bytes);
+            documents.Add(document);
+            return new SubmittedItem(document.RootElement, null);
+        }
+        catch (JsonException e)
+        {
+            return new SubmittedItem(null, e.Message);
+        }
+    }
+
+    private static string? CustomerIdOf(JsonElement? json) =>
+        json is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty("customerId", out var id) && id.ValueKind == JsonValueKind.String
+            ? id.GetString()
+            : null;
+
+    private static NpgsqlParameter<string[]> Texts(string name, IEnumerable<string> values) =>
+        new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = values.ToArray() };
+
+    /// <summary>Counts the bytes read, for the command's estimate of the time left.</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long BytesRead { get; private set; }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+
+        public override long Position
+        {
+            get => BytesRead;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var read = inner.Read(buffer, offset, count);
+            BytesRead += read;
+            return read;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            BytesRead += read;
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
+
+/// <summary>Another process runs the same import (the command with the same name) right now.</summary>
+public sealed class ImportAlreadyRunningException(string importId) : Exception($"Import '{importId}' is already running in another process.");

@@ -1,0 +1,16 @@
+namespace CustomerJourney.Imports;
+
+/// <summary>Limits of history imports (configuration section "Imports").</summary>
+public sealed class ImportOptions
+{
+    /// <summary>An import's body may be far larger than a batch: it is streamed, never held whole.</summary>
+    public long MaxImportBytes { get; set; } = 64L * 1024 * 1024 * 1024;
+
+    /// <summary>Items per chunk: one claim, one COPY bulk append, one commit; a resumed import starts at the first unfinished chunk.</summary>
+    public int ChunkSize { get; set; } = 10_000;
+
+    public int MaxListedRejections { get; set; } = 1_000;
+
+    /// <summary>For the fault test only: after claiming this chunk, wait to be killed between the claim and the bulk append.</summary>
+    public int? HoldAfterClaimOfChunk { get; set; }
+}
