@@ -56,20 +56,8 @@ public static class OrganisationBearer
             };
             o.Events = new JwtBearerEvents
             {
-                OnTokenValidated = context =>
-                {
-                    var (principal, refusal) = OrganisationRoles.Principal(context.Principal!, organisation, SchemeName);
-                    if (refusal is not null)
-                    {
-                        context.Fail(refusal);
-                    }
-                    else
-                    {
-                        context.Principal = principal;
-                    }
-
-                    return Task.CompletedTask;
-                },
+                OnTokenValidated = context => OrganisationRoles.OnTokenValidated(context.Principal!, organisation, SchemeName,
+                    principal => context.Principal = principal, context.Fail),
             };
         });
 }

@@ -129,6 +129,26 @@ public static class OrganisationRoles
     }
 
     /// <summary>
+    /// What both of the provider's handlers do once its token is validated (the API's bearer handler and the pages' sign-in):
+    /// the principal becomes the mapped one, or the token is refused with why.
+    /// </summary>
+    public static Task OnTokenValidated(ClaimsPrincipal provider, OrganisationProviderSettings settings, string authenticationType,
+        Action<ClaimsPrincipal> accept, Action<string> refuse)
+    {
+        var (principal, refusal) = Principal(provider, settings, authenticationType);
+        if (refusal is not null)
+        {
+            refuse(refusal);
+        }
+        else
+        {
+            accept(principal!);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
     /// The principal this service works with: the provider's claims, its name under <see cref="AccessClaims.Name"/> and
     /// only the mapped roles under <see cref="AccessClaims.Role"/>; or why the token is refused (then checked as every
     /// bearer token is, by <see cref="AccessClaims.BearerRefusal"/>, before and after mapping).

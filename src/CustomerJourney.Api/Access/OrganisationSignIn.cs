@@ -54,20 +54,8 @@ public static class OrganisationSignIn
             o.TokenValidationParameters.RoleClaimType = AccessClaims.Role;
             o.Events = new OpenIdConnectEvents
             {
-                OnTokenValidated = context =>
-                {
-                    var (principal, refusal) = OrganisationRoles.Principal(context.Principal!, organisation, SchemeName);
-                    if (refusal is not null)
-                    {
-                        context.Fail(refusal);
-                    }
-                    else
-                    {
-                        context.Principal = principal;
-                    }
-
-                    return Task.CompletedTask;
-                },
+                OnTokenValidated = context => OrganisationRoles.OnTokenValidated(context.Principal!, organisation, SchemeName,
+                    principal => context.Principal = principal, context.Fail),
                 // A refused or failed sign-in answers a problem document instead of an unhandled exception (a 500).
                 OnRemoteFailure = async context =>
                 {
