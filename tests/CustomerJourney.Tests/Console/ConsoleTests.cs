@@ -52,6 +52,9 @@ public sealed class ConsoleTests(AppFixture app, ConsoleBrowser browser) : IClas
                 var profile = (await app.Get($"/api/profiles/{profileId}", token)).Body!;
                 Assert.Equal(200, await OpenAsync(page, $"/console/profiles/{profileId}", $"{role}-profile"));
                 Assert.Equal(profile["members"]!.AsArray().Count, await page.Locator("section[aria-labelledby=members-heading] tbody tr").CountAsync());
+                // The person's figures are the API's: every member counted once.
+                var personText = await page.Locator("section[aria-labelledby=person-heading]").InnerTextAsync();
+                Assert.Contains($"Purchases\n{profile["summary"]!["purchaseCount"]}", personText.Replace("\t", "\n", StringComparison.Ordinal), StringComparison.Ordinal);
                 var mayLink = Policies.RolesOf[Policies.LinkProfiles].Contains(role);
                 Assert.Equal(mayLink, await page.Locator("#merge-heading").CountAsync() == 1);
                 if (!mayLink)
