@@ -70,21 +70,7 @@ public sealed class ConsoleBrowser(AppFixture app) : IAsyncLifetime
 
     private static RequestDelegate Forward(AppFixture app) => async context =>
     {
-        using var body = new MemoryStream();
-        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
-        using var forward = new HttpRequestMessage(new HttpMethod(context.Request.Method), "https://localhost" + context.Request.Path + context.Request.QueryString)
-        {
-            Content = new ByteArrayContent(body.ToArray()),
-        };
-        foreach (var header in context.Request.Headers)
-        {
-            if (!forward.Headers.TryAddWithoutValidation(header.Key, header.Value.ToArray()))
-            {
-                forward.Content.Headers.TryAddWithoutValidation(header.Key, header.Value.ToArray());
-            }
-        }
-
-        forward.Headers.Host = null;
+        using var forward = await RelayRequests.ForHostAsync(context, "https://localhost");
         using var client = app.Host.Server.CreateClient();
         using var answer = await client.SendAsync(forward, context.RequestAborted);
         context.Response.StatusCode = (int)answer.StatusCode;

@@ -201,21 +201,7 @@ public sealed class SdkJourneyTests(AppFixture app)
 
         private RequestDelegate ForwardAsync(AppFixture app) => async context =>
         {
-            using var body = new MemoryStream();
-            await context.Request.Body.CopyToAsync(body, context.RequestAborted);
-            using var forward = new HttpRequestMessage(new HttpMethod(context.Request.Method), context.Request.Path + context.Request.QueryString)
-            {
-                Content = new ByteArrayContent(body.ToArray()),
-            };
-            foreach (var header in context.Request.Headers)
-            {
-                if (!forward.Headers.TryAddWithoutValidation(header.Key, header.Value.ToArray()))
-                {
-                    forward.Content.Headers.TryAddWithoutValidation(header.Key, header.Value.ToArray());
-                }
-            }
-
-            forward.Headers.Host = null;
+            using var forward = await RelayRequests.ForHostAsync(context, "");
             using var client = app.Host.Server.CreateClient();
             using var answer = await client.SendAsync(forward, context.RequestAborted);
             var authorization = context.Request.Headers.Authorization.ToString();
