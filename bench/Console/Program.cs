@@ -11,7 +11,9 @@ using System.Text.RegularExpressions;
 // signed-in person, one request at a time, over loopback. Prints a table and writes bench/results/console.md.
 // Background parts (a page's slow part that htmx loads after the page renders) are timed and listed apart: the page
 // itself is what the 300 ms target is about; a part shows its "Loading" state until it arrives.
-//   bench/run-console [--iterations 200] [--warmup 20] [--part-iterations 10]
+// With --screenshots DIR it also opens each page in Debian's chromium as its person, waits for its background parts, and
+// saves a full-page screenshot per page (DIR/<person>--<page>.png): the console as the demo shows it, on real CDNOW data.
+//   bench/run-console [--iterations 200] [--warmup 20] [--part-iterations 10] [--screenshots docs/console/demo]
 var options = Options.Parse(args);
 // The machine is shared: the load average before and after says how quiet it was.
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
@@ -156,6 +158,11 @@ try
         }
     }
 
+    if (options.Screenshots is { } shots)
+    {
+        await DemoScreenshots.TakeAsync(baseAddress, pages.Where(p => !p.Part), Path.GetFullPath(shots, root));
+    }
+
     var results = Path.Combine(root, "bench", "results", "console.md");
     await File.WriteAllTextAsync(results, report.ToString());
     Console.WriteLine($"Written to {results}.");
@@ -194,14 +201,15 @@ static async Task<HttpClient> SignInAsync(Uri baseAddress, string person)
 /// <summary>One URL a signed-in person fetches: a page, or a background part its placeholder loads.</summary>
 internal sealed record Fetch(string Person, string Name, Func<string> Path, bool Part = false);
 
-internal sealed record Options(int Iterations, int Warmup, int PartIterations)
+internal sealed record Options(int Iterations, int Warmup, int PartIterations, string? Screenshots)
 {
     public static Options Parse(string[] args)
     {
         int Read(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length
             ? int.Parse(args[i + 1], CultureInfo.InvariantCulture)
             : fallback;
-        return new Options(Read("--iterations", 200), Read("--warmup", 20), Read("--part-iterations", 10));
+        var shots = Array.IndexOf(args, "--screenshots") is var s and >= 0 && s + 1 < args.Length ? args[s + 1] : null;
+        return new Options(Read("--iterations", 200), Read("--warmup", 20), Read("--part-iterations", 10), shots);
     }
 
     public static string RepositoryRoot()
