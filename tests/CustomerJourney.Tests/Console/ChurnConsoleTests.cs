@@ -143,6 +143,10 @@ public sealed class ChurnConsoleTests(AppFixture app, ConsoleBrowser browser) : 
     [Fact]
     public async Task The_churn_page_reads_at_a_phone_width_without_sideways_scrolling()
     {
+        // With a model, so its charts and tables are on the page.
+        await DemoData.LoadAsync(app);
+        Assert.Equal(201, (await app.Send(HttpMethod.Post, "/api/churn/models", new JsonObject { ["calibrationEnd"] = "1997-09-30T00:00:00Z" }.ToJsonString(),
+            "application/json", Credentials.Token(app.Token("churn-console-analyst", "analyst")))).Status);
         var page = await browser.NewPageAsync(width: 390, height: 844);
         await ConsoleTests.SignInAsync(page, "max-marketing");
         Assert.Equal(200, await OpenAsync(page, "/console/churn"));
