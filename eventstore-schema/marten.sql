@@ -483,6 +483,22 @@ CREATE TABLE IF NOT EXISTS journey.mt_doc_apikey (
     mt_dotnet_type      varchar                     NULL,
 CONSTRAINT pkey_mt_doc_apikey_id PRIMARY KEY (id)
 );
+CREATE TABLE IF NOT EXISTS journey.mt_doc_churnfitcancellation (
+    id                  uuid                        NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_version          uuid                        NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
+    mt_dotnet_type      varchar                     NULL,
+CONSTRAINT pkey_mt_doc_churnfitcancellation_id PRIMARY KEY (id)
+);
+CREATE TABLE IF NOT EXISTS journey.mt_doc_churnfitjob (
+    id                  uuid                        NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_version          uuid                        NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
+    mt_dotnet_type      varchar                     NULL,
+CONSTRAINT pkey_mt_doc_churnfitjob_id PRIMARY KEY (id)
+);
 CREATE TABLE IF NOT EXISTS journey.mt_doc_churnflagsview (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,

@@ -68,11 +68,13 @@ try
 
     Console.WriteLine($"Demo host ready (CDNOW sample loaded) in {loading.Elapsed.TotalSeconds:0.0} s on schema {schema}.");
     var analystToken = await TokenAsync(probe, "bench-analyst", "analyst");
+    var modelId = "";
     using (var fit = new HttpRequestMessage(HttpMethod.Post, "/api/churn/models") { Content = JsonContent.Create(new { calibrationEnd = "1997-09-30T00:00:00Z" }) })
     {
         fit.Headers.Authorization = new("Bearer", analystToken);
         var fitted = await probe.SendAsync(fit);
         Console.WriteLine($"Churn model fitted: {(int)fitted.StatusCode}.");
+        modelId = fitted.Headers.Location?.ToString().Split('/')[^1] ?? "";
     }
 
     var random = new Random(1997);
@@ -92,6 +94,10 @@ try
         new("adm-admin", "data export", () => $"/console/admin/export?customerId={Customer()}"),
         new("adm-admin", "projection health", () => "/console/admin/health"),
         new("adm-admin", "undelivered offers", () => "/console/admin/offers"),
+        new("ada-analyst", "churn: models, fit now", () => "/console/churn"),
+        new("max-marketing", "churn: models (marketing)", () => "/console/churn"),
+        new("ada-analyst", "churn: the latest model's evaluation and its three charts", () => $"/console/churn?handler=Evaluation&model={modelId}", Part: true),
+        new("ada-analyst", "churn: flagged customers ranked by value at risk (first 20)", () => "/console/churn?handler=Flagged&flaggedPage=1&currency=USD", Part: true),
     };
 
     loadBefore = LoadAverage();

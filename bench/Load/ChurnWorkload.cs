@@ -12,8 +12,14 @@ using Weasel.Core;
 
 namespace Load;
 
-/// <summary>One end-to-end fit over HTTP: how the cohort was stored, and what POST /api/churn/models answered.</summary>
-public sealed record ChurnFitResult(int Customers, double SeedSeconds, double WallMilliseconds, int Status, JsonNode? Answer);
+/// <summary>One end-to-end fit over HTTP: how the cohort was stored, what POST /api/churn/models answered, and the same fit as a job.</summary>
+public sealed record ChurnFitResult(int Customers, double SeedSeconds, double WallMilliseconds, int Status, JsonNode? Answer, ChurnJobResult Job);
+
+/// <summary>
+/// The same fit with Prefer: respond-async: the 202's time, then the job's status polled every second until it ended,
+/// with when the poll first saw it fitting (its read of the histories done) and its final status answer.
+/// </summary>
+public sealed record ChurnJobResult(int Status, double AcceptedMilliseconds, double? FittingSeenMilliseconds, double WallMilliseconds, JsonNode? Job);
 
 /// <summary>
 /// The churn fit end to end, at the scale of bench/ChurnFit: `customers` purchase histories resampled from the full CDNOW
@@ -41,7 +47,58 @@ public static class ChurnWorkload
         using var answer = await service.Http.SendAsync(fit);
         var text = await answer.Content.ReadAsStringAsync();
         var wall = clock.Elapsed.TotalMilliseconds;
-        return new ChurnFitResult(customers, seedSeconds, wall, (int)answer.StatusCode, text.Length > 0 ? JsonNode.Parse(text) : null);
+        say($"Churn: synchronous fit answered {(int)answer.StatusCode} after {wall:N0} ms; the same fit as a job (Prefer: respond-async)");
+        var job = await FitAsJobAsync(service, analyst, currency, say);
+        return new ChurnFitResult(customers, seedSeconds, wall, (int)answer.StatusCode, text.Length > 0 ? JsonNode.Parse(text) : null, job);
+    }
+
+    /// <summary>Starts the fit as a job and follows its status resource until it ends (at most 20 minutes).</summary>
+    private static async Task<ChurnJobResult> FitAsJobAsync(Service service, string analyst, string currency, Action<string> say)
+    {
+        using var start = new HttpRequestMessage(HttpMethod.Post, "/api/churn/models")
+        {
+            Content = new StringContent($"{{\"calibrationEnd\":\"1997-09-30T00:00:00Z\",\"currency\":\"{currency}\"}}", Encoding.UTF8, "application/json"),
+        };
+        start.Headers.Authorization = new("Bearer", analyst);
+        start.Headers.Add("Prefer", "respond-async");
+        var clock = Stopwatch.StartNew();
+        using var accepted = await service.Http.SendAsync(start);
+        var acceptedMs = clock.Elapsed.TotalMilliseconds;
+        if ((int)accepted.StatusCode != 202 || accepted.Headers.Location is not { } location)
+        {
+            return new ChurnJobResult((int)accepted.StatusCode, acceptedMs, null, acceptedMs, null);
+        }
+
+        double? fittingSeen = null;
+        JsonNode? job = null;
+        var lastState = "";
+        while (clock.Elapsed < TimeSpan.FromMinutes(20))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            using var poll = new HttpRequestMessage(HttpMethod.Get, location);
+            poll.Headers.Authorization = new("Bearer", analyst);
+            using var status = await service.Http.SendAsync(poll);
+            job = JsonNode.Parse(await status.Content.ReadAsStringAsync());
+            var state = job?["state"]?.GetValue<string>() ?? "";
+            if (state != lastState)
+            {
+                var progress = job?["progress"];
+                say($"Churn job: {state} at {clock.Elapsed.TotalSeconds:F0} s (histories {progress?["historiesRead"]} of {progress?["histories"]}, fitting {progress?["fitting"]})");
+                lastState = state;
+            }
+
+            if (state == "fitting" && fittingSeen is null)
+            {
+                fittingSeen = clock.Elapsed.TotalMilliseconds;
+            }
+
+            if (state is "succeeded" or "failed" or "cancelled")
+            {
+                break;
+            }
+        }
+
+        return new ChurnJobResult(202, acceptedMs, fittingSeen, clock.Elapsed.TotalMilliseconds, job);
     }
 
     private static async Task SeedAsync(NpgsqlDataSource db, string connectionString, string schema, string masterPath, int customers, int shiftWeeks, string currency)

@@ -321,6 +321,14 @@ try
             rows.Add(new Row("churn fit", $"POST /api/churn/models, {churn.Answer?["customers"]} of {churn.Customers:N0} resampled customers{(shift > 0 ? $", histories moved up to {shift} weeks earlier" : "")} (status {churn.Status})",
                 Math.Round(churn.WallMilliseconds), "ms", null, null, null, null,
                 $"service's elapsedMs {churn.Answer?["elapsedMs"]}; {Ended("bgNbd")}, {Ended("paretoNbd")}, {Ended("gammaGamma")}; histories stored by COPY in {churn.SeedSeconds:F0} s; load average {LoadAverage()}"));
+            // The same fit as a job (Prefer: respond-async): no request timeout, the status polled every second.
+            var job = churn.Job;
+            var state = job.Job?["state"]?.GetValue<string>() ?? $"status {job.Status}";
+            Say($"Churn job: {state} after {job.WallMilliseconds:N0} ms (202 in {job.AcceptedMilliseconds:N0} ms)");
+            rows.Add(new Row("churn fit", $"the same fit as a job: POST with Prefer: respond-async, then GET /api/churn/fits/{{id}} every second until it ended ({state}, {job.Job?["progress"]?["customers"]} customers)",
+                Math.Round(job.WallMilliseconds), "ms", null, null, null, null,
+                $"202 in {job.AcceptedMilliseconds:N0} ms; histories read (the poll first saw it fitting) by {(job.FittingSeenMilliseconds is { } f ? $"{f:N0} ms" : "-")}; " +
+                $"job startedAt {job.Job?["startedAt"]}, finishedAt {job.Job?["finishedAt"]}{(job.Job?["problem"] is { } problem ? $"; problem {problem["title"]}: {problem["detail"]}" : "")}; load average {LoadAverage()}"));
         }
 
         var peakChurn = service.PeakWorkingSet();

@@ -41,6 +41,9 @@ public static class ChurnFitting
     public static List<RfmSummary> Summaries(IEnumerable<PurchaseHistory> histories, FitRequest request, TimeZoneInfo zone) =>
         [.. Cohort(histories, request).Select(purchases => RfmSummary.FromPurchases(purchases, request.CalibrationEnd, zone))];
 
+    /// <summary>The models a fit produces, by the names the answer gives them, in the order <see cref="Fit"/> fits them.</summary>
+    public static IReadOnlyList<string> ModelNames { get; } = ["bgNbd", "paretoNbd", "gammaGamma"];
+
     /// <summary>
     /// The three fits, each within <paramref name="limits"/> (a cancelled one stops at its next likelihood evaluation and
     /// says so); <paramref name="fitted"/> hears of each as it ends, by the name the answer gives it.
@@ -49,12 +52,12 @@ public static class ChurnFitting
     {
         var groups = CustomerGroups.From(customers);
         var bg = BgNbd.Fit(groups, limits);
-        fitted?.Invoke("bgNbd", bg.Report);
+        fitted?.Invoke(ModelNames[0], bg.Report);
         var pareto = ParetoNbd.Fit(groups, limits);
-        fitted?.Invoke("paretoNbd", pareto.Report);
+        fitted?.Invoke(ModelNames[1], pareto.Report);
         // The spend model is fitted on repeat customers only (Fader, Hardie & Lee 2005, "RFM and CLV").
         var spend = GammaGamma.Fit(customers.Where(c => c.X > 0).Select(c => (c.X, (double)c.MeanRepeatValue)), limits);
-        fitted?.Invoke("gammaGamma", spend.Report);
+        fitted?.Invoke(ModelNames[2], spend.Report);
         return new FittedModels(
             Parameters(new Dictionary<string, double> { ["r"] = bg.Model.R, ["alpha"] = bg.Model.Alpha, ["a"] = bg.Model.A, ["b"] = bg.Model.B }, bg.Report),
             Parameters(new Dictionary<string, double> { ["r"] = pareto.Model.R, ["alpha"] = pareto.Model.Alpha, ["s"] = pareto.Model.S, ["beta"] = pareto.Model.Beta }, pareto.Report),

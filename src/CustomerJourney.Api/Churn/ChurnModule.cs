@@ -22,11 +22,18 @@ public static class ChurnModule
         services.Configure<ChurnOptions>(configuration.GetSection("Churn"));
         services.AddOptions<ChurnOptions>().Validate(
             o => o.FitMaxIterations >= 1 && o.FitTimeBudget > TimeSpan.Zero,
-            "Churn:FitMaxIterations must be at least 1 and Churn:FitTimeBudget positive: every fit needs a bound.").ValidateOnStart();
+            "Churn:FitMaxIterations must be at least 1 and Churn:FitTimeBudget positive: every fit needs a bound.").Validate(
+            o => o.FitJobPoll > TimeSpan.Zero && o.FitJobHeartbeat >= o.FitJobPoll && o.FitJobStaleAfter >= 4 * o.FitJobHeartbeat,
+            "Churn:FitJobPoll must be positive, Churn:FitJobHeartbeat at least as long, and Churn:FitJobStaleAfter at least four heartbeats: " +
+            "a live job must never look interrupted.").ValidateOnStart();
         services.AddSingleton<ChurnMetrics>();
+        services.AddSingleton<ChurnFitRuns>();
+        services.AddHostedService<ChurnFitJobSweep>();
         services.ConfigureMarten(options =>
         {
             options.Events.AddEventType<ChurnModelFitted>();
+            options.Schema.For<ChurnFitJob>();
+            options.Schema.For<ChurnFitCancellation>();
             // Async: it is written for every purchase, and fits wait for it to catch up (ProjectionReads).
             options.Projections.Add<PurchaseHistoryProjection>(ProjectionLifecycle.Async);
             options.Projections.Add<ChurnModelProjection>(ProjectionLifecycle.Inline);
@@ -35,11 +42,17 @@ public static class ChurnModule
             options.Projections.Add<ChurnFlagsViewProjection>(ProjectionLifecycle.Inline);
         });
         services.AddHostedService<DailyChurnFlagSweep>();
-        services.ConfigureWolverine(options => options.BatchMessagesOf<Touchpoints.TouchpointsRecorded>(batching =>
+        services.ConfigureWolverine(options =>
         {
-            batching.BatchSize = EvaluateFlagsWhenTouchpointsRecordedHandler.BatchSize;
-            batching.TriggerTime = EvaluateFlagsWhenTouchpointsRecordedHandler.TriggerTime;
-        }));
+            options.BatchMessagesOf<Touchpoints.TouchpointsRecorded>(batching =>
+            {
+                batching.BatchSize = EvaluateFlagsWhenTouchpointsRecordedHandler.BatchSize;
+                batching.TriggerTime = EvaluateFlagsWhenTouchpointsRecordedHandler.TriggerTime;
+            });
+            // Fit jobs run one at a time per instance, durably (the local queues are durable): more wait queued.
+            options.PublishMessage<RunChurnFitJob>().ToLocalQueue(RunChurnFitJobHandler.Queue);
+            options.LocalQueue(RunChurnFitJobHandler.Queue).Sequential();
+        });
         return services;
     }
 }

@@ -24,6 +24,15 @@ public sealed class ChurnOptions
     /// </summary>
     public TimeSpan FitTimeBudget { get; set; } = TimeSpan.FromSeconds(8);
 
+    /// <summary>How often a running fit job looks for its cancellation and writes its progress when it changed.</summary>
+    public TimeSpan FitJobPoll { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>A running fit job writes its status at least this often, as a sign of life.</summary>
+    public TimeSpan FitJobHeartbeat { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A job loading or fitting without a sign of life for this long was interrupted (its service stopped): it is marked failed.</summary>
+    public TimeSpan FitJobStaleAfter { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>The limits of one fit, stopped early by <paramref name="cancellation"/> (the request's).</summary>
     public FitLimits LimitsOfAFit(CancellationToken cancellation) => new(FitMaxIterations, FitTimeBudget, cancellation);
 

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Wolverine;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace CustomerJourney.Churn;
 
@@ -21,10 +22,14 @@ public sealed record ChurnModelView(
 
 public static class FitChurnModelsEndpoint
 {
-    /// <summary>Fits BG/NBD, Pareto/NBD and Gamma-Gamma by maximum likelihood over every customer whose first purchase is before calibrationEnd.</summary>
+    /// <summary>
+    /// Fits BG/NBD, Pareto/NBD and Gamma-Gamma by maximum likelihood over every customer whose first purchase is before
+    /// calibrationEnd: 201 with the model. With <c>Prefer: respond-async</c>, 202 with a fit job instead
+    /// (<see cref="ChurnFitJobs"/>), which runs the same fit in the background.
+    /// </summary>
     [WolverinePost("/api/churn/models")]
     [Authorize(Policy = Policies.FitChurnModels)]
-    public static async Task<IResult> Post(HttpRequest request, ClaimsPrincipal analyst, IDocumentStore store, TimeProvider clock,
+    public static async Task<IResult> Post(HttpRequest request, ClaimsPrincipal analyst, IDocumentStore store, IMartenOutbox outbox, TimeProvider clock,
         IOptions<ChurnOptions> options, ChurnMetrics metrics, IMessageBus bus, CancellationToken cancellation)
     {
         var errors = new FieldErrors();
@@ -56,27 +61,22 @@ public static class FitChurnModelsEndpoint
             return Results.ValidationProblem(errors.ToDictionary(), title: "Invalid fit request");
         }
 
-        var started = Stopwatch.GetTimestamp();
-        await using var session = store.LightweightSession();
-        // People, not customer ids: the profile graph as of the fit's asOf.
-        var histories = await PeoplesPurchases.LoadAsync(session, fit.AsOf, cancellation);
-        var customers = ChurnFitting.Summaries(histories, fit, options.Value.Zone());
-        if (customers.Count < 10)
+        if (ChurnFitJobs.RespondAsync(request))
         {
-            return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Too few customers to fit",
-                detail: $"{customers.Count} customer(s) made a first purchase in {fit.Currency} before {fit.CalibrationEnd:O}" +
-                        (fit.AsOf is null ? "" : $" as recorded by {fit.AsOf:O}") + "; a fit needs at least 10.");
+            var job = await ChurnFitJobs.StartAsync(store, outbox, fit, AccessClaims.Actor(analyst), clock, cancellation);
+            request.HttpContext.Response.Headers["Preference-Applied"] = ChurnFitJobs.RespondAsyncPreference;
+            return Results.Accepted(ChurnFitJobs.Location(job.Id), ChurnFitJobView.From(job, cancelRequested: false));
         }
 
-        // CPU-bound for up to seconds: keep it off the request thread's synchronous path. The request's cancellation
-        // (the caller gone, or the request timeout) stops the fit, and a fit nobody waits for is not stored.
-        var models = await Task.Run(() => ChurnFitting.Fit(customers, options.Value.LimitsOfAFit(cancellation),
-            (model, report) => metrics.Fitted(model, report, fit.Currency)), cancellation);
-        cancellation.ThrowIfCancellationRequested();
-        var fitted = new ChurnModelFitted(Guid.CreateVersion7(), fit.CalibrationEnd, fit.AsOf, fit.Currency, customers.Count,
-            (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, models, clock.GetUtcNow(), AccessClaims.Actor(analyst));
-        session.LastModifiedBy = fitted.FittedBy;
-        session.Events.StartStream(ChurnModel.StreamKey(fitted.ModelId), fitted);
+        await using var session = store.LightweightSession();
+        // The request's cancellation (the caller gone, or the request timeout) stops the fit, and a fit nobody waits for is not stored.
+        var (fitted, customers) = await ChurnFits.FitAsync(session, fit, AccessClaims.Actor(analyst), options.Value, metrics, clock, progress: null, cancellation);
+        if (fitted is null)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: ChurnFits.TooFewTitle, detail: ChurnFits.TooFewDetail(fit, customers));
+        }
+
+        ChurnFits.Record(session, fitted);
         await session.SaveChangesAsync(cancellation);
         // A new model can raise or clear model flags on anyone.
         await bus.PublishAsync(new EvaluateAllChurnFlags());
@@ -97,6 +97,65 @@ public static class FitChurnModelsEndpoint
         await ChurnModels.LoadAsync(session, id, cancellation) is { } model
             ? Results.Ok(ChurnModelView.From(model))
             : ChurnModels.Unknown(id);
+}
+
+/// <summary>Hears how a fit goes: the histories read, then each model as it starts and ends (what a fit job shows).</summary>
+public interface IFitProgress
+{
+    void Read(int histories, int of);
+
+    void Fitting(int customers, string model);
+
+    /// <summary>A model's fit ended, for <paramref name="reason"/> (<see cref="Models.FitStop"/>).</summary>
+    void Fitted(string model, string reason);
+}
+
+/// <summary>The one fit that both the request (201) and a fit job (202) run, and how its model is recorded.</summary>
+public static class ChurnFits
+{
+    /// <summary>Fewer customers than this and the likelihood pins nothing down.</summary>
+    public const int MinimumCustomers = 10;
+
+    public const string TooFewTitle = "Too few customers to fit";
+
+    public static string TooFewDetail(FitRequest fit, int customers) =>
+        $"{customers} customer(s) made a first purchase in {fit.Currency} before {fit.CalibrationEnd:O}" +
+        (fit.AsOf is null ? "" : $" as recorded by {fit.AsOf:O}") + $"; a fit needs at least {MinimumCustomers}.";
+
+    /// <summary>
+    /// Reads every person's purchases (the profile graph as of the fit's asOf: people, not customer ids), summarises the
+    /// cohort and fits the three models within the configured limits; <paramref name="cancellation"/> stops it. Answers the
+    /// fit to record, or none and the cohort's size when it is too small.
+    /// </summary>
+    public static async Task<(ChurnModelFitted? Fitted, int Customers)> FitAsync(IQuerySession session, FitRequest fit, string fittedBy, ChurnOptions settings,
+        ChurnMetrics metrics, TimeProvider clock, IFitProgress? progress, CancellationToken cancellation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var histories = await PeoplesPurchases.LoadAsync(session, fit.AsOf, cancellation, progress is null ? null : progress.Read);
+        var customers = ChurnFitting.Summaries(histories, fit, settings.Zone());
+        if (customers.Count < MinimumCustomers)
+        {
+            return (null, customers.Count);
+        }
+
+        progress?.Fitting(customers.Count, ChurnFitting.ModelNames[0]);
+        // CPU-bound for up to seconds: keep it off the caller's synchronous path.
+        var models = await Task.Run(() => ChurnFitting.Fit(customers, settings.LimitsOfAFit(cancellation), (model, report) =>
+        {
+            metrics.Fitted(model, report, fit.Currency);
+            progress?.Fitted(model, report.Reason);
+        }), cancellation);
+        cancellation.ThrowIfCancellationRequested();
+        return (new ChurnModelFitted(Guid.CreateVersion7(), fit.CalibrationEnd, fit.AsOf, fit.Currency, customers.Count,
+            (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, models, clock.GetUtcNow(), fittedBy), customers.Count);
+    }
+
+    /// <summary>Starts the model's stream in the caller's session (saved with whatever else the caller commits).</summary>
+    public static void Record(IDocumentSession session, ChurnModelFitted fitted)
+    {
+        session.LastModifiedBy = fitted.FittedBy;
+        session.Events.StartStream(ChurnModel.StreamKey(fitted.ModelId), fitted);
+    }
 }
 
 public static class ChurnModels

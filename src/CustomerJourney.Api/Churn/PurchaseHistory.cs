@@ -43,11 +43,15 @@ public static class PeoplesPurchases
 {
     /// <summary>
     /// Every person's purchase history, with the profile graph as it stood at <paramref name="asOf"/> (now when null),
-    /// from the caught-up purchase histories.
+    /// from the caught-up purchase histories; <paramref name="read"/>, when given, hears (histories read, histories there are)
+    /// as they arrive.
     /// </summary>
-    public static async Task<IReadOnlyList<PurchaseHistory>> LoadAsync(IQuerySession session, DateTimeOffset? asOf, CancellationToken cancellation)
+    public static async Task<IReadOnlyList<PurchaseHistory>> LoadAsync(IQuerySession session, DateTimeOffset? asOf, CancellationToken cancellation,
+        Action<int, int>? read = null)
     {
-        var histories = await ProjectionReads.CaughtUpAsync<PurchaseHistory>(session, cancellation);
+        var histories = read is null
+            ? await ProjectionReads.CaughtUpAsync<PurchaseHistory>(session, cancellation)
+            : await ProjectionReads.CaughtUpCountedAsync<PurchaseHistory>(session, read, cancellation);
         var graph = await ProfileGraph.MapAsync(session, asOf, cancellation);
         return Of(histories, graph);
     }

@@ -31,6 +31,42 @@ public static class ProjectionReads
 
     public static Task<IReadOnlyList<T>> CaughtUpAsync<T>(IQuerySession session, CancellationToken cancellation) where T : notnull =>
         CaughtUpAsync<T, T>(session, q => q, cancellation);
+
+    /// <summary>How many rows a counted read reads between two reports.</summary>
+    public const int ReportEvery = 1_000;
+
+    /// <summary>
+    /// Every <typeparamref name="T"/> once its projection has caught up, streamed, telling <paramref name="read"/> (rows read,
+    /// rows there are) every <see cref="ReportEvery"/> rows: for a background job that shows how far a long read has come.
+    /// </summary>
+    public static async Task<IReadOnlyList<T>> CaughtUpCountedAsync<T>(IQuerySession session, Action<int, int> read, CancellationToken cancellation)
+        where T : notnull
+    {
+        int total;
+        try
+        {
+            total = await session.QueryForNonStaleData<T>(CatchUpTimeout).CountAsync(cancellation);
+        }
+        catch (TimeoutException e)
+        {
+            throw new ProjectionBehindException(typeof(T).Name, e);
+        }
+
+        read(0, total);
+        var rows = new List<T>(total);
+        await foreach (var row in session.Query<T>().ToAsyncEnumerable(cancellation))
+        {
+            rows.Add(row);
+            if (rows.Count % ReportEvery == 0)
+            {
+                read(rows.Count, Math.Max(total, rows.Count));
+            }
+        }
+
+        // Rows written after the count are read too: the total grows to what was read.
+        read(rows.Count, Math.Max(total, rows.Count));
+        return rows;
+    }
 }
 
 /// <summary>The daemon did not catch up in time: it is far behind, or a projection stopped (see /health/projections).</summary>

@@ -34,6 +34,8 @@ public sealed class EndpointPolicyTests(AppFixture app)
         new("GET", "/api/customers/{customerId}/churn/flags", "/api/customers/policy-probe/churn/flags", null, Policies.ReadChurn),
         new("GET", "/api/churn/models", "/api/churn/models", null, Policies.ReadChurn),
         new("GET", "/api/churn/models/{id}", "/api/churn/models/00000000-0000-0000-0000-000000000000", null, Policies.ReadChurn),
+        new("GET", "/api/churn/fits/{jobId}", "/api/churn/fits/00000000-0000-0000-0000-000000000000", null, Policies.ReadChurn),
+        new("DELETE", "/api/churn/fits/{jobId}", "/api/churn/fits/00000000-0000-0000-0000-000000000000", null, Policies.FitChurnModels),
         new("GET", "/api/churn/models/{id}/evaluation", "/api/churn/models/00000000-0000-0000-0000-000000000000/evaluation", null, Policies.ReadChurn),
         new("GET", "/api/customers/{customerId}/churn", "/api/customers/policy-probe/churn?model=00000000-0000-0000-0000-000000000000", null, Policies.ReadChurn),
         new("POST", "/api/complaints", "/api/complaints", "{}", Policies.WriteComplaints),

@@ -18,8 +18,8 @@ public sealed class ChurnFitLimitsHttpTests(AppFixture app)
 
     private static readonly string[] ModelNames = ["bgNbd", "paretoNbd", "gammaGamma"];
 
-    // Twelve customers who first bought in early 1997 and came back a few times, in the given currency.
-    private async Task BuyIn(string currency)
+    /// <summary>Twelve customers who first bought in early 1997 and came back a few times, in the given currency.</summary>
+    internal static async Task BuyIn(AppFixture app, string currency)
     {
         var start = DateTimeOffset.Parse("1997-01-02T00:00:00Z", CultureInfo.InvariantCulture);
         var purchases = new List<JsonNode>();
@@ -35,13 +35,13 @@ public sealed class ChurnFitLimitsHttpTests(AppFixture app)
         Assert.Equal(200, (await app.PostBatch(purchases)).Status);
     }
 
-    private static string FitBody(string currency) =>
+    internal static string FitBody(string currency) =>
         new JsonObject { ["calibrationEnd"] = "1997-09-30T00:00:00Z", ["currency"] = currency }.ToJsonString();
 
     [Fact]
     public async Task Every_model_of_a_fit_says_why_it_stopped()
     {
-        await BuyIn("SEK");
+        await BuyIn(app, "SEK");
 
         var fit = await app.Send(HttpMethod.Post, "/api/churn/models", FitBody("SEK"), "application/json", Analyst);
 
@@ -73,7 +73,7 @@ public sealed class ChurnFitLimitsHttpTests(AppFixture app)
     public async Task Cancelling_the_request_stops_its_fit_and_stores_nothing()
     {
         const string currency = "NOK";
-        await BuyIn(currency);
+        await BuyIn(app, currency);
         var factory = app.Host.Services.GetRequiredService<IMeterFactory>();
         using var caller = new CancellationTokenSource();
         var ended = new ConcurrentQueue<(string Model, string Reason)>();
