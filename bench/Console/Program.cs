@@ -79,6 +79,14 @@ try
 
     var random = new Random(1997);
     string Customer() => $"cdnow-{random.Next(1, 2358):D4}";
+    // The demo's complaint cases, as a supervisor lists them: each case-file fetch opens one of them at random.
+    var supervisorToken = await TokenAsync(probe, "bench-supervisor", "supervisor");
+    using var listing = new HttpRequestMessage(HttpMethod.Get, "/api/complaints?pageSize=500");
+    listing.Headers.Authorization = new("Bearer", supervisorToken);
+    using var listed = await probe.SendAsync(listing);
+    var caseIds = (await listed.Content.ReadFromJsonAsync<JsonObject>())!["cases"]!.AsArray().Select(c => c!["complaintId"]!.GetValue<string>()).ToList();
+    Console.WriteLine($"{caseIds.Count} complaint cases to open.");
+    string Case() => caseIds[random.Next(caseIds.Count)];
     // Background parts are the URLs their placeholders fetch (a page handler answering a fragment), marked Part: true.
     var pages = new Fetch[]
     {
@@ -98,6 +106,14 @@ try
         new("max-marketing", "churn: models (marketing)", () => "/console/churn"),
         new("ada-analyst", "churn: the latest model's evaluation and its three charts", () => $"/console/churn?handler=Evaluation&model={modelId}", Part: true),
         new("ada-analyst", "churn: flagged customers ranked by value at risk (first 20)", () => "/console/churn?handler=Flagged&flaggedPage=1&currency=USD", Part: true),
+        new("aga-agent", "complaints (agent: find a case)", () => "/console/complaints"),
+        new("aga-agent", "complaints of a customer", () => $"/console/complaints?owner={Customer()}"),
+        new("sue-supervisor", "complaints (supervisor: case list, newest first)", () => "/console/complaints"),
+        new("sue-supervisor", "complaints, filtered (high severity, a promise broken)", () => "/console/complaints?severity=high&breached=true"),
+        new("aga-agent", "complaint case file (agent: lifecycle, promise clocks)", () => $"/console/complaints/{Case()}"),
+        new("aud-auditor", "complaint case file (auditor: events, chain verified)", () => $"/console/complaints/{Case()}"),
+        new("aud-auditor", "complaint audit export, CSV", () => $"/console/complaints/{Case()}?handler=Export&format=csv"),
+        new("sue-supervisor", "complaints: resolution metrics charts", () => "/console/complaints?handler=Metrics", Part: true),
     };
 
     loadBefore = LoadAverage();
