@@ -9,7 +9,9 @@ using System.Text.RegularExpressions;
 // The console's pages, timed at the server on the demo's CDNOW data: the demo host runs as its own process on a fresh
 // schema (it loads the CDNOW sample at start-up), an analyst fits the churn model, and each page is fetched by a
 // signed-in person, one request at a time, over loopback. Prints a table and writes bench/results/console.md.
-//   bench/run-console [--iterations 200] [--warmup 20]
+// Background parts (a page's slow part that htmx loads after the page renders) are timed and listed apart: the page
+// itself is what the 300 ms target is about; a part shows its "Loading" state until it arrives.
+//   bench/run-console [--iterations 200] [--warmup 20] [--part-iterations 10]
 var options = Options.Parse(args);
 // The machine is shared: the load average before and after says how quiet it was.
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
@@ -73,20 +75,21 @@ try
 
     var random = new Random(1997);
     string Customer() => $"cdnow-{random.Next(1, 2358):D4}";
-    var pages = new (string Person, string Name, Func<string> Path)[]
+    // Background parts are the URLs their placeholders fetch (a page handler answering a fragment), marked Part: true.
+    var pages = new Fetch[]
     {
-        ("ada-analyst", "find a customer (form)", () => "/console"),
-        ("ada-analyst", "journey, now (analyst: summary, consent, churn score, flags)", () => $"/console/customers/{Customer()}"),
-        ("ada-analyst", "journey, as of the first record time (slider)", () => $"/console/customers/{Customer()}?by=slider&at=0"),
-        ("ada-analyst", "journey, moments of truth only", () => $"/console/customers/{Customer()}?momentsOfTruth=true"),
-        ("aga-agent", "journey, now (agent: personal fields opened)", () => $"/console/customers/{Customer()}"),
-        ("ada-analyst", "profile", () => $"/console/profiles/pf~{Customer()}"),
-        ("aga-agent", "find by e-mail (blind index)", () => $"/console?email={Customer()}%40demo.invalid"),
-        ("adm-admin", "API keys", () => "/console/admin/keys"),
-        ("adm-admin", "erasure, review", () => $"/console/admin/erasure?customerId={Customer()}"),
-        ("adm-admin", "data export", () => $"/console/admin/export?customerId={Customer()}"),
-        ("adm-admin", "projection health", () => "/console/admin/health"),
-        ("adm-admin", "undelivered offers", () => "/console/admin/offers"),
+        new("ada-analyst", "find a customer (form)", () => "/console"),
+        new("ada-analyst", "journey, now (analyst: summary, consent, churn score, flags)", () => $"/console/customers/{Customer()}"),
+        new("ada-analyst", "journey, as of the first record time (slider)", () => $"/console/customers/{Customer()}?by=slider&at=0"),
+        new("ada-analyst", "journey, moments of truth only", () => $"/console/customers/{Customer()}?momentsOfTruth=true"),
+        new("aga-agent", "journey, now (agent: personal fields opened)", () => $"/console/customers/{Customer()}"),
+        new("ada-analyst", "profile", () => $"/console/profiles/pf~{Customer()}"),
+        new("aga-agent", "find by e-mail (blind index)", () => $"/console?email={Customer()}%40demo.invalid"),
+        new("adm-admin", "API keys", () => "/console/admin/keys"),
+        new("adm-admin", "erasure, review", () => $"/console/admin/erasure?customerId={Customer()}"),
+        new("adm-admin", "data export", () => $"/console/admin/export?customerId={Customer()}"),
+        new("adm-admin", "projection health", () => "/console/admin/health"),
+        new("adm-admin", "undelivered offers", () => "/console/admin/offers"),
     };
 
     loadBefore = LoadAverage();
@@ -96,19 +99,20 @@ try
         clients[person] = await SignInAsync(baseAddress, person);
     }
 
-    var rows = new List<(string Person, string Name, int Count, double P50, double P95, double P99, double Max, int NotFound, int Failed)>();
-    foreach (var (person, name, path) in pages)
+    var rows = new List<(string Person, string Name, bool Part, int Count, double P50, double P95, double P99, double Max, int NotFound, int Failed)>();
+    foreach (var (person, name, path, part) in pages)
     {
         var client = clients[person];
-        for (var i = 0; i < options.Warmup; i++)
+        var iterations = part ? options.PartIterations : options.Iterations;
+        for (var i = 0; i < (part ? 1 : options.Warmup); i++)
         {
             using var _ = await client.GetAsync(path());
         }
 
-        var times = new List<double>(options.Iterations);
+        var times = new List<double>(iterations);
         var failed = 0;
         var notFound = 0;
-        for (var i = 0; i < options.Iterations; i++)
+        for (var i = 0; i < iterations; i++)
         {
             var url = path();
             var clock = Stopwatch.StartNew();
@@ -122,21 +126,34 @@ try
 
         times.Sort();
         double P(double p) => times[Math.Clamp((int)Math.Ceiling(p / 100 * times.Count) - 1, 0, times.Count - 1)];
-        rows.Add((person, name, times.Count, P(50), P(95), P(99), times[^1], notFound, failed));
-        Console.WriteLine($"{name,-62} p50 {P(50),7:0.0} ms  p95 {P(95),7:0.0} ms  p99 {P(99),7:0.0} ms  404 {notFound}  failed {failed}");
+        rows.Add((person, name, part, times.Count, P(50), P(95), P(99), times[^1], notFound, failed));
+        Console.WriteLine($"{(part ? "part: " : "")}{name,-62} p50 {P(50),7:0.0} ms  p95 {P(95),7:0.0} ms  p99 {P(99),7:0.0} ms  404 {notFound}  failed {failed}");
     }
 
     var report = new StringBuilder();
     report.AppendLine("# Console pages: server time on the demo's CDNOW data");
     report.AppendLine();
-    report.AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC by `bench/run-console --iterations {options.Iterations} --warmup {options.Warmup}` on this machine ({Environment.ProcessorCount} cores): the demo host as its own process (Release, Development, CDNOW sample loaded, a churn model fitted), each page fetched {options.Iterations} times one after another by a signed-in person over loopback, after {options.Warmup} warm-up fetches; random CDNOW customers per fetch. Load average (1, 5, 15 min) {loadBefore} before the timed fetches and {LoadAverage()} after. Time is from the request to the last byte of the page, so it is the server's time plus a loopback round trip. Target: p95 under 300 ms.");
+    report.AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC by `bench/run-console --iterations {options.Iterations} --warmup {options.Warmup} --part-iterations {options.PartIterations}` on this machine ({Environment.ProcessorCount} cores): the demo host as its own process (Release, Development, CDNOW sample loaded, a churn model fitted), each page fetched {options.Iterations} times one after another by a signed-in person over loopback, after {options.Warmup} warm-up fetches; random CDNOW customers per fetch. Load average (1, 5, 15 min) {loadBefore} before the timed fetches and {LoadAverage()} after. Time is from the request to the last byte of the page, so it is the server's time plus a loopback round trip. Target: p95 under 300 ms.");
     report.AppendLine();
     report.AppendLine("| Page | As | Fetches | p50 ms | p95 ms | p99 ms | max ms | 404 (the API's problem shown) | Failed | p95 < 300 ms |");
     report.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
-    foreach (var row in rows)
+    foreach (var row in rows.Where(r => !r.Part))
     {
         report.AppendLine(CultureInfo.InvariantCulture,
             $"| {row.Name} | {row.Person} | {row.Count} | {row.P50:0.0} | {row.P95:0.0} | {row.P99:0.0} | {row.Max:0.0} | {row.NotFound} | {row.Failed} | {(row.P95 < 300 ? "yes" : "no")} |");
+    }
+
+    if (rows.Any(r => r.Part))
+    {
+        report.AppendLine();
+        report.AppendLine(CultureInfo.InvariantCulture, $"## Background parts\n\nThe slow parts of pages (they read every customer's events), which the page shows as \"Loading…\" and htmx fetches after the page has rendered; fetched {options.PartIterations} times each after one warm-up. No 300 ms target: the page around them is in the table above.");
+        report.AppendLine();
+        report.AppendLine("| Part | As | Fetches | p50 ms | p95 ms | max ms | Failed |");
+        report.AppendLine("|---|---|---:|---:|---:|---:|---:|");
+        foreach (var row in rows.Where(r => r.Part))
+        {
+            report.AppendLine(CultureInfo.InvariantCulture, $"| {row.Name} | {row.Person} | {row.Count} | {row.P50:0.0} | {row.P95:0.0} | {row.Max:0.0} | {row.Failed} |");
+        }
     }
 
     var results = Path.Combine(root, "bench", "results", "console.md");
@@ -174,14 +191,17 @@ static async Task<HttpClient> SignInAsync(Uri baseAddress, string person)
     return client;
 }
 
-internal sealed record Options(int Iterations, int Warmup)
+/// <summary>One URL a signed-in person fetches: a page, or a background part its placeholder loads.</summary>
+internal sealed record Fetch(string Person, string Name, Func<string> Path, bool Part = false);
+
+internal sealed record Options(int Iterations, int Warmup, int PartIterations)
 {
     public static Options Parse(string[] args)
     {
         int Read(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length
             ? int.Parse(args[i + 1], CultureInfo.InvariantCulture)
             : fallback;
-        return new Options(Read("--iterations", 200), Read("--warmup", 20));
+        return new Options(Read("--iterations", 200), Read("--warmup", 20), Read("--part-iterations", 10));
     }
 
     public static string RepositoryRoot()

@@ -5,14 +5,19 @@ using CustomerJourney.Infrastructure;
 namespace CustomerJourney.WebConsole;
 
 /// <summary>
-/// The console: server-rendered Razor Pages under /console, for people, behind the same policies as the API. No script
-/// at all (expanding an entry is a &lt;details&gt;, the as-of slider a form), so the Content-Security-Policy forbids every script.
+/// The console: server-rendered Razor Pages under /console, for people, behind the same policies as the API. Pages work
+/// without script (expanding an entry is a &lt;details&gt;, the as-of slider a form); the one script is htmx 2.0.11, vendored,
+/// which loads slow parts after the page and polls a running job (<see cref="BackgroundPart"/>). The
+/// Content-Security-Policy allows only the service's own script file: no inline script, no eval.
 /// </summary>
 public static class ConsoleModule
 {
-    /// <summary>No script, no frame, no plugin; styles and forms only from the service itself.</summary>
+    /// <summary>No inline script, no frame, no plugin; the script, styles, forms and background requests only from the service itself.</summary>
     public const string ContentSecurityPolicy =
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    /// <summary>Where pages load htmx from.</summary>
+    public const string ScriptPath = ConsoleSignIn.PathPrefix + "/htmx.min.js";
 
     public static IServiceCollection AddConsole(this IServiceCollection services, bool isDevelopment)
     {
@@ -41,15 +46,17 @@ public static class ConsoleModule
         }));
         // Pages read HTML forms; every other endpoint still reads JSON only.
         app.MapRazorPages().WithMetadata(new AlsoReadsAttribute("application/x-www-form-urlencoded"));
-        var css = Stylesheet();
+        var css = Resource("console.css");
         app.MapGet(ConsoleSignIn.PathPrefix + "/console.css", () => Results.Text(css, "text/css; charset=utf-8")).AllowAnonymous().ExcludeFromDescription();
+        var script = Resource("htmx.min.js");
+        app.MapGet(ScriptPath, () => Results.Text(script, "text/javascript; charset=utf-8")).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 
-    private static string Stylesheet()
+    private static string Resource(string name)
     {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("CustomerJourney.Console.console.css")
-                           ?? throw new InvalidOperationException("The console's stylesheet is not embedded in the assembly.");
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("CustomerJourney.Console." + name)
+                           ?? throw new InvalidOperationException($"The console's {name} is not embedded in the assembly.");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }

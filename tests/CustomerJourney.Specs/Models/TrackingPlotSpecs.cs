@@ -65,18 +65,6 @@ public sealed class TrackingPlotSpecs
         Assert.Equal(["0", "0.5", "1", "1.5", "2", "2.5", "3", "0", "5", "10", "15"], labels);
     }
 
-    [Theory]
-    [InlineData(0.97, 1)]
-    [InlineData(1.5, 2)]
-    [InlineData(3, 5)]
-    [InlineData(9.75, 10)]
-    [InlineData(867.8, 1000)]
-    [InlineData(0.043, 0.05)]
-    public void Tick_steps_are_one_two_or_five_times_a_power_of_ten(double rough, double step)
-    {
-        Assert.Equal(step, TrackingPlot.NiceStep(rough), 12);
-    }
-
     [Fact]
     public void An_empty_cohort_curve_still_draws()
     {

@@ -52,6 +52,10 @@ public sealed class AppFixture : ServiceHost, IAsyncLifetime
             Environment.SetEnvironmentVariable($"Logging__LogLevel__{category}", "Debug");
         }
 
+        // ...but the console, which the test run prints, only shows warnings: a failure's own message stays findable in
+        // the CI log, and writing every SQL statement to the terminal does not slow the suite down.
+        Environment.SetEnvironmentVariable("Logging__Console__LogLevel__Default", "Warning");
+
         // Started first: the host reads the provider's address while it is built. Passed as host settings, not variables,
         // so the other hosts of the run (some of them Production, which refuses a plain-http provider) do not inherit it.
         Provider = await OrganisationIdentityProvider.StartAsync();
