@@ -213,7 +213,7 @@ public sealed class ConsoleTests(AppFixture app, ConsoleBrowser browser) : IClas
         return (customer, email);
     }
 
-    private static async Task SignInAsync(IPage page, string person)
+    internal static async Task SignInAsync(IPage page, string person)
     {
         await page.GotoAsync("/console/sign-in");
         await page.GetByLabel(person, new() { Exact = false }).CheckAsync();
@@ -225,14 +225,14 @@ public sealed class ConsoleTests(AppFixture app, ConsoleBrowser browser) : IClas
     }
 
     /// <summary>Opens a page, checks it with axe and saves a screenshot; answers the HTTP status the page arrived with.</summary>
-    private static async Task<int> OpenAsync(IPage page, string path, string name, bool axe = true)
+    internal static async Task<int> OpenAsync(IPage page, string path, string name, bool axe = true)
     {
         var response = await page.GotoAsync(path);
         await CheckAsync(page, name, axe);
         return response!.Status;
     }
 
-    private static async Task CheckAsync(IPage page, string name, bool axe = true)
+    internal static async Task CheckAsync(IPage page, string name, bool axe = true)
     {
         if (axe)
         {
@@ -249,7 +249,7 @@ public sealed class ConsoleTests(AppFixture app, ConsoleBrowser browser) : IClas
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleBrowser.ScreenshotDirectory, $"{name}.png"), FullPage = true });
 
     /// <summary>Posts a form as the signed-in person, with the anti-forgery token the layout's sign-out form carries; answers the final status.</summary>
-    private static async Task<int> PostFormAsync(IPage page, string path, Dictionary<string, string> fields)
+    internal static async Task<int> PostFormAsync(IPage page, string path, Dictionary<string, string> fields)
     {
         var form = page.Context.APIRequest.CreateFormData();
         form.Set("__RequestVerificationToken", await page.Locator("input[name=__RequestVerificationToken]").First.GetAttributeAsync("value") ?? "");
