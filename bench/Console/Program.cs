@@ -77,6 +77,46 @@ try
         modelId = fitted.Headers.Location?.ToString().Split('/')[^1] ?? "";
     }
 
+    // A win-back campaign on the CDNOW customers flagged as of 1997-09-30 (the README's example), for the campaign page.
+    var marketingToken = await TokenAsync(probe, "bench-marketing", "marketing");
+    string campaignId;
+    using (var plan = new HttpRequestMessage(HttpMethod.Post, "/api/winback/campaigns")
+           {
+               Content = JsonContent.Create(new
+               {
+                   name = "CDNOW autumn 1997", filter = new { maxPAlive = 0.5 }, offer = new { kind = "discount-amount", value = 5, currency = "USD", validDays = 90 },
+                   channel = "email", controlShare = 0.3, seed = 1997, at = "1997-09-30T00:00:00Z", allowUnconvergedModel = true,
+               }),
+           })
+    {
+        plan.Headers.Authorization = new("Bearer", marketingToken);
+        using var planned = await probe.SendAsync(plan);
+        var answer = await planned.Content.ReadFromJsonAsync<JsonObject>();
+        campaignId = answer?["campaign"]?["campaignId"]?.GetValue<string>()
+                     ?? throw new InvalidOperationException($"Planning the win-back campaign answered {(int)planned.StatusCode}: {answer}");
+    }
+
+    var launching = Stopwatch.StartNew();
+    while (true)
+    {
+        using var read = new HttpRequestMessage(HttpMethod.Get, $"/api/winback/campaigns/{campaignId}");
+        read.Headers.Authorization = new("Bearer", marketingToken);
+        using var campaign = await probe.SendAsync(read);
+        if ((await campaign.Content.ReadFromJsonAsync<JsonObject>())?["campaign"]?["status"]?.GetValue<string>() == "launched")
+        {
+            break;
+        }
+
+        if (launching.Elapsed > TimeSpan.FromMinutes(10))
+        {
+            throw new TimeoutException("The win-back campaign did not launch in 10 minutes.");
+        }
+
+        await Task.Delay(1000);
+    }
+
+    Console.WriteLine($"Win-back campaign {campaignId} launched in {launching.Elapsed.TotalSeconds:0.0} s.");
+
     var random = new Random(1997);
     string Customer() => $"cdnow-{random.Next(1, 2358):D4}";
     // The demo's complaint cases, as a supervisor lists them: each case-file fetch opens one of them at random.
@@ -114,6 +154,10 @@ try
         new("aud-auditor", "complaint case file (auditor: events, chain verified)", () => $"/console/complaints/{Case()}"),
         new("aud-auditor", "complaint audit export, CSV", () => $"/console/complaints/{Case()}?handler=Export&format=csv"),
         new("sue-supervisor", "complaints: resolution metrics charts", () => "/console/complaints?handler=Metrics", Part: true),
+        new("max-marketing", "win-back: campaigns and the plan form", () => "/console/winback"),
+        new("ada-analyst", "win-back campaign report (CDNOW autumn 1997, charts)", () => $"/console/winback/campaigns/{campaignId}"),
+        new("max-marketing", "win-back candidates, now", () => "/console/winback?handler=Candidates", Part: true),
+        new("ada-analyst", "win-back candidates, as of 1997-09-30", () => "/console/winback?handler=Candidates&at=1997-09-30T00%3A00", Part: true),
     };
 
     loadBefore = LoadAverage();
