@@ -98,28 +98,92 @@ public static class WinBackReport
         }
 
         var days = Math.Max(1, (int)Math.Ceiling((window.To - window.From).TotalDays));
-        int DayOf(DateTimeOffset? t) => t is { } at ? Math.Clamp((int)Math.Floor((at - window.From).TotalDays), 0, days - 1) : 0;
-        var redeemers = mine.OfType<WinBackOfferRedeemed>().GroupBy(r => person(r.CustomerId), StringComparer.Ordinal).Select(g => g.First()).ToList();
+        int DayOf(DateTimeOffset t) => Math.Clamp((int)Math.Floor((t - window.From).TotalDays), 0, days - 1);
         var reactivations = mine.OfType<CustomerReactivated>().GroupBy(r => person(r.CustomerId), StringComparer.Ordinal).Select(g => g.First()).ToList();
         var reactivated = reactivations.Select(r => person(r.CustomerId)).ToHashSet(StringComparer.Ordinal);
-        var revenue = purchases.Where(p => reactivated.Contains(person(p.CustomerId))).ToList();
 
-        DayCounts Counts(AudienceGroup group, Func<DateTimeOffset?, bool> on)
+        // One pass over what the totals count, each item in its group's day; then each day, and the days so far.
+        var tallies = new Dictionary<(AudienceGroup, int), Tally>();
+        Tally On(string customerId, DateTimeOffset at)
         {
-            bool In(string customerId) => groupOf[person(customerId)] == group;
-            return new DayCounts(
-                standing.Count(t => In(t.CustomerId) && on(t.OccurredAt) && t is WinBackOfferSent or WinBackOfferDelivered),
-                standing.Count(t => In(t.CustomerId) && on(t.OccurredAt) && t is WinBackOfferSuppressed),
-                standing.Count(t => In(t.CustomerId) && on(t.OccurredAt) && t is WinBackOfferUndeliverable),
-                redeemers.Count(r => In(r.CustomerId) && on(r.OccurredAt)),
-                reactivations.Count(r => In(r.CustomerId) && on(r.OccurredAt)),
-                revenue.Where(p => In(p.CustomerId) && on(p.OccurredAt)).GroupBy(p => p.Currency, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
-                    .ToDictionary(g => g.Key, g => g.Sum(p => p.Amount), StringComparer.Ordinal));
+            var key = (groupOf[person(customerId)], DayOf(at));
+            return tallies.TryGetValue(key, out var tally) ? tally : tallies[key] = new Tally();
         }
 
-        return Enumerable.Range(0, days).Select(d => new CampaignDay(d, window.From.AddDays(d),
-            Counts(AudienceGroup.Treatment, t => DayOf(t) == d), Counts(AudienceGroup.Control, t => DayOf(t) == d),
-            Counts(AudienceGroup.Treatment, t => DayOf(t) <= d), Counts(AudienceGroup.Control, t => DayOf(t) <= d))).ToList();
+        foreach (var offer in standing)
+        {
+            var tally = On(offer.CustomerId, offer.OccurredAt);
+            if (offer is WinBackOfferSent or WinBackOfferDelivered)
+            {
+                tally.Sent++;
+            }
+            else if (offer is WinBackOfferSuppressed)
+            {
+                tally.Suppressed++;
+            }
+            else
+            {
+                tally.Undeliverable++;
+            }
+        }
+
+        foreach (var redeemed in mine.OfType<WinBackOfferRedeemed>().GroupBy(r => person(r.CustomerId), StringComparer.Ordinal).Select(g => g.First()))
+        {
+            On(redeemed.CustomerId, redeemed.OccurredAt).Redeemed++;
+        }
+
+        foreach (var back in reactivations)
+        {
+            On(back.CustomerId, back.OccurredAt).Reactivated++;
+        }
+
+        foreach (var purchase in purchases.Where(p => reactivated.Contains(person(p.CustomerId))))
+        {
+            var revenue = On(purchase.CustomerId, purchase.OccurredAt ?? window.From).Revenue;
+            revenue[purchase.Currency] = revenue.GetValueOrDefault(purchase.Currency) + purchase.Amount;
+        }
+
+        var series = new List<CampaignDay>(days);
+        var (treatmentSoFar, controlSoFar) = (new Tally(), new Tally());
+        for (var d = 0; d < days; d++)
+        {
+            var treatment = tallies.GetValueOrDefault((AudienceGroup.Treatment, d)) ?? new Tally();
+            var control = tallies.GetValueOrDefault((AudienceGroup.Control, d)) ?? new Tally();
+            treatmentSoFar.Add(treatment);
+            controlSoFar.Add(control);
+            series.Add(new CampaignDay(d, window.From.AddDays(d), treatment.Counts(), control.Counts(), treatmentSoFar.Counts(), controlSoFar.Counts()));
+        }
+
+        return series;
+    }
+
+    /// <summary>A running count of one group's items over a span of days.</summary>
+    private sealed class Tally
+    {
+        public int Sent { get; set; }
+
+        public int Suppressed { get; set; }
+
+        public int Undeliverable { get; set; }
+
+        public int Redeemed { get; set; }
+
+        public int Reactivated { get; set; }
+
+        public Dictionary<string, decimal> Revenue { get; } = new(StringComparer.Ordinal);
+
+        public void Add(Tally day)
+        {
+            (Sent, Suppressed, Undeliverable, Redeemed, Reactivated) =
+                (Sent + day.Sent, Suppressed + day.Suppressed, Undeliverable + day.Undeliverable, Redeemed + day.Redeemed, Reactivated + day.Reactivated);
+            foreach (var (currency, amount) in day.Revenue)
+            {
+                Revenue[currency] = Revenue.GetValueOrDefault(currency) + amount;
+            }
+        }
+
+        public DayCounts Counts() => new(Sent, Suppressed, Undeliverable, Redeemed, Reactivated,
+            Revenue.OrderBy(r => r.Key, StringComparer.Ordinal).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal));
     }
 
     /// <summary>
