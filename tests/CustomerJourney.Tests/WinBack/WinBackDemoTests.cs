@@ -38,7 +38,7 @@ public sealed class WinBackDemoTests
         var id = plan!["campaign"]!["campaignId"]!.GetValue<string>();
         var report = await host.Eventually($"/api/winback/campaigns/{id}", c => c["outcome"] is { } o &&
             o["treatment"]!["sent"]!.GetValue<int>() + o["treatment"]!["suppressed"]!.GetValue<int>() == o["treatment"]!["assigned"]!.GetValue<int>() &&
-            o["control"]!["reactivated"]!.GetValue<int>() > 0 && o["treatment"]!["reactivated"]!.GetValue<int>() > 0, TimeSpan.FromSeconds(90));
+            o["control"]!["reactivated"]!.GetValue<int>() > 0 && o["treatment"]!["reactivated"]!.GetValue<int>() > 0, TimeSpan.FromSeconds(180));
 
         var outcome = report["outcome"]!;
         var sent = outcome["treatment"]!["sent"]!.GetValue<int>();
