@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using CustomerJourney.Access;
+using CustomerJourney.Complaints;
+using CustomerJourney.WebConsole.Complaints;
 using CustomerJourney.Tests.Complaints;
 using CustomerJourney.Tests.Support;
 using Microsoft.Playwright;
@@ -144,6 +146,25 @@ public sealed class ComplaintConsoleTests(AppFixture app, ConsoleBrowser browser
     }
 
     [Fact]
+    public void The_metrics_charts_draw_the_answers_months_as_lines_labelled_by_month()
+    {
+        static ComplaintCase Logged(string id, DateTimeOffset at) => ComplaintCase.Fold(null, new ComplaintLogged
+        {
+            ComplaintId = id, CustomerId = "c-" + id, Category = "delivery", Severity = ComplaintSeverity.Low, Description = "d", OccurredAt = at,
+        })!;
+        var (all, groups, byCategory, byMonth) = ComplaintMetrics.Measure(
+            [Logged("a", new DateTimeOffset(1997, 1, 5, 0, 0, 0, TimeSpan.Zero)), Logged("b", new DateTimeOffset(1997, 3, 5, 0, 0, 0, TimeSpan.Zero)),
+             Logged("c", new DateTimeOffset(1997, 3, 9, 0, 0, 0, TimeSpan.Zero))], []);
+
+        var charts = MetricsCharts.Of(new ResolutionMetricsReport(null, null, null, all, groups, byCategory, byMonth));
+
+        Assert.Equal(4, charts.Count);
+        var perMonth = charts.Single(c => c.Id == "complaints-cases-by-month").DataTable();
+        Assert.Equal([["1997-01", "1", "0"], ["1997-03", "2", "0"]], perMonth.Rows.Select(r => r.ToArray()));
+        Assert.Contains(">1997-03</text>", charts.Single(c => c.Id == "complaints-cases-by-month").Svg(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Supervisors_filter_the_case_list_and_see_the_resolution_metrics_drawn_from_the_apis_answer()
     {
         var category = Ids.Unique("cat");
@@ -172,7 +193,10 @@ public sealed class ComplaintConsoleTests(AppFixture app, ConsoleBrowser browser
         var metrics = (await app.Get($"/api/complaints/metrics?category={category}", token)).Body!;
         var facts = (await page.Locator("#metrics-all").InnerTextAsync()).Replace('\t', '\n');
         Assert.Contains($"Cases\n{metrics["all"].Int("cases")}", facts, StringComparison.Ordinal);
-        Assert.Equal(4, await page.Locator("#metrics figure.chart svg[role=img]").CountAsync());
+        // Bars per category, and lines per month once the cases span two months (these span one).
+        Assert.Single(metrics["byMonth"]!.AsArray());
+        Assert.Equal(2, await page.Locator("#metrics figure.chart svg[role=img]").CountAsync());
+        Assert.Equal(1, await page.Locator("#one-month").CountAsync());
         // The per-category bars' table holds the API's per-category medians.
         var byCategory = metrics["byCategory"]!.AsArray().Single()!;
         var row = await page.Locator("figure.chart", new() { Has = page.Locator("svg#complaints-resolution-hours-by-category") }).Locator("tbody tr").TextContentAsync() ?? "";

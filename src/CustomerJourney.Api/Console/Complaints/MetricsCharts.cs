@@ -20,7 +20,7 @@ public static class MetricsCharts
             [.. months.Select((m, i) => (X: i, Y: figure(m))).Where(p => p.Y is not null).Select(p => new ChartPoint(p.X, p.Y!.Value))];
         static double Percent(double? share) => Math.Round((share ?? 0) * 100, 1);
 
-        return
+        IReadOnlyList<Chart> perCategory =
         [
             new BarChart("complaints-resolution-hours-by-category", "Median hours to acknowledge and to resolve, per category",
                 $"For each of {categories.Count} categories, the median hours from logging to acknowledgement and to the first resolution. A category without an acknowledged or resolved case shows 0.",
@@ -37,6 +37,17 @@ public static class MetricsCharts
                     new BarSeries("Resolve", [.. categories.Select(c => Percent(c.BreachRate.Resolve))]),
                     new BarSeries("Follow-up", [.. categories.Select(c => Percent(c.BreachRate.FollowUp))]),
                 ]),
+        ];
+
+        // A line needs two months to be seen; one month's figures are the totals shown beside the charts.
+        if (months.Count < 2)
+        {
+            return perCategory;
+        }
+
+        return
+        [
+            .. perCategory,
             new LineChart("complaints-cases-by-month", "Cases logged per month",
                 $"Cases logged in each of {months.Count} months{Span(months)}, and how many of them were resolved.",
                 "Month logged", "Cases",
