@@ -11,7 +11,9 @@ using System.Text.RegularExpressions;
 // signed-in person, one request at a time, over loopback. Prints a table and writes bench/results/console.md.
 // Background parts (a page's slow part that htmx loads after the page renders) are timed and listed apart: the page
 // itself is what the 300 ms target is about; a part shows its "Loading" state until it arrives.
-//   bench/run-console [--iterations 200] [--warmup 20] [--part-iterations 10]
+// With --screenshots DIR it also opens each page in Debian's chromium as its person, waits for its background parts, and
+// saves a full-page screenshot per page (DIR/<person>--<page>.png): the console as the demo shows it, on real CDNOW data.
+//   bench/run-console [--iterations 200] [--warmup 20] [--part-iterations 10] [--screenshots docs/console/demo]
 var options = Options.Parse(args);
 // The machine is shared: the load average before and after says how quiet it was.
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
@@ -75,8 +77,56 @@ try
         modelId = fitted.Headers.Location?.ToString().Split('/')[^1] ?? "";
     }
 
+    // A win-back campaign on the CDNOW customers flagged as of 1997-09-30 (the README's example), for the campaign page.
+    var marketingToken = await TokenAsync(probe, "bench-marketing", "marketing");
+    string campaignId;
+    using (var plan = new HttpRequestMessage(HttpMethod.Post, "/api/winback/campaigns")
+           {
+               Content = JsonContent.Create(new
+               {
+                   name = "CDNOW autumn 1997", filter = new { maxPAlive = 0.5 }, offer = new { kind = "discount-amount", value = 5, currency = "USD", validDays = 90 },
+                   channel = "email", controlShare = 0.3, seed = 1997, at = "1997-09-30T00:00:00Z", allowUnconvergedModel = true,
+               }),
+           })
+    {
+        plan.Headers.Authorization = new("Bearer", marketingToken);
+        using var planned = await probe.SendAsync(plan);
+        var answer = await planned.Content.ReadFromJsonAsync<JsonObject>();
+        campaignId = answer?["campaign"]?["campaignId"]?.GetValue<string>()
+                     ?? throw new InvalidOperationException($"Planning the win-back campaign answered {(int)planned.StatusCode}: {answer}");
+    }
+
+    var launching = Stopwatch.StartNew();
+    while (true)
+    {
+        using var read = new HttpRequestMessage(HttpMethod.Get, $"/api/winback/campaigns/{campaignId}");
+        read.Headers.Authorization = new("Bearer", marketingToken);
+        using var campaign = await probe.SendAsync(read);
+        if ((await campaign.Content.ReadFromJsonAsync<JsonObject>())?["campaign"]?["status"]?.GetValue<string>() == "launched")
+        {
+            break;
+        }
+
+        if (launching.Elapsed > TimeSpan.FromMinutes(10))
+        {
+            throw new TimeoutException("The win-back campaign did not launch in 10 minutes.");
+        }
+
+        await Task.Delay(1000);
+    }
+
+    Console.WriteLine($"Win-back campaign {campaignId} launched in {launching.Elapsed.TotalSeconds:0.0} s.");
+
     var random = new Random(1997);
     string Customer() => $"cdnow-{random.Next(1, 2358):D4}";
+    // The demo's complaint cases, as a supervisor lists them: each case-file fetch opens one of them at random.
+    var supervisorToken = await TokenAsync(probe, "bench-supervisor", "supervisor");
+    using var listing = new HttpRequestMessage(HttpMethod.Get, "/api/complaints?pageSize=500");
+    listing.Headers.Authorization = new("Bearer", supervisorToken);
+    using var listed = await probe.SendAsync(listing);
+    var caseIds = (await listed.Content.ReadFromJsonAsync<JsonObject>())!["cases"]!.AsArray().Select(c => c!["complaintId"]!.GetValue<string>()).ToList();
+    Console.WriteLine($"{caseIds.Count} complaint cases to open.");
+    string Case() => caseIds[random.Next(caseIds.Count)];
     // Background parts are the URLs their placeholders fetch (a page handler answering a fragment), marked Part: true.
     var pages = new Fetch[]
     {
@@ -96,6 +146,18 @@ try
         new("max-marketing", "churn: models (marketing)", () => "/console/churn"),
         new("ada-analyst", "churn: the latest model's evaluation and its three charts", () => $"/console/churn?handler=Evaluation&model={modelId}", Part: true),
         new("ada-analyst", "churn: flagged customers ranked by value at risk (first 20)", () => "/console/churn?handler=Flagged&flaggedPage=1&currency=USD", Part: true),
+        new("aga-agent", "complaints (agent: find a case)", () => "/console/complaints"),
+        new("aga-agent", "complaints of a customer", () => $"/console/complaints?owner={Customer()}"),
+        new("sue-supervisor", "complaints (supervisor: case list, newest first)", () => "/console/complaints"),
+        new("sue-supervisor", "complaints, filtered (high severity, a promise broken)", () => "/console/complaints?severity=high&breached=true"),
+        new("aga-agent", "complaint case file (agent: lifecycle, promise clocks)", () => $"/console/complaints/{Case()}"),
+        new("aud-auditor", "complaint case file (auditor: events, chain verified)", () => $"/console/complaints/{Case()}"),
+        new("aud-auditor", "complaint audit export, CSV", () => $"/console/complaints/{Case()}?handler=Export&format=csv"),
+        new("sue-supervisor", "complaints: resolution metrics charts", () => "/console/complaints?handler=Metrics", Part: true),
+        new("max-marketing", "win-back: campaigns and the plan form", () => "/console/winback"),
+        new("ada-analyst", "win-back campaign report (CDNOW autumn 1997, charts)", () => $"/console/winback/campaigns/{campaignId}"),
+        new("max-marketing", "win-back candidates, now", () => "/console/winback?handler=Candidates", Part: true),
+        new("ada-analyst", "win-back candidates, as of 1997-09-30", () => "/console/winback?handler=Candidates&at=1997-09-30T00%3A00", Part: true),
     };
 
     loadBefore = LoadAverage();
@@ -162,6 +224,11 @@ try
         }
     }
 
+    if (options.Screenshots is { } shots)
+    {
+        await DemoScreenshots.TakeAsync(baseAddress, pages.Where(p => !p.Part), Path.GetFullPath(shots, root));
+    }
+
     var results = Path.Combine(root, "bench", "results", "console.md");
     await File.WriteAllTextAsync(results, report.ToString());
     Console.WriteLine($"Written to {results}.");
@@ -200,14 +267,15 @@ static async Task<HttpClient> SignInAsync(Uri baseAddress, string person)
 /// <summary>One URL a signed-in person fetches: a page, or a background part its placeholder loads.</summary>
 internal sealed record Fetch(string Person, string Name, Func<string> Path, bool Part = false);
 
-internal sealed record Options(int Iterations, int Warmup, int PartIterations)
+internal sealed record Options(int Iterations, int Warmup, int PartIterations, string? Screenshots)
 {
     public static Options Parse(string[] args)
     {
         int Read(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length
             ? int.Parse(args[i + 1], CultureInfo.InvariantCulture)
             : fallback;
-        return new Options(Read("--iterations", 200), Read("--warmup", 20), Read("--part-iterations", 10));
+        var shots = Array.IndexOf(args, "--screenshots") is var s and >= 0 && s + 1 < args.Length ? args[s + 1] : null;
+        return new Options(Read("--iterations", 200), Read("--warmup", 20), Read("--part-iterations", 10), shots);
     }
 
     public static string RepositoryRoot()

@@ -26,7 +26,19 @@ public sealed record ResolutionMetrics(
     double? FollowUpShare,
     CsatAfterResolution Csat);
 
-public sealed record ResolutionMetricsReport(DateTimeOffset? From, DateTimeOffset? To, string? Category, ResolutionMetrics All, IReadOnlyList<ResolutionMetrics> ByCategoryAndMonth);
+/// <summary>
+/// The metrics of every case, of each category (all months, <c>Month</c> "*"), of each month of logging (all categories,
+/// <c>Category</c> "*"), and of each category in each month: each figure measured from its own cases, never averaged
+/// from the finer groups, so a median stays a median.
+/// </summary>
+public sealed record ResolutionMetricsReport(
+    DateTimeOffset? From,
+    DateTimeOffset? To,
+    string? Category,
+    ResolutionMetrics All,
+    IReadOnlyList<ResolutionMetrics> ByCategoryAndMonth,
+    IReadOnlyList<ResolutionMetrics> ByCategory,
+    IReadOnlyList<ResolutionMetrics> ByMonth);
 
 /// <summary>
 /// How well complaints are handled, per category and per month of logging. The durations come from the case
@@ -77,19 +89,23 @@ public static class ComplaintMetrics
             ? []
             : await session.Events.QueryRawEventDataOnly<SurveyAnswered>().Where(s => s.CustomerId.IsOneOf(customers) && s.Csat != null).ToListAsync(cancellation);
         var report = Measure(loaded, surveys);
-        return Results.Ok(new ResolutionMetricsReport(from, to, category, report.All, report.Groups));
+        return Results.Ok(new ResolutionMetricsReport(from, to, category, report.All, report.Groups, report.ByCategory, report.ByMonth));
     }
 
     /// <summary>Pure: the metrics of these cases, given the customers' survey answers.</summary>
-    public static (ResolutionMetrics All, IReadOnlyList<ResolutionMetrics> Groups) Measure(IReadOnlyList<ComplaintCase> cases, IReadOnlyList<SurveyAnswered> surveys)
+    public static (ResolutionMetrics All, IReadOnlyList<ResolutionMetrics> Groups, IReadOnlyList<ResolutionMetrics> ByCategory, IReadOnlyList<ResolutionMetrics> ByMonth)
+        Measure(IReadOnlyList<ComplaintCase> cases, IReadOnlyList<SurveyAnswered> surveys)
     {
         var byCustomer = surveys.ToLookup(s => s.CustomerId, StringComparer.Ordinal);
-        var groups = cases.GroupBy(c => (c.Category, Month: c.LoggedAt.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture)))
+        IReadOnlyList<ResolutionMetrics> By(Func<ComplaintCase, (string Category, string Month)> key) => cases.GroupBy(key)
             .OrderBy(g => g.Key.Category, StringComparer.Ordinal).ThenBy(g => g.Key.Month, StringComparer.Ordinal)
             .Select(g => Of(g.Key.Category, g.Key.Month, g.ToList(), byCustomer))
             .ToList();
-        return (Of("*", "*", cases, byCustomer), groups);
+        return (Of("*", "*", cases, byCustomer), By(c => (c.Category, MonthOf(c))), By(c => (c.Category, "*")), By(c => ("*", MonthOf(c))));
     }
+
+    /// <summary>The month a case counts in: the UTC month it was logged, "yyyy-MM".</summary>
+    public static string MonthOf(ComplaintCase c) => c.LoggedAt.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture);
 
     private static ResolutionMetrics Of(string category, string month, IReadOnlyList<ComplaintCase> cases, ILookup<string, SurveyAnswered> surveys)
     {

@@ -29,7 +29,7 @@ public static class ComplaintReadEndpoints
     public static readonly FrozenDictionary<string, ComplaintStatus> Statuses = Enum.GetValues<ComplaintStatus>()
         .ToFrozenDictionary(ComplaintDecisions.Name, StringComparer.Ordinal);
 
-    private static readonly FrozenDictionary<string, ComplaintSeverity> Severities = Enum.GetValues<ComplaintSeverity>()
+    public static readonly FrozenDictionary<string, ComplaintSeverity> Severities = Enum.GetValues<ComplaintSeverity>()
         .ToFrozenDictionary(s => s.ToString().ToLowerInvariant(), StringComparer.Ordinal);
 
     /// <summary>The case now (with its ETag), or as it was known at ?asOf=.</summary>

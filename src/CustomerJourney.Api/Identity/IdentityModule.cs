@@ -1,6 +1,8 @@
 using CustomerJourney.Access;
+using CustomerJourney.Touchpoints;
 using Marten;
 using Microsoft.Extensions.Options;
+using Wolverine;
 
 namespace CustomerJourney.Identity;
 
@@ -37,6 +39,11 @@ public static class IdentityModule
             // By customer too: an erasure deletes its members' holders.
             options.Schema.For<IdentifierHolder>().Index(h => h.Key).Index(h => h.CustomerId);
         });
+        services.ConfigureWolverine(options => options.BatchMessagesOf<TouchpointsAppended>(batching =>
+        {
+            batching.BatchSize = ResolveIdentitiesHandler.BatchSize;
+            batching.TriggerTime = ResolveIdentitiesHandler.TriggerTime;
+        }));
         return builder;
     }
 }

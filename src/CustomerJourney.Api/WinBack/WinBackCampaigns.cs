@@ -22,6 +22,10 @@ public sealed record LaunchWinBackCampaign(string CampaignId);
 /// <summary>A campaign, its outcome, and whether the fit it selects with converged (false: its scores are not to be trusted).</summary>
 public sealed record CampaignView(WinBackCampaign Campaign, DateTimeOffset? AsOf, CampaignOutcome? Outcome, bool? Converged = null);
 
+/// <summary>One line of the campaign list.</summary>
+public sealed record CampaignSummary(string CampaignId, string Name, CampaignStatus Status, DateTimeOffset? At, DateTimeOffset LaunchAt, Channel Channel, WinBackOffer Offer,
+    int Members, int Treatment, int Control);
+
 public static class WinBackCampaignEndpoints
 {
     private static readonly IReadOnlyDictionary<string, OfferKind> OfferKinds = new Dictionary<string, OfferKind>(StringComparer.Ordinal)
@@ -50,12 +54,45 @@ public static class WinBackCampaignEndpoints
     public static async Task<IResult> Plan(HttpRequest request, ClaimsPrincipal marketer, IDocumentStore store, IMartenOutbox outbox, TimeProvider clock,
         IOptions<WinBackOptions> options, CancellationToken cancellation)
     {
-        if (request.ContentLength > MaxBodyBytes)
+        var read = await ReadPlanAsync(request, marketer, clock.GetUtcNow(), options.Value, cancellation);
+        if (read.Problem is { } invalid)
         {
-            return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large", detail: $"A campaign is at most {MaxBodyBytes} bytes.");
+            return invalid;
         }
 
-        var now = clock.GetUtcNow();
+        var campaignId = read.Planned!.CampaignId;
+        await using var session = store.LightweightSession();
+        if (await session.LoadAsync<WinBackCampaign>(WinBackCampaign.StreamKey(campaignId), cancellation) is { } existing)
+        {
+            return Results.Ok(new CampaignView(existing, null, null));
+        }
+
+        var (planned, model, refused) = await PinModelAsync(session, read.Planned, cancellation);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        session.LastModifiedBy = planned.PlannedBy;
+        outbox.Enroll(session);
+        session.Events.StartStream(WinBackCampaign.StreamKey(campaignId), planned);
+        await outbox.ScheduleAsync(new LaunchWinBackCampaign(campaignId), planned.LaunchAt);
+        await session.SaveChangesAsync(cancellation);
+        return Results.Created($"/api/winback/campaigns/{campaignId}", new CampaignView(WinBackCampaign.Fold(null, planned)!, null, null, model is null ? null : ChurnModels.Converged(model)));
+    }
+
+    /// <summary>
+    /// The plan a request's body describes (shape validation included), or the problem to answer: what planning and the
+    /// preview both read, so a preview describes exactly the campaign the same body would plan.
+    /// </summary>
+    public static async Task<(WinBackCampaignPlanned? Planned, IResult? Problem)> ReadPlanAsync(HttpRequest request, ClaimsPrincipal marketer, DateTimeOffset now,
+        WinBackOptions options, CancellationToken cancellation)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return (null, Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large", detail: $"A campaign is at most {MaxBodyBytes} bytes."));
+        }
+
         var errors = new FieldErrors();
         WinBackCampaignPlanned? planned = null;
         var campaignId = NewCampaignId(request, marketer);
@@ -63,7 +100,7 @@ public static class WinBackCampaignEndpoints
         {
             using var body = await FieldReader.ParseBodyAsync(request.Body, maxDepth: 8, cancellation);
             planned = body.RootElement.ValueKind == JsonValueKind.Object
-                ? Read(new FieldReader(body.RootElement, "", errors), campaignId, AccessClaims.Actor(marketer), now, options.Value)
+                ? Read(new FieldReader(body.RootElement, "", errors), campaignId, AccessClaims.Actor(marketer), now, options)
                 : null;
             if (body.RootElement.ValueKind != JsonValueKind.Object)
             {
@@ -75,41 +112,32 @@ public static class WinBackCampaignEndpoints
             errors.Add("$", $"is not valid JSON: {e.Message}");
         }
 
-        if (planned is null || errors.Any)
-        {
-            return Results.ValidationProblem(errors.ToDictionary(), title: "Invalid campaign");
-        }
+        return planned is null || errors.Any ? (null, Results.ValidationProblem(errors.ToDictionary(), title: "Invalid campaign")) : (planned, null);
+    }
 
-        await using var session = store.LightweightSession();
-        if (await session.LoadAsync<WinBackCampaign>(WinBackCampaign.StreamKey(campaignId), cancellation) is { } existing)
-        {
-            return Results.Ok(new CampaignView(existing, null, null));
-        }
-
-        // The fit the campaign will select with is pinned in the plan, so the launch uses the one checked here.
+    /// <summary>
+    /// Pins the fit the campaign will select with (the one named, else the latest), so the launch uses the one checked
+    /// here; a named fit that does not exist, or one that did not converge unless the plan allows it, is refused.
+    /// </summary>
+    public static async Task<(WinBackCampaignPlanned Planned, ChurnModel? Model, IResult? Problem)> PinModelAsync(IQuerySession session, WinBackCampaignPlanned planned,
+        CancellationToken cancellation)
+    {
         var model = planned.Filter.ModelId is { } modelId
             ? await ChurnModels.LoadAsync(session, modelId.ToString(), cancellation)
             : await ChurnModels.LatestAsync(session, cancellation);
         if (planned.Filter.ModelId is not null && model is null)
         {
-            return ChurnModels.Unknown(planned.Filter.ModelId.Value.ToString());
+            return (planned, null, ChurnModels.Unknown(planned.Filter.ModelId.Value.ToString()));
         }
 
         if (model is not null && !ChurnModels.Converged(model) && !planned.AllowUnconvergedModel)
         {
-            return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Model did not converge",
+            return (planned, model, Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Model did not converge",
                 detail: $"The churn model {model.ModelId} did not converge, so its scores are not to be trusted. Fit again, or plan with \"allowUnconvergedModel\": true.",
-                extensions: new Dictionary<string, object?> { ["rule"] = "model-not-converged", ["model"] = model.ModelId });
+                extensions: new Dictionary<string, object?> { ["rule"] = "model-not-converged", ["model"] = model.ModelId }));
         }
 
-        planned = planned with { Filter = planned.Filter with { ModelId = model?.ModelId } };
-
-        session.LastModifiedBy = planned.PlannedBy;
-        outbox.Enroll(session);
-        session.Events.StartStream(WinBackCampaign.StreamKey(campaignId), planned);
-        await outbox.ScheduleAsync(new LaunchWinBackCampaign(campaignId), planned.LaunchAt);
-        await session.SaveChangesAsync(cancellation);
-        return Results.Created($"/api/winback/campaigns/{campaignId}", new CampaignView(WinBackCampaign.Fold(null, planned)!, null, null, model is null ? null : ChurnModels.Converged(model)));
+        return (planned with { Filter = planned.Filter with { ModelId = model?.ModelId } }, model, null);
     }
 
     /// <summary>A campaign with its outcome per group and the uplift; ?asOf= shows it as it stood at a record-time instant.</summary>
@@ -162,7 +190,7 @@ public static class WinBackCampaignEndpoints
         var window = campaign.Window!.Value;
         var outcomes = raw.Select(e => e.Data).OfType<Touchpoint>().Where(t => WinBackRules.CampaignOf(t) == campaignId).ToList();
         var purchases = raw.Select(e => e.Data).OfType<PurchaseMade>().Where(p => p.OccurredAt > window.From && p.OccurredAt <= window.To)
-            .Select(p => new MemberPurchase(p.CustomerId, p.Amount, p.Currency)).ToList();
+            .Select(p => new MemberPurchase(p.CustomerId, p.Amount, p.Currency, p.OccurredAt)).ToList();
         return Results.Ok(new CampaignView(campaign, asOf, WinBackReport.Measure(campaign, outcomes, purchases, options.Value.ShippingCost, personOf), converged));
     }
 
@@ -192,11 +220,8 @@ public static class WinBackCampaignEndpoints
     public static async Task<IResult> List(IQuerySession session, CancellationToken cancellation)
     {
         var campaigns = await session.Query<WinBackCampaign>().OrderByDescending(c => c.LaunchAt).ToListAsync(cancellation);
-        return Results.Ok(campaigns.Select(c => new
-        {
-            c.CampaignId, c.Name, Status = c.Status, c.At, c.LaunchAt, c.Channel, c.Offer, Members = c.Members.Count,
-            Treatment = c.Members.Count(m => m.Group == AudienceGroup.Treatment), Control = c.Members.Count(m => m.Group == AudienceGroup.Control),
-        }));
+        return Results.Ok(campaigns.Select(c => new CampaignSummary(c.CampaignId, c.Name, c.Status, c.At, c.LaunchAt, c.Channel, c.Offer, c.Members.Count,
+            c.Members.Count(m => m.Group == AudienceGroup.Treatment), c.Members.Count(m => m.Group == AudienceGroup.Control))).ToList());
     }
 
     private static WinBackCampaignPlanned? Read(FieldReader fields, string campaignId, string plannedBy, DateTimeOffset now, WinBackOptions options)
@@ -306,15 +331,7 @@ public static class LaunchWinBackCampaignHandler
         }
 
         var now = clock.GetUtcNow();
-        var at = campaign.At ?? now;
-        var model = campaign.Filter.ModelId is { } id
-            ? await ChurnModels.LoadAsync(session, id.ToString(), cancellation)
-            : await ChurnModels.LatestAsync(session, cancellation);
-        var facts = await WinBackFacts.LoadAsync(session, unreadable, cancellation);
-        var running = await WinBackFacts.InRunningCampaignsAsync(session, at, campaign.CampaignId, cancellation);
-        var ranked = WinBackRules.Rank(facts.Select(f => WinBackRules.Assess(f, campaign.Filter, campaign.Channel, model, at, running, churn.Value, options.Value, sla, now))
-            .OfType<Candidate>());
-        var (members, excluded) = WinBackRules.Audience(campaign.CampaignId, ranked, campaign.ControlShare, campaign.Seed);
+        var (at, model, members, excluded) = await SelectAudienceAsync(session, campaign, now, churn.Value, options.Value, sla, unreadable, cancellation);
 
         session.LastModifiedBy = Actor;
         stream.AppendOne(new WinBackAudienceSelected(campaign.CampaignId, at, model?.ModelId, members, excluded, now));
@@ -331,5 +348,26 @@ public static class LaunchWinBackCampaignHandler
 
         logger.LogInformation("Win-back campaign {Campaign} selected {Members} people ({Treated} treated) at {At}; {Excluded} excluded",
             campaign.CampaignId, members.Count, members.Count(m => m.Group == AudienceGroup.Treatment), at, excluded.Count);
+    }
+
+    /// <summary>
+    /// The audience a campaign selects when launched at <paramref name="now"/>: every person assessed at the campaign's
+    /// instant with its pinned fit, the eligible ones ranked and split by its seed. The launch records it; the preview
+    /// answers its sizes, so what is previewed is what a launch on the same data selects.
+    /// </summary>
+    public static async Task<(DateTimeOffset At, ChurnModel? Model, IReadOnlyList<AudienceMember> Members, IReadOnlyList<ExcludedCustomer> Excluded)> SelectAudienceAsync(
+        IQuerySession session, WinBackCampaign campaign, DateTimeOffset now, ChurnOptions churn, WinBackOptions options, SlaPolicies sla, UnreadableStreams unreadable,
+        CancellationToken cancellation)
+    {
+        var at = campaign.At ?? now;
+        var model = campaign.Filter.ModelId is { } id
+            ? await ChurnModels.LoadAsync(session, id.ToString(), cancellation)
+            : await ChurnModels.LatestAsync(session, cancellation);
+        var facts = await WinBackFacts.LoadAsync(session, unreadable, cancellation);
+        var running = await WinBackFacts.InRunningCampaignsAsync(session, at, campaign.CampaignId, cancellation);
+        var ranked = WinBackRules.Rank(facts.Select(f => WinBackRules.Assess(f, campaign.Filter, campaign.Channel, model, at, running, churn, options, sla, now))
+            .OfType<Candidate>());
+        var (members, excluded) = WinBackRules.Audience(campaign.CampaignId, ranked, campaign.ControlShare, campaign.Seed);
+        return (at, model, members, excluded);
     }
 }

@@ -12,12 +12,26 @@ public sealed record GroupOutcome(int Assigned, int Sent, int Suppressed, int Un
 /// <summary>Difference of reactivation rates (treatment minus control) with its 95% interval.</summary>
 public sealed record Uplift(double Difference, double Lower, double Upper, string Method);
 
-/// <summary>The outcome; <see cref="FirstSentAt"/> and <see cref="LastSentAt"/> are when offers were really sent (wall clock), whatever instant the campaign was run at.</summary>
+/// <summary>
+/// The outcome; <see cref="FirstSentAt"/> and <see cref="LastSentAt"/> are when offers were really sent (wall clock),
+/// whatever instant the campaign was run at. <see cref="Days"/> is the same outcome per day of the offer window.
+/// </summary>
 public sealed record CampaignOutcome(GroupOutcome Treatment, GroupOutcome Control, Uplift? Uplift, decimal OfferCost, IReadOnlyDictionary<string, int> Suppressions,
-    IReadOnlyDictionary<string, int> Undeliverable, DateTimeOffset? FirstSentAt, DateTimeOffset? LastSentAt);
+    IReadOnlyDictionary<string, int> Undeliverable, DateTimeOffset? FirstSentAt, DateTimeOffset? LastSentAt, IReadOnlyList<CampaignDay> Days);
 
-/// <summary>A purchase of an audience member inside the campaign's window, for its revenue.</summary>
-public sealed record MemberPurchase(string CustomerId, decimal Amount, string Currency);
+/// <summary>What one group's counted events add up to over a span of days (one day, or the window so far).</summary>
+public sealed record DayCounts(int Sent, int Suppressed, int Undeliverable, int Redeemed, int Reactivated, IReadOnlyDictionary<string, decimal> Revenue);
+
+/// <summary>
+/// Day <see cref="Day"/> (0 is the campaign's instant) of the offer window, starting at <see cref="From"/> (business
+/// time): what each group's counted events add on that day, and up to its end. An offer is dated by where it stands
+/// (sent and suppressed carry the campaign's instant, so they fall on day 0), a redemption and a reactivation by their
+/// purchase, revenue by each purchase; the last day also takes what happens at the window's very end.
+/// </summary>
+public sealed record CampaignDay(int Day, DateTimeOffset From, DayCounts Treatment, DayCounts Control, DayCounts TreatmentToDate, DayCounts ControlToDate);
+
+/// <summary>A purchase of an audience member inside the campaign's window, for its revenue (dated for the daily series).</summary>
+public sealed record MemberPurchase(string CustomerId, decimal Amount, string Currency, DateTimeOffset? OccurredAt = null);
 
 public static class WinBackReport
 {
@@ -67,7 +81,45 @@ public static class WinBackReport
             .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var sentAt = mine.OfType<WinBackOfferSent>().Select(s => s.SentAt).OfType<DateTimeOffset>().ToList();
         return new CampaignOutcome(treatment, control, UpliftOf(treatment.Reactivated, treatment.Assigned, control.Reactivated, control.Assigned), cost, suppressions,
-            undeliverable, sentAt.Count == 0 ? null : sentAt.Min(), sentAt.Count == 0 ? null : sentAt.Max());
+            undeliverable, sentAt.Count == 0 ? null : sentAt.Min(), sentAt.Count == 0 ? null : sentAt.Max(), Daily(campaign, standing, mine, purchases, Person, groupOf));
+    }
+
+    /// <summary>
+    /// The daily series over the offer window, from exactly what the totals count (each person's standing offer, the
+    /// redemptions and reactivations, the reactivated people's purchases), so its days sum to the totals. Empty before
+    /// the launch (no window yet).
+    /// </summary>
+    private static List<CampaignDay> Daily(WinBackCampaign campaign, IReadOnlyList<Touchpoint> standing, IReadOnlyList<Touchpoint> mine,
+        IReadOnlyList<MemberPurchase> purchases, Func<string, string> person, Dictionary<string, AudienceGroup> groupOf)
+    {
+        if (campaign.Window is not { } window)
+        {
+            return [];
+        }
+
+        var days = Math.Max(1, (int)Math.Ceiling((window.To - window.From).TotalDays));
+        int DayOf(DateTimeOffset? t) => t is { } at ? Math.Clamp((int)Math.Floor((at - window.From).TotalDays), 0, days - 1) : 0;
+        var redeemers = mine.OfType<WinBackOfferRedeemed>().GroupBy(r => person(r.CustomerId), StringComparer.Ordinal).Select(g => g.First()).ToList();
+        var reactivations = mine.OfType<CustomerReactivated>().GroupBy(r => person(r.CustomerId), StringComparer.Ordinal).Select(g => g.First()).ToList();
+        var reactivated = reactivations.Select(r => person(r.CustomerId)).ToHashSet(StringComparer.Ordinal);
+        var revenue = purchases.Where(p => reactivated.Contains(person(p.CustomerId))).ToList();
+
+        DayCounts Counts(AudienceGroup group, Func<DateTimeOffset?, bool> on)
+        {
+            bool In(string customerId) => groupOf[person(customerId)] == group;
+            return new DayCounts(
+                standing.Count(t => In(t.CustomerId) && on(t.OccurredAt) && t is WinBackOfferSent or WinBackOfferDelivered),
+                standing.Count(t => In(t.CustomerId) && on(t.OccurredAt) && t is WinBackOfferSuppressed),
+                standing.Count(t => In(t.CustomerId) && on(t.OccurredAt) && t is WinBackOfferUndeliverable),
+                redeemers.Count(r => In(r.CustomerId) && on(r.OccurredAt)),
+                reactivations.Count(r => In(r.CustomerId) && on(r.OccurredAt)),
+                revenue.Where(p => In(p.CustomerId) && on(p.OccurredAt)).GroupBy(p => p.Currency, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+                    .ToDictionary(g => g.Key, g => g.Sum(p => p.Amount), StringComparer.Ordinal));
+        }
+
+        return Enumerable.Range(0, days).Select(d => new CampaignDay(d, window.From.AddDays(d),
+            Counts(AudienceGroup.Treatment, t => DayOf(t) == d), Counts(AudienceGroup.Control, t => DayOf(t) == d),
+            Counts(AudienceGroup.Treatment, t => DayOf(t) <= d), Counts(AudienceGroup.Control, t => DayOf(t) <= d))).ToList();
     }
 
     /// <summary>

@@ -266,4 +266,48 @@ public sealed class WinBackRulesSpecs
         Assert.Empty(report.Control.Revenue);
         Assert.Equal(10m, report.OfferCost);
     }
+
+    [Fact]
+    public void The_daily_series_spreads_the_report_over_the_offer_window_and_its_days_sum_to_the_totals()
+    {
+        var campaign = Campaign();
+        var (a, b) = (campaign.Members[0], campaign.Members[1]);
+        Touchpoint[] outcomes =
+        [
+            On(new WinBackOfferSent { CampaignId = "wb-1", OfferCode = a.OfferCode, Offer = Offer, DeliveryKey = "k" }, "a", At),
+            // Recorded on another member of a's profile: counts for a.
+            On(new WinBackOfferRedeemed { CampaignId = "wb-1", OfferCode = a.OfferCode, OrderId = "o1", Amount = 50m, Currency = "USD" }, "a2", At.AddDays(2.5)),
+            On(new CustomerReactivated { CampaignId = "wb-1", Group = AudienceGroup.Treatment, OrderId = "o1", Amount = 50m, Currency = "USD" }, "a2", At.AddDays(2.5)),
+            // At the window's very end: the last day.
+            On(new CustomerReactivated { CampaignId = "wb-1", Group = AudienceGroup.Control, OrderId = "o2", Amount = 5m, Currency = "EUR" }, "b", At.AddDays(30)),
+        ];
+        MemberPurchase[] purchases = [new("a2", 50m, "USD", At.AddDays(2.5)), new("a", 7m, "EUR", At.AddDays(9)), new("b", 5m, "EUR", At.AddDays(30))];
+        var personOf = new Dictionary<string, string> { ["a"] = "a", ["a2"] = "a", ["b"] = "b" };
+
+        var report = WinBackReport.Measure(campaign, outcomes, purchases, 5m, personOf);
+
+        Assert.Equal(Enumerable.Range(0, Offer.ValidDays), report.Days.Select(d => d.Day));
+        Assert.Equal(At.AddDays(29), report.Days[^1].From);
+        foreach (var (totals, day, toDate) in new (GroupOutcome, Func<CampaignDay, DayCounts>, Func<CampaignDay, DayCounts>)[]
+                 {
+                     (report.Treatment, d => d.Treatment, d => d.TreatmentToDate), (report.Control, d => d.Control, d => d.ControlToDate),
+                 })
+        {
+            var days = report.Days.Select(day).ToList();
+            Assert.Equal((totals.Sent, totals.Suppressed, totals.Undeliverable, totals.Redeemed, totals.Reactivated),
+                (days.Sum(d => d.Sent), days.Sum(d => d.Suppressed), days.Sum(d => d.Undeliverable), days.Sum(d => d.Redeemed), days.Sum(d => d.Reactivated)));
+            Assert.Equal(totals.Revenue, days.SelectMany(d => d.Revenue).GroupBy(r => r.Key).ToDictionary(g => g.Key, g => g.Sum(r => r.Value)));
+            var last = toDate(report.Days[^1]);
+            Assert.Equal((totals.Sent, totals.Redeemed, totals.Reactivated), (last.Sent, last.Redeemed, last.Reactivated));
+            Assert.Equal(totals.Revenue, last.Revenue);
+        }
+
+        Assert.Equal(1, report.Days[0].Treatment.Sent);
+        Assert.Equal((1, 1), (report.Days[2].Treatment.Redeemed, report.Days[2].Treatment.Reactivated));
+        Assert.Equal(new Dictionary<string, decimal> { ["USD"] = 50m }, report.Days[2].Treatment.Revenue);
+        Assert.Equal(new Dictionary<string, decimal> { ["EUR"] = 7m }, report.Days[9].Treatment.Revenue);
+        Assert.Equal((0, 1), (report.Days[28].ControlToDate.Reactivated, report.Days[29].Control.Reactivated));
+        Assert.Empty(WinBackReport.Measure(Spec.Campaign.Given(new WinBackCampaignPlanned("wb-2", "Later", new CandidateFilter(null, null, null, null), Offer, Channel.Email,
+            0.5, 7, null, At, "user:mia"))!, [], [], 5m).Days);
+    }
 }

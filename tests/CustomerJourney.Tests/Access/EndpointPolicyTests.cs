@@ -65,6 +65,7 @@ public sealed class EndpointPolicyTests(AppFixture app)
         new("GET", "/api/winback/campaigns", "/api/winback/campaigns", null, Policies.ReadWinBack),
         new("GET", "/api/winback/campaigns/{campaignId}", "/api/winback/campaigns/wb-policy-probe", null, Policies.ReadWinBack),
         new("POST", "/api/winback/campaigns", "/api/winback/campaigns", "{}", Policies.RunWinBack),
+        new("POST", "/api/winback/campaigns/preview", "/api/winback/campaigns/preview", "{}", Policies.RunWinBack),
         new("POST", "/v1/track", "/v1/track", "{}", Policies.WriteTracking),
         new("POST", "/v1/identify", "/v1/identify", "{}", Policies.WriteTracking),
         new("POST", "/v1/page", "/v1/page", "{}", Policies.WriteTracking),

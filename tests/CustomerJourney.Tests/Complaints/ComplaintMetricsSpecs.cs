@@ -53,7 +53,7 @@ public sealed class ComplaintMetricsSpecs(AppFixture app)
             new SurveyAnswered { CustomerId = "a", Csat = 1, OccurredAt = T0.AddHours(-5) },
         };
 
-        var (all, groups) = ComplaintMetrics.Measure(cases, surveys);
+        var (all, groups, _, _) = ComplaintMetrics.Measure(cases, surveys);
 
         Assert.Equal(("delivery", "2026-03", 3), (Assert.Single(groups).Category, groups[0].Month, groups[0].Cases));
         Assert.Equal(new DurationSummary(3, 2, 8.4), all.TimeToAcknowledge);
@@ -61,6 +61,21 @@ public sealed class ComplaintMetricsSpecs(AppFixture app)
         Assert.Equal(new BreachRates(0.3333, 0.3333, 0), all.BreachRate);
         Assert.Equal((0.5, 0.6667, 0.5), (all.ReopenRate, all.ApologyShare, all.FollowUpShare));
         Assert.Equal(new CsatAfterResolution(2, 3), all.Csat);
+    }
+
+    [Fact]
+    public void Each_category_and_each_month_is_measured_from_its_own_cases_not_from_the_finer_groups()
+    {
+        var april = Case("d", 3, 30) with { Category = "billing", LoggedAt = T0.AddMonths(1) };
+        var cases = new[] { Case("a", 1, 10), Case("b", 2, 20), Case("c", 4, null) with { Category = "billing" }, april };
+
+        var (_, groups, byCategory, byMonth) = ComplaintMetrics.Measure(cases, []);
+
+        Assert.Equal(3, groups.Count);
+        Assert.Equal([("billing", "*", 2), ("delivery", "*", 2)], byCategory.Select(m => (m.Category, m.Month, m.Cases)));
+        Assert.Equal([("*", "2026-03", 3), ("*", "2026-04", 1)], byMonth.Select(m => (m.Category, m.Month, m.Cases)));
+        // March's median time to acknowledge is that of its three cases (1, 2 and 4 hours), not an average of its groups' medians.
+        Assert.Equal(2, byMonth[0].TimeToAcknowledge.MedianHours);
     }
 
     [Fact]

@@ -14,8 +14,17 @@ namespace CustomerJourney.Tests.WebConsole;
 /// Playwright, looking at the run's shared host through a loopback relay: the browser needs a socket, the host is in
 /// memory. The relay forwards every request as HTTPS, so the console's cookies are marked Secure exactly as in production.
 /// </summary>
-public sealed class ConsoleBrowser(AppFixture app) : IAsyncLifetime
+public sealed class ConsoleBrowser : IAsyncLifetime
 {
+    private readonly ServiceHost _app;
+
+    public ConsoleBrowser(AppFixture app) : this((ServiceHost)app)
+    {
+    }
+
+    /// <summary>A browser looking at another host of the service (e.g. a win-back host on a store of its own).</summary>
+    internal ConsoleBrowser(ServiceHost app) => _app = app;
+
     private WebApplication? _relay;
     private IPlaywright? _playwright;
 
@@ -33,7 +42,7 @@ public sealed class ConsoleBrowser(AppFixture app) : IAsyncLifetime
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         _relay = builder.Build();
-        _relay.Run(Forward(app));
+        _relay.Run(Forward(_app));
         await _relay.StartAsync();
         BaseUrl = _relay.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
@@ -68,7 +77,7 @@ public sealed class ConsoleBrowser(AppFixture app) : IAsyncLifetime
         throw new InvalidOperationException("Chromium is not installed: run scripts/test (it installs Debian's chromium with apt-get) or `apt-get install chromium`.");
     }
 
-    private static RequestDelegate Forward(AppFixture app) => async context =>
+    private static RequestDelegate Forward(ServiceHost app) => async context =>
     {
         using var forward = await RelayRequests.ForHostAsync(context, "https://localhost");
         using var client = app.Host.Server.CreateClient();

@@ -225,7 +225,7 @@ public sealed class ConsoleTests(AppFixture app, ConsoleBrowser browser) : IClas
     }
 
     /// <summary>Opens a page, checks it with axe and saves a screenshot; answers the HTTP status the page arrived with.</summary>
-    private static async Task<int> OpenAsync(IPage page, string path, string name, bool axe = true)
+    internal static async Task<int> OpenAsync(IPage page, string path, string name, bool axe = true)
     {
         var response = await page.GotoAsync(path);
         await CheckAsync(page, name, axe);

@@ -9,8 +9,8 @@ using static CustomerJourney.Tests.Contracts.Answers;
 namespace CustomerJourney.Tests.Contracts;
 
 /// <summary>
-/// Snapshots of the win-back answers: candidates, a planned campaign, the campaign before and after its launch with its
-/// report (outcome per group, uplift), the campaign list, and their problem answers. Campaigns select from the whole
+/// Snapshots of the win-back answers: candidates, a preview, a planned campaign, the campaign before and after its launch with its
+/// report (outcome per group, uplift, the daily series), the campaign list, and their problem answers. Campaigns select from the whole
 /// store, so the test runs on a <see cref="WinBackHost"/> of its own (own schema, a real SMTP sink), with fixed customer
 /// ids; the Idempotency-Key names the campaign, so its id, offer codes and split are the same on every run.
 /// </summary>
@@ -59,6 +59,11 @@ public sealed class WinBackAnswerSnapshots
         var candidates = await Get($"/api/winback/candidates?at={Uri.EscapeDataString(Iso(At))}&includeExcluded=true&pageSize=5");
         var eligible = await Get($"/api/winback/candidates?at={Uri.EscapeDataString(Iso(At))}&segment=repeat-buyer&page=2&pageSize=4");
 
+        // Previewed with the key it is then planned with: the same campaign id, seed and audience.
+        var preview = await Call(host.Host, HttpMethod.Post, "/api/winback/campaigns/preview", marketing, Campaign("Spring back"),
+            new Dictionary<string, string> { ["Idempotency-Key"] = "snapshot-spring" });
+        var previewInvalid = await Call(host.Host, HttpMethod.Post, "/api/winback/campaigns/preview", marketing,
+            new JsonObject { ["name"] = "Nope", ["offer"] = new JsonObject { ["kind"] = "free-lunch" }, ["channel"] = "email", ["controlShare"] = 0.9 });
         var planned = await Plan(Campaign("Spring back"), "snapshot-spring");
         Assert.True((int)planned["status"]! == 201, planned.ToJsonString());
         var id = planned["body"]!["campaign"]!["campaignId"]!.GetValue<string>();
@@ -85,6 +90,9 @@ public sealed class WinBackAnswerSnapshots
             ["eligible"] = eligible,
             ["candidatesInvalid"] = await Get("/api/winback/candidates?at=2999-01-01T00:00:00Z&segment=sleepy&channel=fax&maxPAlive=2&model=latest"),
             ["candidatesUnknownModel"] = await Get("/api/winback/candidates?model=0190a000-0000-7000-8000-000000000000"),
+            ["preview"] = preview,
+            ["previewInvalid"] = previewInvalid,
+            ["previewForbidden"] = await Call(host.Host, HttpMethod.Post, "/api/winback/campaigns/preview", Bearer(host.Host, "analyst-1", "analyst"), Campaign("Spring back")),
             ["planned"] = planned,
             ["plannedLater"] = later,
             ["planRepeated"] = await Plan(Campaign("Spring back"), "snapshot-spring"),
@@ -106,6 +114,8 @@ public sealed class WinBackAnswerSnapshots
             $"$..[?(@.campaignId == '{id}')].launchAt", "selectedAt",
             // The as-of instant of the view before the launch is derived from selectedAt.
             "$.beforeLaunch.body.asOf",
+            // The preview launches at once, so at the run's own instant.
+            "$.preview.body.launchAt",
             // Event ids (a flag's evidence) are the run's own.
             "eventIds");
         Snapshot.Match(token);
