@@ -10,7 +10,7 @@ using Marten;
 using Npgsql;
 
 // Usage: bench/run-load [--events N] [--customers N] [--clients N] [--batch N] [--seconds N] [--read-rate N]
-//                       [--tracking-events N] [--profiles N] [--identity-rate N] [--only tracking|identity|churn|churn-scale|import] [--churn-customers N]
+//                       [--tracking-events N] [--profiles N] [--identity-rate N] [--only tracking|identity|churn|churn-scale|import|ingest] [--churn-customers N]
 // Defaults are the workload: 1,000,000 events over 100,000 customers, 3 clients, batches of 5,000; the tracking
 // workload sends max(30,000, events / 10) Segment calls to each endpoint. --only tracking runs that workload alone and
 // writes its table to bench/results/load-tracking.md.tmp (ignored by git), leaving load.md as the last full run left it.

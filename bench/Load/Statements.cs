@@ -40,12 +40,17 @@ public static class Statements
         return statements;
     }
 
-    /// <summary>A note: statements per request in all, and the most frequent ones per request.</summary>
-    public static string Describe(string what, IReadOnlyList<(string Query, long Calls, double Milliseconds)> statements, double requests, int top = 12)
+    /// <summary>
+    /// A note: statements per request in all, the look-ups the service keeps for a moment (API keys, personal-data keys),
+    /// and the most frequent statements, each per request.
+    /// </summary>
+    public static string Describe(string what, IReadOnlyList<(string Query, long Calls, double Milliseconds)> statements, double requests, int top = 15)
     {
         var total = statements.Sum(s => s.Calls);
+        double Per(string table) => statements.Where(s => s.Query.Contains(table, StringComparison.Ordinal) && s.Query.StartsWith("select", StringComparison.OrdinalIgnoreCase))
+            .Sum(s => s.Calls) / requests;
         var lines = statements.Take(top).Select(s => $"  - {s.Calls / requests:F2} x `{s.Query.Replace('|', '/')}` ({s.Milliseconds / requests:F3} ms)");
-        return $"Statements per {what} (pg_stat_statements, all of the service's, background reactions included): {total / requests:F1} in all; the most frequent:\n" +
-               string.Join('\n', lines);
+        return $"Statements per {what} (pg_stat_statements, all of the service's, background reactions included): {total / requests:F1} in all; " +
+               $"API-key reads {Per("mt_doc_apikey"):F2}, personal-data-key reads {Per("customer_keys"):F2}; the most frequent:\n" + string.Join('\n', lines);
     }
 }
