@@ -10,7 +10,7 @@ using Marten;
 using Npgsql;
 
 // Usage: bench/run-load [--events N] [--customers N] [--clients N] [--batch N] [--seconds N] [--read-rate N]
-//                       [--tracking-events N] [--profiles N] [--identity-rate N] [--only tracking|identity|churn|churn-scale|import] [--churn-customers N]
+//                       [--tracking-events N] [--profiles N] [--identity-rate N] [--only tracking|identity|churn|churn-scale|import|ingest] [--churn-customers N]
 // Defaults are the issue's workload: 1,000,000 events over 100,000 customers, 3 clients, batches of 5,000; the tracking
 // workload sends max(30,000, events / 10) Segment calls to each endpoint. --only tracking runs that workload alone and
 // writes its table to bench/results/load-tracking.md.tmp (ignored by git), leaving load.md as the last full run left it.
@@ -27,7 +27,7 @@ var loadAtStart = LoadAverage();
 void Say(string text) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {text}");
 
 Say(settings.Only is null ? $"Building {settings.Events:N0} touchpoints over {settings.Customers:N0} customers" : $"Only the {settings.Only} workload");
-var items = settings.Only is null ? Dataset.Build(Path.Combine(root, "data/cdnow/CDNOW_master.txt"), settings.Events, settings.Customers, seed: 1) : [];
+var items = settings.Only is null or "ingest" ? Dataset.Build(Path.Combine(root, "data/cdnow/CDNOW_master.txt"), settings.Events, settings.Customers, seed: 1) : [];
 var batches = Workloads.Batches(items, settings.Batch);
 var customers = items.Select(i => i.CustomerId).Distinct().ToList();
 var events = Workloads.Events(items);
@@ -108,7 +108,7 @@ try
         }
     }
 
-    if (settings.Only is null)
+    if (settings.Only is null or "ingest")
     {
         IngestResult http;
         Say("Baseline: COPY into a table shaped like mt_events");
@@ -128,9 +128,14 @@ try
             var appended = await Workloads.QuickAppendAsync(store, events, settings.Batch, settings.Clients);
             rows.Add(new Row("baseline", "Marten quick append, in process", appended.PerSecond, "events/s", null, null, null, null, $"{appended.Duplicates:N0} batch retries after conflicts"));
             Say("HTTP batch ingest");
+            var profiled = await Statements.ResetAsync(db);
             var cpu = CpuSnapshot.Take(service);
             http = await Workloads.IngestHttpAsync(service, batches, settings.Clients);
             var used = CpuSnapshot.Take(service) - cpu;
+            if (profiled)
+            {
+                notes.Add(Statements.Describe($"batch of {settings.Batch:N0}", await Statements.ReadAsync(db), batches.Count));
+            }
             if (http.Appended != items.Count)
             {
                 throw new InvalidOperationException($"{http.Appended:N0} of {items.Count:N0} touchpoints were appended.");
@@ -148,8 +153,22 @@ try
         }
 
         Say($"Single posts from {settings.Connections} connections for {settings.Seconds} s, and the raw per-transaction baseline");
+        var singleProfiled = await Statements.ResetAsync(db);
+        var singleCpu = CpuSnapshot.Take(service);
         var single = await Workloads.SinglePostsAsync(service, customers, settings.Connections, TimeSpan.FromSeconds(settings.Seconds));
+        var singleUsed = CpuSnapshot.Take(service) - singleCpu;
+        notes.Add($"CPU during single posts ({settings.Seconds} s wall, {Environment.ProcessorCount} cores, {single.Latencies.Count:N0} requests): service {singleUsed.Service:F1} s " +
+                  $"({singleUsed.Service * 1000 / single.Latencies.Count:F2} ms per request), PostgreSQL {singleUsed.Postgres:F1} s ({singleUsed.Postgres * 1000 / single.Latencies.Count:F2} ms per request), " +
+                  $"load client {singleUsed.Client:F1} s; load average {LoadAverage()}.");
+        if (singleProfiled)
+        {
+            notes.Add(Statements.Describe("single post", await Statements.ReadAsync(db), single.Latencies.Count));
+        }
+
+        var rawCpu = CpuSnapshot.Take(service);
         var rawTx = await Workloads.RawTransactionsAsync(db, $"{raw}.sources", $"{raw}.mt_events", settings.Connections, TimeSpan.FromSeconds(settings.Seconds));
+        var rawUsed = CpuSnapshot.Take(service) - rawCpu;
+        notes.Add($"CPU during the raw per-transaction baseline: PostgreSQL {rawUsed.Postgres:F1} s, load client {rawUsed.Client:F1} s, service (background work left over) {rawUsed.Service:F1} s.");
         rows.Add(new Row("single posts", $"POST /api/customers/{{id}}/touchpoints, {settings.Connections} connections", single.PerSecond, "req/s", rawTx.PerSecond,
             "dedup + append transaction", ">= 0.5x", single.PerSecond >= 0.5 * rawTx.PerSecond, single.Failed > 0 ? $"{single.Failed} failed" : null));
         foreach (var p in new[] { 50.0, 99.0, 99.9 })
@@ -158,54 +177,9 @@ try
             rows.Add(new Row("single posts", $"latency p{p}", single.Latencies.Percentile(p), "ms", rawTx.Latencies.Percentile(p), "raw transaction", p == 99.0 ? "<= 2x" : null, met));
         }
 
-        Say($"Reads at {settings.ReadRate}/s for {settings.Seconds} s while ingesting");
-        var extra = Dataset.Build(Path.Combine(root, "data/cdnow/CDNOW_master.txt"), Math.Max(settings.Events / 5, 70_000), settings.Customers, seed: 2, idPrefix: "x");
-        var reader = await service.TokenAsync("bench-analyst", "analyst");
-        var asOf = Uri.EscapeDataString(DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
-        using (var stopIngest = new CancellationTokenSource())
-        {
-            var ingesting = Workloads.IngestHttpAsync(service, Workloads.Batches(extra, settings.Batch), 1, stopIngest.Token);
-            var reads = await Workloads.AtFixedRateAsync(settings.ReadRate, TimeSpan.FromSeconds(settings.Seconds),
-            [
-                ("journey", n => Workloads.GetOkAsync(service, $"/api/customers/{customers[n * 7919 % customers.Count]}/journey?pageSize=50", reader)),
-                ("journey asOf", n => Workloads.GetOkAsync(service, $"/api/customers/{customers[n * 7919 % customers.Count]}/journey?pageSize=50&asOf={asOf}", reader)),
-                ("customer", n => Workloads.GetOkAsync(service, $"/api/customers/{customers[n * 7919 % customers.Count]}", reader)),
-            ]);
-            await stopIngest.CancelAsync();
-            await ingesting;
-
-            using var stopCopy = new CancellationTokenSource();
-            var copying = Task.Run(async () =>
-            {
-                while (!stopCopy.IsCancellationRequested)
-                {
-                    await Workloads.CopyAsync(db, $"{raw}.mt_events", extra.Take(20_000).ToList(), settings.Batch, 1, streamPrefix: $"r{Guid.NewGuid():N}-");
-                }
-            });
-            var rawReads = await Workloads.AtFixedRateAsync(settings.ReadRate, TimeSpan.FromSeconds(settings.Seconds),
-            [
-                ("latest 50", async n =>
-                {
-                    await using var command = db.CreateCommand($"select data from {raw}.mt_events where stream_id = $1 order by version desc limit 50");
-                    command.Parameters.Add(new() { Value = customers[n * 7919 % customers.Count] });
-                    await using var result = await command.ExecuteReaderAsync();
-                    while (await result.ReadAsync())
-                    {
-                    }
-                }),
-            ]);
-            await stopCopy.CancelAsync();
-            await copying;
-            foreach (var (name, latencies) in reads)
-            {
-                foreach (var p in new[] { 50.0, 99.0 })
-                {
-                    rows.Add(new Row("reads while ingesting", $"GET {name} p{p} ({latencies.Count} requests)", latencies.Percentile(p), "ms",
-                        rawReads["latest 50"].Percentile(p), "latest 50 of a stream, raw", p == 99.0 && name != "customer" ? "<= 2x" : null,
-                        p == 99.0 && name != "customer" ? latencies.Percentile(p) <= 2 * rawReads["latest 50"].Percentile(p) : null));
-                }
-            }
-        }
+        // Half the extra set per phase; at full rate on an idle machine that is about 20 s of the first pass's rate.
+        var extra = Dataset.Build(Path.Combine(root, "data/cdnow/CDNOW_master.txt"), Math.Max(settings.Events / 5, 140_000), settings.Customers, seed: 2, idPrefix: "x");
+        rows.AddRange(await ReadsWorkload.RunAsync(service, db, $"{raw}.mt_events", customers, extra, http.PerSecond, settings, Say));
 
         {
             // Half the rate the first pass reached, in batches of 1,000, paced; the lag sampler reads the daemon's
@@ -363,10 +337,10 @@ finally
 notes.Add($"Load average (1 min) at the start {loadAtStart}, at the end {LoadAverage()}: other processes share the {Environment.ProcessorCount} cores.");
 var machine = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 1024} GiB, .NET {Environment.Version}, " +
               $"PostgreSQL {await Scalar("show server_version")}, {settings}";
-// The identity, churn and import workloads alone write identity.md / churn-profiles.md / churn-http.md / import.md and
+// The identity, churn, import and ingest workloads alone write identity.md / churn-profiles.md / churn-http.md / import.md / ingest.md and
 // .json (kept); the tracking workload alone a .tmp beside load.md.
-Report.Write(Path.Combine(root, "bench/results"), settings.Only switch { null => "load", "identity" => "identity", "churn" => "churn-profiles", "churn-scale" => "churn-http", "import" => "import", _ => $"load-{settings.Only}" },
-    settings.Only is null or "identity" or "churn" or "churn-scale" or "import" ? "" : ".tmp", machine, rows, notes);
+Report.Write(Path.Combine(root, "bench/results"), settings.Only switch { null => "load", "identity" => "identity", "churn" => "churn-profiles", "churn-scale" => "churn-http", "import" => "import", "ingest" => "ingest", _ => $"load-{settings.Only}" },
+    settings.Only is null or "identity" or "churn" or "churn-scale" or "import" or "ingest" ? "" : ".tmp", machine, rows, notes);
 return 0;
 
 static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
@@ -411,7 +385,7 @@ namespace Load
             string? only = null;
             for (var i = 0; i < args.Length; i += 2)
             {
-                if (args[i] == "--only" && i + 1 < args.Length && args[i + 1] is "tracking" or "identity" or "churn" or "churn-scale" or "import")
+                if (args[i] == "--only" && i + 1 < args.Length && args[i + 1] is "tracking" or "identity" or "churn" or "churn-scale" or "import" or "ingest")
                 {
                     only = args[i + 1];
                     continue;
@@ -420,7 +394,7 @@ namespace Load
                 var value = 0;
                 if (!values.ContainsKey(args[i]) || i + 1 >= args.Length || !int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out value) || value <= 0)
                 {
-                    Console.Error.WriteLine($"Unknown or invalid option '{args[i]}'. Options: {string.Join(", ", values.Keys)} followed by a positive whole number, or --only tracking|identity|churn|churn-scale|import.");
+                    Console.Error.WriteLine($"Unknown or invalid option '{args[i]}'. Options: {string.Join(", ", values.Keys)} followed by a positive whole number, or --only tracking|identity|churn|churn-scale|import|ingest.");
                     Environment.Exit(2);
                 }
 
@@ -440,6 +414,7 @@ namespace Load
 
         public override string ToString() => Only is null
             ? $"{Events:N0} events over {Customers:N0} customers, {Clients} clients, batches of {Batch:N0}, {Connections} connections, {Seconds} s per timed phase, {ReadRate} reads/s, {TrackingEvents:N0} tracking calls per endpoint, {Profiles:N0} profiles, identity touchpoints at {IdentityRate:N0}/s"
+            : Only == "ingest" ? $"only the ingest workloads (batch ingest, re-send, single posts, reads while ingesting, projection lag, churn fit): {Events:N0} events over {Customers:N0} customers, {Clients} clients, batches of {Batch:N0}, {Connections} connections, {Seconds} s per timed phase, {ReadRate} reads/s"
             : Only == "import" ? $"only the import workload: {Events:N0} touchpoints over {Customers:N0} customers"
             : Only == "tracking" ? $"only the tracking workload: {TrackingEvents:N0} calls per endpoint, {Clients} clients"
             : Only == "churn" ? $"only the churn fit workload: the full CDNOW cohort, {Profiles:N0} hand merges"

@@ -56,6 +56,51 @@ public static class Workloads
     }
 
     /// <summary>
+    /// POSTs the batches at <paramref name="rate"/> events per second (each batch sent when it is due, at most
+    /// <paramref name="clients"/> at once), until they run out or <paramref name="stop"/> is cancelled.
+    /// </summary>
+    public static async Task<IngestResult> PacedIngestAsync(Service service, IReadOnlyList<List<Item>> batches, double rate, int clients, CancellationToken stop)
+    {
+        using var slots = new SemaphoreSlim(clients);
+        var running = new List<Task<IngestResult>>();
+        var sent = 0;
+        var clock = Stopwatch.StartNew();
+        foreach (var batch in batches)
+        {
+            var due = TimeSpan.FromSeconds(sent / rate) - clock.Elapsed;
+            try
+            {
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due, stop);
+                }
+
+                await slots.WaitAsync(stop);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            sent += batch.Count;
+            running.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    return await IngestHttpAsync(service, [batch], 1);
+                }
+                finally
+                {
+                    slots.Release();
+                }
+            }));
+        }
+
+        var done = await Task.WhenAll(running);
+        return new IngestResult(sent, done.Sum(d => d.Appended), done.Sum(d => d.Duplicates), clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
     /// POSTs ready bodies of one set (the native batch endpoint with the source's API key, or /v1/batch with it as the
     /// Basic-auth user name, as the SDKs send it) from <paramref name="clients"/> concurrent clients; every call must be appended.
     /// </summary>

@@ -93,7 +93,8 @@ public static class AccessModule
         services.AddSingleton<IKeyEncryptionKeys>(keyRing);
         services.AddSingleton(sp => new PostgresKeyStore(NpgsqlDataSource.Create(keyStoreConnection), keyStoreSchema, keyRing,
             sp.GetRequiredService<ILogger<PostgresKeyStore>>()));
-        services.AddSingleton<IPersonalDataKeyStore>(sp => sp.GetRequiredService<PostgresKeyStore>());
+        services.AddSingleton<RecentLookups>();
+        services.AddSingleton<IPersonalDataKeyStore>(sp => new RecentKeyStore(sp.GetRequiredService<PostgresKeyStore>(), sp.GetRequiredService<RecentLookups>()));
         services.AddSingleton<IPersonalDataProtector, EncryptedPersonalData>();
         services.AddSingleton<UnreadablePersonalData>();
         services.AddHostedService<KeyStoreBootstrap>();

@@ -61,17 +61,22 @@ public static class ApiKeySecrets
 }
 
 /// <summary>
-/// Authenticates X-Api-Key. The key is looked up on every request (one primary-key read), so a revoked key
-/// stops working at once on every instance.
+/// Authenticates X-Api-Key. The stored key is read once per <see cref="RecentLookups.Freshness"/> (a primary-key read on
+/// every request cost a round trip per single post), so a key revoked on one instance stops working at once there and
+/// within that time on every other.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IDocumentStore store)
+    IDocumentStore store,
+    RecentLookups recent)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
+
+    /// <summary>The kind of entry in <see cref="RecentLookups"/>: a stored <see cref="ApiKey"/> by its id.</summary>
+    public const string Lookup = "api-key";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -85,8 +90,17 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("The API key is malformed.");
         }
 
-        await using var session = store.QuerySession();
-        var key = await session.LoadAsync<ApiKey>(id, Context.RequestAborted);
+        if (!recent.TryGet<ApiKey>(Lookup, id, out var key))
+        {
+            var began = RecentLookups.ReadBegins();
+            await using var session = store.QuerySession();
+            key = await session.LoadAsync<ApiKey>(id, Context.RequestAborted);
+            if (key is not null)
+            {
+                recent.Keep(Lookup, id, key, began);
+            }
+        }
+
         if (key is null || key.IsRevoked || !ApiKeySecrets.Matches(key, secret))
         {
             return AuthenticateResult.Fail("The API key is unknown or revoked.");

@@ -64,10 +64,11 @@ public static class ManageApiKeysEndpoints
     public static async Task<IReadOnlyList<ApiKeyView>> List(IQuerySession session, CancellationToken cancellation) =>
         (await session.Query<ApiKey>().OrderBy(k => k.CreatedAt).ToListAsync(cancellation)).Select(ApiKeyView.From).ToList();
 
-    /// <summary>Revokes a key; it stops working on the next request.</summary>
+    /// <summary>Revokes a key; it stops working on this instance's next request, and on every other within <see cref="RecentLookups.Freshness"/>.</summary>
     [WolverineDelete("/api/access/keys/{id}")]
     [Authorize(Policy = Policies.Administer)]
-    public static async Task<IResult> Revoke(string id, ClaimsPrincipal user, IDocumentSession session, TimeProvider clock, CancellationToken cancellation)
+    public static async Task<IResult> Revoke(string id, ClaimsPrincipal user, IDocumentSession session, TimeProvider clock, RecentLookups recent,
+        CancellationToken cancellation)
     {
         var key = await session.LoadAsync<ApiKey>(id, cancellation);
         if (key is null)
@@ -80,7 +81,11 @@ public static class ManageApiKeysEndpoints
             key.RevokedAt = clock.GetUtcNow();
             key.RevokedBy = AccessClaims.Actor(user);
             session.Store(key);
+            // Committed here rather than after the handler, so this instance forgets the key only once the revocation is stored.
+            await session.SaveChangesAsync(cancellation);
         }
+
+        recent.Forget(ApiKeyAuthenticationHandler.Lookup, id);
 
         return Results.Ok(ApiKeyView.From(key));
     }

@@ -8,7 +8,7 @@ namespace CustomerJourney.WebConsole.Admin;
 
 /// <summary>API keys of source systems: create one (its secret shown once, on this answer only), list, revoke.</summary>
 [Authorize(Policy = Policies.Administer)]
-public sealed class KeysPage(IDocumentSession session, TimeProvider clock) : PageModel
+public sealed class KeysPage(IDocumentSession session, TimeProvider clock, RecentLookups recent) : PageModel
 {
     public IReadOnlyList<ApiKeyView> Keys { get; private set; } = [];
 
@@ -31,7 +31,7 @@ public sealed class KeysPage(IDocumentSession session, TimeProvider clock) : Pag
 
     public async Task OnPostRevokeAsync(string id, CancellationToken cancellation)
     {
-        var answer = ApiAnswers.Of<ApiKeyView>(await ManageApiKeysEndpoints.Revoke(id, User, session, clock, cancellation));
+        var answer = ApiAnswers.Of<ApiKeyView>(await ManageApiKeysEndpoints.Revoke(id, User, session, clock, recent, cancellation));
         await session.SaveChangesAsync(cancellation);
         (Revoked, Problem) = (answer.Value, answer.Problem);
         Keys = await ManageApiKeysEndpoints.List(session, cancellation);
