@@ -11,6 +11,9 @@ public sealed class ImportOptions
 
     public int MaxListedRejections { get; set; } = 1_000;
 
+    /// <summary>Hold this node's async projections while an import appends (they catch up after): see <see cref="ProjectionsAside"/>.</summary>
+    public bool HoldProjectionsWhileAppending { get; set; } = true;
+
     /// <summary>For the fault test only: after claiming this chunk, wait to be killed between the claim and the bulk append.</summary>
     public int? HoldAfterClaimOfChunk { get; set; }
 }
