@@ -77,9 +77,9 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
     /// Runs (or resumes) <paramref name="run"/> over <paramref name="body"/>. Chunks a previous run of the same id closed are
     /// skipped unparsed; a chunk it left open is recovered first, then read again.
     /// <para>
-    /// Two stages at once: while one chunk is claimed, copied and closed (mostly PostgreSQL's work), the next is read,
-    /// parsed, validated and sealed (the service's CPU). A chunk whose customers meet one still being committed waits for
-    /// it before loading their keys, so a new customer is never given two keys.
+    /// Two stages at once: while one chunk is copied and closed, the next is read, parsed, validated, sealed and claimed.
+    /// A chunk whose customers meet one still being committed waits for it first, so a new customer is never given two
+    /// keys, and the claim sees the streams the earlier chunk started.
     /// </para>
     /// </summary>
     public async Task<ImportRun> RunAsync(ImportRun run, Stream body, ClaimsPrincipal caller, string command, Action<ImportProgress>? progress,
@@ -101,7 +101,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         var prepared = System.Threading.Channels.Channel.CreateBounded<PreparedChunk>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var held = await projections.HoldAsync(cancellation);
-        var reading = Task.Run(() => PrepareChunksAsync(bytes, done, caller, prepared.Writer, stop.Token), CancellationToken.None);
+        var reading = Task.Run(() => PrepareChunksAsync(run.Id, bytes, done, caller, prepared.Writer, stop.Token), CancellationToken.None);
         try
         {
             await foreach (var chunk in prepared.Reader.ReadAllAsync(stop.Token))
@@ -142,7 +142,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
     /// customer in one chunk (one stream, one bulk append). The cut depends only on the file, so a resumed run numbers the
     /// chunks as the first did.
     /// </summary>
-    private async Task PrepareChunksAsync(Stream body, HashSet<int> done, ClaimsPrincipal caller, ChannelWriter<PreparedChunk> ready,
+    private async Task PrepareChunksAsync(string importId, Stream body, HashSet<int> done, ClaimsPrincipal caller, ChannelWriter<PreparedChunk> ready,
         CancellationToken cancellation)
     {
         Exception? failure = null;
@@ -158,7 +158,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
                 var customer = NdJsonItems.CustomerIdOf(line);
                 if (lines.Count >= size && (lines.Count >= 2 * size || !string.Equals(customer, previous, StringComparison.Ordinal)))
                 {
-                    await HandOnAsync(number++, lines, done, caller, inFlight, ready, cancellation);
+                    await HandOnAsync(importId, number++, lines, done, caller, inFlight, ready, cancellation);
                     lines = new List<NdJsonLine>(size);
                 }
 
@@ -168,7 +168,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
 
             if (lines.Count > 0)
             {
-                await HandOnAsync(number, lines, done, caller, inFlight, ready, cancellation);
+                await HandOnAsync(importId, number, lines, done, caller, inFlight, ready, cancellation);
             }
         }
         catch (Exception e)
@@ -181,7 +181,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         }
     }
 
-    private async Task HandOnAsync(int number, List<NdJsonLine> lines, HashSet<int> done, ClaimsPrincipal caller, List<PreparedChunk> inFlight,
+    private async Task HandOnAsync(string importId, int number, List<NdJsonLine> lines, HashSet<int> done, ClaimsPrincipal caller, List<PreparedChunk> inFlight,
         ChannelWriter<PreparedChunk> ready, CancellationToken cancellation)
     {
         if (done.Contains(number))
@@ -190,13 +190,29 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         }
 
         inFlight.RemoveAll(c => c.Committed.Task.IsCompleted);
-        var chunk = await PrepareAsync(number, lines, caller, inFlight, cancellation);
+        PreparedChunk chunk;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                chunk = await PrepareAsync(importId, number, lines, caller, inFlight, cancellation);
+                break;
+            }
+            catch (PersonalDataKeyRaceException) when (attempt < 3)
+            {
+                // Live ingest stored a new customer's key first: seal the chunk again with that key.
+            }
+        }
+
         inFlight.Add(chunk);
         await ready.WriteAsync(chunk, cancellation);
     }
 
-    /// <summary>Parses, validates and seals one chunk as the API does (<see cref="TouchpointIngestion.Read"/>), after any chunk in flight that shares a customer.</summary>
-    private async Task<PreparedChunk> PrepareAsync(int number, List<NdJsonLine> lines, ClaimsPrincipal caller, IReadOnlyList<PreparedChunk> inFlight,
+    /// <summary>
+    /// Parses, validates and seals one chunk as the API does (<see cref="TouchpointIngestion.Read"/>), then claims its new
+    /// customers' source ids; after any chunk in flight that shares a customer.
+    /// </summary>
+    private async Task<PreparedChunk> PrepareAsync(string importId, int number, List<NdJsonLine> lines, ClaimsPrincipal caller, IReadOnlyList<PreparedChunk> inFlight,
         CancellationToken cancellation)
     {
         var phases = Stopwatch.StartNew();
@@ -235,7 +251,10 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
                 }
             }
 
-            chunk.Prepared = $"parse {parsed.TotalMilliseconds:F0} ms, wait {(waited - parsed).TotalMilliseconds:F0} ms, keys {(keyed - waited).TotalMilliseconds:F0} ms, intake {(phases.Elapsed - keyed).TotalMilliseconds:F0} ms";
+            var read = phases.Elapsed;
+            (chunk.Bulk, chunk.Normal, chunk.Known) = await ClaimNewCustomersAsync(importId, number, chunk.Accepted, cipher, cancellation);
+            chunk.Prepared = $"parse {parsed.TotalMilliseconds:F0} ms, wait {(waited - parsed).TotalMilliseconds:F0} ms, keys {(keyed - waited).TotalMilliseconds:F0} ms, " +
+                             $"intake {(read - keyed).TotalMilliseconds:F0} ms, claim {(phases.Elapsed - read).TotalMilliseconds:F0} ms";
             return chunk;
         }
         finally
@@ -256,7 +275,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
             catch (PersonalDataKeyRaceException) when (attempt < 3)
             {
                 // Live ingest stored a new customer's key first: seal the chunk again with that key.
-                chunk = await PrepareAsync(chunk.Number, chunk.Lines, caller, [], cancellation);
+                chunk = await PrepareAsync(run.Id, chunk.Number, chunk.Lines, caller, [], cancellation);
             }
         }
     }
@@ -268,9 +287,8 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         var phases = Stopwatch.StartNew();
         var rejected = chunk.Rejected;
         var duplicates = chunk.Duplicates;
-        var (bulk, normal, known) = await ClaimNewCustomersAsync(run, number, chunk.Accepted, chunk.Cipher, cancellation);
-        var claimed = phases.Elapsed;
-        duplicates += known;
+        var (bulk, normal) = (chunk.Bulk, chunk.Normal);
+        duplicates += chunk.Known;
         if (options.Value.HoldAfterClaimOfChunk == number && bulk.Count > 0)
         {
             await Task.Delay(Timeout.Infinite, cancellation);
@@ -315,9 +333,8 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         run.Rejected.AddRange(rejected.OrderBy(r => r.Index).Take(Math.Max(0, options.Value.MaxListedRejections - run.Rejected.Count)));
         var ledgeredAt = phases.Elapsed;
         await CloseChunkAsync(run, number, cancellation);
-        logger.LogDebug("Import chunk {Chunk} ({Items} items): prepared beside the previous one ({Prepared}); claim {Claim} ms, bulk append {Bulk} ms, ledger {Ledger} ms, close {Close} ms",
-            number, chunk.Lines.Count, chunk.Prepared, claimed.TotalMilliseconds, (copied - claimed).TotalMilliseconds, (ledgeredAt - copied).TotalMilliseconds,
-            (phases.Elapsed - ledgeredAt).TotalMilliseconds);
+        logger.LogDebug("Import chunk {Chunk} ({Items} items): prepared beside the previous one ({Prepared}); bulk append {Bulk} ms, ledger {Ledger} ms, close {Close} ms",
+            number, chunk.Lines.Count, chunk.Prepared, copied.TotalMilliseconds, (ledgeredAt - copied).TotalMilliseconds, (phases.Elapsed - ledgeredAt).TotalMilliseconds);
     }
 
     /// <summary>
@@ -325,7 +342,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
     /// statement (one snapshot, one round trip). Returns what goes to the bulk append, what goes to the ledger, and how
     /// many were already in the register.
     /// </summary>
-    private async Task<(List<Touchpoint> Bulk, List<Touchpoint> Normal, long Known)> ClaimNewCustomersAsync(ImportRun run, int number,
+    private async Task<(List<Touchpoint> Bulk, List<Touchpoint> Normal, long Known)> ClaimNewCustomersAsync(string importId, int number,
         List<Touchpoint> accepted, IPersonalDataCipher cipher, CancellationToken cancellation)
     {
         var schema = store.Options.Events.DatabaseSchemaName;
@@ -373,7 +390,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         claim.Parameters.Add(Texts("ids", own.Select(t => t.SourceId)));
         claim.Parameters.Add(Texts("customers", own.Select(t => t.CustomerId)));
         claim.Parameters.Add(new NpgsqlParameter<bool[]>("purchases", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = own.Select(t => t is PurchaseMade).ToArray() });
-        claim.Parameters.AddWithValue("import", run.Id);
+        claim.Parameters.AddWithValue("import", importId);
         claim.Parameters.AddWithValue("chunk", number);
         var existing = new HashSet<string>(StringComparer.Ordinal);
         var claimedIds = new HashSet<(string, string)>();
@@ -476,7 +493,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         await session.SaveChangesAsync(cancellation);
     }
 
-    /// <summary>A chunk read, validated and sealed, waiting to be claimed, copied and closed.</summary>
+    /// <summary>A chunk read, validated, sealed and claimed, waiting to be copied and closed.</summary>
     private sealed class PreparedChunk(int number, List<NdJsonLine> lines, HashSet<string> customers, IPersonalDataCipher cipher)
     {
         public int Number { get; } = number;
@@ -488,6 +505,11 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         public Dictionary<(string, string), long> Seen { get; } = new(lines.Count);
         public long Duplicates { get; set; }
         public string Prepared { get; set; } = "";
+
+        /// <summary>Claimed for the bulk append, left to the ledger, and already in the register.</summary>
+        public List<Touchpoint> Bulk { get; set; } = [];
+        public List<Touchpoint> Normal { get; set; } = [];
+        public long Known { get; set; }
 
         /// <summary>Set once the chunk is committed (or failed): a later chunk sharing a customer loads its keys after this.</summary>
         public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
