@@ -81,9 +81,9 @@ public static class ImportWorkload
         return new IngestResult(inserted, inserted, 0, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>POST /api/imports with the file streamed from disk, then GET its status until projections and reactions caught up (bounded).</summary>
+    /// <summary>POST /api/imports with the file streamed from disk (<paramref name="accepted"/> runs at its 202), then GET its status until projections and reactions caught up (bounded).</summary>
     public static async Task<(IngestResult Import, double CaughtUpSeconds, long BehindAtEnd, string? Failure)> PostAsync(Service service, string file, int expected,
-        TimeSpan catchUpWithin)
+        TimeSpan catchUpWithin, Action accepted)
     {
         var clock = Stopwatch.StartNew();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/imports") { Content = new StreamContent(File.OpenRead(file), 256 * 1024) };
@@ -93,6 +93,7 @@ public static class ImportWorkload
         using var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         var seconds = clock.Elapsed.TotalSeconds;
+        accepted();
         if ((int)response.StatusCode != 202)
         {
             return (new IngestResult(expected, 0, 0, seconds), double.NaN, -1, $"{(int)response.StatusCode}: {text[..Math.Min(300, text.Length)]}");

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using CustomerJourney.Access;
 using CustomerJourney.Complaints;
 using CustomerJourney.Touchpoints;
@@ -35,7 +36,7 @@ public sealed record ImportProgress(long Items, long Appended, long Duplicates, 
 /// </para>
 /// </summary>
 public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger, IPersonalDataProtector personal, TimeProvider clock,
-    IServiceScopeFactory scopes, IOptions<ImportOptions> options, IOptions<IngestionOptions> ingestion, ILogger<HistoryImport> logger)
+    IServiceScopeFactory scopes, ProjectionsAside projections, IOptions<ImportOptions> options, IOptions<IngestionOptions> ingestion, ILogger<HistoryImport> logger)
 {
     public const string ChunkTable = "cj_import_chunks";
 
@@ -74,7 +75,12 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
 
     /// <summary>
     /// Runs (or resumes) <paramref name="run"/> over <paramref name="body"/>. Chunks a previous run of the same id closed are
-    /// skipped unread; a chunk it left open is recovered first, then read again.
+    /// skipped unparsed; a chunk it left open is recovered first, then read again.
+    /// <para>
+    /// Two stages at once: while one chunk is copied and closed, the next is read, parsed, validated, sealed and claimed.
+    /// A chunk whose customers meet one still being committed waits for it first, so a new customer is never given two
+    /// keys, and the claim sees the streams the earlier chunk started.
+    /// </para>
     /// </summary>
     public async Task<ImportRun> RunAsync(ImportRun run, Stream body, ClaimsPrincipal caller, string command, Action<ImportProgress>? progress,
         CancellationToken cancellation)
@@ -92,22 +98,37 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         var done = await ClosedChunksAsync(schema, run.Id, cancellation);
         var watch = Stopwatch.StartNew();
         var bytes = new CountingStream(body);
-        var chunk = new List<NdJsonLine>(options.Value.ChunkSize);
-        var number = 0;
-        await foreach (var line in NdJsonItems.ReadAsync(bytes, ingestion.Value.MaxTouchpointBytes, cancellation))
+        var prepared = System.Threading.Channels.Channel.CreateBounded<PreparedChunk>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var held = await projections.HoldAsync(cancellation);
+        var reading = Task.Run(() => PrepareChunksAsync(run.Id, bytes, done, caller, prepared.Writer, stop.Token), CancellationToken.None);
+        try
         {
-            chunk.Add(line);
-            if (chunk.Count == options.Value.ChunkSize)
+            await foreach (var chunk in prepared.Reader.ReadAllAsync(stop.Token))
             {
-                await ImportChunkOnceAsync(run, number++, chunk, done, caller, command, cancellation);
-                chunk.Clear();
+                try
+                {
+                    await ImportChunkOnceAsync(run, chunk, caller, command, stop.Token);
+                }
+                finally
+                {
+                    chunk.Committed.TrySetResult();
+                }
+
                 progress?.Invoke(new ImportProgress(run.Items, run.Appended, run.Duplicates, run.RejectedCount, watch.Elapsed, bytes.BytesRead));
             }
-        }
 
-        if (chunk.Count > 0)
+            await reading;
+        }
+        catch
         {
-            await ImportChunkOnceAsync(run, number, chunk, done, caller, command, cancellation);
+            await stop.CancelAsync();
+            await reading.ContinueWith(_ => { }, TaskScheduler.Default);
+            throw;
+        }
+        finally
+        {
+            await held.DisposeAsync();
         }
 
         await FinishAsync(run, cancellation);
@@ -115,116 +136,126 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         return run;
     }
 
-    private async Task ImportChunkOnceAsync(ImportRun run, int number, List<NdJsonLine> lines, HashSet<int> done, ClaimsPrincipal caller,
-        string command, CancellationToken cancellation)
+    /// <summary>
+    /// Reads the body into chunks and prepares each (parse, keys, validation and sealing) for the committing stage. A chunk
+    /// ends at its size, or, when the customer changes, up to twice that: a history grouped by customer then keeps each
+    /// customer in one chunk (one stream, one bulk append). The cut depends only on the file, so a resumed run numbers the
+    /// chunks as the first did.
+    /// </summary>
+    private async Task PrepareChunksAsync(string importId, Stream body, HashSet<int> done, ClaimsPrincipal caller, ChannelWriter<PreparedChunk> ready,
+        CancellationToken cancellation)
+    {
+        Exception? failure = null;
+        try
+        {
+            var size = options.Value.ChunkSize;
+            var lines = new List<NdJsonLine>(size);
+            var inFlight = new List<PreparedChunk>();
+            string? previous = null;
+            var number = 0;
+            await foreach (var line in NdJsonItems.ReadAsync(body, ingestion.Value.MaxTouchpointBytes, cancellation))
+            {
+                var customer = NdJsonItems.CustomerIdOf(line);
+                if (lines.Count >= size && (lines.Count >= 2 * size || !string.Equals(customer, previous, StringComparison.Ordinal)))
+                {
+                    await HandOnAsync(importId, number++, lines, done, caller, inFlight, ready, cancellation);
+                    lines = new List<NdJsonLine>(size);
+                }
+
+                lines.Add(line);
+                previous = customer;
+            }
+
+            if (lines.Count > 0)
+            {
+                await HandOnAsync(importId, number, lines, done, caller, inFlight, ready, cancellation);
+            }
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        finally
+        {
+            ready.TryComplete(failure);
+        }
+    }
+
+    private async Task HandOnAsync(string importId, int number, List<NdJsonLine> lines, HashSet<int> done, ClaimsPrincipal caller, List<PreparedChunk> inFlight,
+        ChannelWriter<PreparedChunk> ready, CancellationToken cancellation)
     {
         if (done.Contains(number))
         {
             return;
         }
 
+        inFlight.RemoveAll(c => c.Committed.Task.IsCompleted);
+        PreparedChunk chunk;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await ImportChunkAsync(run, number, lines, caller, command, cancellation);
-                return;
+                chunk = await PrepareAsync(importId, number, lines, caller, inFlight, cancellation);
+                break;
             }
             catch (PersonalDataKeyRaceException) when (attempt < 3)
             {
                 // Live ingest stored a new customer's key first: seal the chunk again with that key.
             }
         }
+
+        inFlight.Add(chunk);
+        await ready.WriteAsync(chunk, cancellation);
     }
 
-    private async Task ImportChunkAsync(ImportRun run, int number, List<NdJsonLine> lines, ClaimsPrincipal caller, string command,
+    /// <summary>
+    /// Parses, validates and seals one chunk as the API does (<see cref="TouchpointIngestion.Read"/>), then claims its new
+    /// customers' source ids; after any chunk in flight that shares a customer.
+    /// </summary>
+    private async Task<PreparedChunk> PrepareAsync(string importId, int number, List<NdJsonLine> lines, ClaimsPrincipal caller, IReadOnlyList<PreparedChunk> inFlight,
         CancellationToken cancellation)
     {
-        var schema = store.Options.Events.DatabaseSchemaName;
+        var phases = Stopwatch.StartNew();
         var documents = new List<JsonDocument>(lines.Count);
         try
         {
-            var phases = Stopwatch.StartNew();
             var items = lines.Select(line => Parse(line, documents)).ToList();
             var customerIds = items.Select(i => CustomerIdOf(i.Json)).Where(id => id is not null && TouchpointCatalogue.IdPattern().IsMatch(id))
                 .Select(id => id!).ToHashSet(StringComparer.Ordinal);
             var parsed = phases.Elapsed;
+            foreach (var earlier in inFlight.Where(c => c.Customers.Overlaps(customerIds)))
+            {
+                // Its new customers' keys are stored when it commits: load them then, not a second key now.
+                await earlier.Committed.Task.WaitAsync(cancellation);
+            }
+
+            var waited = phases.Elapsed;
             var cipher = await personal.ForCustomersAsync(customerIds, forWriting: true, cancellation);
             var keyed = phases.Elapsed;
             var now = clock.GetUtcNow();
-
-            var rejected = new List<ImportRejection>();
-            var accepted = new List<Touchpoint>();
-            var seen = new Dictionary<(string, string), long>();
-            var duplicates = 0L;
+            var chunk = new PreparedChunk(number, lines, customerIds, cipher);
             for (var i = 0; i < items.Count; i++)
             {
                 if (TouchpointIngestion.Read(items[i], null, now, cipher, caller, out var touchpoint, out _) is { } problem)
                 {
-                    rejected.Add(new ImportRejection(lines[i].Index, problem));
+                    chunk.Rejected.Add(new ImportRejection(lines[i].Index, problem));
                 }
-                else if (seen.TryAdd((touchpoint!.Source, touchpoint.SourceId), lines[i].Index))
+                else if (chunk.Seen.TryAdd((touchpoint!.Source, touchpoint.SourceId), lines[i].Index))
                 {
-                    accepted.Add(touchpoint);
+                    chunk.Accepted.Add(touchpoint);
                 }
                 else
                 {
                     // A repeat inside the chunk is a duplicate of its first occurrence, as in a batch.
-                    duplicates++;
+                    chunk.Duplicates++;
                 }
             }
 
             var read = phases.Elapsed;
-            var (bulk, normal, known) = await ClaimNewCustomersAsync(run, number, accepted, cipher, cancellation);
-            var claimed = phases.Elapsed;
-            duplicates += known;
-            if (options.Value.HoldAfterClaimOfChunk == number && bulk.Count > 0)
-            {
-                await Task.Delay(Timeout.Infinite, cancellation);
-            }
-
-            if (bulk.Count > 0 && !await BulkAppendAsync(bulk, run.RecordedBy, command, cancellation))
-            {
-                // Live ingest started one of these customers meanwhile: the COPY stored nothing, so the claims go back
-                // and the whole lot takes the ledger's path, which appends to existing streams.
-                await ReleaseAsync(schema, run.Id, number, bulk, cancellation);
-                normal.AddRange(bulk);
-                bulk.Clear();
-            }
-
-            var copied = phases.Elapsed;
-            var ledgered = await ledger.RecordAsync(normal, new LedgerWrite(run.RecordedBy, command, cipher, Historic: true), cancellation);
-            var appended = bulk.Count;
-            for (var i = 0; i < normal.Count; i++)
-            {
-                switch (ledgered.Outcomes[i])
-                {
-                    case TouchpointOutcome.Appended:
-                        appended++;
-                        break;
-                    case TouchpointOutcome.Duplicate:
-                        duplicates++;
-                        break;
-                    case TouchpointOutcome.RuleBroken:
-                        rejected.Add(new ImportRejection(seen[(normal[i].Source, normal[i].SourceId)], ProblemDetailsBody.RuleBroken(ledgered.Broken[i])));
-                        break;
-                    default:
-                        rejected.Add(new ImportRejection(seen[(normal[i].Source, normal[i].SourceId)], ProblemDetailsBody.Erased(normal[i].CustomerId)));
-                        break;
-                }
-            }
-
-            run.Items += lines.Count;
-            run.Appended += appended;
-            run.BulkAppended += bulk.Count;
-            run.Duplicates += duplicates;
-            run.RejectedCount += rejected.Count;
-            run.Rejected.AddRange(rejected.OrderBy(r => r.Index).Take(Math.Max(0, options.Value.MaxListedRejections - run.Rejected.Count)));
-            var ledgeredAt = phases.Elapsed;
-            await CloseChunkAsync(run, number, bulk, cancellation);
-            logger.LogDebug("Import chunk {Chunk}: parse {Parse} ms, keys {Keys} ms, intake {Intake} ms, claim {Claim} ms, bulk append {Bulk} ms, ledger {Ledger} ms, close {Close} ms",
-                number, parsed.TotalMilliseconds, (keyed - parsed).TotalMilliseconds, (read - keyed).TotalMilliseconds, (claimed - read).TotalMilliseconds,
-                (copied - claimed).TotalMilliseconds, (ledgeredAt - copied).TotalMilliseconds, (phases.Elapsed - ledgeredAt).TotalMilliseconds);
+            (chunk.Bulk, chunk.Normal, chunk.Known) = await ClaimNewCustomersAsync(importId, number, chunk.Accepted, cipher, cancellation);
+            chunk.Prepared = $"parse {parsed.TotalMilliseconds:F0} ms, wait {(waited - parsed).TotalMilliseconds:F0} ms, keys {(keyed - waited).TotalMilliseconds:F0} ms, " +
+                             $"intake {(read - keyed).TotalMilliseconds:F0} ms, claim {(phases.Elapsed - read).TotalMilliseconds:F0} ms";
+            return chunk;
         }
         finally
         {
@@ -232,11 +263,86 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         }
     }
 
+    private async Task ImportChunkOnceAsync(ImportRun run, PreparedChunk chunk, ClaimsPrincipal caller, string command, CancellationToken cancellation)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await ImportChunkAsync(run, chunk, command, cancellation);
+                return;
+            }
+            catch (PersonalDataKeyRaceException) when (attempt < 3)
+            {
+                // Live ingest stored a new customer's key first: seal the chunk again with that key.
+                chunk = await PrepareAsync(run.Id, chunk.Number, chunk.Lines, caller, [], cancellation);
+            }
+        }
+    }
+
+    private async Task ImportChunkAsync(ImportRun run, PreparedChunk chunk, string command, CancellationToken cancellation)
+    {
+        var schema = store.Options.Events.DatabaseSchemaName;
+        var number = chunk.Number;
+        var phases = Stopwatch.StartNew();
+        var rejected = chunk.Rejected;
+        var duplicates = chunk.Duplicates;
+        var (bulk, normal) = (chunk.Bulk, chunk.Normal);
+        duplicates += chunk.Known;
+        if (options.Value.HoldAfterClaimOfChunk == number && bulk.Count > 0)
+        {
+            await Task.Delay(Timeout.Infinite, cancellation);
+        }
+
+        if (bulk.Count > 0 && !await BulkAppendAsync(bulk, run.RecordedBy, command, cancellation))
+        {
+            // Live ingest started one of these customers meanwhile: the COPY stored nothing, so the claims go back
+            // and the whole lot takes the ledger's path, which appends to existing streams.
+            await ReleaseAsync(schema, run.Id, number, bulk, cancellation);
+            normal.AddRange(bulk);
+            bulk.Clear();
+        }
+
+        var copied = phases.Elapsed;
+        var ledgered = await ledger.RecordAsync(normal, new LedgerWrite(run.RecordedBy, command, chunk.Cipher, Historic: true), cancellation);
+        var appended = bulk.Count;
+        for (var i = 0; i < normal.Count; i++)
+        {
+            switch (ledgered.Outcomes[i])
+            {
+                case TouchpointOutcome.Appended:
+                    appended++;
+                    break;
+                case TouchpointOutcome.Duplicate:
+                    duplicates++;
+                    break;
+                case TouchpointOutcome.RuleBroken:
+                    rejected.Add(new ImportRejection(chunk.Seen[(normal[i].Source, normal[i].SourceId)], ProblemDetailsBody.RuleBroken(ledgered.Broken[i])));
+                    break;
+                default:
+                    rejected.Add(new ImportRejection(chunk.Seen[(normal[i].Source, normal[i].SourceId)], ProblemDetailsBody.Erased(normal[i].CustomerId)));
+                    break;
+            }
+        }
+
+        run.Items += chunk.Lines.Count;
+        run.Appended += appended;
+        run.BulkAppended += bulk.Count;
+        run.Duplicates += duplicates;
+        run.RejectedCount += rejected.Count;
+        run.Rejected.AddRange(rejected.OrderBy(r => r.Index).Take(Math.Max(0, options.Value.MaxListedRejections - run.Rejected.Count)));
+        var ledgeredAt = phases.Elapsed;
+        await CloseChunkAsync(run, number, cancellation);
+        logger.LogDebug("Import chunk {Chunk} ({Items} items): prepared beside the previous one ({Prepared}); bulk append {Bulk} ms, ledger {Ledger} ms, close {Close} ms",
+            number, chunk.Lines.Count, chunk.Prepared, copied.TotalMilliseconds, (ledgeredAt - copied).TotalMilliseconds, (phases.Elapsed - ledgeredAt).TotalMilliseconds);
+    }
+
     /// <summary>
-    /// Claims the source ids of touchpoints whose customer has no stream yet (one transaction, recorded with the chunk).
-    /// Returns what goes to the bulk append, what goes to the ledger, and how many were already in the register.
+    /// Claims the source ids of touchpoints whose customer has no stream yet, and records them as the chunk's claim, in one
+    /// statement (one snapshot, one round trip). Returns what goes to the bulk append, what goes to the ledger, and how
+    /// many were already in the register.
     /// </summary>
-    private async Task<(List<Touchpoint> Bulk, List<Touchpoint> Normal, long Known)> ClaimNewCustomersAsync(ImportRun run, int number,
+    private async Task<(List<Touchpoint> Bulk, List<Touchpoint> Normal, long Known)> ClaimNewCustomersAsync(string importId, int number,
         List<Touchpoint> accepted, IPersonalDataCipher cipher, CancellationToken cancellation)
     {
         var schema = store.Options.Events.DatabaseSchemaName;
@@ -247,77 +353,65 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
             return ([], normal, 0);
         }
 
-        // Plain Npgsql: this transaction writes no document or event, only the register and the chunk's claim.
+        // Keys of new customers are stored before anything sealed with them can commit. A customer with a stream has
+        // its key stored already, so this stores the keys of exactly the customers the claim may find new.
+        if (!await cipher.KeepNewKeysAsync(own.Select(t => t.CustomerId).ToHashSet(StringComparer.Ordinal), cancellation))
+        {
+            throw new PersonalDataKeyRaceException();
+        }
+
+        // Plain Npgsql: this statement writes no document or event, only the register and the chunk's claim. A customer
+        // with a stream (or erased) is left to the ledger; the rest is claimed unless the register knows it.
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(cancellation);
-        await using var transaction = await connection.BeginTransactionAsync(cancellation);
-        var customers = own.Select(t => t.CustomerId).Distinct(StringComparer.Ordinal).ToArray();
+        await using var claim = new NpgsqlCommand(
+            $"""
+             with k as (
+               select s, i, c, p, exists (select 1 from {schema}.mt_streams m where m.id = k.c)
+                                  or exists (select 1 from {schema}.{ErasedCustomers.TableName} e where e.customer_id = k.c) as old
+               from unnest(@sources, @ids, @customers, @purchases) as k(s, i, c, p)),
+             claimed as (
+               insert into {schema}.{TouchpointLedger.TableName} (source, source_id, customer_id)
+               select s, i, c from k where not old order by s, i
+               on conflict do nothing
+               returning source, source_id, customer_id),
+             recorded as (
+               insert into {schema}.{ChunkTable} (import_id, chunk, state, sources, source_ids, customers, buyers)
+               select @import, @chunk, '{Claimed}', array_agg(n.source), array_agg(n.source_id), array_agg(n.customer_id),
+                      coalesce(array_agg(distinct n.customer_id) filter (where (n.source, n.source_id) in (select s, i from k where p)), array[]::text[])
+               from claimed n
+               having count(*) > 0
+               on conflict (import_id, chunk) do update set state = excluded.state, sources = excluded.sources,
+                 source_ids = excluded.source_ids, customers = excluded.customers, buyers = excluded.buyers)
+             select true, c, null from k where old group by c
+             union all select false, source, source_id from claimed
+             """, connection);
+        claim.Parameters.Add(Texts("sources", own.Select(t => t.Source)));
+        claim.Parameters.Add(Texts("ids", own.Select(t => t.SourceId)));
+        claim.Parameters.Add(Texts("customers", own.Select(t => t.CustomerId)));
+        claim.Parameters.Add(new NpgsqlParameter<bool[]>("purchases", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = own.Select(t => t is PurchaseMade).ToArray() });
+        claim.Parameters.AddWithValue("import", importId);
+        claim.Parameters.AddWithValue("chunk", number);
         var existing = new HashSet<string>(StringComparer.Ordinal);
-        await using (var streams = new NpgsqlCommand(
-                         $"""
-                          select id from {schema}.mt_streams where id = any(@customers)
-                          union all select customer_id from {schema}.{ErasedCustomers.TableName} where customer_id = any(@customers)
-                          """, connection, transaction))
+        var claimedIds = new HashSet<(string, string)>();
+        await using (var reader = await claim.ExecuteReaderAsync(cancellation))
         {
-            streams.Parameters.Add(new NpgsqlParameter<string[]>("customers", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = customers });
-            await using var reader = await streams.ExecuteReaderAsync(cancellation);
             while (await reader.ReadAsync(cancellation))
             {
-                existing.Add(reader.GetString(0));
+                if (reader.GetBoolean(0))
+                {
+                    existing.Add(reader.GetString(1));
+                }
+                else
+                {
+                    claimedIds.Add((reader.GetString(1), reader.GetString(2)));
+                }
             }
         }
 
         normal.AddRange(own.Where(t => existing.Contains(t.CustomerId)));
         var fresh = own.Where(t => !existing.Contains(t.CustomerId)).ToList();
-        if (fresh.Count == 0)
-        {
-            return ([], normal, 0);
-        }
-
-        // Keys of new customers are stored before anything sealed with them can commit.
-        if (!await cipher.KeepNewKeysAsync(fresh.Select(t => t.CustomerId).ToHashSet(StringComparer.Ordinal), cancellation))
-        {
-            throw new PersonalDataKeyRaceException();
-        }
-
-        var claimed = new HashSet<(string, string)>();
-        await using (var claim = new NpgsqlCommand(
-                         $"""
-                          insert into {schema}.{TouchpointLedger.TableName} (source, source_id, customer_id)
-                          select s, i, c from unnest(@sources, @ids, @customers) as k(s, i, c) order by s, i
-                          on conflict do nothing
-                          returning source, source_id
-                          """, connection, transaction))
-        {
-            claim.Parameters.Add(Texts("sources", fresh.Select(t => t.Source)));
-            claim.Parameters.Add(Texts("ids", fresh.Select(t => t.SourceId)));
-            claim.Parameters.Add(Texts("customers", fresh.Select(t => t.CustomerId)));
-            await using var reader = await claim.ExecuteReaderAsync(cancellation);
-            while (await reader.ReadAsync(cancellation))
-            {
-                claimed.Add((reader.GetString(0), reader.GetString(1)));
-            }
-        }
-
-        var bulk = fresh.Where(t => claimed.Contains((t.Source, t.SourceId))).ToList();
-        if (bulk.Count > 0)
-        {
-            await using var record = new NpgsqlCommand(
-                $"""
-                 insert into {schema}.{ChunkTable} (import_id, chunk, state, sources, source_ids, customers)
-                 values (@import, @chunk, '{Claimed}', @sources, @ids, @customers)
-                 on conflict (import_id, chunk) do update set state = excluded.state, sources = excluded.sources,
-                   source_ids = excluded.source_ids, customers = excluded.customers
-                 """, connection, transaction);
-            record.Parameters.AddWithValue("import", run.Id);
-            record.Parameters.AddWithValue("chunk", number);
-            record.Parameters.Add(Texts("sources", bulk.Select(t => t.Source)));
-            record.Parameters.Add(Texts("ids", bulk.Select(t => t.SourceId)));
-            record.Parameters.Add(Texts("customers", bulk.Select(t => t.CustomerId)));
-            await record.ExecuteNonQueryAsync(cancellation);
-        }
-
-        await transaction.CommitAsync(cancellation);
+        var bulk = fresh.Where(t => claimedIds.Contains((t.Source, t.SourceId))).ToList();
         return (bulk, normal, fresh.Count - bulk.Count);
     }
 
@@ -382,22 +476,43 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
     }
 
     /// <summary>
-    /// Closes the chunk: the run's counts are saved and the chunk is marked done, keeping what its bulk append stored
-    /// (source ids, customers, buyers) until the end of the import announces it.
+    /// Closes the chunk: the run's counts are saved and the chunk is marked done. What its claim recorded (source ids,
+    /// customers, buyers) stays until the end of the import announces it; a chunk with no claim is recorded empty.
     /// </summary>
-    private async Task CloseChunkAsync(ImportRun run, int number, List<Touchpoint> bulk, CancellationToken cancellation)
+    private async Task CloseChunkAsync(ImportRun run, int number, CancellationToken cancellation)
     {
         var schema = store.Options.Events.DatabaseSchemaName;
         await using var session = store.LightweightSession();
         session.QueueSqlCommand(
             $"""
-             insert into {schema}.{ChunkTable} (import_id, chunk, state, sources, source_ids, customers, buyers) values (?, ?, '{Done}', ?, ?, ?, ?)
-             on conflict (import_id, chunk) do update set state = excluded.state, sources = excluded.sources, source_ids = excluded.source_ids,
-               customers = excluded.customers, buyers = excluded.buyers
-             """, run.Id, number, bulk.Select(t => t.Source).ToArray(), bulk.Select(t => t.SourceId).ToArray(), bulk.Select(t => t.CustomerId).ToArray(),
-            bulk.OfType<PurchaseMade>().Select(p => p.CustomerId).Distinct(StringComparer.Ordinal).ToArray());
+             insert into {schema}.{ChunkTable} (import_id, chunk, state, sources, source_ids, customers, buyers)
+             values (?, ?, '{Done}', array[]::text[], array[]::text[], array[]::text[], array[]::text[])
+             on conflict (import_id, chunk) do update set state = excluded.state
+             """, run.Id, number);
         session.Store(run);
         await session.SaveChangesAsync(cancellation);
+    }
+
+    /// <summary>A chunk read, validated, sealed and claimed, waiting to be copied and closed.</summary>
+    private sealed class PreparedChunk(int number, List<NdJsonLine> lines, HashSet<string> customers, IPersonalDataCipher cipher)
+    {
+        public int Number { get; } = number;
+        public List<NdJsonLine> Lines { get; } = lines;
+        public HashSet<string> Customers { get; } = customers;
+        public IPersonalDataCipher Cipher { get; } = cipher;
+        public List<Touchpoint> Accepted { get; } = new(lines.Count);
+        public List<ImportRejection> Rejected { get; } = [];
+        public Dictionary<(string, string), long> Seen { get; } = new(lines.Count);
+        public long Duplicates { get; set; }
+        public string Prepared { get; set; } = "";
+
+        /// <summary>Claimed for the bulk append, left to the ledger, and already in the register.</summary>
+        public List<Touchpoint> Bulk { get; set; } = [];
+        public List<Touchpoint> Normal { get; set; } = [];
+        public long Known { get; set; }
+
+        /// <summary>Set once the chunk is committed (or failed): a later chunk sharing a customer loads its keys after this.</summary>
+        public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>

@@ -9,6 +9,7 @@ public static class ImportsModule
         services.Configure<ImportOptions>(configuration.GetSection("Imports"));
         services.AddSingleton<HistoryImport>();
         services.AddSingleton<ImportStatusReader>();
+        services.AddSingleton<ProjectionsAside>();
         services.ConfigureMarten(options =>
         {
             options.Schema.For<ImportRun>();
