@@ -15,7 +15,11 @@ public static class FlagReasons
     public const string LargeReturn = "large-return";
     public const string OverduePurchase = "overdue-purchase";
 
+    /// <summary>Every reason, in the order a customer's flags are listed.</summary>
     public static readonly IReadOnlyList<string> All = [ModelSaysGone, UnresolvedComplaint, UnhappyAnswer, ConsentWithdrawn, LargeReturn, OverduePurchase];
+
+    /// <summary>Where a reason stands in <see cref="All"/> (an unknown one last).</summary>
+    public static int Rank(string reason) => All.ToList().IndexOf(reason) is var rank and >= 0 ? rank : All.Count;
 }
 
 /// <summary>A flag as evaluated: the reason, the figure behind it, a sentence, and the events that caused it.</summary>

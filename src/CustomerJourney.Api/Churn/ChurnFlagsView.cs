@@ -43,6 +43,9 @@ public sealed class ChurnFlagsView
             case ChurnFlagRaised raised:
                 view.Flags.RemoveAll(f => f.Reason == raised.Reason);
                 view.Flags.Add(new CurrentFlag(raised.Reason, raised.Figure, raised.Detail, raised.EventIds, raised.RaisedAt));
+                // Listed by reason, not by when each was raised: two evaluations racing (an append's and a fit's sweep)
+                // raise in either order, and the answer must not depend on which won.
+                view.Flags.Sort((x, y) => FlagReasons.Rank(x.Reason).CompareTo(FlagReasons.Rank(y.Reason)));
                 (view.ValueAtRisk, view.ModelId) = (raised.ValueAtRisk, raised.ModelId);
                 break;
             case ChurnFlagCleared cleared:
