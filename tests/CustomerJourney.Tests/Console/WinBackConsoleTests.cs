@@ -7,6 +7,7 @@ using CustomerJourney.WinBack;
 using Microsoft.Playwright;
 using static CustomerJourney.Tests.Contracts.Answers;
 using static CustomerJourney.Tests.WebConsole.ConsoleTests;
+using static CustomerJourney.Tests.WinBack.LapsedCustomers;
 
 namespace CustomerJourney.Tests.WebConsole;
 
@@ -41,21 +42,7 @@ public sealed class WinBackConsole : IAsyncLifetime
 /// </summary>
 public sealed class WinBackConsoleTests(WinBackConsole console) : IClassFixture<WinBackConsole>
 {
-    /// <summary>A recent instant: offers run at it are still valid, so they are really sent (to the host's own sink).</summary>
-    private static readonly DateTimeOffset At = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(-20);
-
     private WinBackHost Host => console.Host;
-
-    private static JsonObject Touch(string kind, string customer, DateTimeOffset at, JsonObject data) =>
-        TouchpointJson.Make(kind, customer, at, "staff", Ids.Unique("src"), "web", data);
-
-    private static JsonObject[] Lapsed(string customer) =>
-    [
-        Touch("consent-given", customer, At.AddDays(-90), new JsonObject { ["purpose"] = "marketing-email" }),
-        Touch("contact-details-changed", customer, At.AddDays(-90), new JsonObject { ["email"] = $"{customer}@example.com" }),
-        Touch("purchase", customer, At.AddDays(-59), new JsonObject { ["orderId"] = Ids.Unique("o"), ["amount"] = 30, ["currency"] = "USD" }),
-        Touch("purchase", customer, At.AddDays(-49), new JsonObject { ["orderId"] = Ids.Unique("o"), ["amount"] = 30, ["currency"] = "USD" }),
-    ];
 
     /// <summary>Lapsed customers, one without consent and one with an open complaint: candidates with and without exclusions.</summary>
     private async Task<List<string>> SeedAsync(string prefix)

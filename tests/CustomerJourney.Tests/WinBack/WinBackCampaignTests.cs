@@ -4,6 +4,7 @@ using CustomerJourney.Tests.Support;
 using CustomerJourney.WinBack;
 using Microsoft.Extensions.DependencyInjection;
 using Wolverine;
+using static CustomerJourney.Tests.WinBack.LapsedCustomers;
 
 namespace CustomerJourney.Tests.WinBack;
 
@@ -13,23 +14,6 @@ namespace CustomerJourney.Tests.WinBack;
 /// </summary>
 public sealed class WinBackCampaignTests
 {
-    /// <summary>A recent instant: a campaign run at it still has valid offers (30 days) to send.</summary>
-    private static readonly DateTimeOffset At = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(-20);
-
-    private static string Iso(DateTimeOffset t) => t.ToString("O", CultureInfo.InvariantCulture);
-
-    private static JsonObject Touch(string kind, string customer, DateTimeOffset at, JsonObject data) =>
-        TouchpointJson.Make(kind, customer, at, "staff", Ids.Unique("src"), "web", data);
-
-    /// <summary>Consent, an e-mail address, two purchases ten days apart and then silence: overdue at <see cref="At"/>.</summary>
-    private static JsonObject[] Lapsed(string customer) =>
-    [
-        Touch("consent-given", customer, At.AddDays(-90), new JsonObject { ["purpose"] = "marketing-email" }),
-        Touch("contact-details-changed", customer, At.AddDays(-90), new JsonObject { ["email"] = $"{customer}@example.com" }),
-        Touch("purchase", customer, At.AddDays(-59), new JsonObject { ["orderId"] = Ids.Unique("o"), ["amount"] = 30, ["currency"] = "USD" }),
-        Touch("purchase", customer, At.AddDays(-49), new JsonObject { ["orderId"] = Ids.Unique("o"), ["amount"] = 30, ["currency"] = "USD" }),
-    ];
-
     private static JsonObject Campaign(string name, int seed, double controlShare = 0.2) => new()
     {
         ["name"] = name,

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using CustomerJourney.Tests.Support;
 using CustomerJourney.WinBack;
 using static CustomerJourney.Tests.Contracts.Answers;
+using static CustomerJourney.Tests.WinBack.LapsedCustomers;
 
 namespace CustomerJourney.Tests.WinBack;
 
@@ -12,22 +13,6 @@ namespace CustomerJourney.Tests.WinBack;
 /// </summary>
 public sealed class WinBackPreviewTests
 {
-    /// <summary>A recent instant: offers run at it are still valid (30 days), so they are really sent.</summary>
-    private static readonly DateTimeOffset At = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(-20);
-
-    private static string Iso(DateTimeOffset t) => t.ToString("O", CultureInfo.InvariantCulture);
-
-    private static JsonObject Touch(string kind, string customer, DateTimeOffset at, JsonObject data) =>
-        TouchpointJson.Make(kind, customer, at, "staff", Ids.Unique("src"), "web", data);
-
-    private static JsonObject[] Lapsed(string customer) =>
-    [
-        Touch("consent-given", customer, At.AddDays(-90), new JsonObject { ["purpose"] = "marketing-email" }),
-        Touch("contact-details-changed", customer, At.AddDays(-90), new JsonObject { ["email"] = $"{customer}@example.com" }),
-        Touch("purchase", customer, At.AddDays(-59), new JsonObject { ["orderId"] = Ids.Unique("o"), ["amount"] = 30, ["currency"] = "USD" }),
-        Touch("purchase", customer, At.AddDays(-49), new JsonObject { ["orderId"] = Ids.Unique("o"), ["amount"] = 30, ["currency"] = "USD" }),
-    ];
-
     private static JsonObject Withdrawn(string customer) => Touch("consent-withdrawn", customer, At.AddDays(-5), new JsonObject { ["purpose"] = "marketing-email" });
 
     private static JsonObject Complaint(string customer) =>
