@@ -224,14 +224,14 @@ try
         }
     }
 
+    var results = Path.Combine(root, "bench", "results", "console.md");
+    await File.WriteAllTextAsync(results, report.ToString());
+    Console.WriteLine($"Written to {results}.");
     if (options.Screenshots is { } shots)
     {
         await DemoScreenshots.TakeAsync(baseAddress, pages.Where(p => !p.Part), Path.GetFullPath(shots, root));
     }
 
-    var results = Path.Combine(root, "bench", "results", "console.md");
-    await File.WriteAllTextAsync(results, report.ToString());
-    Console.WriteLine($"Written to {results}.");
     return rows.Any(r => r.Failed > 0) ? 1 : 0;
 }
 finally

@@ -216,15 +216,19 @@ public static class ProfileStreams
                 profile = Profile.Replay(await OpenAsync(personal, events, cancellation));
             }
 
-            if (profile is not null || ProfileIds.IsProfileId(id))
+            if (profile is not null || streamId != ProfileIds.HomeOf(FounderOrSelf(id)))
             {
                 return profile;
             }
 
-            var customer = await session.Events.FetchStreamStateAsync(id, cancellation);
-            return customer is not null && (asOf is null || customer.Created <= asOf) ? Profile.Alone(id, customer.Created) : null;
+            // No profile stream: a known customer (by its id or by its home profile's, which pages link to) is alone.
+            var customerId = FounderOrSelf(id);
+            var customer = await session.Events.FetchStreamStateAsync(customerId, cancellation);
+            return customer is not null && (asOf is null || customer.Created <= asOf) ? Profile.Alone(customerId, customer.Created) : null;
         }
 
         throw new InvalidOperationException($"Profile '{id}' is merged into more than {MaxHops} others in a row.");
     }
+
+    private static string FounderOrSelf(string id) => ProfileIds.IsProfileId(id) ? ProfileIds.FounderOf(id) : id;
 }

@@ -106,6 +106,23 @@ public sealed class ProfileHttpTests(AppFixture app)
     }
 
     [Fact]
+    public async Task A_customer_who_showed_nothing_to_link_is_found_by_the_home_profile_id_pages_link_to()
+    {
+        var customer = Ids.Customer("home-alone");
+        Assert.Equal(201, (await app.PostTouchpoint(customer, TouchpointJson.Purchase(occurredAt: May))).Status);
+
+        // A purchase carries no identifier but the customer id: no profile stream is ever written, yet the customer's
+        // summary names "pf~<id>" as their profile, and the console links it.
+        var byHome = await Profile($"pf~{customer}");
+        var byCustomer = await Profile(customer);
+
+        Assert.Equal(200, byHome.Status);
+        Assert.Equal(byCustomer.Body!["profileId"]!.GetValue<string>(), byHome.Body!["profileId"]!.GetValue<string>());
+        Assert.Equal([customer], byHome.Body["members"]!.AsArray().Select(m => m!["customerId"]!.GetValue<string>()));
+        Assert.Equal(404, (await Profile($"pf~{Ids.Customer("nobody")}")).Status);
+    }
+
+    [Fact]
     public async Task A_wrong_merge_is_split_and_the_reads_return_to_what_they_were_and_as_of_replays_before_during_and_after()
     {
         var shared = UniqueEmail();
