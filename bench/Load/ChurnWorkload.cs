@@ -2,11 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using CustomerJourney.Churn;
-using CustomerJourney.Infrastructure;
 using CustomerJourney.Models.Datasets;
-using JasperFx;
-using JasperFx.Events;
-using Marten;
 using Npgsql;
 using Weasel.Core;
 
@@ -103,18 +99,9 @@ public static class ChurnWorkload
 
     private static async Task SeedAsync(NpgsqlDataSource db, string connectionString, string schema, string masterPath, int customers, int shiftWeeks, string currency)
     {
-        using var store = DocumentStore.For(o =>
-        {
-            o.Connection(connectionString);
-            o.DatabaseSchemaName = schema;
-            o.Events.DatabaseSchemaName = schema;
-            o.Events.StreamIdentity = StreamIdentity.AsString;
-            o.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, CritterStackSetup.ConfigureJson);
-            // As the service maps it: a projected document with a numeric revision (mt_version bigint), its Version.
-            o.Schema.For<PurchaseHistory>().UseNumericRevisions(true).Metadata(m => m.Revision.MapTo(h => h.Version));
-            // The service created the table; the benchmark only writes rows.
-            o.AutoCreateSchemaObjects = AutoCreate.None;
-        });
+        // As the service maps it: a projected document with a numeric revision (mt_version bigint), its Version.
+        using var store = ServiceStore.For(connectionString, schema,
+            o => o.Schema.For<PurchaseHistory>().UseNumericRevisions(true).Metadata(m => m.Revision.MapTo(h => h.Version)));
 
         // A run fits one cohort: the previous one's histories go first, since a fit reads every history there is.
         await using (var clear = db.CreateCommand($"truncate {schema}.mt_doc_purchasehistory"))

@@ -3,10 +3,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using CustomerJourney.Identity;
-using CustomerJourney.Infrastructure;
-using JasperFx;
 using JasperFx.Events;
-using Marten;
 using Npgsql;
 using NpgsqlTypes;
 using Weasel.Core;
@@ -164,22 +161,14 @@ public static class IdentityWorkload
     /// </summary>
     private static async Task SeedAsync(NpgsqlDataSource db, string connectionString, string schema, int profiles, Action<string> say)
     {
-        using var store = DocumentStore.For(o =>
+        using var store = ServiceStore.For(connectionString, schema, o =>
         {
-            o.Connection(connectionString);
-            o.DatabaseSchemaName = schema;
-            o.Events.DatabaseSchemaName = schema;
-            o.Events.StreamIdentity = StreamIdentity.AsString;
-            o.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, CritterStackSetup.ConfigureJson);
             o.Schema.For<ProfileMembership>();
             o.Schema.For<IdentifierHolder>().Index(h => h.Key);
             foreach (var type in CustomerJourney.Identity.Profile.EventTypes)
             {
                 o.Events.AddEventType(type);
             }
-
-            // The service created the schema; the benchmark only writes rows.
-            o.AutoCreateSchemaObjects = AutoCreate.None;
         });
         var serializer = store.Options.Serializer();
         // Marten's names: the alias in mt_events.type, "<full name>, <assembly>" in mt_dotnet_type.
