@@ -466,13 +466,15 @@ CREATE TABLE IF NOT EXISTS journey.cj_touchpoint_sources (
 CONSTRAINT pkey_cj_touchpoint_sources_source_source_id PRIMARY KEY (source, source_id)
 );
 CREATE TABLE IF NOT EXISTS journey.cj_import_chunks (
-    import_id     varchar    NOT NULL,
-    chunk         integer    NOT NULL,
-    state         varchar    NOT NULL,
-    sources       text[]     NULL,
-    source_ids    text[]     NULL,
-    customers     text[]     NULL,
-    buyers        text[]     NULL,
+    import_id     varchar      NOT NULL,
+    chunk         integer      NOT NULL,
+    state         varchar      NOT NULL,
+    sources       text[]       NULL,
+    source_ids    text[]       NULL,
+    customers     text[]       NULL,
+    buyers        text[]       NULL,
+    evaluate      text[]       NULL,
+    may_link      boolean[]    NULL,
 CONSTRAINT pkey_cj_import_chunks_import_id_chunk PRIMARY KEY (import_id, chunk)
 );
 CREATE TABLE IF NOT EXISTS journey.mt_doc_apikey (

@@ -124,6 +124,16 @@ public static class ChurnFlagRules
     }
 
     /// <summary>
+    /// Whether <see cref="Evaluate"/> reads this touchpoint: purchases and returns, survey answers, follow-up calls, complaint
+    /// steps and consent statements. Any other (a page view, loyalty points, a support contact, new contact details) changes
+    /// no flag, so recording it asks for no evaluation; time alone moves the model's and the overdue flag and a complaint's
+    /// promises, and the daily sweep evaluates those.
+    /// </summary>
+    public static bool ReadsInput(Touchpoint touchpoint) =>
+        touchpoint is PurchaseMade or PurchaseReturned or SurveyAnswered or FollowUpCallCompleted ||
+        ComplaintCase.CaseOf(touchpoint) is not null || Consent.PurposeOf(touchpoint) is not null;
+
+    /// <summary>
     /// The oldest complaint that is open and has broken a promise at <paramref name="now"/>, both in Complaints' own meaning
     /// (<see cref="ComplaintCase.IsOpenAt"/>, <see cref="SlaClocks.BreachedAt"/>): resolving or closing the case clears it.
     /// Evidence: the logged complaint and the breaches recorded for the broken promises.

@@ -69,6 +69,12 @@ public static partial class Identifiers
         return carried;
     }
 
+    /// <summary>
+    /// Whether a touchpoint carries anything beyond its own customer id, sealed or not (<see cref="Carried"/> with every alias
+    /// counted): only those can link, so only those are handed to identity resolution.
+    /// </summary>
+    public static bool MayLink(Touchpoint touchpoint) => Carried(touchpoint, previousId => previousId).Count > 1;
+
     /// <summary>The normalised value, or null when it is blocked or not a valid value of its type (it then never links).</summary>
     public static string? Normalise(IdentifierType type, string raw, IdentityRules rules)
     {

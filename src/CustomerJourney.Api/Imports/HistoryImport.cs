@@ -5,7 +5,9 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using CustomerJourney.Access;
+using CustomerJourney.Churn;
 using CustomerJourney.Complaints;
+using CustomerJourney.Identity;
 using CustomerJourney.Touchpoints;
 using JasperFx.Events;
 using Marten;
@@ -56,6 +58,10 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         table.AddColumn("source_ids", "text[]");
         table.AddColumn("customers", "text[]");
         table.AddColumn("buyers", "text[]");
+        // What the announcement tells (TouchpointLedger.Announcements): whose churn-flag inputs changed, and per claimed
+        // source id whether it may link identities. Null in chunks recorded before these existed: everyone, every one.
+        table.AddColumn("evaluate", "text[]");
+        table.AddColumn("may_link", "boolean[]");
         return table;
     }
 
@@ -369,20 +375,23 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
              with k as (
                select s, i, c, p, exists (select 1 from {schema}.mt_streams m where m.id = k.c)
                                   or exists (select 1 from {schema}.{ErasedCustomers.TableName} e where e.customer_id = k.c) as old
-               from unnest(@sources, @ids, @customers, @purchases) as k(s, i, c, p)),
+               from unnest(@sources, @ids, @customers, @purchases, @inputs, @links) as k(s, i, c, p, f, l)),
              claimed as (
                insert into {schema}.{TouchpointLedger.TableName} (source, source_id, customer_id)
                select s, i, c from k where not old order by s, i
                on conflict do nothing
                returning source, source_id, customer_id),
              recorded as (
-               insert into {schema}.{ChunkTable} (import_id, chunk, state, sources, source_ids, customers, buyers)
+               insert into {schema}.{ChunkTable} (import_id, chunk, state, sources, source_ids, customers, buyers, evaluate, may_link)
                select @import, @chunk, '{Claimed}', array_agg(n.source), array_agg(n.source_id), array_agg(n.customer_id),
-                      coalesce(array_agg(distinct n.customer_id) filter (where (n.source, n.source_id) in (select s, i from k where p)), array[]::text[])
+                      coalesce(array_agg(distinct n.customer_id) filter (where (n.source, n.source_id) in (select s, i from k where p)), array[]::text[]),
+                      coalesce(array_agg(distinct n.customer_id) filter (where (n.source, n.source_id) in (select s, i from k where f)), array[]::text[]),
+                      array_agg((n.source, n.source_id) in (select s, i from k where l))
                from claimed n
                having count(*) > 0
                on conflict (import_id, chunk) do update set state = excluded.state, sources = excluded.sources,
-                 source_ids = excluded.source_ids, customers = excluded.customers, buyers = excluded.buyers)
+                 source_ids = excluded.source_ids, customers = excluded.customers, buyers = excluded.buyers, evaluate = excluded.evaluate,
+                 may_link = excluded.may_link)
              select true, c, null from k where old group by c
              union all select false, source, source_id from claimed
              """, connection);
@@ -390,6 +399,8 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         claim.Parameters.Add(Texts("ids", own.Select(t => t.SourceId)));
         claim.Parameters.Add(Texts("customers", own.Select(t => t.CustomerId)));
         claim.Parameters.Add(new NpgsqlParameter<bool[]>("purchases", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = own.Select(t => t is PurchaseMade).ToArray() });
+        claim.Parameters.Add(new NpgsqlParameter<bool[]>("inputs", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = own.Select(ChurnFlagRules.ReadsInput).ToArray() });
+        claim.Parameters.Add(new NpgsqlParameter<bool[]>("links", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = own.Select(Identifiers.MayLink).ToArray() });
         claim.Parameters.AddWithValue("import", importId);
         claim.Parameters.AddWithValue("chunk", number);
         var existing = new HashSet<string>(StringComparer.Ordinal);
@@ -485,8 +496,8 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         await using var session = store.LightweightSession();
         session.QueueSqlCommand(
             $"""
-             insert into {schema}.{ChunkTable} (import_id, chunk, state, sources, source_ids, customers, buyers)
-             values (?, ?, '{Done}', array[]::text[], array[]::text[], array[]::text[], array[]::text[])
+             insert into {schema}.{ChunkTable} (import_id, chunk, state, sources, source_ids, customers, buyers, evaluate, may_link)
+             values (?, ?, '{Done}', array[]::text[], array[]::text[], array[]::text[], array[]::text[], array[]::text[], array[]::boolean[])
              on conflict (import_id, chunk) do update set state = excluded.state
              """, run.Id, number);
         session.Store(run);
@@ -529,9 +540,9 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
             var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
             outbox.Enroll(session);
             await session.BeginTransactionAsync(cancellation);
-            var chunks = new List<(int, string, string[], string[], string[], string[])>();
+            var chunks = new List<(int, string, string[], string[], string[], string[], string[]?, bool[]?)>();
             await using (var query = new NpgsqlCommand(
-                             $"select chunk, state, sources, source_ids, customers, buyers from {schema}.{ChunkTable} where import_id = @import and state in ('{Done}', '{Recovered}') order by chunk limit 10 for update",
+                             $"select chunk, state, sources, source_ids, customers, buyers, evaluate, may_link from {schema}.{ChunkTable} where import_id = @import and state in ('{Done}', '{Recovered}') order by chunk limit 10 for update",
                              session.Connection))
             {
                 query.Parameters.AddWithValue("import", importId);
@@ -539,7 +550,8 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
                 while (await reader.ReadAsync(cancellation))
                 {
                     chunks.Add((reader.GetInt32(0), reader.GetString(1), reader.GetFieldValue<string[]>(2), reader.GetFieldValue<string[]>(3),
-                        reader.GetFieldValue<string[]>(4), reader.GetFieldValue<string[]>(5)));
+                        reader.GetFieldValue<string[]>(4), reader.GetFieldValue<string[]>(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<string[]>(6),
+                        reader.IsDBNull(7) ? null : reader.GetFieldValue<bool[]>(7)));
                 }
             }
 
@@ -548,19 +560,32 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
                 return;
             }
 
-            foreach (var (chunk, state, sources, ids, customers, buyers) in chunks)
+            foreach (var (chunk, state, sources, ids, customers, buyers, evaluate, mayLink) in chunks)
             {
-                if (customers.Length > 0)
+                // The ledger's announcements (TouchpointLedger.Announcements), from what the claim worked out with the same
+                // rules; a chunk recorded before it did tells everyone about every touchpoint, as it did then.
+                var flagged = evaluate ?? [.. customers.Distinct(StringComparer.Ordinal)];
+                if (flagged.Length > 0)
                 {
-                    await TouchpointLedger.TellWhatWasRecordedAsync(outbox, customers.Distinct(StringComparer.Ordinal).ToList(), buyers);
-                    await outbox.PublishAsync(new TouchpointsAppended(
-                        Enumerable.Range(0, sources.Length).Select(i => new AppendedTouchpoint(customers[i], EventIdOf(sources[i], ids[i]))).ToList()));
+                    await outbox.PublishAsync(new TouchpointsRecorded(flagged));
+                }
+
+                if (buyers.Length > 0)
+                {
+                    await outbox.PublishAsync(new PurchasesRecorded(buyers));
+                }
+
+                var linking = Enumerable.Range(0, sources.Length).Where(i => mayLink?[i] ?? true)
+                    .Select(i => new AppendedTouchpoint(customers[i], EventIdOf(sources[i], ids[i]))).ToList();
+                if (linking.Count > 0)
+                {
+                    await outbox.PublishAsync(new TouchpointsAppended(linking));
                 }
 
                 // A recovered chunk is forgotten once announced: the re-run reads it again for whatever was not stored.
                 session.QueueSqlCommand(state == Recovered
                     ? $"delete from {schema}.{ChunkTable} where import_id = ? and chunk = ?"
-                    : $"update {schema}.{ChunkTable} set state = '{Announced}', sources = null, source_ids = null, customers = null, buyers = null where import_id = ? and chunk = ?",
+                    : $"update {schema}.{ChunkTable} set state = '{Announced}', sources = null, source_ids = null, customers = null, buyers = null, evaluate = null, may_link = null where import_id = ? and chunk = ?",
                     importId, chunk);
             }
 
@@ -695,9 +720,11 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
 
         // What was stored is announced with the import's other chunks; the chunk itself is read again by a re-run.
         session.QueueSqlCommand(
-            $"update {schema}.{ChunkTable} set state = '{Recovered}', sources = ?, source_ids = ?, customers = ?, buyers = ? where import_id = ? and chunk = ?",
+            $"update {schema}.{ChunkTable} set state = '{Recovered}', sources = ?, source_ids = ?, customers = ?, buyers = ?, evaluate = ?, may_link = ? where import_id = ? and chunk = ?",
             stored.Select(t => t.Source).ToArray(), stored.Select(t => t.SourceId).ToArray(), stored.Select(t => t.CustomerId).ToArray(),
-            stored.OfType<PurchaseMade>().Select(p => p.CustomerId).Distinct(StringComparer.Ordinal).ToArray(), importId, number);
+            stored.OfType<PurchaseMade>().Select(p => p.CustomerId).Distinct(StringComparer.Ordinal).ToArray(),
+            stored.Where(ChurnFlagRules.ReadsInput).Select(t => t.CustomerId).Distinct(StringComparer.Ordinal).ToArray(),
+            stored.Select(Identifiers.MayLink).ToArray(), importId, number);
         var run = await session.LoadAsync<ImportRun>(importId, cancellation);
         if (run is not null)
         {

@@ -12,12 +12,15 @@ public sealed record IngestionResult(int Appended, int Duplicates, IReadOnlyList
 
 public sealed record RejectedTouchpoint(int Index, ProblemDetailsBody Problem);
 
-/// <summary>Published after every ingestion that appended something: whose history just changed (the churn flags react).</summary>
+/// <summary>
+/// Published after every ingestion that appended something the churn-flag rules read: whose flag inputs just changed (the
+/// flags react; <see cref="TouchpointLedger.Announcements"/>).
+/// </summary>
 public sealed record TouchpointsRecorded(IReadOnlyList<string> CustomerIds);
 
 /// <summary>
-/// Published after every ingestion that appended to customers' own streams, in its transaction: each appended touchpoint's
-/// customer and event id (identity resolution reads the identifiers they carry).
+/// Published after every ingestion that appended to customers' own streams touchpoints that may link identities, in its
+/// transaction: each such touchpoint's customer and event id (identity resolution reads the identifiers they carry).
 /// </summary>
 public sealed record TouchpointsAppended(IReadOnlyList<AppendedTouchpoint> Touchpoints);
 

@@ -1,12 +1,13 @@
 using CustomerJourney.Access;
+using CustomerJourney.Churn;
 using CustomerJourney.Complaints;
+using CustomerJourney.Identity;
 using CustomerJourney.Infrastructure;
 using Marten;
 using Npgsql;
 using NpgsqlTypes;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
-using Wolverine;
 using Wolverine.Marten;
 
 namespace CustomerJourney.Touchpoints;
@@ -58,8 +59,8 @@ public sealed record LedgerResult(TouchpointOutcome[] Outcomes, IReadOnlyDiction
 /// transient conflict.
 /// </para>
 /// </summary>
-public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics metrics, IServiceScopeFactory scopes, ComplaintSteps complaintSteps,
-    ILogger<TouchpointLedger> logger)
+public sealed partial class TouchpointLedger(IDocumentStore store, TouchpointMetrics metrics, LedgerAdmission admission, IServiceScopeFactory scopes,
+    ComplaintSteps complaintSteps, ILogger<TouchpointLedger> logger)
 {
     public const string TableName = "cj_touchpoint_sources";
 
@@ -82,20 +83,11 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
             return new LedgerResult(outcomes, new Dictionary<int, ComplaintRuleException>(), new Dictionary<string, long>());
         }
 
-        // A repeat inside the same batch is a duplicate of its first occurrence.
-        var firstByKey = new Dictionary<(string Source, string SourceId), int>();
-        for (var i = 0; i < touchpoints.Count; i++)
-        {
-            outcomes[i] = TouchpointOutcome.Duplicate;
-            firstByKey.TryAdd((touchpoints[i].Source, touchpoints[i].SourceId), i);
-        }
+        Array.Fill(outcomes, TouchpointOutcome.Duplicate);
+        var (claimed, erased, broken, versions) = Shareable(touchpoints, write)
+            ? await RecordSharedAsync(touchpoints, write, cancellation)
+            : await RecordAloneAsync(touchpoints, write, cancellation);
 
-        // Claiming keys and streams in one global order keeps overlapping batches from deadlocking.
-        var keys = firstByKey.OrderBy(k => k.Key.Source, StringComparer.Ordinal)
-            .ThenBy(k => k.Key.SourceId, StringComparer.Ordinal).ToArray();
-
-        var (claimed, erased, broken, versions) = await TransientConflicts.RetryAsync(
-            () => AppendNewAsync(touchpoints, keys, write, cancellation), logger, "Touchpoint append", cancellation);
         foreach (var index in claimed)
         {
             outcomes[index] = TouchpointOutcome.Appended;
@@ -134,8 +126,40 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         return new LedgerResult(outcomes, broken, versions);
     }
 
-    private async Task<(List<int> Claimed, HashSet<string> Erased, Dictionary<int, ComplaintRuleException> Broken, IReadOnlyDictionary<string, long> Versions)> AppendNewAsync(
-        IReadOnlyList<Touchpoint> touchpoints, KeyValuePair<(string Source, string SourceId), int>[] keys, LedgerWrite write, CancellationToken cancellation)
+    /// <summary>One transaction of its own, when its turn comes (<see cref="LedgerAdmission"/>).</summary>
+    private async Task<Written> RecordAloneAsync(IReadOnlyList<Touchpoint> touchpoints, LedgerWrite write, CancellationToken cancellation)
+    {
+        var keys = ClaimOrder(touchpoints);
+        using (await admission.EnterAsync(cancellation))
+        {
+            return await TransientConflicts.RetryAsync(
+                () => AppendNewAsync(touchpoints, keys, write, (claimed, token) => write.Keys.KeepNewKeysAsync(CustomersOf(touchpoints, claimed), token), cancellation),
+                logger, "Touchpoint append", cancellation);
+        }
+    }
+
+    /// <summary>Each source id once, at its first occurrence (a repeat inside the same batch is a duplicate of it), in one global order.</summary>
+    private static KeyValuePair<(string Source, string SourceId), int>[] ClaimOrder(IReadOnlyList<Touchpoint> touchpoints)
+    {
+        var firstByKey = new Dictionary<(string Source, string SourceId), int>();
+        for (var i = 0; i < touchpoints.Count; i++)
+        {
+            firstByKey.TryAdd((touchpoints[i].Source, touchpoints[i].SourceId), i);
+        }
+
+        // Claiming keys and streams in one global order keeps overlapping batches from deadlocking.
+        return firstByKey.OrderBy(k => k.Key.Source, StringComparer.Ordinal).ThenBy(k => k.Key.SourceId, StringComparer.Ordinal).ToArray();
+    }
+
+    private static HashSet<string> CustomersOf(IReadOnlyList<Touchpoint> touchpoints, IEnumerable<int> indices) =>
+        indices.Select(i => touchpoints[i].CustomerId).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>What one transaction did: the indices it appended, the erased customers it met, refused complaint steps, cases' versions.</summary>
+    private sealed record Written(List<int> Claimed, HashSet<string> Erased, Dictionary<int, ComplaintRuleException> Broken, IReadOnlyDictionary<string, long> Versions);
+
+    /// <param name="keepNewKeys">Stores the keys of the new customers among the claimed indices; false when another writer stored one first.</param>
+    private async Task<Written> AppendNewAsync(IReadOnlyList<Touchpoint> touchpoints, KeyValuePair<(string Source, string SourceId), int>[] keys, LedgerWrite write,
+        Func<IReadOnlyCollection<int>, CancellationToken, Task<bool>> keepNewKeys, CancellationToken cancellation)
     {
         await using var session = store.LightweightSession();
         session.LastModifiedBy = write.RecordedBy;
@@ -182,12 +206,16 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         }
 
         var claimed = keys.Where(k => claimedKeys.Contains(k.Key)).Select(k => k.Value).Order().ToList();
-        var appended = new List<AppendedTouchpoint>();
+        var eventIds = new Dictionary<int, Guid>();
         foreach (var stream in claimed.Where(i => !ComplaintSteps.IsStep(touchpoints[i])).GroupBy(i => touchpoints[i].CustomerId)
                      .OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            var action = session.Events.Append(stream.Key, stream.Select(i => (object)touchpoints[i]));
-            appended.AddRange(action.Events.Select(e => new AppendedTouchpoint(stream.Key, e.Id)));
+            var items = stream.ToList();
+            var action = session.Events.Append(stream.Key, items.Select(i => (object)touchpoints[i]));
+            for (var j = 0; j < items.Count; j++)
+            {
+                eventIds[items[j]] = action.Events[j].Id;
+            }
         }
 
         var broken = new Dictionary<int, ComplaintRuleException>();
@@ -196,7 +224,7 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
         {
             // All duplicates (a re-send): nothing to append, nothing to announce.
             await session.SaveChangesAsync(cancellation);
-            return (claimed, erased, broken, versions);
+            return new Written(claimed, erased, broken, versions);
         }
 
         // Messages leave with the commit (Wolverine's outbox): timers for the cases, and word of what was recorded.
@@ -218,44 +246,51 @@ public sealed class TouchpointLedger(IDocumentStore store, TouchpointMetrics met
             claimed.RemoveAll(broken.ContainsKey);
         }
 
-        await TellWhatWasRecordedAsync(outbox, claimed.Select(i => touchpoints[i]).ToList());
-        if (appended.Count > 0)
+        foreach (var message in Announcements([.. claimed.Select(i => (touchpoints[i], eventIds.TryGetValue(i, out var id) ? id : (Guid?)null))]))
         {
-            await outbox.PublishAsync(new TouchpointsAppended(appended));
+            await outbox.PublishAsync(message);
         }
 
         // Keys of new customers are stored just before their first touchpoints commit, never for a refused item.
-        if (!await write.Keys.KeepNewKeysAsync(claimed.Select(i => touchpoints[i].CustomerId).ToHashSet(StringComparer.Ordinal), cancellation))
+        if (!await keepNewKeys(claimed, cancellation))
         {
             throw new PersonalDataKeyRaceException();
         }
 
         await session.SaveChangesAsync(cancellation);
-        return (claimed, erased, broken, versions);
+        return new Written(claimed, erased, broken, versions);
     }
 
     /// <summary>
-    /// Whose history changed, and who bought, in the same transaction as the touchpoints: exactly what was committed
-    /// gets its churn flags evaluated and its purchases attributed, even if the process dies right after the commit.
+    /// What the reactions hear of what one transaction recorded (a customer's own touchpoints with their event ids, complaint
+    /// steps without, being on their case's stream), published through the outbox in that transaction, so exactly what was
+    /// committed is reacted to even if the process dies right after the commit: whose churn-flag inputs changed
+    /// (<see cref="ChurnFlagRules.ReadsInput"/>), who bought (win-back attribution), and the touchpoints that may link
+    /// identities (<see cref="Identifiers.MayLink"/>). A page view or loyalty points ask for none of them.
     /// </summary>
-    public static Task TellWhatWasRecordedAsync(IMessageBus outbox, IReadOnlyList<Touchpoint> appended) =>
-        TellWhatWasRecordedAsync(outbox, appended.Select(t => t.CustomerId).Distinct(StringComparer.Ordinal).ToList(),
-            appended.OfType<PurchaseMade>().Select(p => p.CustomerId).Distinct(StringComparer.Ordinal).ToList());
-
-    /// <summary>As above, from whose history changed and who bought (an import announces its chunks after appending them all).</summary>
-    public static async Task TellWhatWasRecordedAsync(IMessageBus outbox, IReadOnlyList<string> customers, IReadOnlyList<string> buyers)
+    public static IReadOnlyList<object> Announcements(IReadOnlyList<(Touchpoint Touchpoint, Guid? EventId)> recorded)
     {
-        if (customers.Count == 0)
+        var messages = new List<object>();
+        var evaluate = recorded.Where(r => ChurnFlagRules.ReadsInput(r.Touchpoint)).Select(r => r.Touchpoint.CustomerId).Distinct(StringComparer.Ordinal).ToList();
+        if (evaluate.Count > 0)
         {
-            // Every step of the batch was refused by its case's rules.
-            return;
+            messages.Add(new TouchpointsRecorded(evaluate));
         }
 
-        await outbox.PublishAsync(new TouchpointsRecorded(customers));
+        var buyers = recorded.Select(r => r.Touchpoint).OfType<PurchaseMade>().Select(p => p.CustomerId).Distinct(StringComparer.Ordinal).ToList();
         if (buyers.Count > 0)
         {
-            await outbox.PublishAsync(new PurchasesRecorded(buyers));
+            messages.Add(new PurchasesRecorded(buyers));
         }
+
+        var linking = recorded.Where(r => r.EventId is not null && Identifiers.MayLink(r.Touchpoint))
+            .Select(r => new AppendedTouchpoint(r.Touchpoint.CustomerId, r.EventId!.Value)).ToList();
+        if (linking.Count > 0)
+        {
+            messages.Add(new TouchpointsAppended(linking));
+        }
+
+        return messages;
     }
 
     /// <summary>

@@ -8,6 +8,7 @@ public static class TouchpointsModule
     {
         services.Configure<IngestionOptions>(configuration.GetSection("Ingestion"));
         services.AddSingleton<TouchpointMetrics>();
+        services.AddSingleton<LedgerAdmission>();
         services.AddSingleton<TouchpointLedger>();
         services.AddSingleton<TouchpointIngestion>();
         services.ConfigureMarten(options =>

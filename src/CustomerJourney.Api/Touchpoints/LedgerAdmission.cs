@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
+
+namespace CustomerJourney.Touchpoints;
+
+/// <summary>
+/// Admits the ledger's transactions a few at a time (<see cref="IngestionOptions.MaxConcurrentWrites"/>), the rest waiting
+/// their turn in arrival order, so an ingest at full rate never holds every core and reads keep theirs: writes queue here,
+/// not in the run queue of the machine where reads would queue behind them. Parsing, validation and sealing happen
+/// before, side by side; only the transaction (locks, claim, append, outbox) is admitted. Reads are never gated.
+/// </summary>
+public sealed class LedgerAdmission : IDisposable
+{
+    private readonly SemaphoreSlim _slots;
+    private readonly Histogram<double> _waited;
+
+    public LedgerAdmission(IOptions<IngestionOptions> options, IMeterFactory meters)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(meters);
+        Slots = options.Value.MaxConcurrentWrites > 0 ? options.Value.MaxConcurrentWrites : Math.Max(1, Environment.ProcessorCount - 1);
+        _slots = new SemaphoreSlim(Slots, Slots);
+        _waited = meters.Create(TouchpointMetrics.MeterName).CreateHistogram<double>("customerjourney.touchpoints.admission.wait", "ms",
+            "How long a ledger transaction waited for its turn to write.");
+    }
+
+    public int Slots { get; }
+
+    /// <summary>Waits for a slot (or the request's cancellation); disposing the answer gives it back.</summary>
+    public async Task<IDisposable> EnterAsync(CancellationToken cancellation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await _slots.WaitAsync(cancellation);
+        _waited.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return new Slot(_slots);
+    }
+
+    public void Dispose() => _slots.Dispose();
+
+    private sealed class Slot(SemaphoreSlim slots) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                slots.Release();
+            }
+        }
+    }
+}
