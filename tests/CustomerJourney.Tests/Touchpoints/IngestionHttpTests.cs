@@ -1,11 +1,15 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using CustomerJourney.Tests.Support;
+using CustomerJourney.Touchpoints;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CustomerJourney.Tests.Touchpoints;
 
 public sealed class IngestionHttpTests(AppFixture app)
 {
+    private Credentials Admin => Credentials.Token(app.Token("admin-ada", "admin"));
+
     private async Task<int> StoredEventCount(string customerId)
     {
         await using var session = app.Store.QuerySession();
@@ -86,6 +90,55 @@ public sealed class IngestionHttpTests(AppFixture app)
         Assert.Equal(1, answers.Count(a => a.Status == 201));
         Assert.Equal(49, answers.Sum(a => a.Body.Int("duplicates")));
         Assert.Equal(1, await StoredEventCount(customer));
+    }
+
+    /// <summary>
+    /// Single posts that arrive together share a commit (TouchpointLedger.SharedCommits); each must still get its own answer:
+    /// new, duplicate of a post in the same commit, erased, and two new customers' personal data sealed by two requests with
+    /// two different keys (that commit fails and each request commits alone), every touchpoint stored once and readable.
+    /// </summary>
+    [Fact]
+    public async Task Concurrent_single_posts_each_get_their_own_answer_when_they_share_a_commit()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var erased = Ids.Customer("shared-erased");
+        Assert.Equal(201, (await app.PostTouchpoint(erased, TouchpointJson.Purchase())).Status);
+        Assert.Equal(200, (await app.Send(HttpMethod.Post, $"/api/customers/{erased}/erasure", null, null, Admin)).Status);
+        var fresh = Enumerable.Range(0, 30).Select(_ => Ids.Customer("shared")).ToArray();
+        var twice = TouchpointJson.Purchase();
+        var twiceCustomer = Ids.Customer("shared-twice");
+        var newPerson = Ids.Customer("shared-keys");
+        var posts = fresh.Select(c => (Customer: c, Body: TouchpointJson.Purchase(), Expected: 201))
+            .Concat(Enumerable.Range(0, 4).Select(_ => (Customer: erased, Body: TouchpointJson.Purchase(), Expected: 410)))
+            .Concat(Enumerable.Range(0, 2).Select(_ => (Customer: twiceCustomer, Body: twice, Expected: 0)))
+            .Concat(Enumerable.Range(0, 3).Select(i => (Customer: newPerson,
+                Body: TouchpointJson.Kind("contact-details-changed", new JsonObject { ["email"] = $"shared-{i}@example.org" }), Expected: 201)))
+            .ToList();
+
+        var answers = await Task.WhenAll(posts.Select(p => Task.Run(() => app.PostTouchpoint(p.Customer, p.Body), cancellation)));
+
+        for (var i = 0; i < posts.Count; i++)
+        {
+            if (posts[i].Expected != 0)
+            {
+                Assert.True(answers[i].Status == posts[i].Expected, $"post {i} for {posts[i].Customer}: {answers[i].Status} {answers[i].Body?.ToJsonString()}");
+            }
+        }
+
+        var repeated = answers.Where((_, i) => posts[i].Customer == twiceCustomer).Select(a => a.Status).Order().ToList();
+        Assert.Equal([200, 201], repeated);
+        foreach (var customer in fresh)
+        {
+            Assert.Equal(1, await StoredEventCount(customer));
+        }
+
+        Assert.Equal(1, await StoredEventCount(twiceCustomer));
+        Assert.Equal(1, await StoredEventCount(erased));
+        await using var session = app.Store.QuerySession();
+        var details = (await session.Events.FetchStreamAsync(newPerson, token: cancellation)).Select(e => e.Data).OfType<ContactDetailsChanged>().ToList();
+        var cipher = await app.Host.Services.GetRequiredService<IPersonalDataProtector>().ForCustomersAsync([newPerson], forWriting: false, cancellation);
+        Assert.Equal(["shared-0@example.org", "shared-1@example.org", "shared-2@example.org"],
+            details.Select(d => cipher.Open(newPerson, d.Email!).Plaintext).Order(StringComparer.Ordinal));
     }
 
     [Fact]
