@@ -32,31 +32,36 @@ public sealed partial class TouchpointLedger
 
     private async Task<Written> RecordSharedAsync(IReadOnlyList<Touchpoint> touchpoints, LedgerWrite write, CancellationToken cancellation)
     {
-        var pending = new PendingWrite(touchpoints, write);
+        using var pending = new PendingWrite(touchpoints, write);
         var queue = _waiting.GetOrAdd((write.RecordedBy, write.Command), _ => new ConcurrentQueue<PendingWrite>());
         queue.Enqueue(pending);
-        try
+        // Whoever gets a turn writes what is waiting, oldest first. A request whose write another one took stops queueing for
+        // a turn at once (it would only hold up the next commit) and waits for that commit's outcome.
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellation, pending.Taken);
+        while (!pending.Taken.IsCancellationRequested)
         {
-            // Whoever gets a turn writes what is waiting, oldest first; a request whose write someone else took waits for that.
-            while (!pending.Done.Task.IsCompleted)
+            IDisposable turn;
+            try
             {
-                using (await admission.EnterAsync(cancellation))
+                turn = await admission.EnterAsync(waiting.Token);
+            }
+            catch (OperationCanceledException) when (pending.Taken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (OperationCanceledException) when (!pending.TryWithdraw())
+            {
+                // Cancelled as another request's commit took it: that commit's outcome is this request's.
+                break;
+            }
+
+            using (turn)
+            {
+                if (Take(queue) is { Count: > 0 } group)
                 {
-                    if (Take(queue) is { Count: > 0 } group)
-                    {
-                        await CommitSharedAsync(group);
-                    }
+                    await CommitSharedAsync(group);
                 }
             }
-        }
-        catch (OperationCanceledException) when (pending.TryWithdraw())
-        {
-            // Cancelled before anyone took it: nothing of it is written.
-            throw;
-        }
-        catch (OperationCanceledException)
-        {
-            // Cancelled after another request's commit took it: that commit's outcome is this request's.
         }
 
         return await pending.Done.Task ?? await RecordAloneAsync(touchpoints, write, cancellation);
@@ -128,8 +133,9 @@ public sealed partial class TouchpointLedger
         }
     }
 
-    private sealed class PendingWrite(IReadOnlyList<Touchpoint> touchpoints, LedgerWrite write)
+    private sealed class PendingWrite(IReadOnlyList<Touchpoint> touchpoints, LedgerWrite write) : IDisposable
     {
+        private readonly CancellationTokenSource _taken = new();
         private int _state;
 
         public IReadOnlyList<Touchpoint> Touchpoints => touchpoints;
@@ -139,9 +145,23 @@ public sealed partial class TouchpointLedger
         /// <summary>The request's part of a shared commit, or null: commit alone.</summary>
         public TaskCompletionSource<Written?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>Cancelled when a commit takes the write.</summary>
+        public CancellationToken Taken => _taken.Token;
+
         /// <summary>A commit takes it, unless its request withdrew it first.</summary>
-        public bool TryTake() => Interlocked.CompareExchange(ref _state, 1, 0) == 0;
+        public bool TryTake()
+        {
+            if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+            {
+                return false;
+            }
+
+            _taken.Cancel();
+            return true;
+        }
 
         public bool TryWithdraw() => Interlocked.CompareExchange(ref _state, 2, 0) == 0;
+
+        public void Dispose() => _taken.Dispose();
     }
 }
