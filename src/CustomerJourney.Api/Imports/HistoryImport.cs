@@ -373,7 +373,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         await using var claim = new NpgsqlCommand(
             $"""
              with k as (
-               select s, i, c, p, exists (select 1 from {schema}.mt_streams m where m.id = k.c)
+               select s, i, c, p, f, l, exists (select 1 from {schema}.mt_streams m where m.id = k.c)
                                   or exists (select 1 from {schema}.{ErasedCustomers.TableName} e where e.customer_id = k.c) as old
                from unnest(@sources, @ids, @customers, @purchases, @inputs, @links) as k(s, i, c, p, f, l)),
              claimed as (
