@@ -11,7 +11,7 @@ namespace CustomerJourney.Infrastructure;
 /// </summary>
 public static class TransientConflicts
 {
-    // Rich append makes every concurrent writer to one customer conflict; a handful of them on a busy machine needs room.
+    // Writers appending at the version they read conflict when another wrote first; a handful of them on a busy machine needs room.
     private const int MaxAttempts = 10;
 
     public static bool IsTransient(Exception e)
