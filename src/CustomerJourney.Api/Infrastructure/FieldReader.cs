@@ -57,7 +57,8 @@ public sealed partial class FieldReader
 
     private readonly JsonElement _object;
     private readonly string _prefix;
-    private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+    // The names read so far: a handful per object, so a list (a set cost every touchpoint two arrays and a hash per name).
+    private readonly List<string> _read = new(8);
 
     public FieldReader(JsonElement obj, string prefix, FieldErrors errors)
     {
@@ -75,7 +76,11 @@ public sealed partial class FieldReader
 
     private JsonElement? Member(string name, bool required)
     {
-        _read.Add(name);
+        if (!WasRead(name))
+        {
+            _read.Add(name);
+        }
+
         if (_object.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null)
         {
             return value;
@@ -106,10 +111,9 @@ public sealed partial class FieldReader
             return null;
         }
 
-        var path = PathOf(name);
         if (value.ValueKind != JsonValueKind.String)
         {
-            Errors.Add(path, "must be a string.");
+            Errors.Add(PathOf(name), "must be a string.");
             return null;
         }
 
@@ -120,41 +124,55 @@ public sealed partial class FieldReader
         }
         catch (InvalidOperationException)
         {
-            Errors.Add(path, "is not valid Unicode text.");
+            Errors.Add(PathOf(name), "is not valid Unicode text.");
             return null;
         }
 
-        return CheckText(Errors, path, text, maxLength, allowLineBreaks, pattern, patternHint);
+        // The path is spelled out only for a problem: most fields have none.
+        if (TextProblem(text, maxLength, allowLineBreaks, pattern, patternHint) is { } problem)
+        {
+            Errors.Add(PathOf(name), problem);
+            return null;
+        }
+
+        return text;
     }
 
     /// <summary>The text rules, for a JSON member or a member of a typed request body: the text, or null with the reason in <paramref name="errors"/>.</summary>
     internal static string? CheckText(FieldErrors errors, string path, string text, int maxLength, bool allowLineBreaks, Regex? pattern, string? patternHint)
     {
-        if (string.IsNullOrWhiteSpace(text))
+        if (TextProblem(text, maxLength, allowLineBreaks, pattern, patternHint) is { } problem)
         {
-            errors.Add(path, "must not be empty.");
-            return null;
-        }
-
-        if (text.Length > maxLength)
-        {
-            errors.Add(path, $"must be at most {maxLength} characters.");
-            return null;
-        }
-
-        if (!IsStorableText(text, allowLineBreaks))
-        {
-            errors.Add(path, "must not contain control characters or invalid Unicode.");
-            return null;
-        }
-
-        if (pattern is not null && !pattern.IsMatch(text))
-        {
-            errors.Add(path, patternHint ?? "has an invalid format.");
+            errors.Add(path, problem);
             return null;
         }
 
         return text;
+    }
+
+    private static string? TextProblem(string text, int maxLength, bool allowLineBreaks, Regex? pattern, string? patternHint)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return "must not be empty.";
+        }
+
+        if (text.Length > maxLength)
+        {
+            return $"must be at most {maxLength} characters.";
+        }
+
+        if (!IsStorableText(text, allowLineBreaks))
+        {
+            return "must not contain control characters or invalid Unicode.";
+        }
+
+        if (pattern is not null && !pattern.IsMatch(text))
+        {
+            return patternHint ?? "has an invalid format.";
+        }
+
+        return null;
     }
 
     // PostgreSQL cannot store NUL in text or jsonb, other control characters have no business in a
@@ -396,8 +414,9 @@ public sealed partial class FieldReader
         var members = new JsonObject();
         foreach (var property in _object.EnumerateObject())
         {
-            if (TryGetName(property, out var name) && declared.Contains(name) && _read.Add(name))
+            if (TryGetName(property, out var name) && declared.Contains(name) && !WasRead(name))
             {
+                _read.Add(name);
                 members[name] = JsonNode.Parse(property.Value.GetRawText());
             }
         }
@@ -424,15 +443,54 @@ public sealed partial class FieldReader
     {
         foreach (var property in _object.EnumerateObject())
         {
+            // Compared as UTF-8 where it lies: a defined field's name is never copied into a string.
+            if (WasRead(property))
+            {
+                continue;
+            }
+
             if (!TryGetName(property, out var name))
             {
                 Errors.Add(PathOf("?"), "a field name is not valid Unicode text.");
             }
-            else if (!_read.Contains(name))
+            else if (!WasRead(name))
             {
                 Errors.Add(PathOf(name), "is not a defined field.");
             }
         }
+    }
+
+    private bool WasRead(string name)
+    {
+        foreach (var read in _read)
+        {
+            if (string.Equals(read, name, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool WasRead(JsonProperty property)
+    {
+        try
+        {
+            foreach (var read in _read)
+            {
+                if (property.NameEquals(read))
+                {
+                    return true;
+                }
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // A name escaping a lone surrogate: reported below as not valid Unicode text.
+        }
+
+        return false;
     }
 
     // JSON escapes can spell lone surrogates, which .NET refuses to turn into a string.
