@@ -1,0 +1,59 @@
+using System.Globalization;
+using Microsoft.Diagnostics.Tracing.Etlx;
+using Microsoft.Diagnostics.Tracing.Parsers.Clr;
+
+// Usage: dotnet run -c Release --project bench/Allocations -- <trace.nettrace> [top N]
+// Sums the sampled allocations of a trace taken with `dotnet-trace collect -p <service pid> --profile gc-verbose` by
+// their site: the innermost frame that belongs to the service or a library it calls (Npgsql, Weasel, Marten, JasperFx,
+// Wolverine, ASP.NET Core, OpenTelemetry, Polly), with the frame it called and the type allocated. The runtime's own
+// frames are skipped, so a site names the code that asked for the memory.
+if (args.Length is < 1 or > 2 || !File.Exists(args[0]) || (args.Length == 2 && !int.TryParse(args[1], CultureInfo.InvariantCulture, out _)))
+{
+    Console.Error.WriteLine("Usage: Allocations <trace.nettrace> [top N]: a trace taken with dotnet-trace --profile gc-verbose.");
+    return 2;
+}
+
+var top = args.Length == 2 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 40;
+string[] libraries = ["CustomerJourney", "Npgsql", "Weasel", "Marten", "JasperFx", "Wolverine", "Microsoft.AspNetCore", "OpenTelemetry", "Polly"];
+var sites = new Dictionary<string, long>(StringComparer.Ordinal);
+var total = 0L;
+using (var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(args[0])))
+{
+    foreach (var traced in log.Events)
+    {
+        if (traced is not GCAllocationTickTraceData sample)
+        {
+            continue;
+        }
+
+        total += sample.AllocationAmount64;
+        var called = "";
+        for (var frame = sample.CallStack(); frame is not null; frame = frame.Caller)
+        {
+            var method = frame.CodeAddress.FullMethodName;
+            if (string.IsNullOrEmpty(method))
+            {
+                continue;
+            }
+
+            if (libraries.Any(l => method.StartsWith(l, StringComparison.Ordinal)))
+            {
+                var site = $"{Name(method)} <- {called} [{sample.TypeName}]";
+                sites[site] = sites.GetValueOrDefault(site) + sample.AllocationAmount64;
+                break;
+            }
+
+            called = Name(method);
+        }
+    }
+}
+
+Console.WriteLine($"{total / 1e6:F1} MB sampled in all");
+foreach (var (site, bytes) in sites.OrderByDescending(s => s.Value).Take(top))
+{
+    Console.WriteLine($"{bytes / 1e6,9:F1} MB  {site}");
+}
+
+return 0;
+
+static string Name(string method) => method.IndexOf('(', StringComparison.Ordinal) is > 0 and var open ? method[..open] : method;
