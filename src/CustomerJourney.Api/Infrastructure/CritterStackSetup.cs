@@ -121,7 +121,6 @@ public static class CritterStackSetup
             .ApplyAllDatabaseChangesOnStartup()
             .IntegrateWithWolverine(w => w.MessageStorageSchemaName = WolverineSchema(schema));
 
-
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IdempotencyKeys>();
 
