@@ -9,6 +9,7 @@ using CustomerJourney.Churn;
 using CustomerJourney.Complaints;
 using CustomerJourney.Identity;
 using CustomerJourney.Touchpoints;
+using CustomerJourney.WinBack;
 using JasperFx.Events;
 using Marten;
 using Microsoft.Extensions.Options;
@@ -398,7 +399,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         claim.Parameters.Add(Texts("sources", own.Select(t => t.Source)));
         claim.Parameters.Add(Texts("ids", own.Select(t => t.SourceId)));
         claim.Parameters.Add(Texts("customers", own.Select(t => t.CustomerId)));
-        claim.Parameters.Add(new NpgsqlParameter<bool[]>("purchases", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = own.Select(t => t is PurchaseMade).ToArray() });
+        claim.Parameters.Add(new NpgsqlParameter<bool[]>("purchases", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = own.Select(AttributeWhenPurchasesRecordedHandler.Hears).ToArray() });
         claim.Parameters.Add(new NpgsqlParameter<bool[]>("inputs", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = own.Select(ChurnFlagRules.ReadsInput).ToArray() });
         claim.Parameters.Add(new NpgsqlParameter<bool[]>("links", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = own.Select(Identifiers.MayLink).ToArray() });
         claim.Parameters.AddWithValue("import", importId);
@@ -722,7 +723,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         session.QueueSqlCommand(
             $"update {schema}.{ChunkTable} set state = '{Recovered}', sources = ?, source_ids = ?, customers = ?, buyers = ?, evaluate = ?, may_link = ? where import_id = ? and chunk = ?",
             stored.Select(t => t.Source).ToArray(), stored.Select(t => t.SourceId).ToArray(), stored.Select(t => t.CustomerId).ToArray(),
-            stored.OfType<PurchaseMade>().Select(p => p.CustomerId).Distinct(StringComparer.Ordinal).ToArray(),
+            stored.Where(AttributeWhenPurchasesRecordedHandler.Hears).Select(t => t.CustomerId).Distinct(StringComparer.Ordinal).ToArray(),
             stored.Where(ChurnFlagRules.ReadsInput).Select(t => t.CustomerId).Distinct(StringComparer.Ordinal).ToArray(),
             stored.Select(Identifiers.MayLink).ToArray(), importId, number);
         var run = await session.LoadAsync<ImportRun>(importId, cancellation);

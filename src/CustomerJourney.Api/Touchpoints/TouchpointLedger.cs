@@ -3,6 +3,7 @@ using CustomerJourney.Churn;
 using CustomerJourney.Complaints;
 using CustomerJourney.Identity;
 using CustomerJourney.Infrastructure;
+using CustomerJourney.WinBack;
 using Marten;
 using Npgsql;
 using NpgsqlTypes;
@@ -265,7 +266,7 @@ public sealed partial class TouchpointLedger(IDocumentStore store, TouchpointMet
     /// What the reactions hear of what one transaction recorded (a customer's own touchpoints with their event ids, complaint
     /// steps without, being on their case's stream), published through the outbox in that transaction, so exactly what was
     /// committed is reacted to even if the process dies right after the commit: whose churn-flag inputs changed
-    /// (<see cref="ChurnFlagRules.ReadsInput"/>), who bought (win-back attribution), and the touchpoints that may link
+    /// (<see cref="ChurnFlagRules.ReadsInput"/>), who bought (<see cref="AttributeWhenPurchasesRecordedHandler.Hears"/>), and the touchpoints that may link
     /// identities (<see cref="Identifiers.MayLink"/>). A page view or loyalty points ask for none of them.
     /// </summary>
     public static IReadOnlyList<object> Announcements(IReadOnlyList<(Touchpoint Touchpoint, Guid? EventId)> recorded)
@@ -277,7 +278,8 @@ public sealed partial class TouchpointLedger(IDocumentStore store, TouchpointMet
             messages.Add(new TouchpointsRecorded(evaluate));
         }
 
-        var buyers = recorded.Select(r => r.Touchpoint).OfType<PurchaseMade>().Select(p => p.CustomerId).Distinct(StringComparer.Ordinal).ToList();
+        var buyers = recorded.Where(r => AttributeWhenPurchasesRecordedHandler.Hears(r.Touchpoint)).Select(r => r.Touchpoint.CustomerId)
+            .Distinct(StringComparer.Ordinal).ToList();
         if (buyers.Count > 0)
         {
             messages.Add(new PurchasesRecorded(buyers));
