@@ -220,7 +220,9 @@ public sealed class ConsoleTests(AppFixture app, ConsoleBrowser browser) : IClas
         var signedIn = await page.RunAndWaitForResponseAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync(),
             response => response.Request.Method == "POST");
         Assert.True(signedIn.Status == 302, $"sign-in answered {signedIn.Status}: {(signedIn.Status == 302 ? "" : await signedIn.TextAsync())}");
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console");
+        // The redirect's page load waits for its stylesheet and script; on two cores busy with the suite's other hosts and
+        // a demo load's background work, Playwright's default 30 s was once not enough (a CI run).
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console", new() { Timeout = 90_000 });
         Assert.Contains(person, await page.Locator("header .who").InnerTextAsync(), StringComparison.Ordinal);
     }
 
