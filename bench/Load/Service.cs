@@ -116,6 +116,31 @@ public sealed class Service : IAsyncDisposable
         return _process.PeakWorkingSet64;
     }
 
+    private readonly List<(string Phase, long Peak)> _phases = [];
+
+    /// <summary>
+    /// Ends a phase of the run: notes its peak resident set and resets the kernel's high-water mark (`clear_refs` 5), so the
+    /// next phase's peak is its own. Where resetting is refused, the next peak includes the earlier ones.
+    /// </summary>
+    public void EndPhase(string phase)
+    {
+        _phases.Add((phase, PeakWorkingSet()));
+        try
+        {
+            File.WriteAllText($"/proc/{_process.Id}/clear_refs", "5");
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>Each ended phase's peak resident set, in bytes, and the run's (the highest, including what ran since the last phase ended).</summary>
+    public (long Run, IReadOnlyList<(string Phase, long Peak)> Phases) Peaks() =>
+        (Math.Max(PeakWorkingSet(), _phases.Count == 0 ? 0 : _phases.Max(p => p.Peak)), _phases);
+
     /// <summary>CPU seconds the service has used so far.</summary>
     public double CpuSeconds()
     {

@@ -29,17 +29,26 @@ public static class ChurnFitting
     {
         foreach (var history in histories.OrderBy(h => h.Id, StringComparer.Ordinal))
         {
-            var purchases = Visible(history, request.Currency, request.AsOf).ToList();
-            if (purchases.Count > 0 && purchases.Min(p => p.At) < request.CalibrationEnd)
+            if (Covered(history, request) is { } purchases)
             {
                 yield return purchases;
             }
         }
     }
 
-    /// <summary>Every customer of the <see cref="Cohort"/>, summarised as the models read them.</summary>
-    public static List<RfmSummary> Summaries(IEnumerable<PurchaseHistory> histories, FitRequest request, TimeZoneInfo zone) =>
-        [.. Cohort(histories, request).Select(purchases => RfmSummary.FromPurchases(purchases, request.CalibrationEnd, zone))];
+    /// <summary>
+    /// Whether a fit covers this person (a first purchase it may see before the calibration end), and if so every purchase
+    /// it may see; null when it does not.
+    /// </summary>
+    public static List<(DateTimeOffset At, decimal Amount)>? Covered(PurchaseHistory history, FitRequest request)
+    {
+        var purchases = Visible(history, request.Currency, request.AsOf).ToList();
+        return purchases.Count > 0 && purchases.Min(p => p.At) < request.CalibrationEnd ? purchases : null;
+    }
+
+    /// <summary>A person the fit covers, summarised as the models read them; null when the fit does not cover them.</summary>
+    public static RfmSummary? Summary(PurchaseHistory history, FitRequest request, TimeZoneInfo zone) =>
+        Covered(history, request) is { } purchases ? RfmSummary.FromPurchases(purchases, request.CalibrationEnd, zone) : null;
 
     /// <summary>The models a fit produces, by the names the answer gives them, in the order <see cref="Fit"/> fits them.</summary>
     public static IReadOnlyList<string> ModelNames { get; } = ["bgNbd", "paretoNbd", "gammaGamma"];

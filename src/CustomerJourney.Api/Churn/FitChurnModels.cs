@@ -131,8 +131,7 @@ public static class ChurnFits
         ChurnMetrics metrics, TimeProvider clock, IFitProgress? progress, CancellationToken cancellation)
     {
         var started = Stopwatch.GetTimestamp();
-        var histories = await PeoplesPurchases.LoadAsync(session, fit.AsOf, cancellation, progress is null ? null : progress.Read);
-        var customers = ChurnFitting.Summaries(histories, fit, settings.Zone());
+        var customers = await PeoplesPurchases.SummariesAsync(session, fit, settings.Zone(), progress is null ? null : progress.Read, cancellation);
         if (customers.Count < MinimumCustomers)
         {
             return (null, customers.Count);

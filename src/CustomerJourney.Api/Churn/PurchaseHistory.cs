@@ -2,6 +2,8 @@ using CustomerJourney.Identity;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using JasperFx.Events;
+using System.Runtime.InteropServices;
+using CustomerJourney.Models.Churn;
 using Marten;
 using Marten.Events.Aggregation;
 
@@ -43,17 +45,30 @@ public static class PeoplesPurchases
 {
     /// <summary>
     /// Every person's purchase history, with the profile graph as it stood at <paramref name="asOf"/> (now when null),
-    /// from the caught-up purchase histories; <paramref name="read"/>, when given, hears (histories read, histories there are)
-    /// as they arrive.
+    /// from the caught-up purchase histories, all held at once (a model's evaluation compares each person's purchases
+    /// with the forecast; a fit needs only their summaries: <see cref="SummariesAsync"/>).
     /// </summary>
-    public static async Task<IReadOnlyList<PurchaseHistory>> LoadAsync(IQuerySession session, DateTimeOffset? asOf, CancellationToken cancellation,
-        Action<int, int>? read = null)
+    public static async Task<IReadOnlyList<PurchaseHistory>> LoadAsync(IQuerySession session, DateTimeOffset? asOf, CancellationToken cancellation)
     {
-        var histories = read is null
-            ? await ProjectionReads.CaughtUpAsync<PurchaseHistory>(session, cancellation)
-            : await ProjectionReads.CaughtUpCountedAsync<PurchaseHistory>(session, read, cancellation);
+        var histories = await ProjectionReads.CaughtUpAsync<PurchaseHistory>(session, cancellation);
         var graph = await ProfileGraph.MapAsync(session, asOf, cancellation);
         return Of(histories, graph);
+    }
+
+    /// <summary>
+    /// The fit's cohort (<see cref="CohortSummaries"/>) from the caught-up purchase histories streamed one by one, with the
+    /// profile graph as of the fit's asOf; <paramref name="read"/>, when given, hears how far the read has come.
+    /// </summary>
+    public static async Task<List<RfmSummary>> SummariesAsync(IQuerySession session, FitRequest fit, TimeZoneInfo zone, Action<int, int>? read,
+        CancellationToken cancellation)
+    {
+        var cohort = new CohortSummaries(await ProfileGraph.MapAsync(session, fit.AsOf, cancellation), fit, zone);
+        await foreach (var history in ProjectionReads.CaughtUpStreamedAsync<PurchaseHistory>(session, read, cancellation))
+        {
+            cohort.Add(history);
+        }
+
+        return cohort.Complete();
     }
 
     public static IReadOnlyList<PurchaseHistory> Of(IEnumerable<PurchaseHistory> histories, ProfileMap graph) =>
@@ -99,6 +114,52 @@ public sealed partial class PurchaseHistoryProjection : SingleStreamProjection<P
                 return snapshot;
             default:
                 return snapshot;
+        }
+    }
+}
+
+/// <summary>
+/// A fit's cohort gathered from customers' histories read one at a time, in any order: a person of one customer (almost
+/// everyone) is summarised as soon as their history arrives, a merged profile once every member's has. Only summaries are
+/// held, never the histories (a million held at once took 2.4 GiB). Gives what <see cref="ChurnFitting.Cohort"/> over
+/// <see cref="PeoplesPurchases.Of"/> gives, summarised, in the same profile id order.
+/// </summary>
+public sealed class CohortSummaries(ProfileMap graph, FitRequest fit, TimeZoneInfo zone)
+{
+    private readonly List<(string Person, RfmSummary Summary)> _people = [];
+    private readonly Dictionary<string, List<PurchaseHistory>> _gathering = new(StringComparer.Ordinal);
+
+    public void Add(PurchaseHistory history)
+    {
+        var person = graph.ProfileOf(history.Id);
+        if (graph.HasJoinedMembers(person))
+        {
+            (CollectionsMarshal.GetValueRefOrAddDefault(_gathering, person, out _) ??= []).Add(history);
+        }
+        else
+        {
+            Summarise(person, [history]);
+        }
+    }
+
+    /// <summary>Every person the fit covers, summarised, in profile id order.</summary>
+    public List<RfmSummary> Complete()
+    {
+        foreach (var (person, members) in _gathering)
+        {
+            Summarise(person, members);
+        }
+
+        _gathering.Clear();
+        _people.Sort((a, b) => string.CompareOrdinal(a.Person, b.Person));
+        return [.. _people.Select(p => p.Summary)];
+    }
+
+    private void Summarise(string person, IReadOnlyCollection<PurchaseHistory> members)
+    {
+        if (ChurnFitting.Summary(PurchaseHistory.OfPerson(person, members), fit, zone) is { } summary)
+        {
+            _people.Add((person, summary));
         }
     }
 }

@@ -12,8 +12,16 @@ public sealed class ProfileMap(IReadOnlyDictionary<string, string> moved)
 {
     public string ProfileOf(string customerId) => moved.GetValueOrDefault(customerId) ?? ProfileIds.HomeOf(customerId);
 
+    private HashSet<string>? _joined;
+
     /// <summary>The customers merged into another profile than their own.</summary>
     public int MovedCount => moved.Count;
+
+    /// <summary>
+    /// Whether customers were merged into this profile: then it may hold several customers, and whatever is read per
+    /// customer must be gathered before it stands for the person. Every other profile is its home customer alone.
+    /// </summary>
+    public bool HasJoinedMembers(string profileId) => (_joined ??= new HashSet<string>(moved.Values, StringComparer.Ordinal)).Contains(profileId);
 
     /// <summary>Items grouped per profile, in profile id order (so sums over profiles are taken in one order, whatever the store returns).</summary>
     public IEnumerable<IGrouping<string, T>> GroupByProfile<T>(IEnumerable<T> items, Func<T, string> customerOf) =>

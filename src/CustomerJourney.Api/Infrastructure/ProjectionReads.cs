@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Marten;
 
 namespace CustomerJourney.Infrastructure;
@@ -36,11 +37,12 @@ public static class ProjectionReads
     public const int ReportEvery = 1_000;
 
     /// <summary>
-    /// Every <typeparamref name="T"/> once its projection has caught up, streamed, telling <paramref name="read"/> (rows read,
-    /// rows there are) every <see cref="ReportEvery"/> rows: for a background job that shows how far a long read has come.
+    /// Every <typeparamref name="T"/> once its projection has caught up, streamed row by row (the caller holds what it
+    /// keeps), telling <paramref name="read"/>, when given, (rows read, rows there are) every <see cref="ReportEvery"/> rows:
+    /// a background job shows how far a long read has come.
     /// </summary>
-    public static async Task<IReadOnlyList<T>> CaughtUpCountedAsync<T>(IQuerySession session, Action<int, int> read, CancellationToken cancellation)
-        where T : notnull
+    public static async IAsyncEnumerable<T> CaughtUpStreamedAsync<T>(IQuerySession session, Action<int, int>? read,
+        [EnumeratorCancellation] CancellationToken cancellation) where T : notnull
     {
         int total;
         try
@@ -52,20 +54,19 @@ public static class ProjectionReads
             throw new ProjectionBehindException(typeof(T).Name, e);
         }
 
-        read(0, total);
-        var rows = new List<T>(total);
+        read?.Invoke(0, total);
+        var count = 0;
         await foreach (var row in session.Query<T>().ToAsyncEnumerable(cancellation))
         {
-            rows.Add(row);
-            if (rows.Count % ReportEvery == 0)
+            yield return row;
+            if (++count % ReportEvery == 0)
             {
-                read(rows.Count, Math.Max(total, rows.Count));
+                read?.Invoke(count, Math.Max(total, count));
             }
         }
 
         // Rows written after the count are read too: the total grows to what was read.
-        read(rows.Count, Math.Max(total, rows.Count));
-        return rows;
+        read?.Invoke(count, Math.Max(total, count));
     }
 }
 
