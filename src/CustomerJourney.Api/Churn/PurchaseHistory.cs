@@ -1,9 +1,9 @@
+using System.Runtime.InteropServices;
 using CustomerJourney.Identity;
 using CustomerJourney.Infrastructure;
+using CustomerJourney.Models.Churn;
 using CustomerJourney.Touchpoints;
 using JasperFx.Events;
-using System.Runtime.InteropServices;
-using CustomerJourney.Models.Churn;
 using Marten;
 using Marten.Events.Aggregation;
 

@@ -130,7 +130,7 @@ public static class CritterStackSetup
             // Without it a test host (whose entry assembly is the test runner) finds no endpoints.
             options.ApplicationAssembly = typeof(CritterStackSetup).Assembly;
             // The handlers' and endpoints' code is generated ahead of time (scripts/codegen writes Internal/Generated) and
-            // compiled with the service: no Roslyn at run time, which saved ~130 MiB and the seconds of each first call.
+            // compiled with the service: no Roslyn at run time, which saved ~130 MiB and the compile on each first call.
             // GeneratedCodeTests regenerates it elsewhere (CodeGeneration:OutputPath) and fails when the committed code drifted.
             options.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
             if (builder.Configuration["CodeGeneration:OutputPath"] is { Length: > 0 } generatedCodePath)

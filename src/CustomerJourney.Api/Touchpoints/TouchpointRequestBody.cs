@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CustomerJourney.Infrastructure;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace CustomerJourney.Touchpoints;
@@ -37,11 +38,6 @@ public static class TouchpointRequestBody
     /// <summary>The body, or null when it exceeds <paramref name="maxBytes"/>.</summary>
     public static async Task<byte[]?> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellation)
     {
-        if (request.ContentLength > maxBytes)
-        {
-            return null;
-        }
-
         // We enforce our own, endpoint-specific limit below; the server-wide default (30 MB) would cut the
         // 32 MiB batch short with a less helpful error.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
@@ -49,19 +45,6 @@ public static class TouchpointRequestBody
             limit.MaxRequestBodySize = maxBytes + 1;
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellation)) > 0)
-        {
-            if (buffer.Length + read > maxBytes)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
+        return await BoundedBody.ReadAsync(request.Body, request.ContentLength, maxBytes, cancellation);
     }
 }

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using CustomerJourney.Access;
+using CustomerJourney.Infrastructure;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -59,8 +60,8 @@ public sealed class TrackingRequestBody(RequestDelegate next, IOptions<TrackingO
         try
         {
             body = gzip
-                ? await ReadAsync(new GZipStream(new LimitedStream(request.Body, wireLimit), CompressionMode.Decompress), limit, context.RequestAborted)
-                : await ReadAsync(request.Body, limit, context.RequestAborted);
+                ? await ReadAsync(new GZipStream(new LimitedStream(request.Body, wireLimit), CompressionMode.Decompress), declaredLength: null, limit, context.RequestAborted)
+                : await ReadAsync(request.Body, request.ContentLength, limit, context.RequestAborted);
         }
         catch (InvalidDataException)
         {
@@ -141,23 +142,10 @@ public sealed class TrackingRequestBody(RequestDelegate next, IOptions<TrackingO
         }
     }
 
-    private static async Task<byte[]?> ReadAsync(Stream body, long limit, CancellationToken cancellation)
+    private static async Task<byte[]?> ReadAsync(Stream body, long? declaredLength, long limit, CancellationToken cancellation)
     {
         await using var _ = body;
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await body.ReadAsync(chunk, cancellation)) > 0)
-        {
-            if (buffer.Length + read > limit)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
+        return await BoundedBody.ReadAsync(body, declaredLength, limit, cancellation);
     }
 
     private static Task TooLarge(HttpContext context, long limit) => Problem(context, StatusCodes.Status413PayloadTooLarge, "Request too large",
