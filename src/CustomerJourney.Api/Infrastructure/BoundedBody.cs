@@ -6,9 +6,16 @@ public static class BoundedBody
     private const int ChunkBytes = 81920;
 
     /// <summary>
+    /// Up to this declared length a body is read into one array of its size up front (a batch of 5,000 touchpoints is about
+    /// 1.5 MiB). A longer one grows as it arrives, so a slow client that merely declares a large body holds little.
+    /// </summary>
+    public const long PreallocatedBytes = 4 * 1024 * 1024;
+
+    /// <summary>
     /// The body's bytes, or null when it is longer than <paramref name="limit"/>. With a declared length (Content-Length,
-    /// which the server holds the body to) it is read into one array of that size: a growing buffer and its final copy
-    /// were three or four large-object allocations per batch body, which only a full collection frees.
+    /// which the server holds the body to) of up to <see cref="PreallocatedBytes"/> it is read into one array of that size:
+    /// a growing buffer and its final copy were three or four large-object allocations per batch body, which only a full
+    /// collection frees.
     /// </summary>
     public static async Task<byte[]?> ReadAsync(Stream body, long? declaredLength, long limit, CancellationToken cancellation)
     {
@@ -17,7 +24,7 @@ public static class BoundedBody
             return null;
         }
 
-        if (declaredLength is { } length)
+        if (declaredLength is { } length and <= PreallocatedBytes)
         {
             var bytes = new byte[length];
             var filled = 0;

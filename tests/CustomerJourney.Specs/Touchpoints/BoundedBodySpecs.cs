@@ -37,6 +37,14 @@ public sealed class BoundedBodySpecs
     }
 
     [Fact]
+    public async Task A_declared_body_longer_than_what_is_allocated_up_front_is_read_whole_as_it_arrives()
+    {
+        var body = Bytes((int)BoundedBody.PreallocatedBytes + 10);
+
+        Assert.Equal(body, await BoundedBody.ReadAsync(new Trickle(body), body.Length, limit: body.Length, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task A_body_that_ends_before_its_declared_length_is_what_arrived()
     {
         var body = Bytes(500);
