@@ -5,7 +5,7 @@ namespace CustomerJourney.Tests.Infrastructure;
 
 /// <summary>
 /// The service runs Wolverine's handlers and endpoints from code generated ahead of time (scripts/codegen), never from
-/// code compiled at run time: Roslyn in the process cost ~130 MiB and seconds on every first call.
+/// code compiled at run time: Roslyn in the process cost ~130 MiB and a compile on each handler's first call.
 /// </summary>
 public sealed class GeneratedCodeTests(AppFixture app)
 {
