@@ -2,26 +2,37 @@ using System.Globalization;
 using Microsoft.Diagnostics.Tracing.Etlx;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
-// Usage: dotnet run -c Release --project bench/Allocations -- <trace.nettrace> [top N]
+// Usage: dotnet run -c Release --project bench/Allocations -- <trace.nettrace> [top N] [--large | --cpu]
 // Sums the sampled allocations of a trace taken with `dotnet-trace collect -p <service pid> --profile gc-verbose` by
 // their site: the innermost frame that belongs to the service or a library it calls (Npgsql, Weasel, Marten, JasperFx,
 // Wolverine, ASP.NET Core, OpenTelemetry, Polly), with the frame it called and the type allocated. The runtime's own
-// frames are skipped, so a site names the code that asked for the memory.
-if (args.Length is < 1 or > 2 || !File.Exists(args[0]) || (args.Length == 2 && !int.TryParse(args[1], CultureInfo.InvariantCulture, out _)))
+// frames are skipped, so a site names the code that asked for the memory. With --large, only allocations on the large
+// object heap (85,000 bytes or more) count: the ones only a full collection frees. With --cpu, the trace is one taken
+// with --profile cpu-sampling and the thread samples that ran managed code are summed instead: by the method that was
+// running, and by each method of the service or its libraries on the stack (its inclusive share).
+var largeOnly = args.Contains("--large", StringComparer.Ordinal);
+var cpu = args.Contains("--cpu", StringComparer.Ordinal);
+var positional = args.Where(a => a is not "--large" and not "--cpu").ToArray();
+if (positional.Length is < 1 or > 2 || !File.Exists(positional[0]) || (positional.Length == 2 && !int.TryParse(positional[1], CultureInfo.InvariantCulture, out _)))
 {
-    Console.Error.WriteLine("Usage: Allocations <trace.nettrace> [top N]: a trace taken with dotnet-trace --profile gc-verbose.");
+    Console.Error.WriteLine("Usage: Allocations <trace.nettrace> [top N] [--large | --cpu]: a trace taken with dotnet-trace --profile gc-verbose (or cpu-sampling for --cpu).");
     return 2;
 }
 
-var top = args.Length == 2 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 40;
+var top = positional.Length == 2 ? int.Parse(positional[1], CultureInfo.InvariantCulture) : 40;
 string[] libraries = ["CustomerJourney", "Npgsql", "Weasel", "Marten", "JasperFx", "Wolverine", "Microsoft.AspNetCore", "OpenTelemetry", "Polly"];
+if (cpu)
+{
+    return CpuSamples.Summarise(positional[0], top, libraries);
+}
+
 var sites = new Dictionary<string, long>(StringComparer.Ordinal);
 var total = 0L;
-using (var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(args[0])))
+using (var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(positional[0])))
 {
     foreach (var traced in log.Events)
     {
-        if (traced is not GCAllocationTickTraceData sample)
+        if (traced is not GCAllocationTickTraceData sample || (largeOnly && sample.AllocationKind != GCAllocationKind.Large))
         {
             continue;
         }

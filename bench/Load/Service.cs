@@ -51,6 +51,17 @@ public sealed class Service : IAsyncDisposable
             env[$"RateLimits__{budget}__PerSecond"] = "1000000000";
         }
 
+        // An experiment on the service alone (a GC setting, say): SERVICE_DOTNET_GCgen0size=... reaches the service as
+        // DOTNET_GCgen0size; set without the prefix it would reach the load client too.
+        foreach (var (name, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                     .Select(e => ((string)e.Key, (string?)e.Value)))
+        {
+            if (name.StartsWith("SERVICE_", StringComparison.Ordinal) && name.Length > "SERVICE_".Length)
+            {
+                env[name["SERVICE_".Length..]] = value;
+            }
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the service");
         // The service's own log, for when a figure needs explaining.
         var log = Path.Combine(Path.GetTempPath(), $"customerjourney-bench-{schema}.log");

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using CustomerJourney.Touchpoints;
@@ -44,17 +46,37 @@ public sealed class EncryptedPersonalData(IPersonalDataKeyStore keys) : IPersona
             return mine.All(m => stored.GetValueOrDefault(m.Key) is { } key && CryptographicOperations.FixedTimeEquals(key, m.Value));
         }
 
+        // Every sealed field of every tracked call passes here: the plaintext and the sealed bytes live in one pooled
+        // buffer (cleared on return: it held personal data) and the stored text is written once, prefix and base64 together.
         public string Seal(string customerId, string plaintext)
         {
             var key = keys.GetValueOrDefault(customerId) ?? throw new InvalidOperationException(
                 $"No personal-data key was loaded for customer '{customerId}' (or the customer is erased).");
-            var plain = Encoding.UTF8.GetBytes(plaintext);
-            var sealedBytes = new byte[NonceSize + TagSize + plain.Length];
-            var nonce = sealedBytes.AsSpan(0, NonceSize);
-            RandomNumberGenerator.Fill(nonce);
-            using var aes = new AesGcm(key, TagSize);
-            aes.Encrypt(nonce, plain, sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize), Encoding.UTF8.GetBytes(customerId));
-            return Prefix + Convert.ToBase64String(sealedBytes);
+            var plainLength = Encoding.UTF8.GetByteCount(plaintext);
+            var sealedLength = NonceSize + TagSize + plainLength;
+            var buffer = ArrayPool<byte>.Shared.Rent(plainLength + sealedLength);
+            try
+            {
+                var plain = buffer.AsSpan(0, plainLength);
+                Encoding.UTF8.GetBytes(plaintext, plain);
+                var sealedBytes = buffer.AsSpan(plainLength, sealedLength);
+                RandomNumberGenerator.Fill(sealedBytes[..NonceSize]);
+                using (var aes = new AesGcm(key, TagSize))
+                {
+                    aes.Encrypt(sealedBytes[..NonceSize], plain, sealedBytes[(NonceSize + TagSize)..], sealedBytes.Slice(NonceSize, TagSize), AssociatedData(customerId));
+                }
+
+                return string.Create(Prefix.Length + Base64.GetMaxEncodedToUtf8Length(sealedLength), (Buffer: buffer, Start: plainLength, Length: sealedLength),
+                    static (text, state) =>
+                    {
+                        Prefix.CopyTo(text);
+                        Convert.TryToBase64Chars(state.Buffer.AsSpan(state.Start, state.Length), text[Prefix.Length..], out _);
+                    });
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+            }
         }
 
         public OpenedField Open(string customerId, string stored)
@@ -70,34 +92,38 @@ public sealed class EncryptedPersonalData(IPersonalDataKeyStore keys) : IPersona
                 return OpenedField.Unreadable;
             }
 
-            byte[] sealedBytes;
+            var encoded = stored.AsSpan(Prefix.Length);
+            var buffer = ArrayPool<byte>.Shared.Rent(2 * ((encoded.Length / 4 * 3) + 3));
             try
             {
-                sealedBytes = Convert.FromBase64String(stored[Prefix.Length..]);
-            }
-            catch (FormatException)
-            {
-                return OpenedField.Unreadable;
-            }
+                // Sealed bytes first, the plaintext after them.
+                if (!Convert.TryFromBase64Chars(encoded, buffer, out var sealedLength) || sealedLength < NonceSize + TagSize)
+                {
+                    return OpenedField.Unreadable;
+                }
 
-            if (sealedBytes.Length < NonceSize + TagSize)
-            {
-                return OpenedField.Unreadable;
-            }
+                var sealedBytes = buffer.AsSpan(0, sealedLength);
+                var plain = buffer.AsSpan(sealedLength, sealedLength - NonceSize - TagSize);
+                using var aes = new AesGcm(key, TagSize);
+                try
+                {
+                    aes.Decrypt(sealedBytes[..NonceSize], sealedBytes[(NonceSize + TagSize)..], sealedBytes.Slice(NonceSize, TagSize), plain, AssociatedData(customerId));
+                }
+                catch (CryptographicException)
+                {
+                    // The tag did not verify: changed bytes, or a ciphertext moved from another customer.
+                    return OpenedField.Unreadable;
+                }
 
-            var plain = new byte[sealedBytes.Length - NonceSize - TagSize];
-            using var aes = new AesGcm(key, TagSize);
-            try
-            {
-                aes.Decrypt(sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize), plain, Encoding.UTF8.GetBytes(customerId));
+                return OpenedField.Of(Encoding.UTF8.GetString(plain));
             }
-            catch (CryptographicException)
+            finally
             {
-                // The tag did not verify: changed bytes, or a ciphertext moved from another customer.
-                return OpenedField.Unreadable;
+                ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
             }
-
-            return OpenedField.Of(Encoding.UTF8.GetString(plain));
         }
+
+        /// <summary>The customer id as UTF-8: what binds a ciphertext to its customer.</summary>
+        private static byte[] AssociatedData(string customerId) => Encoding.UTF8.GetBytes(customerId);
     }
 }

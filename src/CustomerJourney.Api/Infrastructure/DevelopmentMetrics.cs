@@ -7,7 +7,7 @@ public sealed record HistogramSummary(string Instrument, int Count, double P50, 
 
 /// <summary>
 /// Development only: the values our own histograms (meters named <see cref="Observability.MeterPrefix"/>*) recorded since
-/// start, kept in memory, so a benchmark that runs the service as its own process can read a server-side figure without
+/// start or since they were cleared, kept in memory, so a benchmark that runs the service as its own process can read a server-side figure without
 /// an OpenTelemetry collector. Outside Development nothing listens and the route is not mapped (404); metrics leave the
 /// service over OTLP there.
 /// </summary>
@@ -53,6 +53,12 @@ public sealed class DevelopmentHistograms : IDisposable
         return new HistogramSummary(instrument, sorted.Length, At(50), At(99), At(99.9), sorted[^1]);
     }
 
+    /// <summary>
+    /// Forgets what the instrument recorded so far, so a benchmark can read one phase's figure rather than everything
+    /// since start (a lookup p99 measured under a saturating workload is not the lookup's own). False when it had none.
+    /// </summary>
+    public bool Clear(string instrument) => _values.TryRemove(instrument, out _);
+
     public void Dispose() => _listener.Dispose();
 }
 
@@ -76,7 +82,10 @@ public static class DevelopmentMetrics
             var histograms = app.Services.GetRequiredService<DevelopmentHistograms>();
             app.MapGet("/api/dev/metrics/{instrument}", (string instrument) => histograms.Summary(instrument) is { } summary ? Results.Ok(summary) : Results.NotFound())
                 .AllowAnonymous()
-                .WithSummary("Development only: count and percentiles of what one of our histograms recorded since start.");
+                .WithSummary("Development only: count and percentiles of what one of our histograms recorded since start (or since it was cleared).");
+            app.MapDelete("/api/dev/metrics/{instrument}", (string instrument) => histograms.Clear(instrument) ? Results.NoContent() : Results.NotFound())
+                .AllowAnonymous()
+                .WithSummary("Development only: forgets what one of our histograms recorded, so the next summary covers one phase of a benchmark.");
         }
 
         return app;

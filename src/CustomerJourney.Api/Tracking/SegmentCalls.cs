@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
@@ -10,6 +11,21 @@ namespace CustomerJourney.TrackingApi;
 public sealed record BatchDefaults(JsonObject? Context, DateTimeOffset? SentAt)
 {
     public static readonly BatchDefaults None = new(null, null);
+
+    /// <summary>The batch's own `context` and `sentAt`, read without copying its calls (a batch body runs to megabytes).</summary>
+    public static BatchDefaults Read(JsonElement batch, FieldErrors errors)
+    {
+        var own = new JsonObject();
+        foreach (var name in (ReadOnlySpan<string>)["context", "sentAt"])
+        {
+            if (batch.TryGetProperty(name, out var value))
+            {
+                own[name] = SegmentCalls.NodeOf(value);
+            }
+        }
+
+        return new BatchDefaults(SegmentCalls.Object(own, "context", errors), SegmentCalls.Instant(own, "sentAt", errors));
+    }
 }
 
 /// <summary>
@@ -49,7 +65,7 @@ public static class SegmentCalls
             return new TranslatedCall(null, errors, type, null, null);
         }
 
-        var node = JsonNode.Parse(call.GetRawText())!.AsObject();
+        var node = NodeOf(call)!.AsObject();
         type ??= Text(node, "type", errors, required: true);
         if (type is not null && !Types.Contains(type))
         {
@@ -182,6 +198,9 @@ public static class SegmentCalls
 
         return merged;
     }
+
+    /// <summary>A mutable copy of a parsed value, made from its UTF-8 bytes (not from a UTF-16 string of them).</summary>
+    public static JsonNode? NodeOf(JsonElement value) => JsonNode.Parse(JsonMarshal.GetRawUtf8Value(value));
 
     public static DateTimeOffset? Instant(JsonObject node, string name, FieldErrors errors)
     {

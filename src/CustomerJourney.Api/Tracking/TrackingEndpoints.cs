@@ -1,6 +1,6 @@
+using System.Runtime.InteropServices;
 using System.Security.Claims;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using CustomerJourney.Access;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
@@ -94,16 +94,15 @@ public static class TrackingEndpoints
                 detail: $"A batch may hold at most {limits.Value.MaxBatchItems} calls.");
         }
 
-        var top = JsonNode.Parse(root.GetRawText())!.AsObject();
         var errors = new FieldErrors();
-        var defaults = new BatchDefaults(SegmentCalls.Object(top, "context", errors), SegmentCalls.Instant(top, "sentAt", errors));
+        var defaults = BatchDefaults.Read(root, errors);
         if (errors.Any)
         {
             await ingestion.RejectUnreadableAsync(caller, null, "Invalid batch", cancellation);
             return Results.ValidationProblem(errors.ToDictionary(), title: "Invalid batch", detail: "The batch's own fields are invalid; see errors.");
         }
 
-        var calls = batch.EnumerateArray().Select(c => new ArrivedCall(c, System.Text.Encoding.UTF8.GetByteCount(c.GetRawText()))).ToList();
+        var calls = batch.EnumerateArray().Select(c => new ArrivedCall(c, JsonMarshal.GetRawUtf8Value(c).Length)).ToList();
         return Results.Ok(await ingestion.ReceiveAsync(calls, null, defaults, caller, "POST /v1/batch", cancellation));
     }
 
