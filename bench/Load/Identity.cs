@@ -236,7 +236,7 @@ public static class IdentityWorkload
                         var e = new ProfileIdentifierRecorded(profile, customer, identifier.Type, identifier.BlindIndex, Guid.CreateVersion7(), at);
                         await WriteEventAsync(events, seq + 1 + i, profile, 2 + i, serializer.ToJson(e), recorded, at, token);
                         var key = IdentifierHolder.KeyOf(identifier);
-                        holders.Add(new IdentifierHolder { Id = $"{key}:{customer}", Key = key, CustomerId = customer });
+                        holders.Add(new IdentifierHolder { Id = IdentifierHolder.IdOf(key, customer), Key = key, CustomerId = customer });
                     }
 
                     memberships.Add(new ProfileMembership { Id = customer, ProfileId = profile });

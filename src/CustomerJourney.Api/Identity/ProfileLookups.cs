@@ -23,6 +23,8 @@ public sealed class IdentifierHolder
     public string CustomerId { get; set; } = "";
 
     public static string KeyOf(Identifier identifier) => $"{identifier.Type}:{identifier.BlindIndex}";
+
+    public static string IdOf(string key, string customerId) => $"{key}:{customerId}";
 }
 
 /// <summary>
@@ -48,7 +50,7 @@ public static class ProfileLookups
             {
                 case ProfileIdentifierRecorded e:
                     var key = IdentifierHolder.KeyOf(new Identifier(e.IdentifierType, e.BlindIndex));
-                    operations.Store(new IdentifierHolder { Id = $"{key}:{e.CustomerId}", Key = key, CustomerId = e.CustomerId });
+                    operations.Store(new IdentifierHolder { Id = IdentifierHolder.IdOf(key, e.CustomerId), Key = key, CustomerId = e.CustomerId });
                     break;
                 case ProfileErased e:
                     // The profile's identifiers leave the blind index: no later touchpoint finds (and links to) an erased person.
