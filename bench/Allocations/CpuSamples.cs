@@ -1,8 +1,10 @@
 using Microsoft.Diagnostics.Tracing.Etlx;
 
 /// <summary>
-/// Where the service's managed CPU goes: EventPipe's sample profiler stops every managed thread each millisecond and says
-/// whether it was running managed code; only those samples count (waiting, and native code such as OpenSSL's, do not).
+/// Where the service's threads spend their time in managed code: EventPipe's sample profiler stops every managed thread
+/// about 100 times a second and says whether it was in managed code; only those samples count (native code such as
+/// OpenSSL's, and threads parked outside managed code, do not). A thread blocked in a managed wait still counts (the
+/// thread pool's semaphore tops the list), so the inclusive shares of the service's own methods are the figure to read.
 /// </summary>
 internal static class CpuSamples
 {

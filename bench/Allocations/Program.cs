@@ -8,14 +8,14 @@ using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 // Wolverine, ASP.NET Core, OpenTelemetry, Polly), with the frame it called and the type allocated. The runtime's own
 // frames are skipped, so a site names the code that asked for the memory. With --large, only allocations on the large
 // object heap (85,000 bytes or more) count: the ones only a full collection frees. With --cpu, the trace is one taken
-// with --profile cpu-sampling and the thread samples that ran managed code are summed instead: by the method that was
+// with --profile dotnet-sampled-thread-time and the thread samples that ran managed code are summed instead: by the method that was
 // running, and by each method of the service or its libraries on the stack (its inclusive share).
 var largeOnly = args.Contains("--large", StringComparer.Ordinal);
 var cpu = args.Contains("--cpu", StringComparer.Ordinal);
 var positional = args.Where(a => a is not "--large" and not "--cpu").ToArray();
 if (positional.Length is < 1 or > 2 || !File.Exists(positional[0]) || (positional.Length == 2 && !int.TryParse(positional[1], CultureInfo.InvariantCulture, out _)))
 {
-    Console.Error.WriteLine("Usage: Allocations <trace.nettrace> [top N] [--large | --cpu]: a trace taken with dotnet-trace --profile gc-verbose (or cpu-sampling for --cpu).");
+    Console.Error.WriteLine("Usage: Allocations <trace.nettrace> [top N] [--large | --cpu]: a trace taken with dotnet-trace --profile gc-verbose (or dotnet-sampled-thread-time for --cpu).");
     return 2;
 }
 

@@ -460,7 +460,7 @@ namespace Load
             : $"only the identity workload: {Profiles:N0} profiles, touchpoints at {IdentityRate:N0}/s for {Seconds} s";
     }
 
-    /// <summary>CPU seconds used so far by the service, by PostgreSQL (all its processes) and by this load client.</summary>
+    /// <summary>CPU seconds used so far by the service, by PostgreSQL (all its processes, those that exited included) and by this load client.</summary>
     public sealed record CpuSnapshot(double Service, double Postgres, double Client)
     {
         public static CpuSnapshot Take(Service service) => new(service.CpuSeconds(), PostgresCpu(), Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
@@ -493,6 +493,12 @@ namespace Load
                     var stat = File.ReadAllText(Path.Combine(dir, "stat"));
                     var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
                     ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                    if (Path.GetFileName(dir) == postmaster)
+                    {
+                        // cutime and cstime: the backends that exited (and were reaped) keep counting, so a phase whose
+                        // connections come and go is not short of their CPU (it once read -73 s).
+                        ticks += long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+                    }
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
                 {

@@ -7,8 +7,8 @@ public sealed record HistogramSummary(string Instrument, int Count, double P50, 
 
 /// <summary>
 /// Development only: the values our own histograms (meters named <see cref="Observability.MeterPrefix"/>*) recorded since
-/// start or since they were cleared, kept in memory, so a benchmark that runs the service as its own process can read a server-side figure without
-/// an OpenTelemetry collector. Outside Development nothing listens and the route is not mapped (404); metrics leave the
+/// start or since they were cleared, kept in memory, so a benchmark that runs the service as its own process can read a
+/// server-side figure without an OpenTelemetry collector. Outside Development nothing listens and the route is not mapped (404); metrics leave the
 /// service over OTLP there.
 /// </summary>
 public sealed class DevelopmentHistograms : IDisposable

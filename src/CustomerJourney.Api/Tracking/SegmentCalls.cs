@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Runtime.InteropServices;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
