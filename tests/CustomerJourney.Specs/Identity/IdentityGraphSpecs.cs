@@ -1,5 +1,4 @@
 using System.Text.Json;
-using CsCheck;
 using CustomerJourney.Identity;
 using CustomerJourney.Touchpoints;
 using static CustomerJourney.Identity.IdentifierType;
@@ -511,79 +510,6 @@ public sealed class IdentityGraphSpecs
 
         static ProfileIdentifierRecorded Recorded(string blindIndex) =>
             new(ProfileIds.HomeOf("a"), "a", IdentifierType.Email, blindIndex, Guid.Empty, T0);
-    }
-
-    /// <summary>
-    /// The resolver skips locking and loading when the lookups show a touchpoint's identifiers are all reflected already
-    /// (<see cref="IdentityResolution.AlreadyReflected"/>). Over random histories of customers showing shared identifiers,
-    /// splits, limits and erasures, with the lookups derived from the events as <see cref="ProfileLookups"/> derives them
-    /// (membership follows the customer's profile, a holder per recorded identifier, both gone on erasure): whenever the
-    /// check says so, the decision made on the loaded profiles decides nothing.
-    /// </summary>
-    [Fact]
-    public void A_touchpoint_the_lookups_show_as_already_reflected_would_decide_nothing()
-    {
-        string[] customers = ["a", "b", "c", "d"];
-        (IdentifierType Type, string Value)[] pool =
-            [(IdentifierType.Email, Email), (IdentifierType.Email, "joe@example.org"), (IdentifierType.Phone, Phone), (UserId, "u-1"), (LoyaltyCard, "card-9")];
-        var step = Gen.Select(Gen.Int[0, 9], Gen.Int[0, customers.Length - 1], Gen.Int[0, (1 << pool.Length) - 1]);
-        var skipped = 0;
-        step.Array[1, 25].Sample(steps =>
-        {
-            var graph = new Graph(IdentityRules.From(new IdentityOptions { Limits = new() { [IdentifierType.Email] = 2 } }));
-            foreach (var (kind, who, shownMask) in steps)
-            {
-                var customer = customers[who];
-                try
-                {
-                    switch (kind)
-                    {
-                        case 0 when graph.ProfileOf(customer) is { Members.Count: > 1, ErasedAt: null }:
-                            graph.Split(customer);
-                            continue;
-                        case 1 when shownMask % 7 == 0 && graph.ProfileOf(customer) is { ErasedAt: null }:
-                            graph.Erase(customer);
-                            continue;
-                    }
-                }
-                catch (IdentityRuleException)
-                {
-                    continue;
-                }
-
-                (IdentifierType Type, string Value)[] shown = [.. pool.Where((_, i) => (shownMask & (1 << i)) != 0)];
-                var identifiers = Identifiers.Indexed([(CustomerId, customer), .. shown], graph.Rules, Graph.Index);
-                var (membership, holders) = Lookups(graph);
-                var keys = identifiers.Select(IdentifierHolder.KeyOf).Distinct(StringComparer.Ordinal).ToArray();
-                var held = holders.Where(h => h.Customer == customer).Select(h => h.Key).ToHashSet(StringComparer.Ordinal);
-                var linking = identifiers.Where(i => graph.Rules.Links(i.Type)).Select(IdentifierHolder.KeyOf).ToHashSet(StringComparer.Ordinal);
-                var reflected = IdentityResolution.AlreadyReflected(membership.GetValueOrDefault(customer), keys, held,
-                    holders.Where(h => linking.Contains(h.Key)).Select(h => membership.GetValueOrDefault(h.Customer)));
-
-                var decided = graph.See(customer, shown);
-
-                if (reflected)
-                {
-                    skipped++;
-                    Assert.Empty(decided);
-                }
-            }
-        }, iter: 400);
-
-        Assert.True(skipped > 100, $"only {skipped} touchpoints were already reflected: the histories do not exercise the check");
-    }
-
-    /// <summary>The lookups as the events make them: each customer's current profile, and who holds which identifier.</summary>
-    private static (Dictionary<string, string> Membership, List<(string Key, string Customer)> Holders) Lookups(Graph graph)
-    {
-        var erased = graph.Events.Select(e => e.Event).OfType<ProfileErased>().SelectMany(e => e.Members).ToHashSet(StringComparer.Ordinal);
-        var holders = graph.Events.Select(e => e.Event).OfType<ProfileIdentifierRecorded>()
-            .Where(e => !erased.Contains(e.CustomerId))
-            .Select(e => (Key: IdentifierHolder.KeyOf(new Identifier(e.IdentifierType, e.BlindIndex)), Customer: e.CustomerId)).Distinct().ToList();
-        var membership = graph.Events.Select(e => e.Event).SelectMany(ProfileGraph.Moves)
-            .Where(m => !erased.Contains(m.CustomerId))
-            .GroupBy(m => m.CustomerId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().ProfileId, StringComparer.Ordinal);
-        return (membership, holders);
     }
 
     /// <summary>Every blind index in the event, with the customer it is filed under.</summary>
