@@ -108,6 +108,12 @@ public sealed record Profile(string Id, string? MergedInto, DateTimeOffset Start
     /// <summary>Set once the profile was erased (<see cref="ProfileErased"/>): its identifiers read as erased, and it changes no more.</summary>
     public DateTimeOffset? ErasedAt { get; init; }
 
+    /// <summary>
+    /// The profile this one was last restored from (<see cref="ProfileRestored"/>): where the members that did not leave
+    /// with it stayed, so a read that reached this profile through an old merge can go on to them.
+    /// </summary>
+    public string? RestoredFrom { get; init; }
+
     public string Founder => ProfileIds.FounderOf(Id);
 
     public ProfileContents Contents => new(Members, Identifiers, Links, Conflicts, Suppressions);
@@ -127,7 +133,7 @@ public sealed record Profile(string Id, string? MergedInto, DateTimeOffset Start
     public static Profile? Fold(Profile? state, object @event) => (state, @event) switch
     {
         (_, ProfileStarted e) => Alone(e.CustomerId, e.StartedAt) with { Id = e.ProfileId },
-        (null, ProfileRestored e) => new Profile(e.ProfileId, null, e.RestoredAt, [], [], [], [], []).With(e.Contents),
+        (null, ProfileRestored e) => new Profile(e.ProfileId, null, e.RestoredAt, [], [], [], [], []) { RestoredFrom = e.FromProfileId }.With(e.Contents),
         (null, _) => null,
         (_, ProfileIdentifierRecorded e) => state with
         {
@@ -140,7 +146,7 @@ public sealed record Profile(string Id, string? MergedInto, DateTimeOffset Start
         },
         (_, ProfileAbsorbed e) => state with { MergedInto = e.IntoProfileId },
         (_, ProfileSplit e) => state.Without(e),
-        (_, ProfileRestored e) => (state with { MergedInto = null }).With(e.Contents),
+        (_, ProfileRestored e) => (state with { MergedInto = null, RestoredFrom = e.FromProfileId }).With(e.Contents),
         (_, ProfileLinkConflict e) => state with
         {
             Conflicts = [.. state.Conflicts,

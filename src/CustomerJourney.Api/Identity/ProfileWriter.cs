@@ -211,6 +211,14 @@ public static class ProfileStreams
                 continue;
             }
 
+            // Reached through an old merge into a profile that was split off since, without this customer: the customer
+            // stayed where that profile had been merged to (the same place the membership lookup names).
+            if (profile is { RestoredFrom: { } from } && !profile.HasMember(FounderOrSelf(id)))
+            {
+                streamId = from;
+                continue;
+            }
+
             if (profile is not null && personal is not null)
             {
                 profile = Profile.Replay(await OpenAsync(personal, events, cancellation));

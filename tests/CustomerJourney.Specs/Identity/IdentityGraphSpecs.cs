@@ -27,16 +27,21 @@ public sealed class IdentityGraphSpecs
         public Profile? Stream(string id, DateTimeOffset? asOf = null) =>
             Profile.Replay(log.Where(e => e.Stream == id && (asOf is null || e.RecordedAt <= asOf)).Select(e => e.Event));
 
-        /// <summary>The profile the customer belonged to (at <paramref name="asOf"/>): its home profile, followed to where it was merged.</summary>
+        /// <summary>
+        /// The profile the customer belonged to (at <paramref name="asOf"/>): its home profile, followed to where it was
+        /// merged, and on from a profile split off without the customer to where it had been merged (as the service reads it).
+        /// </summary>
         public Profile? ProfileOf(string customer, DateTimeOffset? asOf = null)
         {
             var profile = Stream(ProfileIds.HomeOf(customer), asOf);
-            while (profile?.MergedInto is { } into)
+            while (Next(profile) is { } next)
             {
-                profile = Stream(into, asOf);
+                profile = Stream(next, asOf);
             }
 
             return profile;
+
+            string? Next(Profile? at) => at?.MergedInto ?? (at is { RestoredFrom: { } from } && !at.HasMember(customer) ? from : null);
         }
 
         public string[] MembersOf(string customer, DateTimeOffset? asOf = null) =>

@@ -172,6 +172,41 @@ public sealed class ProfileHttpTests(AppFixture app)
         Assert.Equal(404, (await Profile(bob, asOf(May))).Status);
     }
 
+    /// <summary>
+    /// c joins b's profile (a shared e-mail), that profile joins d's (c's phone), then b is split off: b's profile stands
+    /// alone again, and c, linked to d by the phone, stays with d. Reading c's person must find d's profile, now and as of
+    /// after the split, not follow c's home profile's old merge into b's (which no longer holds c).
+    /// </summary>
+    [Fact]
+    public async Task A_member_that_stays_when_the_profile_it_came_through_is_split_off_is_read_in_the_profile_it_stayed_in()
+    {
+        var (email, phone) = (UniqueEmail(), UniquePhone());
+        var d = Ids.Customer("d");
+        var b = Ids.Customer("b");
+        var c = Ids.Customer("c");
+        Assert.Equal(201, (await ContactDetails(d, May, "crm", "store", phone: phone)).Status);
+        await Waiting.For(() => Profile(d), p => p.Status == 200 && p.Body!["identifiers"]!.AsArray().Count == 2, Patience, "d's phone");
+        Assert.Equal(201, (await ContactDetails(b, May.AddHours(1), "crm", "store", email: email)).Status);
+        await Waiting.For(() => Profile(b), p => p.Status == 200 && p.Body!["identifiers"]!.AsArray().Count == 2, Patience, "b's e-mail");
+        Assert.Equal(201, (await ContactDetails(c, May.AddHours(2), "crm", "store", email: email)).Status);
+        await UntilMembers(c, b, c);
+        Assert.Equal(201, (await ContactDetails(c, May.AddHours(3), "crm", "store", phone: phone)).Status);
+        await UntilMembers(c, b, c, d);
+
+        var split = await app.Send(HttpMethod.Post, $"/api/profiles/{d}/splits", new JsonObject { ["member"] = b, ["reason"] = "not the same person" }.ToJsonString(),
+            "application/json", Supervisor);
+        Assert.Equal(200, split.Status);
+        var afterSplit = DateTimeOffset.UtcNow;
+
+        Assert.Equal([b], Members(await Profile(b)));
+        var cNow = await Profile(c);
+        Assert.Equal($"pf~{d}", cNow.Body!["profileId"]!.GetValue<string>());
+        Assert.Equal([c, d], Members(cNow));
+        var cThen = await Profile(c, $"?asOf={Uri.EscapeDataString(afterSplit.ToString("O"))}");
+        Assert.Equal([c, d], Members(cThen));
+        Assert.Equal([c, d], Members(await Profile($"pf~{c}")));
+    }
+
     [Fact]
     public async Task An_alias_links_the_shop_customer_to_the_signed_in_user_even_when_the_shop_customer_showed_nothing_else()
     {
