@@ -32,6 +32,14 @@ public sealed class ProfileMap(IReadOnlyDictionary<string, string> moved)
 public static class ProfileGraph
 {
     /// <summary>
+    /// Where a read looking for <paramref name="customerId"/>'s person goes on from <paramref name="profile"/>, or null when
+    /// it has arrived: to the profile it was merged into; or, reached through an old merge into a profile split off since
+    /// without the customer, to the profile it was restored from, where the customer stayed (as the membership lookup says).
+    /// </summary>
+    public static string? NextHop(Profile profile, string customerId) =>
+        profile.MergedInto ?? (profile is { RestoredFrom: { } from } && !profile.HasMember(customerId) ? from : null);
+
+    /// <summary>
     /// Where a profile event moves members: a merge takes the merged profile's members in, a split sends each split-off
     /// profile's members home with it, a restore (on the split-off profile's own stream) names them again. The lookups
     /// (<see cref="ProfileLookups"/>) and the graph as of a record time are both this fold.

@@ -205,17 +205,9 @@ public static class ProfileStreams
             // Where a profile was merged to needs no blind index: only the profile found at the end is opened.
             var (events, _) = await FetchAsync(session, streamId, asOf, cancellation);
             var profile = Profile.Replay(events);
-            if (profile?.MergedInto is { } into)
+            if (profile is not null && ProfileGraph.NextHop(profile, FounderOrSelf(id)) is { } next)
             {
-                streamId = into;
-                continue;
-            }
-
-            // Reached through an old merge into a profile that was split off since, without this customer: the customer
-            // stayed where that profile had been merged to (the same place the membership lookup names).
-            if (profile is { RestoredFrom: { } from } && !profile.HasMember(FounderOrSelf(id)))
-            {
-                streamId = from;
+                streamId = next;
                 continue;
             }
 

@@ -29,19 +29,17 @@ public sealed class IdentityGraphSpecs
 
         /// <summary>
         /// The profile the customer belonged to (at <paramref name="asOf"/>): its home profile, followed to where it was
-        /// merged, and on from a profile split off without the customer to where it had been merged (as the service reads it).
+        /// merged, and on from a profile split off without the customer to where it had been merged (the service's one rule).
         /// </summary>
         public Profile? ProfileOf(string customer, DateTimeOffset? asOf = null)
         {
             var profile = Stream(ProfileIds.HomeOf(customer), asOf);
-            while (Next(profile) is { } next)
+            while (profile is not null && ProfileGraph.NextHop(profile, customer) is { } next)
             {
                 profile = Stream(next, asOf);
             }
 
             return profile;
-
-            string? Next(Profile? at) => at?.MergedInto ?? (at is { RestoredFrom: { } from } && !at.HasMember(customer) ? from : null);
         }
 
         public string[] MembersOf(string customer, DateTimeOffset? asOf = null) =>
