@@ -24,12 +24,10 @@ internal static class CpuSamples
                     continue;
                 }
 
-                var sample = traced;
-
                 total++;
                 var seen = new HashSet<string>(StringComparer.Ordinal);
                 var innermost = true;
-                for (var frame = sample.CallStack(); frame is not null; frame = frame.Caller)
+                for (var frame = traced.CallStack(); frame is not null; frame = frame.Caller)
                 {
                     var method = frame.CodeAddress.FullMethodName;
                     if (string.IsNullOrEmpty(method))

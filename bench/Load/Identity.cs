@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using CustomerJourney.Identity;
@@ -82,8 +83,11 @@ public static class IdentityWorkload
         // The resolver also ran for every tracked and ingested touchpoint before this phase, on two saturated cores: that
         // figure is kept beside this one, and the histogram starts afresh for the lookups this workload makes.
         var wholeRun = await MetricAsync(service);
-        using (await service.Http.DeleteAsync($"/api/dev/metrics/{IdentityMetrics.ResolutionDuration}"))
+        using var cleared = await service.Http.DeleteAsync($"/api/dev/metrics/{IdentityMetrics.ResolutionDuration}");
+        if (cleared.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.NotFound))
         {
+            // Not cleared: the row would silently report every lookup since start again.
+            throw new InvalidOperationException($"Clearing the resolution histogram answered {(int)cleared.StatusCode}.");
         }
 
         clock.Restart();
