@@ -103,6 +103,18 @@ public static class IdentityResolution
     }
 
     /// <summary>
+    /// Whether a touchpoint's identifiers are all reflected already, read from the lookups alone: its customer is in
+    /// profile <paramref name="ownProfileId"/>, holds every one of <paramref name="keys"/> (<paramref name="heldByCustomer"/>),
+    /// and every holder of a linking one is in that same profile (<paramref name="profilesOfLinkingHolders"/>). Then
+    /// <see cref="Observe"/> would decide nothing, so no profile need be locked or loaded (most tracked calls repeat
+    /// traits already seen). A customer who shows one of them later is linked by its own decision, which reads this
+    /// customer's holder under the identifier's lock.
+    /// </summary>
+    public static bool AlreadyReflected(string? ownProfileId, IReadOnlyCollection<string> keys, IReadOnlySet<string> heldByCustomer,
+        IEnumerable<string?> profilesOfLinkingHolders) =>
+        ownProfileId is not null && keys.All(heldByCustomer.Contains) && profilesOfLinkingHolders.All(p => p == ownProfileId);
+
+    /// <summary>
     /// A person merges two profiles by hand (naming one member of each; a customer identity resolution has not seen yet
     /// starts its profile). Merging a profile with itself decides nothing.
     /// Suppressions do not stop a hand; limits do (409, so a person sees why).
@@ -110,7 +122,8 @@ public static class IdentityResolution
     public static IReadOnlyList<ProfileEvent> Merge(Profile? first, string firstMember, Profile? second, string secondMember, string decidedBy,
         IdentityRules rules, DateTimeOffset now)
     {
-        if (first is not null && first.Id == second?.Id)
+        // One profile named twice (or one customer that has none yet, named twice: both would start it and absorb it into itself).
+        if ((first?.Id ?? ProfileIds.HomeOf(firstMember)) == (second?.Id ?? ProfileIds.HomeOf(secondMember)))
         {
             return [];
         }

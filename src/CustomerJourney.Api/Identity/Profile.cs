@@ -109,10 +109,14 @@ public sealed record Profile(string Id, string? MergedInto, DateTimeOffset Start
     public DateTimeOffset? ErasedAt { get; init; }
 
     /// <summary>
-    /// The profile this one was last restored from (<see cref="ProfileRestored"/>): where the members that did not leave
-    /// with it stayed, so a read that reached this profile through an old merge can go on to them.
+    /// Where each customer that was a member and is no longer went when it last left: split off into another profile, or
+    /// kept by the profile this one was absorbed into and later restored from without it. A read that reached this profile
+    /// through an old merge goes on from here (<see cref="ProfileGraph.NextHop"/>), as the membership lookup moved it.
+    /// A member that comes back is taken off.
     /// </summary>
-    public string? RestoredFrom { get; init; }
+    public IReadOnlyDictionary<string, string> Departures { get; init; } = NoDepartures;
+
+    private static readonly IReadOnlyDictionary<string, string> NoDepartures = new Dictionary<string, string>(StringComparer.Ordinal);
 
     public string Founder => ProfileIds.FounderOf(Id);
 
@@ -133,20 +137,23 @@ public sealed record Profile(string Id, string? MergedInto, DateTimeOffset Start
     public static Profile? Fold(Profile? state, object @event) => (state, @event) switch
     {
         (_, ProfileStarted e) => Alone(e.CustomerId, e.StartedAt) with { Id = e.ProfileId },
-        (null, ProfileRestored e) => new Profile(e.ProfileId, null, e.RestoredAt, [], [], [], [], []) { RestoredFrom = e.FromProfileId }.With(e.Contents),
+        (null, ProfileRestored e) => new Profile(e.ProfileId, null, e.RestoredAt, [], [], [], [], []).With(e.Contents),
         (null, _) => null,
         (_, ProfileIdentifierRecorded e) => state with
         {
             Identifiers = [.. state.Identifiers, new MemberIdentifier(e.CustomerId, e.IdentifierType, e.BlindIndex, e.TouchpointId)],
         },
-        (_, ProfilesMerged e) => state.Add(e.Merged) with
+        (_, ProfilesMerged e) => state.Add(e.Merged).Returned(e.Merged.Members) with
         {
             Links = [.. state.Links, .. e.Merged.Links,
                 new ProfileLink(e.LinkId, e.From, e.To, e.Rule, e.IdentifierType, e.BlindIndex, e.Evidence, e.DecidedBy, e.MergedAt)],
         },
         (_, ProfileAbsorbed e) => state with { MergedInto = e.IntoProfileId },
-        (_, ProfileSplit e) => state.Without(e),
-        (_, ProfileRestored e) => (state with { MergedInto = null, RestoredFrom = e.FromProfileId }).With(e.Contents),
+        (_, ProfileSplit e) => state.Departed(e.SplitOff.SelectMany(s => s.Contents.Members.Select(m => (m.CustomerId, s.ProfileId)))).Without(e),
+        // Absorbed, its members went with it into the other profile; those the restore does not bring back stayed there.
+        (_, ProfileRestored e) => (state with { MergedInto = null })
+            .Departed(state.Members.Where(m => !e.Contents.Members.Any(c => c.CustomerId == m.CustomerId)).Select(m => (m.CustomerId, e.FromProfileId)))
+            .With(e.Contents).Returned(e.Contents.Members),
         (_, ProfileLinkConflict e) => state with
         {
             Conflicts = [.. state.Conflicts,
@@ -155,6 +162,39 @@ public sealed record Profile(string Id, string? MergedInto, DateTimeOffset Start
         (_, ProfileErased e) => state with { ErasedAt = e.ErasedAt },
         _ => state,
     };
+
+    private Profile Departed(IEnumerable<(string CustomerId, string ProfileId)> departures)
+    {
+        var list = departures.ToList();
+        if (list.Count == 0)
+        {
+            return this;
+        }
+
+        var updated = new Dictionary<string, string>(Departures, StringComparer.Ordinal);
+        foreach (var (customerId, profileId) in list)
+        {
+            updated[customerId] = profileId;
+        }
+
+        return this with { Departures = updated };
+    }
+
+    private Profile Returned(IEnumerable<ProfileMember> members)
+    {
+        if (Departures.Count == 0 || !members.Any(m => Departures.ContainsKey(m.CustomerId)))
+        {
+            return this;
+        }
+
+        var updated = new Dictionary<string, string>(Departures, StringComparer.Ordinal);
+        foreach (var member in members)
+        {
+            updated.Remove(member.CustomerId);
+        }
+
+        return this with { Departures = updated };
+    }
 
     private Profile With(ProfileContents contents) => this with
     {

@@ -33,11 +33,13 @@ public static class ProfileGraph
 {
     /// <summary>
     /// Where a read looking for <paramref name="customerId"/>'s person goes on from <paramref name="profile"/>, or null when
-    /// it has arrived: to the profile it was merged into; or, reached through an old merge into a profile split off since
-    /// without the customer, to the profile it was restored from, where the customer stayed (as the membership lookup says).
+    /// it has arrived: a member goes on to the profile this one was merged into; a customer that is no longer a member
+    /// (reached through an old merge) goes where it went when it left (<see cref="Profile.Departures"/>). So a read
+    /// ends where the membership lookup (<see cref="Moves"/>) places the customer, now and as of any instant.
     /// </summary>
+    /// <remarks>A profile absorbed into itself (a hand merge naming one unplaced customer twice did that once) has arrived.</remarks>
     public static string? NextHop(Profile profile, string customerId) =>
-        profile.MergedInto ?? (profile is { RestoredFrom: { } from } && !profile.HasMember(customerId) ? from : null);
+        profile.HasMember(customerId) ? profile.MergedInto is { } into && into != profile.Id ? into : null : profile.Departures.GetValueOrDefault(customerId);
 
     /// <summary>
     /// Where a profile event moves members: a merge takes the merged profile's members in, a split sends each split-off

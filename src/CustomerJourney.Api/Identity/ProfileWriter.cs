@@ -8,6 +8,9 @@ namespace CustomerJourney.Identity;
 /// <summary>What a decision needs: the profiles to lock and load, and the pure decision to make on them.</summary>
 public sealed record ProfilePlan(IReadOnlyCollection<string> ProfileIds, Func<IReadOnlyDictionary<string, Profile>, IReadOnlyList<ProfileEvent>> Decide)
 {
+    /// <summary>Nothing to lock, load or decide: what the lookups already show is reflected.</summary>
+    public static readonly ProfilePlan Nothing = new([], _ => []);
+
     /// <summary>
     /// The identifiers (<see cref="IdentifierHolder.Key"/>) whose holders the plan read: locked as well, because a profile
     /// lock alone does not serialise two customers that first show one identifier at the same moment. Each would lock only

@@ -118,9 +118,10 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
     private Task<IReadOnlyList<ProfileEvent>> ObserveAsync(string customerId, Guid touchpointId, IReadOnlyList<Identifier> identifiers, CancellationToken cancellation) =>
         writer.DecideAsync(IdentityResolution.Resolver, (session, token) => PlanObservationAsync(session, customerId, touchpointId, identifiers, token), cancellation);
 
-    private sealed record Lookup(string? Own, IReadOnlyList<string?[]> Holders);
+    /// <summary>The customer's profile, the holders of the linking keys (key, customer, its profile), and which keys the customer holds.</summary>
+    private sealed record Lookup(string? Own, IReadOnlyList<string?[]> Holders, IReadOnlyList<string> Held);
 
-    private static async Task<Lookup> LookUpAsync(IQuerySession session, string customerId, string[] keys, CancellationToken cancellation)
+    private static async Task<Lookup> LookUpAsync(IQuerySession session, string customerId, string[] linkingKeys, string[] allKeys, CancellationToken cancellation)
     {
         var schema = session.DocumentStore.Options.Schema;
         var (memberships, holders) = (schema.For<ProfileMembership>(), schema.For<IdentifierHolder>());
@@ -129,9 +130,11 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
                 'own', (select data ->> 'profileId' from {memberships} where id = ?),
                 'holders', coalesce((select jsonb_agg(jsonb_build_array(h.data ->> 'key', h.data ->> 'customerId', m.data ->> 'profileId'))
                     from {holders} h left join {memberships} m on m.id = h.data ->> 'customerId'
-                    where h.data ->> 'key' = any(?)), '[]'::jsonb))::text
+                    where h.data ->> 'key' = any(?)), '[]'::jsonb),
+                'held', coalesce((select jsonb_agg(data ->> 'key') from {holders} where id = any(?)), '[]'::jsonb))::text
             """;
-        var json = (await session.AdvancedSql.QueryAsync<string>(sql, cancellation, customerId, keys)).Single();
+        var held = allKeys.Select(k => IdentifierHolder.IdOf(k, customerId)).ToArray();
+        var json = (await session.AdvancedSql.QueryAsync<string>(sql, cancellation, customerId, linkingKeys, held)).Single();
         return System.Text.Json.JsonSerializer.Deserialize<Lookup>(json, LookupJson)!;
     }
 
@@ -145,7 +148,14 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
         // temporary table per query, which cost more than the round trip it saved.)
         var started = Stopwatch.GetTimestamp();
         var keys = identifiers.Where(i => rules.Links(i.Type)).Select(IdentifierHolder.KeyOf).ToArray();
-        var found = await LookUpAsync(session, customerId, keys, cancellation);
+        var allKeys = identifiers.Select(IdentifierHolder.KeyOf).Distinct(StringComparer.Ordinal).ToArray();
+        var found = await LookUpAsync(session, customerId, keys, allKeys, cancellation);
+        if (IdentityResolution.AlreadyReflected(found.Own, allKeys, found.Held.ToHashSet(StringComparer.Ordinal), found.Holders.Select(h => h[2])))
+        {
+            metrics.Resolved(started, keys.Length);
+            return ProfilePlan.Nothing;
+        }
+
         var own = found.Own;
         var holders = found.Holders.Select(h => new IdentifierHolder { Key = h[0]!, CustomerId = h[1]! }).ToList();
         var memberships = found.Holders.Where(h => h[2] is not null).GroupBy(h => h[1]!, StringComparer.Ordinal)

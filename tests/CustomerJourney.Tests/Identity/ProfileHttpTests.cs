@@ -207,6 +207,57 @@ public sealed class ProfileHttpTests(AppFixture app)
         Assert.Equal([c, d], Members(await Profile($"pf~{c}")));
     }
 
+    /// <summary>
+    /// c joins d's profile (a shared phone), a joins through c (a shared e-mail), b through a (another e-mail); then c is
+    /// split off, and a and b, no longer connected to d, leave together into a's profile. Reading b's person must find a's
+    /// profile, now and as of after the split, not follow b's home profile's old merge into d's, which no longer holds b.
+    /// </summary>
+    [Fact]
+    public async Task A_member_that_left_with_another_in_a_split_is_read_in_the_profile_it_left_for()
+    {
+        var (shared, first, second) = (UniquePhone(), UniqueEmail(), UniqueEmail());
+        var (a, b, c, d) = (Ids.Customer("a"), Ids.Customer("b"), Ids.Customer("c"), Ids.Customer("d"));
+        Assert.Equal(201, (await ContactDetails(d, May, "crm", "store", phone: shared)).Status);
+        await Waiting.For(() => Profile(d), p => p.Status == 200 && p.Body!["identifiers"]!.AsArray().Count == 2, Patience, "d's phone");
+        Assert.Equal(201, (await ContactDetails(c, May.AddHours(1), "crm", "store", email: first, phone: shared)).Status);
+        await UntilMembers(d, c, d);
+        Assert.Equal(201, (await ContactDetails(a, May.AddHours(2), "crm", "store", email: first)).Status);
+        await UntilMembers(d, a, c, d);
+        Assert.Equal(201, (await ContactDetails(a, May.AddHours(3), "crm", "store", email: second)).Status);
+        Assert.Equal(201, (await ContactDetails(b, May.AddHours(4), "crm", "store", email: second)).Status);
+        await UntilMembers(d, a, b, c, d);
+
+        var split = await app.Send(HttpMethod.Post, $"/api/profiles/{d}/splits", new JsonObject { ["member"] = c, ["reason"] = "not the same person" }.ToJsonString(),
+            "application/json", Supervisor);
+        Assert.Equal(200, split.Status);
+        var afterSplit = DateTimeOffset.UtcNow;
+
+        Assert.Equal([d], Members(await Profile(d)));
+        var bNow = await Profile(b);
+        Assert.Equal($"pf~{a}", bNow.Body!["profileId"]!.GetValue<string>());
+        Assert.Equal([a, b], Members(bNow));
+        Assert.Equal([a, b], Members(await Profile(b, $"?asOf={Uri.EscapeDataString(afterSplit.ToString("O"))}")));
+        Assert.Equal([a, b], Members(await Profile($"pf~{b}")));
+        Assert.Equal([c], Members(await Profile(c)));
+    }
+
+    /// <summary>A customer identity resolution has not placed yet, named twice in a hand merge, is one profile: nothing to merge.</summary>
+    [Fact]
+    public async Task A_hand_merge_naming_one_unplaced_customer_twice_merges_nothing_and_the_profile_still_reads()
+    {
+        var customer = Ids.Customer("twice");
+        Assert.Equal(201, (await app.PostTouchpoint(customer, TouchpointJson.Purchase(occurredAt: May))).Status);
+
+        var merge = await app.Send(HttpMethod.Post, "/api/profiles/merges", new JsonObject { ["profiles"] = new JsonArray(customer, $"pf~{customer}") }.ToJsonString(),
+            "application/json", Supervisor);
+
+        Assert.Equal(200, merge.Status);
+        Assert.Equal(0, merge.Body!["recorded"]!.GetValue<int>());
+        var profile = await Profile(customer);
+        Assert.Equal((200, $"pf~{customer}"), (profile.Status, profile.Body!["profileId"]!.GetValue<string>()));
+        Assert.Equal([customer], Members(profile));
+    }
+
     [Fact]
     public async Task An_alias_links_the_shop_customer_to_the_signed_in_user_even_when_the_shop_customer_showed_nothing_else()
     {
