@@ -103,6 +103,28 @@ public static class IdentityResolution
     }
 
     /// <summary>
+    /// A customer identity resolution has not seen, whose touchpoints show only identifiers nobody holds: each touchpoint
+    /// observed in turn (<see cref="Observe"/>) on the profile the first one starts. With no other holder there is nothing
+    /// to link, so this is what observing them one after another decides, without reading anything between them.
+    /// </summary>
+    public static IReadOnlyList<ProfileEvent> ObserveFirstSighting(string customerId, IEnumerable<(Guid TouchpointId, IReadOnlyList<Identifier> Identifiers)> touchpoints,
+        IdentityRules rules, DateTimeOffset now)
+    {
+        Profile? own = null;
+        var decided = new List<ProfileEvent>();
+        foreach (var (touchpointId, identifiers) in touchpoints)
+        {
+            var observed = Observe(own, customerId, touchpointId, identifiers, NoHolders, rules, now);
+            own = observed.Aggregate(own, (profile, e) => Profile.Fold(profile, e.Event));
+            decided.AddRange(observed);
+        }
+
+        return decided;
+    }
+
+    private static readonly IReadOnlyDictionary<Identifier, IReadOnlyList<Profile>> NoHolders = new Dictionary<Identifier, IReadOnlyList<Profile>>();
+
+    /// <summary>
     /// Whether a touchpoint's identifiers are all reflected already, read from the lookups alone: its customer is in
     /// profile <paramref name="ownProfileId"/>, holds every one of <paramref name="keys"/> (<paramref name="heldByCustomer"/>),
     /// and every holder of a linking one is in that same profile (<paramref name="profilesOfLinkingHolders"/>). Then

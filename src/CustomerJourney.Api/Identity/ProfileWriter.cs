@@ -20,8 +20,14 @@ public sealed record ProfilePlan(IReadOnlyCollection<string> ProfileIds, Func<IR
     /// </summary>
     public IReadOnlyCollection<string> IdentifierKeys { get; init; } = [];
 
+    /// <summary>
+    /// Profiles the plan found not to exist yet (under their locks): locked like <see cref="ProfileIds"/>, not loaded, and
+    /// started at version 0 (should one exist by then after all, the append conflicts and the decision is made again).
+    /// </summary>
+    public IReadOnlyCollection<string> NewProfileIds { get; init; } = [];
+
     /// <summary>Every lock the decision holds: its profiles and its identifiers (prefixed, so they never name a customer or a profile).</summary>
-    public IEnumerable<string> Locks => ProfileIds.Concat(IdentifierKeys.Select(k => IdentifierLockPrefix + k));
+    public IEnumerable<string> Locks => ProfileIds.Concat(NewProfileIds).Concat(IdentifierKeys.Select(k => IdentifierLockPrefix + k));
 
     private const string IdentifierLockPrefix = "id~";
 }
@@ -92,7 +98,7 @@ public sealed class ProfileWriter(IDocumentStore store, IPersonalDataProtector p
             }
 
             var profiles = new Dictionary<string, Profile>(StringComparer.Ordinal);
-            var versions = new Dictionary<string, long>(StringComparer.Ordinal);
+            var versions = planned.NewProfileIds.ToDictionary(id => id, _ => 0L, StringComparer.Ordinal);
             foreach (var id in planned.ProfileIds)
             {
                 var (profile, version) = await ProfileStreams.LoadAsync(session, personal, id, asOf: null, cancellation);

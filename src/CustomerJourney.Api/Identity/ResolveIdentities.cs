@@ -65,7 +65,7 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
         var cipher = await personal.ForCustomersAsync(customers, forWriting: false, cancellation);
         Func<string, string>? customerIdFor = tracking.Configured ? tracking.Pseudonyms.CustomerIdFor : null;
 
-        var observations = new List<(string CustomerId, Guid TouchpointId, IReadOnlyList<Identifier> Identifiers, IReadOnlyList<string> Aliased)>();
+        var observations = new List<Observation>();
         foreach (var @event in events)
         {
             if (@event.Data is not Touchpoint touchpoint)
@@ -85,16 +85,34 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
             }
 
             var aliased = carried.Where(c => c.Type == IdentifierType.CustomerId && c.Value != touchpoint.CustomerId).Select(c => c.Value).Distinct().ToList();
-            observations.Add((touchpoint.CustomerId, @event.Id, identifiers, aliased));
+            observations.Add(new Observation(touchpoint.CustomerId, @event.Id, identifiers, aliased, [.. identifiers.Where(i => rules.Links(i.Type)).Select(IdentifierHolder.KeyOf)]));
+        }
+
+        var byCustomer = observations.GroupBy(o => o.CustomerId, StringComparer.Ordinal).ToList();
+        if (byCustomer.Count == 0)
+        {
+            return;
+        }
+
+        // The pass's customers sorted by one lookup: those whose touchpoints are all reflected already need nothing; first
+        // sightings of identifiers nobody else holds or shows start their profiles together; the rest are decided one by one.
+        var (firstSightings, others) = await SortAsync(query, byCustomer, cancellation);
+        var seen = new ConcurrentDictionary<string, bool>(known.Select(k => KeyValuePair.Create(k, true)), StringComparer.Ordinal);
+        if (firstSightings.Count > 0)
+        {
+            var started = await StartProfilesAsync(firstSightings, cancellation);
+            others.AddRange(firstSightings.Where(c => !started.Contains(c.Key)));
+            foreach (var customer in started)
+            {
+                seen[customer] = true;
+            }
         }
 
         // Each customer's touchpoints in the order they were recorded; different customers side by side, since most of a
         // decision is waiting on PostgreSQL. Decisions that meet on a profile take turns on its lock (ProfileWriter).
-        var seen = new ConcurrentDictionary<string, bool>(known.Select(k => KeyValuePair.Create(k, true)), StringComparer.Ordinal);
-        var byCustomer = observations.GroupBy(o => o.CustomerId, StringComparer.Ordinal).ToList();
-        await Parallel.ForEachAsync(byCustomer, new ParallelOptions { MaxDegreeOfParallelism = ConcurrentCustomers, CancellationToken = cancellation }, async (customer, token) =>
+        await Parallel.ForEachAsync(others, new ParallelOptions { MaxDegreeOfParallelism = ConcurrentCustomers, CancellationToken = cancellation }, async (customer, token) =>
         {
-            foreach (var (customerId, touchpointId, identifiers, aliasedCustomers) in customer)
+            foreach (var (customerId, touchpointId, identifiers, aliasedCustomers, _) in customer)
             {
                 // An alias names another customer: it gets its profile first, so the alias has a profile to link to.
                 foreach (var aliased in aliasedCustomers.Where(a => !seen.ContainsKey(a)))
@@ -113,6 +131,105 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
                 seen[customerId] = true;
             }
         });
+    }
+
+    /// <summary>A touchpoint that showed more than its customer id, and the keys of the identifiers that link.</summary>
+    private sealed record Observation(string CustomerId, Guid TouchpointId, IReadOnlyList<Identifier> Identifiers, IReadOnlyList<string> Aliased,
+        IReadOnlyList<string> LinkingKeys);
+
+    /// <summary>
+    /// What one round trip shows about a pass: each customer's profile, the holders of the linking keys (key, customer,
+    /// its profile), which of the keys each customer holds itself, and which home profiles have a stream.
+    /// </summary>
+    private sealed record PassLookup(Dictionary<string, string>? Own, IReadOnlyList<string?[]> Holders, IReadOnlyList<string> Held, IReadOnlyList<string> Streams);
+
+    private async Task<PassLookup> LookUpPassAsync(IQuerySession session, IReadOnlyCollection<IGrouping<string, Observation>> customers, CancellationToken cancellation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var options = session.DocumentStore.Options;
+        var (memberships, holders) = (options.Schema.For<ProfileMembership>(), options.Schema.For<IdentifierHolder>());
+        var sql = $"""
+            select jsonb_build_object(
+                'own', (select jsonb_object_agg(id, data ->> 'profileId') from {memberships} where id = any(?)),
+                'holders', coalesce((select jsonb_agg(jsonb_build_array(h.data ->> 'key', h.data ->> 'customerId', m.data ->> 'profileId'))
+                    from {holders} h left join {memberships} m on m.id = h.data ->> 'customerId'
+                    where h.data ->> 'key' = any(?)), '[]'::jsonb),
+                'held', coalesce((select jsonb_agg(id) from {holders} where id = any(?)), '[]'::jsonb),
+                'streams', coalesce((select jsonb_agg(id) from {options.Events.DatabaseSchemaName}.mt_streams where id = any(?)), '[]'::jsonb))::text
+            """;
+        var ids = customers.Select(c => c.Key).ToArray();
+        var keys = customers.SelectMany(c => c.SelectMany(o => o.LinkingKeys)).Distinct(StringComparer.Ordinal).ToArray();
+        var held = customers.SelectMany(c => c.SelectMany(o => o.Identifiers).Select(IdentifierHolder.KeyOf).Distinct(StringComparer.Ordinal)
+            .Select(k => IdentifierHolder.IdOf(k, c.Key))).ToArray();
+        var homes = ids.Select(ProfileIds.HomeOf).ToArray();
+        var json = (await session.AdvancedSql.QueryAsync<string>(sql, cancellation, ids, keys, held, homes)).Single();
+        metrics.Resolved(started, keys.Length);
+        return System.Text.Json.JsonSerializer.Deserialize<PassLookup>(json, LookupJson)!;
+    }
+
+    /// <summary>
+    /// Customers whose every touchpoint is reflected already are left out (<see cref="IdentityResolution.AlreadyReflected"/>:
+    /// deciding them now decides nothing, whatever the pass's other customers decide after). First sightings: customers
+    /// identity resolution has not seen (no profile, no home profile stream: that would be an erased one), no alias,
+    /// every linking identifier held by nobody and shown by no other customer of the pass. The rest, in pass order.
+    /// </summary>
+    private async Task<(List<IGrouping<string, Observation>> FirstSightings, List<IGrouping<string, Observation>> Others)> SortAsync(IQuerySession session,
+        List<IGrouping<string, Observation>> byCustomer, CancellationToken cancellation)
+    {
+        var found = await LookUpPassAsync(session, byCustomer, cancellation);
+        var own = found.Own ?? [];
+        var held = found.Held.ToHashSet(StringComparer.Ordinal);
+        var holdersByKey = found.Holders.ToLookup(h => h[0]!, StringComparer.Ordinal);
+        var streams = found.Streams.ToHashSet(StringComparer.Ordinal);
+        var shownBy = byCustomer.SelectMany(c => c.SelectMany(o => o.LinkingKeys).Distinct(StringComparer.Ordinal).Select(k => (Key: k, Customer: c.Key)))
+            .ToLookup(x => x.Key, x => x.Customer, StringComparer.Ordinal);
+        var (firstSightings, others) = (new List<IGrouping<string, Observation>>(), new List<IGrouping<string, Observation>>());
+        foreach (var customer in byCustomer)
+        {
+            var profileId = own.GetValueOrDefault(customer.Key);
+            var keys = customer.SelectMany(o => o.Identifiers).Select(IdentifierHolder.KeyOf).ToHashSet(StringComparer.Ordinal);
+            var heldByCustomer = keys.Where(k => held.Contains(IdentifierHolder.IdOf(k, customer.Key))).ToHashSet(StringComparer.Ordinal);
+            if (customer.All(o => IdentityResolution.AlreadyReflected(profileId, [.. o.Identifiers.Select(IdentifierHolder.KeyOf).Distinct(StringComparer.Ordinal)],
+                    heldByCustomer, o.LinkingKeys.SelectMany(k => holdersByKey[k]).Select(h => h[2]))))
+            {
+                continue;
+            }
+
+            var firstSighting = profileId is null && !streams.Contains(ProfileIds.HomeOf(customer.Key)) && customer.All(o => o.Aliased.Count == 0)
+                && customer.SelectMany(o => o.LinkingKeys).All(k => !holdersByKey[k].Any() && shownBy[k].Count() == 1);
+            (firstSighting ? firstSightings : others).Add(customer);
+        }
+
+        return (firstSightings, others);
+    }
+
+    /// <summary>
+    /// Starts the first sightings' profiles in one decision: their home profiles and identifiers locked in one statement,
+    /// the pass's lookup made again under the locks, and every one still a first sighting decided
+    /// (<see cref="IdentityResolution.ObserveFirstSighting"/>) and appended in one transaction. Returns the customers
+    /// started; one that another decision placed meanwhile is left to be decided one by one.
+    /// </summary>
+    private async Task<IReadOnlySet<string>> StartProfilesAsync(List<IGrouping<string, Observation>> customers, CancellationToken cancellation)
+    {
+        var started = new HashSet<string>(StringComparer.Ordinal);
+        await writer.DecideAsync(IdentityResolution.Resolver, async (session, token) =>
+        {
+            var found = await LookUpPassAsync(session, customers, token);
+            var placed = (found.Own ?? []).Keys.Concat(found.Streams.Select(ProfileIds.FounderOf)).Concat(found.Holders.Select(h => h[1]!))
+                .ToHashSet(StringComparer.Ordinal);
+            var heldKeys = found.Holders.Select(h => h[0]!).ToHashSet(StringComparer.Ordinal);
+            var still = customers.Where(c => !placed.Contains(c.Key) && !c.SelectMany(o => o.LinkingKeys).Any(heldKeys.Contains)).ToList();
+            var now = clock.GetUtcNow();
+            started = [.. still.Select(c => c.Key)];
+            return new ProfilePlan([], _ => [.. still.SelectMany(c => IdentityResolution.ObserveFirstSighting(c.Key,
+                c.Select(o => (o.TouchpointId, o.Identifiers)), rules, now))])
+            {
+                // Locked whether or not they are still first sightings: the lock set must not depend on what was read under it.
+                NewProfileIds = [.. customers.Select(c => ProfileIds.HomeOf(c.Key))],
+                IdentifierKeys = [.. customers.SelectMany(c => c.SelectMany(o => o.LinkingKeys)).Distinct(StringComparer.Ordinal)],
+            };
+        }, cancellation);
+        return started;
     }
 
     private Task<IReadOnlyList<ProfileEvent>> ObserveAsync(string customerId, Guid touchpointId, IReadOnlyList<Identifier> identifiers, CancellationToken cancellation) =>

@@ -586,6 +586,41 @@ public sealed class IdentityGraphSpecs
     }
 
     /// <summary>
+    /// The resolver starts the profiles of a pass's first sightings (customers it has not seen, showing only identifiers
+    /// nobody holds) in one decision, from their touchpoints alone (<see cref="IdentityResolution.ObserveFirstSighting"/>).
+    /// Over random touchpoints of one new customer, with a limit that makes conflicts: it decides what observing them one
+    /// after another decides (the graph, which reads the profile between them), up to the time each was decided.
+    /// </summary>
+    [Fact]
+    public void First_sightings_decided_together_decide_what_observing_them_one_by_one_decides()
+    {
+        (IdentifierType Type, string Value)[] pool =
+            [(IdentifierType.Email, Email), (IdentifierType.Email, "joe@example.org"), (IdentifierType.Email, "ann@example.org"), (IdentifierType.Phone, Phone),
+             (UserId, "u-1"), (UserId, "u-2"), (AnonymousId, "anon-7"), (LoyaltyCard, "card-9")];
+        var rules = IdentityRules.From(new IdentityOptions { Limits = new() { [IdentifierType.Email] = 2 } });
+        Gen.Int[0, (1 << pool.Length) - 1].Array[1, 8].Sample(masks =>
+        {
+            var graph = new Graph(rules);
+            var touchpoints = masks.Select(mask => (TouchpointId: Guid.NewGuid(), Shown: pool.Where((_, i) => (mask & (1 << i)) != 0).ToArray())).ToList();
+            var oneByOne = touchpoints.SelectMany(t => graph.See("a", t.TouchpointId, t.Shown)).Select(Shape).ToList();
+
+            var together = IdentityResolution.ObserveFirstSighting("a",
+                touchpoints.Select(t => (t.TouchpointId, Identifiers.Indexed([(CustomerId, "a"), .. t.Shown], rules, Graph.Index))), rules, T0);
+
+            Assert.Equal(oneByOne, together.Select(Shape));
+        }, iter: 1_000);
+
+        // Each event as decided, without the time it was decided at (the graph's clock ticks per touchpoint).
+        static string Shape(ProfileEvent decided) => decided.ProfileId + " " + decided.Event switch
+        {
+            ProfileStarted e => $"started {e.CustomerId}",
+            ProfileIdentifierRecorded e => $"recorded {e.CustomerId} {e.IdentifierType} {e.BlindIndex} {e.TouchpointId}",
+            ProfileLinkConflict e => $"conflict {e.ConflictId} {e.CustomerId} {e.OtherProfileId} {e.Rule} {e.IdentifierType} {e.BlindIndex} {e.Limit}",
+            var other => $"unexpected {other.GetType().Name}",
+        };
+    }
+
+    /// <summary>
     /// "Which profile is this customer in" has one answer: the membership lookup the decisions read (the fold of
     /// <see cref="ProfileGraph.Moves"/>), and the profile a read reaches by following <see cref="ProfileGraph.NextHop"/> from
     /// the customer's home profile, now and as of every earlier instant. Over random histories of shared identifiers, hand
