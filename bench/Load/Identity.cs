@@ -13,7 +13,7 @@ namespace Load;
 
 /// <summary>What the identity workload measured.</summary>
 public sealed record IdentityResult(int Profiles, double SeedSeconds, double CatchUpSeconds, int Touchpoints, int ExpectedLinks, int Linked, double Rate,
-    double IngestSeconds, JsonObject? Resolution, JsonObject? ResolutionWholeRun, Latencies LinkLagMs);
+    double IngestSeconds, JsonObject? Resolution, JsonObject? ResolutionWholeRun, JsonObject? PassLookups, JsonObject? PassLookupsWholeRun, Latencies LinkLagMs);
 
 /// <summary>
 /// Identity resolution at scale: a store of <c>profiles</c> profiles of 3 identifiers each (customer id, e-mail, phone),
@@ -82,12 +82,16 @@ public static class IdentityWorkload
         say($"Identity: {count:N0} contact-details-changed touchpoints of new customers at {rate:N0}/s in batches of {batchSize}");
         // The resolver also ran for every tracked and ingested touchpoint before this phase, on two saturated cores: that
         // figure is kept beside this one, and the histogram starts afresh for the lookups this workload makes.
-        var wholeRun = await MetricAsync(service);
-        using var cleared = await service.Http.DeleteAsync($"/api/dev/metrics/{IdentityMetrics.ResolutionDuration}");
-        if (cleared.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.NotFound))
+        var wholeRun = await MetricAsync(service, IdentityMetrics.ResolutionDuration);
+        var passesWholeRun = await MetricAsync(service, IdentityMetrics.PassLookupDuration);
+        foreach (var instrument in new[] { IdentityMetrics.ResolutionDuration, IdentityMetrics.PassLookupDuration })
         {
-            // Not cleared: the row would silently report every lookup since start again.
-            throw new InvalidOperationException($"Clearing the resolution histogram answered {(int)cleared.StatusCode}.");
+            using var cleared = await service.Http.DeleteAsync($"/api/dev/metrics/{instrument}");
+            if (cleared.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.NotFound))
+            {
+                // Not cleared: the row would silently report every lookup since start again.
+                throw new InvalidOperationException($"Clearing the histogram {instrument} answered {(int)cleared.StatusCode}.");
+            }
         }
 
         clock.Restart();
@@ -161,12 +165,13 @@ public static class IdentityWorkload
             }
         }
 
-        return new IdentityResult(profiles, seedSeconds, catchUpSeconds, count, expected, linked, rate, ingestSeconds, await MetricAsync(service), wholeRun, lags);
+        return new IdentityResult(profiles, seedSeconds, catchUpSeconds, count, expected, linked, rate, ingestSeconds, await MetricAsync(service, IdentityMetrics.ResolutionDuration), wholeRun,
+            await MetricAsync(service, IdentityMetrics.PassLookupDuration), passesWholeRun, lags);
     }
 
-    private static async Task<JsonObject?> MetricAsync(Service service)
+    private static async Task<JsonObject?> MetricAsync(Service service, string instrument)
     {
-        using var metric = await service.Http.GetAsync($"/api/dev/metrics/{IdentityMetrics.ResolutionDuration}");
+        using var metric = await service.Http.GetAsync($"/api/dev/metrics/{instrument}");
         return metric.IsSuccessStatusCode ? await metric.Content.ReadFromJsonAsync<JsonObject>() : null;
     }
 

@@ -163,7 +163,7 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
             .Select(k => IdentifierHolder.IdOf(k, c.Key))).ToArray();
         var homes = ids.Select(ProfileIds.HomeOf).ToArray();
         var json = (await session.AdvancedSql.QueryAsync<string>(sql, cancellation, ids, keys, held, homes)).Single();
-        metrics.Resolved(started, keys.Length);
+        metrics.PassLookedUp(started);
         return System.Text.Json.JsonSerializer.Deserialize<PassLookup>(json, LookupJson)!;
     }
 
