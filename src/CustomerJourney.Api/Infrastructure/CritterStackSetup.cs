@@ -57,6 +57,22 @@ public static class CritterStackSetup
         return (int)(hash & 0x3FFFFFFF) + 1_000_000;
     }
 
+    /// <summary>
+    /// Npgsql prepares a statement on a connection once it has run there twice (unless the connection string says
+    /// otherwise): an ingest batch runs the same quick append and the same upserts thousands of times, and PostgreSQL
+    /// parsed and planned each one (bench/README.md).
+    /// </summary>
+    private static NpgsqlDataSourceBuilder PreparingRepeatedStatements(NpgsqlDataSourceBuilder builder)
+    {
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+            builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+
+        return builder;
+    }
+
     public static WebApplicationBuilder AddCritterStack(this WebApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
@@ -80,7 +96,7 @@ public static class CritterStackSetup
                 // (bench/README.md). Such batches get no Npgsql span (the request's and Marten's spans still time them);
                 // commands and small batches do.
                 var logging = services.GetRequiredService<ILoggerFactory>();
-                options.DataSourceFactory(new DefaultNpgsqlDataSourceFactory(connection => new NpgsqlDataSourceBuilder(connection)
+                options.DataSourceFactory(new DefaultNpgsqlDataSourceFactory(connection => PreparingRepeatedStatements(new NpgsqlDataSourceBuilder(connection))
                     .UseLoggerFactory(logging)
                     .ConfigureTracing(tracing => tracing.ConfigureBatchFilter(batch => batch.BatchCommands.Count <= TracedBatchStatements))), connectionString);
                 options.DatabaseSchemaName = schema;
