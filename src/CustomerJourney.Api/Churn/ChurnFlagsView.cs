@@ -61,16 +61,6 @@ public sealed class ChurnFlagsView
 /// <summary>Inline: the list answers right after an evaluation.</summary>
 public sealed partial class ChurnFlagsViewProjection : SingleStreamProjection<ChurnFlagsView, string>
 {
-    /// <summary>
-    /// The events it folds, so a transaction appending none of them (touchpoints, profile decisions) does not load the
-    /// flag views of the streams it appends to: an <c>Evolve</c> over any event tells Marten nothing about what it reads.
-    /// </summary>
-    public ChurnFlagsViewProjection()
-    {
-        IncludeType<ChurnFlagRaised>();
-        IncludeType<ChurnFlagCleared>();
-    }
-
     public override ChurnFlagsView? Evolve(ChurnFlagsView? snapshot, string id, IEvent e) => e.Data is ChurnFlagRaised or ChurnFlagCleared
         ? ChurnFlagsView.Fold(snapshot ?? new ChurnFlagsView { Id = id }, e.Data)
         : snapshot;

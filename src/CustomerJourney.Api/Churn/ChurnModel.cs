@@ -50,9 +50,6 @@ public sealed class ChurnModel
 /// <summary>Inline, so a model can be scored the moment its fit has answered.</summary>
 public sealed partial class ChurnModelProjection : SingleStreamProjection<ChurnModel, string>
 {
-    /// <summary>Only fits make a model: other transactions do not load model documents for the streams they append to.</summary>
-    public ChurnModelProjection() => IncludeType<ChurnModelFitted>();
-
     public override ChurnModel? Evolve(ChurnModel? snapshot, string id, IEvent e) => e.Data is ChurnModelFitted fitted
         ? new ChurnModel
         {

@@ -100,13 +100,6 @@ public static class PeoplesPurchases
 /// </summary>
 public sealed partial class PurchaseHistoryProjection : SingleStreamProjection<PurchaseHistory, string>
 {
-    /// <summary>Purchases and returns only: the daemon then reads only those events for it, not every touchpoint.</summary>
-    public PurchaseHistoryProjection()
-    {
-        IncludeType<PurchaseMade>();
-        IncludeType<PurchaseReturned>();
-    }
-
     public override PurchaseHistory? Evolve(PurchaseHistory? snapshot, string id, IEvent e)
     {
         switch (e.Data)

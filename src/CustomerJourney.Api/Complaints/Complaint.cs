@@ -300,17 +300,6 @@ public sealed record ComplaintCase
 /// <summary>Keeps each case's document current in the same transaction as its steps; decisions read the stream itself.</summary>
 public sealed class ComplaintCaseProjection : SingleStreamProjection<ComplaintCase, string>
 {
-    /// <summary>
-    /// What a case's stream holds (<see cref="ComplaintCase.CaseOf"/>: its steps and follow-up calls, and its recorded
-    /// breaches): transactions appending none of them (most touchpoints, flags, profile decisions) load no case documents.
-    /// </summary>
-    public ComplaintCaseProjection()
-    {
-        IncludeType<IComplaintStep>();
-        IncludeType<FollowUpCallCompleted>();
-        IncludeType<ComplaintSlaBreached>();
-    }
-
     public override ComplaintCase? Evolve(ComplaintCase? snapshot, string id, IEvent e)
     {
         var next = ComplaintCase.Fold(snapshot, e.Data);

@@ -175,12 +175,5 @@ public sealed record WinBackCampaign(
 /// <summary>Inline: the launch handler and the reads see a campaign the moment it is planned.</summary>
 public sealed partial class WinBackCampaignProjection : SingleStreamProjection<WinBackCampaign, string>
 {
-    /// <summary>The events a campaign folds: other transactions do not load campaign documents for the streams they append to.</summary>
-    public WinBackCampaignProjection()
-    {
-        IncludeType<WinBackCampaignPlanned>();
-        IncludeType<WinBackAudienceSelected>();
-    }
-
     public override WinBackCampaign? Evolve(WinBackCampaign? snapshot, string id, IEvent e) => WinBackCampaign.Fold(snapshot, e.Data);
 }
