@@ -215,8 +215,8 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
         await writer.DecideAsync(IdentityResolution.Resolver, async (session, token) =>
         {
             var found = await LookUpPassAsync(session, customers, token);
-            var placed = (found.Own ?? []).Keys.Concat(found.Streams.Select(ProfileIds.FounderOf)).Concat(found.Holders.Select(h => h[1]!))
-                .ToHashSet(StringComparer.Ordinal);
+            // Placed meanwhile: in a profile now, or with a home profile stream (an erased customer's stays).
+            var placed = (found.Own ?? []).Keys.Concat(found.Streams.Select(ProfileIds.FounderOf)).ToHashSet(StringComparer.Ordinal);
             var heldKeys = found.Holders.Select(h => h[0]!).ToHashSet(StringComparer.Ordinal);
             var still = customers.Where(c => !placed.Contains(c.Key) && !c.SelectMany(o => o.LinkingKeys).Any(heldKeys.Contains)).ToList();
             var now = clock.GetUtcNow();

@@ -58,13 +58,15 @@ public static class CritterStackSetup
     }
 
     /// <summary>
-    /// Npgsql prepares a statement on a connection once it has run there twice (unless the connection string says
-    /// otherwise): an ingest batch runs the same quick append and the same upserts thousands of times, and PostgreSQL
-    /// parsed and planned each one (bench/README.md).
+    /// Npgsql prepares a statement on a connection once it has run there twice, unless the connection string sets
+    /// <c>Max Auto Prepare</c> itself (0 turns it off): an ingest batch runs the same quick append and the same upserts
+    /// thousands of times, and PostgreSQL parsed and planned each one (bench/README.md).
     /// </summary>
-    private static NpgsqlDataSourceBuilder PreparingRepeatedStatements(NpgsqlDataSourceBuilder builder)
+    public static NpgsqlDataSourceBuilder PreparingRepeatedStatements(NpgsqlDataSourceBuilder builder)
     {
-        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        // The base builder knows no keywords: it holds only the keys the connection string has.
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = builder.ConnectionString };
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
         {
             builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
             builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
