@@ -89,7 +89,7 @@ public static class FitChurnModelsEndpoint
     [WolverineGet("/api/churn/models")]
     [Authorize(Policy = Policies.ReadChurn)]
     public static async Task<IReadOnlyList<ChurnModelView>> List(IQuerySession session, CancellationToken cancellation) =>
-        (await session.Query<ChurnModel>().OrderByDescending(m => m.FittedAt).ToListAsync(cancellation)).Select(ChurnModelView.From).ToList();
+        (await ChurnModels.LatestFirst(session).ToListAsync(cancellation)).Select(ChurnModelView.From).ToList();
 
     [WolverineGet("/api/churn/models/{id}")]
     [Authorize(Policy = Policies.ReadChurn)]
@@ -159,9 +159,11 @@ public static class ChurnFits
 
 public static class ChurnModels
 {
+    /// <summary>The fitted models, the latest (by fitting time) first: "the latest model" is the first of them.</summary>
+    public static IQueryable<ChurnModel> LatestFirst(IQuerySession session) => session.Query<ChurnModel>().OrderByDescending(m => m.FittedAt);
+
     /// <summary>The latest fitted model (by fitting time): what flags, candidates and campaigns use when none is named.</summary>
-    public static Task<ChurnModel?> LatestAsync(IQuerySession session, CancellationToken cancellation) =>
-        session.Query<ChurnModel>().OrderByDescending(m => m.FittedAt).FirstOrDefaultAsync(cancellation);
+    public static Task<ChurnModel?> LatestAsync(IQuerySession session, CancellationToken cancellation) => LatestFirst(session).FirstOrDefaultAsync(cancellation);
 
     public static async Task<ChurnModel?> LoadAsync(IQuerySession session, string id, CancellationToken cancellation) =>
         Guid.TryParse(id, out var modelId) ? await session.LoadAsync<ChurnModel>(ChurnModel.StreamKey(modelId), cancellation) : null;

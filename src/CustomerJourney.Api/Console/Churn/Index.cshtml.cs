@@ -151,9 +151,10 @@ public sealed class ChurnPage(IAuthorizationService authorization, IQuerySession
     private async Task LoadAsync(CancellationToken cancellation)
     {
         MayFit = await MayFitAsync();
+        // Listed latest first (ChurnModels.LatestFirst), so the latest is the first listed: read once, a fit committed
+        // between two reads cannot leave the page with a latest model it does not list.
         Models = await FitChurnModelsEndpoint.List(session, cancellation);
-        var latest = await ChurnModels.LatestAsync(session, cancellation);
-        Latest = latest is null ? null : ChurnModelView.From(latest);
+        Latest = Models.Count > 0 ? Models[0] : null;
         FitJob = Job is null ? null : await JobAsync(cancellation);
     }
 
