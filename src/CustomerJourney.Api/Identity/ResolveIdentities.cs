@@ -61,7 +61,6 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
         var streams = customers.ToArray();
         var events = await query.Events.QueryAllRawEvents().Where(e => e.StreamKey!.IsOneOf(streams) && e.Id.IsOneOf(ids)).OrderBy(e => e.Sequence)
             .ToListAsync(cancellation);
-        var known = (await query.LoadManyAsync<ProfileMembership>(cancellation, customers)).Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
         var cipher = await personal.ForCustomersAsync(customers, forWriting: false, cancellation);
         Func<string, string>? customerIdFor = tracking.Configured ? tracking.Pseudonyms.CustomerIdFor : null;
 
@@ -96,8 +95,9 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
 
         // The pass's customers sorted by one lookup: those whose touchpoints are all reflected already need nothing; first
         // sightings of identifiers nobody else holds or shows start their profiles together; the rest are decided one by one.
-        var (firstSightings, others) = await SortAsync(query, byCustomer, cancellation);
-        var seen = new ConcurrentDictionary<string, bool>(known.Select(k => KeyValuePair.Create(k, true)), StringComparer.Ordinal);
+        var (firstSightings, others, placed) = await SortAsync(query, byCustomer, cancellation);
+        // Customers known to have a profile: an alias naming one needs no lookup of its own.
+        var seen = new ConcurrentDictionary<string, bool>(placed.Select(k => KeyValuePair.Create(k, true)), StringComparer.Ordinal);
         if (firstSightings.Count > 0)
         {
             var started = await StartProfilesAsync(firstSightings, cancellation);
@@ -171,9 +171,9 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
     /// Customers whose every touchpoint is reflected already are left out (<see cref="IdentityResolution.AlreadyReflected"/>:
     /// deciding them now decides nothing, whatever the pass's other customers decide after). First sightings: customers
     /// identity resolution has not seen (no profile, no home profile stream: that would be an erased one), no alias,
-    /// every linking identifier held by nobody and shown by no other customer of the pass. The rest, in pass order.
+    /// every linking identifier held by nobody and shown by no other customer of the pass. The rest, in pass order; and the customers the lookup found in a profile.
     /// </summary>
-    private async Task<(List<IGrouping<string, Observation>> FirstSightings, List<IGrouping<string, Observation>> Others)> SortAsync(IQuerySession session,
+    private async Task<(List<IGrouping<string, Observation>> FirstSightings, List<IGrouping<string, Observation>> Others, IReadOnlyCollection<string> Placed)> SortAsync(IQuerySession session,
         List<IGrouping<string, Observation>> byCustomer, CancellationToken cancellation)
     {
         var found = await LookUpPassAsync(session, byCustomer, cancellation);
@@ -200,7 +200,7 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
             (firstSighting ? firstSightings : others).Add(customer);
         }
 
-        return (firstSightings, others);
+        return (firstSightings, others, own.Keys);
     }
 
     /// <summary>
