@@ -53,14 +53,15 @@ public sealed class PoisonEventTests
         await Invariants.CaughtUp(connection, host.Schema);
 
         var events = $"{host.Schema}.mt_events";
-        var poison = await Invariants.Scalar(connection,
+        // The purchases' flag evaluation may append to the stream meanwhile: then the version taken is no longer free; take the next.
+        var poison = await RetryingTakenVersion(() => Invariants.Scalar(connection,
             "with last as (select * from " + events + " where stream_id = 'poison-a' and type = 'purchase_made' order by version desc limit 1), " +
             "bumped as (update " + host.Schema + ".mt_streams set version = version + 1 where id = 'poison-a') " +
             "insert into " + events + " (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived) " +
             "select nextval('" + host.Schema + ".mt_events_sequence'), gen_random_uuid(), stream_id, " +
             "(select max(version) + 1 from " + events + " where stream_id = 'poison-a'), " +
             "jsonb_set(data, '{currency}', 'null'::jsonb) || '{\"sourceId\": \"poison-1\"}'::jsonb, type, now(), tenant_id, mt_dotnet_type, false " +
-            "from last returning seq_id");
+            "from last returning seq_id"));
         await host.Record(Purchase("poison-b", 3));
 
         await Waiting.Until(async () => (await host.Get("/health/projections")).Status == 503, TimeSpan.FromSeconds(30), "/health/projections to report the stop");
@@ -91,4 +92,19 @@ public sealed class PoisonEventTests
         }, ProjectionMonitor.Interval * 3, "customerjourney.projection.stopped = 1 for the summary");
         Assert.Equal(0, stoppedGauge.GetValueOrDefault("PurchaseHistory:All", -1));
     }
+
+    private static async Task<long> RetryingTakenVersion(Func<Task<long>> insert)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await insert();
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && attempt < 10)
+            {
+            }
+        }
+    }
+
 }
