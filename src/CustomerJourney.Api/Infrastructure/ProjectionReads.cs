@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Marten;
+using Marten.Services.BatchQuerying;
 
 namespace CustomerJourney.Infrastructure;
 
@@ -15,6 +16,9 @@ public static class ProjectionReads
 
     public static async Task<T?> LatestAsync<T>(IDocumentSession session, string id, CancellationToken cancellation) where T : class =>
         await session.Events.FetchLatest<T>(id, cancellation);
+
+    /// <summary>As <see cref="LatestAsync{T}"/>, queued on the caller's batch.</summary>
+    public static Task<T?> Latest<T>(IBatchedQuery batch, string id) where T : class => batch.Events.FetchLatest<T>(id)!;
 
     /// <summary>Runs the query once the projection building <typeparamref name="T"/> has caught up.</summary>
     public static async Task<IReadOnlyList<TResult>> CaughtUpAsync<T, TResult>(IQuerySession session,

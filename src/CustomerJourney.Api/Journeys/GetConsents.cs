@@ -2,6 +2,7 @@ using CustomerJourney.Access;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using Marten;
+using Marten.Services.BatchQuerying;
 using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
 
@@ -19,6 +20,9 @@ public static class ConsentQuery
         asOf is null
             ? await ProjectionReads.LatestAsync<CustomerSummary>(session, customerId, cancellation)
             : await session.Events.AggregateStreamAsync<CustomerSummary>(customerId, timestamp: asOf, token: cancellation);
+
+    /// <summary>The latest summary (as <see cref="SummaryAsync"/> without an instant), queued on the caller's batch.</summary>
+    public static Task<CustomerSummary?> Summary(IBatchedQuery batch, string customerId) => ProjectionReads.Latest<CustomerSummary>(batch, customerId);
 
     /// <summary>True only with a standing consent for the purpose; an erased customer is never contacted.</summary>
     public static bool MayContact(CustomerSummary summary, string purpose) =>

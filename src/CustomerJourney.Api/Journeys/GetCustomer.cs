@@ -71,15 +71,21 @@ public static class GetCustomerEndpoints
     /// <summary>The summary as the endpoint answers it (null for a customer with no stream of their own); also what the export reads.</summary>
     public static async Task<CustomerSummaryResponse?> SummaryAsync(IDocumentSession session, string customerId, DateTimeOffset? asOf, CancellationToken cancellation)
     {
-        var summary = await ConsentQuery.SummaryAsync(session, customerId, asOf, cancellation);
+        // The summary, where the profile read starts and which cases the customer has, in one round trip.
+        var batch = session.CreateBatchQuery();
+        var latest = asOf is null ? ConsentQuery.Summary(batch, customerId) : null;
+        // The one reading of "which profile" (as the profile endpoints answer it), as of the same instant.
+        var profile = ProfileStreams.FindMembers(batch, session, customerId, asOf);
+        var caseEvents = CustomerComplaints.Events(batch, session, [customerId], asOf);
+        await batch.Execute(cancellation);
+        var summary = latest is not null ? await latest : await ConsentQuery.SummaryAsync(session, customerId, asOf, cancellation);
         if (summary is null)
         {
             return null;
         }
 
-        // The one reading of "which profile" (as the profile endpoints answer it), as of the same instant.
-        var profile = await ProfileStreams.FindMembersAsync(session, customerId, asOf, cancellation);
-        return await WithComplaintsAsync(session, summary, [customerId], profile?.Id ?? ProfileIds.HomeOf(customerId), asOf, cancellation);
+        var profileId = (await profile(cancellation))?.Id ?? ProfileIds.HomeOf(customerId);
+        return WithComplaints(summary, profileId, asOf, await caseEvents(cancellation));
     }
 
     /// <summary>
@@ -100,14 +106,13 @@ public static class GetCustomerEndpoints
 
         return summaries.Count == 0
             ? null
-            : await WithComplaintsAsync(session, CustomerSummaryProjection.Combine(profileId, summaries), members, profileId, asOf, cancellation);
+            : WithComplaints(CustomerSummaryProjection.Combine(profileId, summaries), profileId, asOf,
+                await CustomerComplaints.EventsAsync(session, members, asOf, cancellation));
     }
 
-    private static async Task<CustomerSummaryResponse> WithComplaintsAsync(IDocumentSession session, CustomerSummary summary, IReadOnlyList<string> customerIds,
-        string profileId, DateTimeOffset? asOf, CancellationToken cancellation)
+    /// <summary>The summary with what its cases add: complaint steps live on their cases' streams; they are the customer's touchpoints too.</summary>
+    private static CustomerSummaryResponse WithComplaints(CustomerSummary summary, string profileId, DateTimeOffset? asOf, IReadOnlyList<JasperFx.Events.IEvent> caseEvents)
     {
-        // Complaint steps live on their cases' streams; they are the customer's touchpoints too.
-        var caseEvents = await CustomerComplaints.EventsAsync(session, customerIds, asOf, cancellation);
         var steps = caseEvents.Select(e => e.Data).OfType<Touchpoint>().ToList();
         var open = caseEvents.GroupBy(e => e.StreamKey)
             .Select(g => g.OrderBy(e => e.Version).Aggregate((ComplaintCase?)null, (c, e) => ComplaintCase.Fold(c, e.Data)))
@@ -162,9 +167,13 @@ public static class GetCustomerEndpoints
     public static async Task<JourneyRead?> JourneyAsync(IQuerySession session, IPersonalDataProtector personal, UnreadablePersonalData unreadable,
         string customerId, DateTimeOffset? asOf, bool mayReadPersonalData, JsonSerializerOptions json, CancellationToken cancellation)
     {
-        // Read from the stream itself: always current, and the record-time cut-off is Marten's own.
-        var events = await session.Events.FetchStreamAsync(customerId, timestamp: asOf, token: cancellation);
-        var caseSteps = await CustomerComplaints.EventsAsync(session, customerId, asOf, cancellation);
+        // Read from the stream itself: always current, and the record-time cut-off is Marten's own. Its cases in the same round trip.
+        var batch = session.CreateBatchQuery();
+        var stream = batch.Events.FetchStream(customerId, timestamp: asOf);
+        var cases = CustomerComplaints.Events(batch, session, [customerId], asOf);
+        await batch.Execute(cancellation);
+        var events = await stream;
+        var caseSteps = await cases(cancellation);
         var touchpoints = events.Concat(caseSteps).Where(e => e.Data is Touchpoint)
             .Select(e => ((Touchpoint)e.Data, e.Timestamp, e.Sequence, e.UserName, e.Id)).ToList();
         if (touchpoints.Count == 0)
