@@ -52,6 +52,8 @@ public static class ChurnModule
             // Fit jobs run one at a time per instance, durably (the local queues are durable): more wait queued.
             options.PublishMessage<RunChurnFitJob>().ToLocalQueue(RunChurnFitJobHandler.Queue);
             options.LocalQueue(RunChurnFitJobHandler.Queue).Sequential();
+            options.PublishMessage<SweepChurnFlags>().ToLocalQueue(EvaluateChurnFlagsHandler.SweepQueue);
+            options.LocalQueue(EvaluateChurnFlagsHandler.SweepQueue).Sequential();
         });
         return services;
     }

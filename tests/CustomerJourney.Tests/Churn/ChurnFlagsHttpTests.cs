@@ -37,6 +37,48 @@ public sealed class ChurnFlagsHttpTests(AppFixture app)
     }
 
     [Fact]
+    public async Task The_sweep_evaluates_customers_whose_touchpoints_no_reaction_saw_one_chunk_at_a_time_on_its_own_queue()
+    {
+        // Appended straight to the store (as an import or a restore might leave them): no reaction evaluates these customers.
+        var customers = Enumerable.Range(0, 3).Select(_ => Ids.Customer("swept")).ToList();
+        var now = DateTimeOffset.UtcNow;
+        await using (var session = app.Host.Services.GetRequiredService<Marten.IDocumentStore>().LightweightSession())
+        {
+            foreach (var customer in customers)
+            {
+                session.Events.Append(customer,
+                    new CustomerJourney.Touchpoints.PurchaseMade
+                    {
+                        CustomerId = customer, OccurredAt = now.AddDays(-20), Channel = CustomerJourney.Touchpoints.Channel.Web, Source = "shop", SourceId = Ids.Unique("src"),
+                        OrderId = Ids.Unique("o"), Amount = 10m, Currency = "USD",
+                    },
+                    new CustomerJourney.Touchpoints.SurveyAnswered
+                    {
+                        CustomerId = customer, OccurredAt = now.AddDays(-1), Channel = CustomerJourney.Touchpoints.Channel.Email, Source = "survey", SourceId = Ids.Unique("src"), Nps = 1,
+                    });
+            }
+
+            await session.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+
+        var runtime = app.Host.Services.GetRequiredService<Wolverine.Runtime.IWolverineRuntime>();
+        var sweepQueue = Assert.IsType<Wolverine.Runtime.Routing.MessageRoute>(Assert.Single(runtime.RoutingFor(typeof(SweepChurnFlags)).Routes)).Sender.Destination;
+        Assert.Equal(new Uri($"local://{EvaluateChurnFlagsHandler.SweepQueue}"), sweepQueue);
+        Assert.Equal(1, runtime.Endpoints.EndpointFor(sweepQueue)!.MaxDegreeOfParallelism);
+
+        await using (var scope = app.Host.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(new EvaluateAllChurnFlags(), TestContext.Current.CancellationToken);
+        }
+
+        foreach (var customer in customers)
+        {
+            await Waiting.Until(async () => (await app.Get($"/api/customers/{customer}/churn/flags", Marketing)).Body?.ToJsonString().Contains(FlagReasons.UnhappyAnswer, StringComparison.Ordinal) == true,
+                TimeSpan.FromSeconds(60), $"the sweep's unhappy-answer flag of {customer}");
+        }
+    }
+
+    [Fact]
     public async Task An_unhappy_answer_raises_a_flag_with_its_evidence_a_follow_up_call_clears_it_and_the_history_replays()
     {
         var customer = Ids.Customer("flag");
