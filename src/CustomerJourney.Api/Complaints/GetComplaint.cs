@@ -212,10 +212,6 @@ public static class ComplaintReadEndpoints
 /// <summary>What other slices read of a customer's complaint cases: their events, for journeys and churn flags.</summary>
 public static class CustomerComplaints
 {
-    /// <summary>The events of every case of the customer, as recorded by <paramref name="asOf"/> (all when null).</summary>
-    public static Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsAsync(IQuerySession session, string customerId, DateTimeOffset? asOf,
-        CancellationToken cancellation) => EventsAsync(session, [customerId], asOf, cancellation);
-
     /// <summary>The events of every case of these customers (a profile's members), as recorded by <paramref name="asOf"/>.</summary>
     public static async Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsAsync(IQuerySession session, IReadOnlyCollection<string> customerIds, DateTimeOffset? asOf,
         CancellationToken cancellation)
