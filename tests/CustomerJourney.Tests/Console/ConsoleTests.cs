@@ -224,7 +224,16 @@ public sealed class ConsoleTests(AppFixture app, ConsoleBrowser browser) : IClas
         Assert.True(signedIn.Status == 302, $"sign-in answered {signedIn.Status}: {(signedIn.Status == 302 ? "" : await signedIn.TextAsync())}");
         // The redirect's page load waits for its stylesheet and script; on two cores busy with the suite's other hosts and
         // a demo load's background work, Playwright's default 30 s was once not enough (a CI run).
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console", new() { Timeout = 90_000 });
+        try
+        {
+            await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console", new() { Timeout = 90_000 });
+        }
+        catch (Exception e) when (e is System.TimeoutException or PlaywrightException)
+        {
+            // Where the browser ended up says which it was: a slow load of /console, or a redirect elsewhere (sign-in again).
+            throw new System.TimeoutException($"After signing in as {person} the page did not load /console within 90 s; it is at {page.Url}.", e);
+        }
+
         Assert.Contains(person, await page.Locator("header .who").InnerTextAsync(), StringComparison.Ordinal);
     }
 
