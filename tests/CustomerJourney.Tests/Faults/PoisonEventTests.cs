@@ -103,8 +103,8 @@ public sealed class PoisonEventTests
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && attempt < 10)
             {
+                // The version was taken meanwhile; the next attempt reads the stream's new last version.
             }
         }
     }
-
 }
