@@ -30,11 +30,15 @@ public sealed class EncryptedPersonalData(IPersonalDataKeyStore keys) : IPersona
         return new Cipher(keys, stored.Concat(fresh.Select(f => KeyValuePair.Create(f.Key, (byte[]?)f.Value))).ToDictionary(StringComparer.Ordinal), fresh);
     }
 
-    private sealed class Cipher(IPersonalDataKeyStore store, IReadOnlyDictionary<string, byte[]?> keys, IReadOnlyDictionary<string, byte[]> fresh) : IPersonalDataCipher
+    /// <summary>One request's keys. Not for concurrent use: a request's writes use it one after another.</summary>
+    private sealed class Cipher(IPersonalDataKeyStore store, Dictionary<string, byte[]?> keys, Dictionary<string, byte[]> fresh) : IPersonalDataCipher
     {
         private const string Prefix = "pd1:";
         private const int NonceSize = 12;
         private const int TagSize = 16;
+
+        /// <summary>Keys this cipher made and gave up for one another writer stored first.</summary>
+        private readonly Dictionary<string, byte[]> _superseded = new(StringComparer.Ordinal);
 
         public bool IsErased(string customerId) => keys.TryGetValue(customerId, out var key) && key is null;
 
@@ -44,6 +48,34 @@ public sealed class EncryptedPersonalData(IPersonalDataKeyStore keys) : IPersona
             var stored = await store.AddKeysAsync(mine, cancellation);
             // Another writer stored a key first (or the customer was erased meanwhile): what was sealed here cannot be kept.
             return mine.All(m => stored.GetValueOrDefault(m.Key) is { } key && CryptographicOperations.FixedTimeEquals(key, m.Value));
+        }
+
+        public async Task<IReadOnlySet<string>> TakeKeysStoredMeanwhileAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellation)
+        {
+            var made = customerIds.Where(fresh.ContainsKey).Distinct(StringComparer.Ordinal).ToList();
+            if (made.Count > 0)
+            {
+                foreach (var (id, key) in await store.GetKeysAsync(made, cancellation))
+                {
+                    // A customer erased meanwhile is left to KeepNewKeysAsync, which then fails: the write is read again and refused.
+                    if (key is not null)
+                    {
+                        _superseded[id] = fresh[id];
+                        fresh.Remove(id);
+                        keys[id] = key;
+                    }
+                }
+            }
+
+            return customerIds.Where(_superseded.ContainsKey).ToHashSet(StringComparer.Ordinal);
+        }
+
+        public string Reseal(string customerId, string sealedValue)
+        {
+            var opened = _superseded.TryGetValue(customerId, out var made) ? OpenWith(made, customerId, sealedValue) : OpenedField.Unreadable;
+            return opened.State == OpenedState.Opened
+                ? Seal(customerId, opened.Plaintext!)
+                : throw new InvalidOperationException($"A value sealed for customer '{customerId}' is not one this cipher sealed with a key it gave up.");
         }
 
         // Every sealed field of every tracked call passes here: the plaintext and the sealed bytes live in one pooled
@@ -87,7 +119,12 @@ public sealed class EncryptedPersonalData(IPersonalDataKeyStore keys) : IPersona
             }
 
             // Neither a missing key (a key store restored without it) nor a damaged row is an erasure: both say unreadable.
-            if (!stored.StartsWith(Prefix, StringComparison.Ordinal) || keys.GetValueOrDefault(customerId) is not { } key)
+            return keys.GetValueOrDefault(customerId) is { } key ? OpenWith(key, customerId, stored) : OpenedField.Unreadable;
+        }
+
+        private static OpenedField OpenWith(byte[] key, string customerId, string stored)
+        {
+            if (!stored.StartsWith(Prefix, StringComparison.Ordinal))
             {
                 return OpenedField.Unreadable;
             }

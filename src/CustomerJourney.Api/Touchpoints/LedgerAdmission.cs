@@ -36,7 +36,47 @@ public sealed class LedgerAdmission : IDisposable
         return new Slot(_slots);
     }
 
+    /// <summary>
+    /// Waits for a slot unless <paramref name="unless"/> completes first, and then answers null: the slot, when it comes,
+    /// is given back at once. A shared commit takes most of the writes waiting here; cancelling their waits would throw an
+    /// exception per write (several per request, as each await rethrows it), so a taken write just stops waiting. The
+    /// request's own cancellation still ends the wait with an exception.
+    /// </summary>
+    public async Task<IDisposable?> EnterUnlessAsync(Task unless, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(unless);
+        var started = Stopwatch.GetTimestamp();
+        var waiting = _slots.WaitAsync(cancellation);
+        if (await Task.WhenAny(waiting, unless) != waiting)
+        {
+            _ = waiting.ContinueWith(static (entered, slots) => GiveBack(entered, (SemaphoreSlim)slots!), _slots, CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return null;
+        }
+
+        await waiting;
+        _waited.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return new Slot(_slots);
+    }
+
     public void Dispose() => _slots.Dispose();
+
+    private static void GiveBack(Task entered, SemaphoreSlim slots)
+    {
+        if (!entered.IsCompletedSuccessfully)
+        {
+            return;
+        }
+
+        try
+        {
+            slots.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The service is stopping: there is no one left to give the slot to.
+        }
+    }
 
     private sealed class Slot(SemaphoreSlim slots) : IDisposable
     {

@@ -23,6 +23,17 @@ public interface IPersonalDataCipher
     /// when another writer stored a key for one of them first: what was sealed here must be sealed again.
     /// </summary>
     Task<bool> KeepNewKeysAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellation);
+
+    /// <summary>
+    /// Of these customers, the ones this cipher made a key for that another writer has stored a key for since: the cipher
+    /// takes the stored key from then on, and what it sealed for them before must be sealed again (<see cref="Reseal"/>).
+    /// Answers every such customer among these, also those taken by an earlier call. A writer calls it holding the customers'
+    /// locks, under which no other writer can store their keys before its own <see cref="KeepNewKeysAsync"/>.
+    /// </summary>
+    Task<IReadOnlySet<string>> TakeKeysStoredMeanwhileAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellation);
+
+    /// <summary>A value this cipher sealed for the customer with the key it made, sealed with the key it took since.</summary>
+    string Reseal(string customerId, string sealedValue);
 }
 
 public enum OpenedState
@@ -63,6 +74,11 @@ public sealed class PlaintextPersonalData : IPersonalDataCipher
     public OpenedField Open(string customerId, string stored) => OpenedField.Of(stored);
 
     public Task<bool> KeepNewKeysAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellation) => Task.FromResult(true);
+
+    public Task<IReadOnlySet<string>> TakeKeysStoredMeanwhileAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellation) =>
+        Task.FromResult<IReadOnlySet<string>>(new HashSet<string>());
+
+    public string Reseal(string customerId, string sealedValue) => sealedValue;
 }
 
 public static class PersonalFields

@@ -32,26 +32,26 @@ public sealed partial class TouchpointLedger
 
     private async Task<Written> RecordSharedAsync(IReadOnlyList<Touchpoint> touchpoints, LedgerWrite write, CancellationToken cancellation)
     {
-        using var pending = new PendingWrite(touchpoints, write);
+        var pending = new PendingWrite(touchpoints, write);
         var queue = _waiting.GetOrAdd((write.RecordedBy, write.Command), _ => new ConcurrentQueue<PendingWrite>());
         queue.Enqueue(pending);
         // Whoever gets a turn writes what is waiting, oldest first. A request whose write another one took stops queueing for
         // a turn at once (it would only hold up the next commit) and waits for that commit's outcome.
-        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellation, pending.Taken);
-        while (!pending.Taken.IsCancellationRequested)
+        while (!pending.Taken.IsCompleted)
         {
-            IDisposable turn;
+            IDisposable? turn;
             try
             {
-                turn = await admission.EnterAsync(waiting.Token);
-            }
-            catch (OperationCanceledException) when (pending.Taken.IsCancellationRequested)
-            {
-                break;
+                turn = await admission.EnterUnlessAsync(pending.Taken, cancellation);
             }
             catch (OperationCanceledException) when (!pending.TryWithdraw())
             {
                 // Cancelled as another request's commit took it: that commit's outcome is this request's.
+                break;
+            }
+
+            if (turn is null)
+            {
                 break;
             }
 
@@ -99,7 +99,8 @@ public sealed partial class TouchpointLedger
         try
         {
             var keys = ClaimOrder(all);
-            var written = await TransientConflicts.RetryAsync(() => AppendNewAsync(all, keys, group[0].Write, async (claimed, token) =>
+            var sealedBy = group.SelectMany(p => p.Touchpoints.Select(_ => p.Write.Keys)).ToArray();
+            var written = await TransientConflicts.RetryAsync(() => AppendNewAsync(all, keys, group[0].Write, i => sealedBy[i], async (claimed, token) =>
             {
                 var appended = claimed.ToHashSet();
                 for (var g = 0; g < group.Count; g++)
@@ -133,9 +134,9 @@ public sealed partial class TouchpointLedger
         }
     }
 
-    private sealed class PendingWrite(IReadOnlyList<Touchpoint> touchpoints, LedgerWrite write) : IDisposable
+    private sealed class PendingWrite(IReadOnlyList<Touchpoint> touchpoints, LedgerWrite write)
     {
-        private readonly CancellationTokenSource _taken = new();
+        private readonly TaskCompletionSource _taken = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _state;
 
         public IReadOnlyList<Touchpoint> Touchpoints => touchpoints;
@@ -145,8 +146,8 @@ public sealed partial class TouchpointLedger
         /// <summary>The request's part of a shared commit, or null: commit alone.</summary>
         public TaskCompletionSource<Written?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        /// <summary>Cancelled when a commit takes the write.</summary>
-        public CancellationToken Taken => _taken.Token;
+        /// <summary>Completes when a commit takes the write.</summary>
+        public Task Taken => _taken.Task;
 
         /// <summary>A commit takes it, unless its request withdrew it first.</summary>
         public bool TryTake()
@@ -156,12 +157,10 @@ public sealed partial class TouchpointLedger
                 return false;
             }
 
-            _taken.Cancel();
+            _taken.SetResult();
             return true;
         }
 
         public bool TryWithdraw() => Interlocked.CompareExchange(ref _state, 2, 0) == 0;
-
-        public void Dispose() => _taken.Dispose();
     }
 }

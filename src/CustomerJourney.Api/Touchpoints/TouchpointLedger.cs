@@ -31,7 +31,10 @@ public enum TouchpointOutcome
 /// </summary>
 public sealed record LedgerWrite(string RecordedBy, string Command, IPersonalDataCipher Keys, long? ExpectedCaseVersion = null, bool Historic = false);
 
-/// <summary>Another writer stored a new customer's key first: the request seals its items again with that key and retries.</summary>
+/// <summary>
+/// A writer outside the ledger's locks stored a new customer's key first (or the customer was erased): the request seals its
+/// items again with that key and retries. Between ledger writers the later one takes the stored key instead (TouchpointLedger).
+/// </summary>
 public sealed class PersonalDataKeyRaceException() : Exception("Another writer stored a personal-data key for a new customer first.");
 
 /// <summary>One outcome per input; for refused complaint steps, the broken rule; for touched cases, their version after the commit.</summary>
@@ -134,7 +137,8 @@ public sealed partial class TouchpointLedger(IDocumentStore store, TouchpointMet
         using (await admission.EnterAsync(cancellation))
         {
             return await TransientConflicts.RetryAsync(
-                () => AppendNewAsync(touchpoints, keys, write, (claimed, token) => write.Keys.KeepNewKeysAsync(CustomersOf(touchpoints, claimed), token), cancellation),
+                () => AppendNewAsync(touchpoints, keys, write, _ => write.Keys,
+                    (claimed, token) => write.Keys.KeepNewKeysAsync(CustomersOf(touchpoints, claimed), token), cancellation),
                 logger, "Touchpoint append", cancellation);
         }
     }
@@ -152,15 +156,44 @@ public sealed partial class TouchpointLedger(IDocumentStore store, TouchpointMet
         return firstByKey.OrderBy(k => k.Key.Source, StringComparer.Ordinal).ThenBy(k => k.Key.SourceId, StringComparer.Ordinal).ToArray();
     }
 
+    /// <summary>
+    /// Two requests may each make a key for one new customer; the first to commit stores its own. A request that waited for
+    /// the customers' locks behind it takes the stored key and seals its items for that customer again here, rather than
+    /// failing the whole write at <see cref="IPersonalDataCipher.KeepNewKeysAsync"/> and reading every item of a batch again.
+    /// Each attempt starts from the touchpoints as their requests sealed them, so a retried transaction reseals them too.
+    /// </summary>
+    private static async Task<IReadOnlyList<Touchpoint>> WithKeysStoredMeanwhileAsync(IReadOnlyList<Touchpoint> touchpoints, IReadOnlyList<int> claimed,
+        Func<int, IPersonalDataCipher> cipherOf, CancellationToken cancellation)
+    {
+        Touchpoint[]? resealed = null;
+        foreach (var sealedBy in claimed.GroupBy(cipherOf))
+        {
+            var cipher = sealedBy.Key;
+            var superseded = await cipher.TakeKeysStoredMeanwhileAsync(CustomersOf(touchpoints, sealedBy), cancellation);
+            foreach (var i in sealedBy.Where(i => superseded.Contains(touchpoints[i].CustomerId)))
+            {
+                resealed ??= [.. touchpoints];
+                resealed[i] = PersonalFields.Map(touchpoints[i], value => cipher.Reseal(touchpoints[i].CustomerId, value));
+            }
+        }
+
+        return resealed ?? touchpoints;
+    }
+
     private static HashSet<string> CustomersOf(IReadOnlyList<Touchpoint> touchpoints, IEnumerable<int> indices) =>
         indices.Select(i => touchpoints[i].CustomerId).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>What one transaction did: the indices it appended, the erased customers it met, refused complaint steps, cases' versions.</summary>
     private sealed record Written(List<int> Claimed, HashSet<string> Erased, Dictionary<int, ComplaintRuleException> Broken, IReadOnlyDictionary<string, long> Versions);
 
+    /// <param name="touchpoints">What to append, as sealed by their requests' ciphers.</param>
+    /// <param name="keys">Their source ids in claim order (<see cref="ClaimOrder"/>).</param>
+    /// <param name="write">Who records them, and how.</param>
+    /// <param name="cipherOf">The cipher that sealed the touchpoint at an index.</param>
     /// <param name="keepNewKeys">Stores the keys of the new customers among the claimed indices; false when another writer stored one first.</param>
+    /// <param name="cancellation">Cancels the write.</param>
     private async Task<Written> AppendNewAsync(IReadOnlyList<Touchpoint> touchpoints, KeyValuePair<(string Source, string SourceId), int>[] keys, LedgerWrite write,
-        Func<IReadOnlyCollection<int>, CancellationToken, Task<bool>> keepNewKeys, CancellationToken cancellation)
+        Func<int, IPersonalDataCipher> cipherOf, Func<IReadOnlyCollection<int>, CancellationToken, Task<bool>> keepNewKeys, CancellationToken cancellation)
     {
         await using var session = store.LightweightSession();
         session.LastModifiedBy = write.RecordedBy;
@@ -207,6 +240,7 @@ public sealed partial class TouchpointLedger(IDocumentStore store, TouchpointMet
         }
 
         var claimed = keys.Where(k => claimedKeys.Contains(k.Key)).Select(k => k.Value).Order().ToList();
+        touchpoints = await WithKeysStoredMeanwhileAsync(touchpoints, claimed, cipherOf, cancellation);
         var eventIds = new Dictionary<int, Guid>();
         foreach (var stream in claimed.Where(i => !ComplaintSteps.IsStep(touchpoints[i])).GroupBy(i => touchpoints[i].CustomerId)
                      .OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -252,7 +286,9 @@ public sealed partial class TouchpointLedger(IDocumentStore store, TouchpointMet
             await outbox.PublishAsync(message);
         }
 
-        // Keys of new customers are stored just before their first touchpoints commit, never for a refused item.
+        // Keys of new customers are stored just before their first touchpoints commit, never for a refused item. Another
+        // ledger writer cannot have stored one since WithKeysStoredMeanwhileAsync (it holds the locks); a writer that takes
+        // no customer locks, or an erasure, still can: then the whole write is read again.
         if (!await keepNewKeys(claimed, cancellation))
         {
             throw new PersonalDataKeyRaceException();

@@ -468,6 +468,11 @@ public sealed class IdentityGraphSpecs
             : OpenedField.Unreadable;
 
         public Task<bool> KeepNewKeysAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellation) => Task.FromResult(true);
+
+        public Task<IReadOnlySet<string>> TakeKeysStoredMeanwhileAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellation) =>
+            Task.FromResult<IReadOnlySet<string>>(new HashSet<string>());
+
+        public string Reseal(string customerId, string sealedValue) => sealedValue;
     }
 
     [Fact]

@@ -173,5 +173,10 @@ public sealed class TouchpointIntakeSpecs
         public OpenedField Open(string customerId, string stored) => OpenedField.Of(stored[$"sealed[{customerId}]:".Length..]);
 
         public Task<bool> KeepNewKeysAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellation) => Task.FromResult(true);
+
+        public Task<IReadOnlySet<string>> TakeKeysStoredMeanwhileAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellation) =>
+            Task.FromResult<IReadOnlySet<string>>(new HashSet<string>());
+
+        public string Reseal(string customerId, string sealedValue) => sealedValue;
     }
 }

@@ -34,6 +34,41 @@ public sealed class IngestionHttpTests(AppFixture app)
         Assert.Equal(1, await StoredEventCount(customer));
     }
 
+    /// <summary>
+    /// Two writers that each made a key for one new customer before either stored it: the one that commits second takes the
+    /// key the first stored and seals its items for that customer again, instead of failing its whole write (and a batch of
+    /// thousands being read again); every item of both opens with the one stored key.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(TouchpointLedger.ShareableWrite + 10)]
+    public async Task A_writer_whose_new_customer_got_a_key_from_another_writer_first_seals_again_with_that_key(int items)
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var customer = Ids.Customer("key-race");
+        var protector = app.Host.Services.GetRequiredService<IPersonalDataProtector>();
+        var ledger = app.Host.Services.GetRequiredService<TouchpointLedger>();
+        var first = await protector.ForCustomersAsync([customer], forWriting: true, cancellation);
+        var second = await protector.ForCustomersAsync([customer], forWriting: true, cancellation);
+        ContactDetailsChanged Details(IPersonalDataCipher sealer, string email) => new()
+        {
+            CustomerId = customer, OccurredAt = DateTimeOffset.UtcNow, Channel = Channel.Web, Source = "crm", SourceId = $"{customer}-{email}",
+            Email = sealer.Seal(customer, email), Name = sealer.Seal(customer, "Ada"),
+        };
+        var secondEmails = Enumerable.Range(0, items).Select(i => $"second-{i}@example.org").ToList();
+
+        var firstWrite = await ledger.RecordAsync([Details(first, "first@example.org")], new LedgerWrite("tests", "key race", first), cancellation);
+        var secondWrite = await ledger.RecordAsync([.. secondEmails.Select(e => Details(second, e))], new LedgerWrite("tests", "key race", second), cancellation);
+
+        Assert.Equal((1, items), (firstWrite.Appended, secondWrite.Appended));
+        var stored = await protector.ForCustomersAsync([customer], forWriting: false, cancellation);
+        await using var session = app.Store.QuerySession();
+        var details = (await session.Events.FetchStreamAsync(customer, token: cancellation)).Select(e => e.Data).OfType<ContactDetailsChanged>().ToList();
+        Assert.Equal(secondEmails.Prepend("first@example.org").Order(StringComparer.Ordinal),
+            details.Select(d => stored.Open(customer, d.Email!).Plaintext).Order(StringComparer.Ordinal));
+        Assert.All(details, d => Assert.Equal(OpenedField.Of("Ada"), stored.Open(customer, d.Name!)));
+    }
+
     [Fact]
     public async Task Concurrent_batches_for_one_customer_all_land_in_the_stream_and_in_the_summary()
     {
