@@ -2,20 +2,22 @@ using System.Globalization;
 using Microsoft.Diagnostics.Tracing.Etlx;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
-// Usage: dotnet run -c Release --project bench/Allocations -- <trace.nettrace> [top N] [--large | --cpu]
+// Usage: dotnet run -c Release --project bench/Allocations -- <trace.nettrace> [top N] [--large | --cpu | --gc]
 // Sums the sampled allocations of a trace taken with `dotnet-trace collect -p <service pid> --profile gc-verbose` by
 // their site: the innermost frame that belongs to the service or a library it calls (Npgsql, Weasel, Marten, JasperFx,
 // Wolverine, ASP.NET Core, OpenTelemetry, Polly), with the frame it called and the type allocated. The runtime's own
 // frames are skipped, so a site names the code that asked for the memory. With --large, only allocations on the large
 // object heap (85,000 bytes or more) count: the ones only a full collection frees. With --cpu, the trace is one taken
 // with --profile dotnet-sampled-thread-time and the thread samples that ran managed code are summed instead: by the method that was
-// running, and by each method of the service or its libraries on the stack (its inclusive share).
+// running, and by each method of the service or its libraries on the stack (its inclusive share). With --gc, the
+// collections of a gc-verbose (or gc-collect) trace and how long each stopped the threads.
 var largeOnly = args.Contains("--large", StringComparer.Ordinal);
 var cpu = args.Contains("--cpu", StringComparer.Ordinal);
-var positional = args.Where(a => a is not "--large" and not "--cpu").ToArray();
+var gc = args.Contains("--gc", StringComparer.Ordinal);
+var positional = args.Where(a => a is not "--large" and not "--cpu" and not "--gc").ToArray();
 if (positional.Length is < 1 or > 2 || !File.Exists(positional[0]) || (positional.Length == 2 && !int.TryParse(positional[1], CultureInfo.InvariantCulture, out _)))
 {
-    Console.Error.WriteLine("Usage: Allocations <trace.nettrace> [top N] [--large | --cpu]: a trace taken with dotnet-trace --profile gc-verbose (or dotnet-sampled-thread-time for --cpu).");
+    Console.Error.WriteLine("Usage: Allocations <trace.nettrace> [top N] [--large | --cpu | --gc]: a trace taken with dotnet-trace --profile gc-verbose (or dotnet-sampled-thread-time for --cpu).");
     return 2;
 }
 
@@ -24,6 +26,11 @@ string[] libraries = ["CustomerJourney", "Npgsql", "Weasel", "Marten", "JasperFx
 if (cpu)
 {
     return CpuSamples.Summarise(positional[0], top, libraries);
+}
+
+if (gc)
+{
+    return GcPauses.Summarise(positional[0], top);
 }
 
 var sites = new Dictionary<string, long>(StringComparer.Ordinal);

@@ -16,7 +16,8 @@ public static class RecordTouchpointEndpoint
         TouchpointMetrics metrics, IOptions<IngestionOptions> options, CancellationToken cancellation)
     {
         var limit = options.Value.MaxTouchpointBytes;
-        if (await TouchpointRequestBody.ReadAsync(request, limit, cancellation) is not { } body)
+        using var body = await TouchpointRequestBody.ReadAsync(request, limit, cancellation);
+        if (body is null)
         {
             return TouchpointRequestBody.TooLarge($"A touchpoint may be at most {limit} bytes.");
         }
@@ -24,7 +25,7 @@ public static class RecordTouchpointEndpoint
         JsonDocument document;
         try
         {
-            document = TouchpointRequestBody.Parse(body);
+            document = TouchpointRequestBody.Parse(body.Memory);
         }
         catch (JsonException e)
         {
