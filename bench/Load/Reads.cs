@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
 using Npgsql;
 
 namespace Load;
@@ -7,10 +9,15 @@ namespace Load;
 /// Reads while ingesting: the journey's first page, the same as of now, and the customer summary, at a fixed rate, while
 /// batches are ingested at half the first pass's rate (paced) and then at full rate (as many clients as the first pass,
 /// unpaced); beside the raw read (the latest 50 rows of a stream) at the same rate while COPY runs. Targets: at half rate
-/// the service's p99 at most 2x the raw read's; at full rate under 50 ms.
+/// the service's p99 at most 2x the raw read's; at full rate under 50 ms. Beside each phase's client-side figures, the
+/// time the same requests spent inside the service (ASP.NET Core's request duration per route, from /api/dev/metrics):
+/// what the client waited beyond it was spent outside the service's request pipeline, queueing for a core.
 /// </summary>
 public static class ReadsWorkload
 {
+    private static readonly (string Name, string Route)[] Routes =
+        [("journey (with and without asOf)", "/api/customers/{customerId}/journey"), ("customer", "/api/customers/{customerId}")];
+
     public static async Task<List<Row>> RunAsync(Service service, NpgsqlDataSource db, string rawTable, IReadOnlyList<string> customers, IReadOnlyList<Item> extra,
         double firstPassRate, Settings settings, Action<string> say)
     {
@@ -28,11 +35,15 @@ public static class ReadsWorkload
         var half = extra.Count / 2;
         var halfRate = firstPassRate / 2;
         say($"Reads at {settings.ReadRate}/s for {settings.Seconds} s while ingesting at half the first pass's rate ({halfRate:N0} events/s, batches of 1,000)");
+        await ClearServiceSideAsync(service);
         var (atHalf, halfIngest) = await WhileIngestingAsync(calls, settings.ReadRate, duration,
             stop => Workloads.PacedIngestAsync(service, Workloads.Batches(extra.Take(half).ToList(), 1_000), halfRate, settings.Clients, stop));
+        var halfServiceSide = await ServiceSideAsync(service);
         say($"Reads at {settings.ReadRate}/s for {settings.Seconds} s while ingesting at full rate ({settings.Clients} clients, batches of {settings.Batch:N0})");
+        await ClearServiceSideAsync(service);
         var (atFull, fullIngest) = await WhileIngestingAsync(calls, settings.ReadRate, duration,
             stop => Workloads.IngestHttpAsync(service, Workloads.Batches(extra.Skip(half).ToList(), settings.Batch), settings.Clients, stop));
+        var fullServiceSide = await ServiceSideAsync(service);
 
         say($"Raw reads at {settings.ReadRate}/s for {settings.Seconds} s while COPY runs");
         using var stopCopy = new CancellationTokenSource();
@@ -59,7 +70,7 @@ public static class ReadsWorkload
         await copying;
 
         var rows = new List<Row>();
-        foreach (var (phase, reads, ingest) in new[] { ("half", atHalf, halfIngest), ("full", atFull, fullIngest) })
+        foreach (var (phase, reads, ingest, serviceSide) in new[] { ("half", atHalf, halfIngest, halfServiceSide), ("full", atFull, fullIngest, fullServiceSide) })
         {
             var context = $"ingesting {ingest.PerSecond:N0} events/s for {ingest.Seconds:F0} of {settings.Seconds} s";
             foreach (var (name, latencies) in reads)
@@ -73,10 +84,47 @@ public static class ReadsWorkload
                     : new Row("reads while ingesting", $"full rate: GET {name} p99", p99, "ms", rawReads.Percentile(99), "latest 50 of a stream, raw, while COPY runs",
                         "< 50 ms", p99 < 50, context));
             }
+
+            foreach (var (name, summary) in serviceSide)
+            {
+                rows.Add(new Row("reads while ingesting", $"{phase} rate: GET {name}, time in the service p99 ({summary.Count} requests; p50 {summary.P50 * 1000:F1} ms, max {summary.Max * 1000:F0} ms)",
+                    Math.Round(summary.P99 * 1000, 2), "ms", null, null, null, null));
+            }
         }
 
         return rows;
     }
+
+    private static async Task ClearServiceSideAsync(Service service)
+    {
+        foreach (var (_, route) in Routes)
+        {
+            using var cleared = await service.Http.DeleteAsync($"/api/dev/metrics/http.server.request.duration{route}");
+            if (cleared.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.NotFound))
+            {
+                // Not cleared: the phase's row would also count every read before it.
+                throw new InvalidOperationException($"Clearing the request durations of {route} answered {(int)cleared.StatusCode}.");
+            }
+        }
+    }
+
+    /// <summary>The request durations (in seconds, as ASP.NET Core records them) of each read route since the last clearing.</summary>
+    private static async Task<List<(string Name, ServiceSide Summary)>> ServiceSideAsync(Service service)
+    {
+        var summaries = new List<(string, ServiceSide)>();
+        foreach (var (name, route) in Routes)
+        {
+            using var response = await service.Http.GetAsync($"/api/dev/metrics/http.server.request.duration{route}");
+            if (response.IsSuccessStatusCode && await response.Content.ReadFromJsonAsync<ServiceSide>() is { } summary)
+            {
+                summaries.Add((name, summary));
+            }
+        }
+
+        return summaries;
+    }
+
+    private sealed record ServiceSide(int Count, double P50, double P99, double Max);
 
     /// <summary>The reads at a fixed rate while the ingest runs; the ingest is stopped when the reads are done.</summary>
     private static async Task<(Dictionary<string, Latencies> Reads, IngestResult Ingest)> WhileIngestingAsync(

@@ -8,11 +8,16 @@ public sealed record HistogramSummary(string Instrument, int Count, double P50, 
 /// <summary>
 /// Development only: the values our own histograms (meters named <see cref="Observability.MeterPrefix"/>*) recorded since
 /// start or since they were cleared, kept in memory, so a benchmark that runs the service as its own process can read a
-/// server-side figure without an OpenTelemetry collector. Outside Development nothing listens and the route is not mapped (404); metrics leave the
-/// service over OTLP there.
+/// server-side figure without an OpenTelemetry collector; and ASP.NET Core's request durations per route, kept as
+/// <c>http.server.request.duration</c> followed by the route (<c>http.server.request.duration/api/customers/{customerId}</c>),
+/// so a benchmark can tell the time a request spent in the service from what its client waited. Outside Development
+/// nothing listens and the route is not mapped (404); metrics leave the service over OTLP there.
 /// </summary>
 public sealed class DevelopmentHistograms : IDisposable
 {
+    private const string HostingMeter = "Microsoft.AspNetCore.Hosting";
+    private const string RequestDuration = "http.server.request.duration";
+
     /// <summary>Enough for any benchmark run here; beyond it values are dropped rather than growing without end.</summary>
     private const int MaxValuesPerInstrument = 2_000_000;
 
@@ -23,14 +28,26 @@ public sealed class DevelopmentHistograms : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument is Histogram<double> && instrument.Meter.Name.StartsWith(Observability.MeterPrefix, StringComparison.Ordinal))
+            if (instrument is Histogram<double> && (instrument.Meter.Name.StartsWith(Observability.MeterPrefix, StringComparison.Ordinal) ||
+                                                    (instrument.Meter.Name == HostingMeter && instrument.Name == RequestDuration)))
             {
                 listener.EnableMeasurementEvents(instrument);
             }
         };
-        _listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
         {
-            var values = _values.GetOrAdd(instrument.Name, _ => new ConcurrentQueue<double>());
+            var name = instrument.Name;
+            if (instrument.Meter.Name == HostingMeter)
+            {
+                name = RouteOf(tags) is { } route ? RequestDuration + route : null;
+            }
+
+            if (name is null)
+            {
+                return;
+            }
+
+            var values = _values.GetOrAdd(name, _ => new ConcurrentQueue<double>());
             if (values.Count < MaxValuesPerInstrument)
             {
                 values.Enqueue(value);
@@ -60,6 +77,19 @@ public sealed class DevelopmentHistograms : IDisposable
     public bool Clear(string instrument) => _values.TryRemove(instrument, out _);
 
     public void Dispose() => _listener.Dispose();
+
+    private static string? RouteOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == "http.route" && tag.Value is string route)
+            {
+                return route.StartsWith('/') ? route : "/" + route;
+            }
+        }
+
+        return null;
+    }
 }
 
 public static class DevelopmentMetrics
@@ -80,10 +110,11 @@ public static class DevelopmentMetrics
         {
             // Resolved now, so the listener records from the first request on.
             var histograms = app.Services.GetRequiredService<DevelopmentHistograms>();
-            app.MapGet("/api/dev/metrics/{instrument}", (string instrument) => histograms.Summary(instrument) is { } summary ? Results.Ok(summary) : Results.NotFound())
+            // Catch-all: a request duration's name holds its route's slashes.
+            app.MapGet("/api/dev/metrics/{**instrument}", (string instrument) => histograms.Summary(instrument) is { } summary ? Results.Ok(summary) : Results.NotFound())
                 .AllowAnonymous()
                 .WithSummary("Development only: count and percentiles of what one of our histograms recorded since start (or since it was cleared).");
-            app.MapDelete("/api/dev/metrics/{instrument}", (string instrument) => histograms.Clear(instrument) ? Results.NoContent() : Results.NotFound())
+            app.MapDelete("/api/dev/metrics/{**instrument}", (string instrument) => histograms.Clear(instrument) ? Results.NoContent() : Results.NotFound())
                 .AllowAnonymous()
                 .WithSummary("Development only: forgets what one of our histograms recorded, so the next summary covers one phase of a benchmark.");
         }

@@ -32,4 +32,21 @@ public sealed class DevelopmentHistogramsSpecs
         Assert.Equal(100, summary.Max);
         Assert.False(histograms.Clear("not.one.of.ours"));
     }
+
+    [Fact]
+    public void Request_durations_are_kept_by_route_and_requests_without_one_are_not_kept()
+    {
+        using var histograms = new DevelopmentHistograms();
+        using var meter = new Meter("Microsoft.AspNetCore.Hosting");
+        var durations = meter.CreateHistogram<double>("http.server.request.duration", "s");
+        var route = $"/api/probe/{Guid.NewGuid():N}/{{customerId}}";
+
+        durations.Record(0.25, new KeyValuePair<string, object?>("http.request.method", "GET"), new KeyValuePair<string, object?>("http.route", route));
+        durations.Record(0.5, new KeyValuePair<string, object?>("http.route", route));
+        durations.Record(9.0, new KeyValuePair<string, object?>("http.request.method", "GET"));
+
+        var summary = histograms.Summary("http.server.request.duration" + route)!;
+        Assert.Equal((2, 0.5), (summary.Count, summary.Max));
+        Assert.Null(histograms.Summary("http.server.request.duration"));
+    }
 }

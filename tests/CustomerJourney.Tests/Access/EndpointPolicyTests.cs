@@ -94,7 +94,7 @@ public sealed class EndpointPolicyTests(AppFixture app)
     /// </summary>
     private static readonly string[] Anonymous =
         ["/health/live", "/health/ready", "/health/projections", "/health/deliveries", "/openapi/{documentName}.json", "/api/dev/tokens",
-            "/api/dev/metrics/{instrument}", "/api/winback/unsubscribe/{token}", "/console/account/signout"];
+            "/api/dev/metrics/{**instrument}", "/api/winback/unsubscribe/{token}", "/console/account/signout"];
 
     /// <summary>
     /// The pages' routes: their credential is the console's sign-in cookie, never a bearer token or an API key, so they are
