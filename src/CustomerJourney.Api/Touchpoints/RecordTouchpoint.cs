@@ -16,8 +16,7 @@ public static class RecordTouchpointEndpoint
         TouchpointMetrics metrics, IOptions<IngestionOptions> options, CancellationToken cancellation)
     {
         var limit = options.Value.MaxTouchpointBytes;
-        using var body = await TouchpointRequestBody.ReadAsync(request, limit, cancellation);
-        if (body is null)
+        if (await TouchpointRequestBody.ReadAsync(request, limit, cancellation) is not { } body)
         {
             return TouchpointRequestBody.TooLarge($"A touchpoint may be at most {limit} bytes.");
         }
@@ -25,7 +24,7 @@ public static class RecordTouchpointEndpoint
         JsonDocument document;
         try
         {
-            document = TouchpointRequestBody.Parse(body.Memory);
+            document = TouchpointRequestBody.Parse(body);
         }
         catch (JsonException e)
         {

@@ -24,8 +24,7 @@ public static class RecordTouchpointBatchEndpoint
         // RequestMediaTypes has refused any other type already; a request without a body reads as (empty) JSON.
         var mediaType = RequestMediaTypes.Accepted(request.ContentType, [RequestMediaTypes.NdJson]) ?? RequestMediaTypes.Json;
 
-        using var body = await TouchpointRequestBody.ReadAsync(request, limits.MaxBatchBytes, cancellation);
-        if (body is null)
+        if (await TouchpointRequestBody.ReadAsync(request, limits.MaxBatchBytes, cancellation) is not { } body)
         {
             return TouchpointRequestBody.TooLarge($"A batch may be at most {limits.MaxBatchBytes} bytes.");
         }
@@ -39,7 +38,7 @@ public static class RecordTouchpointBatchEndpoint
                 JsonDocument document;
                 try
                 {
-                    document = TouchpointRequestBody.Parse(body.Memory);
+                    document = TouchpointRequestBody.Parse(body);
                 }
                 catch (JsonException e)
                 {
@@ -62,7 +61,7 @@ public static class RecordTouchpointBatchEndpoint
             }
             else
             {
-                var lines = NdJsonLines(body.Memory.Span);
+                var lines = NdJsonLines(body);
                 if (lines.Count > limits.MaxBatchItems)
                 {
                     return TooManyItems(limits.MaxBatchItems);
@@ -72,7 +71,7 @@ public static class RecordTouchpointBatchEndpoint
                 {
                     try
                     {
-                        var document = TouchpointRequestBody.Parse(body.Memory.Slice(line.Start, line.Length));
+                        var document = TouchpointRequestBody.Parse(body.AsMemory(line.Start, line.Length));
                         documents.Add(document);
                         items.Add(new SubmittedItem(document.RootElement, null));
                     }
@@ -95,7 +94,7 @@ public static class RecordTouchpointBatchEndpoint
         TouchpointRequestBody.TooLarge($"A batch may hold at most {max} touchpoints; split it into several requests.");
 
     /// <summary>Non-blank lines of an NDJSON body; a blank line (or the final newline) is not an item.</summary>
-    private static List<(int Start, int Length)> NdJsonLines(ReadOnlySpan<byte> body)
+    private static List<(int Start, int Length)> NdJsonLines(byte[] body)
     {
         var lines = new List<(int, int)>();
         var start = 0;
@@ -103,7 +102,7 @@ public static class RecordTouchpointBatchEndpoint
         {
             if (i == body.Length || body[i] == (byte)'\n')
             {
-                var segment = body.Slice(start, i - start);
+                var segment = body.AsSpan(start, i - start);
                 if (segment.IndexOfAnyExcept(" \t\r"u8) >= 0)
                 {
                     lines.Add((start, i - start));

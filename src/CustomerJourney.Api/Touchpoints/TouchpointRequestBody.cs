@@ -35,8 +35,8 @@ public static class TouchpointRequestBody
         title: "Invalid JSON",
         detail: $"The body is not valid JSON: {e.Message}");
 
-    /// <summary>The body (dispose it when done), or null when it exceeds <paramref name="maxBytes"/>.</summary>
-    public static async Task<PooledBody?> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellation)
+    /// <summary>The body, or null when it exceeds <paramref name="maxBytes"/>.</summary>
+    public static async Task<byte[]?> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellation)
     {
         // We enforce our own, endpoint-specific limit below; the server-wide default (30 MB) would cut the
         // 32 MiB batch short with a less helpful error.

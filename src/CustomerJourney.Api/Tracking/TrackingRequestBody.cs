@@ -21,8 +21,8 @@ public sealed class TrackingRequestBody(RequestDelegate next, IOptions<TrackingO
     public const string PathPrefix = "/v1";
     private const string BodyKey = "tracking.body";
 
-    /// <summary>The decompressed body this middleware read (empty when there was none); valid until the request ends.</summary>
-    public static ReadOnlyMemory<byte> Of(HttpContext context) => context.Items[BodyKey] is PooledBody body ? body.Memory : ReadOnlyMemory<byte>.Empty;
+    /// <summary>The decompressed body this middleware read (empty when there was none).</summary>
+    public static byte[] Of(HttpContext context) => context.Items[BodyKey] as byte[] ?? [];
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -56,7 +56,7 @@ public sealed class TrackingRequestBody(RequestDelegate next, IOptions<TrackingO
             max.MaxRequestBodySize = (2 * wireLimit) + (64 * 1024);
         }
 
-        PooledBody? body;
+        byte[]? body;
         try
         {
             body = gzip
@@ -85,18 +85,16 @@ public sealed class TrackingRequestBody(RequestDelegate next, IOptions<TrackingO
             return;
         }
 
-        // The buffer goes back to the pool once the response is done, not before: the endpoint's documents read it.
-        context.Response.RegisterForDispose(body);
         context.Items[BodyKey] = body;
-        request.Body = body.AsStream();
+        request.Body = new MemoryStream(body, writable: false);
         request.ContentLength = body.Length;
         request.Headers.Remove(HeaderNames.ContentEncoding);
-        TakeWriteKey(request, body.Memory);
+        TakeWriteKey(request, body);
         await next(context);
     }
 
     /// <summary>The write key is the Basic-auth user name (the password is empty), else the body's `writeKey`.</summary>
-    private static void TakeWriteKey(HttpRequest request, ReadOnlyMemory<byte> body)
+    private static void TakeWriteKey(HttpRequest request, byte[] body)
     {
         if (request.Headers.ContainsKey(ApiKeySecrets.Header))
         {
@@ -130,7 +128,7 @@ public sealed class TrackingRequestBody(RequestDelegate next, IOptions<TrackingO
         }
     }
 
-    private static string? WriteKeyInBody(ReadOnlyMemory<byte> body)
+    private static string? WriteKeyInBody(byte[] body)
     {
         try
         {
@@ -144,7 +142,7 @@ public sealed class TrackingRequestBody(RequestDelegate next, IOptions<TrackingO
         }
     }
 
-    private static async Task<PooledBody?> ReadAsync(Stream body, long? declaredLength, long limit, CancellationToken cancellation)
+    private static async Task<byte[]?> ReadAsync(Stream body, long? declaredLength, long limit, CancellationToken cancellation)
     {
         await using var _ = body;
         return await BoundedBody.ReadAsync(body, declaredLength, limit, cancellation);
