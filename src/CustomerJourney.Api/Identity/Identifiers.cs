@@ -140,6 +140,13 @@ public static partial class Identifiers
     /// <summary>email, phone and loyaltyCard (or loyalty_card) among an identify call's traits, when they are strings.</summary>
     private static IEnumerable<(IdentifierType, string)> FromTraits(string traitsJson)
     {
+        // Only an object carries traits. Still sealed (MayLink asks of every recorded touchpoint) they are not JSON at all, and
+        // parsing them threw and caught an exception per identify call.
+        if (!traitsJson.AsSpan().TrimStart().StartsWith('{'))
+        {
+            yield break;
+        }
+
         JsonDocument document;
         try
         {
