@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.Diagnostics.Tracing.Etlx;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
-// Usage: dotnet run -c Release --project bench/Allocations -- <trace.nettrace> [top N] [--large | --cpu | --gc]
+// Usage: dotnet run -c Release --project bench/Allocations -- <trace.nettrace> [top N] [--large | --cpu | --gc | --exceptions]
 // Sums the sampled allocations of a trace taken with `dotnet-trace collect -p <service pid> --profile gc-verbose` by
 // their site: the innermost frame that belongs to the service or a library it calls (Npgsql, Weasel, Marten, JasperFx,
 // Wolverine, ASP.NET Core, OpenTelemetry, Polly), with the frame it called and the type allocated. The runtime's own
@@ -10,14 +10,16 @@ using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 // object heap (85,000 bytes or more) count: the ones only a full collection frees. With --cpu, the trace is one taken
 // with --profile dotnet-sampled-thread-time and the thread samples that ran managed code are summed instead: by the method that was
 // running, and by each method of the service or its libraries on the stack (its inclusive share). With --gc, the
-// collections of a gc-verbose (or gc-collect) trace and how long each stopped the threads.
+// collections of a gc-verbose (or gc-collect) trace and how long each stopped the threads. With --exceptions, what a trace
+// of the runtime's exception events (--providers Microsoft-Windows-DotNETRuntime:0x8000:4) says was thrown, and where.
 var largeOnly = args.Contains("--large", StringComparer.Ordinal);
 var cpu = args.Contains("--cpu", StringComparer.Ordinal);
 var gc = args.Contains("--gc", StringComparer.Ordinal);
-var positional = args.Where(a => a is not "--large" and not "--cpu" and not "--gc").ToArray();
+var exceptions = args.Contains("--exceptions", StringComparer.Ordinal);
+var positional = args.Where(a => a is not "--large" and not "--cpu" and not "--gc" and not "--exceptions").ToArray();
 if (positional.Length is < 1 or > 2 || !File.Exists(positional[0]) || (positional.Length == 2 && !int.TryParse(positional[1], CultureInfo.InvariantCulture, out _)))
 {
-    Console.Error.WriteLine("Usage: Allocations <trace.nettrace> [top N] [--large | --cpu | --gc]: a trace taken with dotnet-trace --profile gc-verbose (or dotnet-sampled-thread-time for --cpu).");
+    Console.Error.WriteLine("Usage: Allocations <trace.nettrace> [top N] [--large | --cpu | --gc | --exceptions]: a trace taken with dotnet-trace --profile gc-verbose (or dotnet-sampled-thread-time for --cpu, the runtime's exception events for --exceptions).");
     return 2;
 }
 
@@ -31,6 +33,11 @@ if (cpu)
 if (gc)
 {
     return GcPauses.Summarise(positional[0], top);
+}
+
+if (exceptions)
+{
+    return Exceptions.Summarise(positional[0], top, libraries);
 }
 
 var sites = new Dictionary<string, long>(StringComparer.Ordinal);
