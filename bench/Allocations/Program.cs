@@ -25,60 +25,62 @@ if (positional.Length is < 1 or > 2 || !File.Exists(positional[0]) || (positiona
 
 var top = positional.Length == 2 ? int.Parse(positional[1], CultureInfo.InvariantCulture) : 40;
 string[] libraries = ["CustomerJourney", "Npgsql", "Weasel", "Marten", "JasperFx", "Wolverine", "Microsoft.AspNetCore", "OpenTelemetry", "Polly"];
-if (cpu)
+try
 {
-    return CpuSamples.Summarise(positional[0], top, libraries);
+    return cpu ? CpuSamples.Summarise(positional[0], top, libraries)
+        : gc ? GcPauses.Summarise(positional[0], top)
+        : exceptions ? Exceptions.Summarise(positional[0], top, libraries)
+        : SumAllocations(positional[0], top, largeOnly, libraries);
+}
+catch (FormatException e)
+{
+    // A trace whose process stopped before the trace ended is cut short.
+    Console.Error.WriteLine($"{positional[0]} is not a whole EventPipe trace ({e.Message}): did the traced process stop before the trace ended?");
+    return 1;
 }
 
-if (gc)
+static int SumAllocations(string trace, int top, bool largeOnly, string[] libraries)
 {
-    return GcPauses.Summarise(positional[0], top);
-}
-
-if (exceptions)
-{
-    return Exceptions.Summarise(positional[0], top, libraries);
-}
-
-var sites = new Dictionary<string, long>(StringComparer.Ordinal);
-var total = 0L;
-using (var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(positional[0])))
-{
-    foreach (var traced in log.Events)
+    var sites = new Dictionary<string, long>(StringComparer.Ordinal);
+    var total = 0L;
+    using (var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(trace)))
     {
-        if (traced is not GCAllocationTickTraceData sample || (largeOnly && sample.AllocationKind != GCAllocationKind.Large))
+        foreach (var traced in log.Events)
         {
-            continue;
-        }
-
-        total += sample.AllocationAmount64;
-        var called = "";
-        for (var frame = sample.CallStack(); frame is not null; frame = frame.Caller)
-        {
-            var method = frame.CodeAddress.FullMethodName;
-            if (string.IsNullOrEmpty(method))
+            if (traced is not GCAllocationTickTraceData sample || (largeOnly && sample.AllocationKind != GCAllocationKind.Large))
             {
                 continue;
             }
 
-            if (libraries.Any(l => method.StartsWith(l, StringComparison.Ordinal)))
+            total += sample.AllocationAmount64;
+            var called = "";
+            for (var frame = sample.CallStack(); frame is not null; frame = frame.Caller)
             {
-                var site = $"{Name(method)} <- {called} [{sample.TypeName}]";
-                sites[site] = sites.GetValueOrDefault(site) + sample.AllocationAmount64;
-                break;
-            }
+                var method = frame.CodeAddress.FullMethodName;
+                if (string.IsNullOrEmpty(method))
+                {
+                    continue;
+                }
 
-            called = Name(method);
+                if (libraries.Any(l => method.StartsWith(l, StringComparison.Ordinal)))
+                {
+                    var site = $"{Name(method)} <- {called} [{sample.TypeName}]";
+                    sites[site] = sites.GetValueOrDefault(site) + sample.AllocationAmount64;
+                    break;
+                }
+
+                called = Name(method);
+            }
         }
     }
-}
 
-Console.WriteLine($"{total / 1e6:F1} MB sampled in all");
-foreach (var (site, bytes) in sites.OrderByDescending(s => s.Value).Take(top))
-{
-    Console.WriteLine($"{bytes / 1e6,9:F1} MB  {site}");
-}
+    Console.WriteLine($"{total / 1e6:F1} MB sampled in all");
+    foreach (var (site, bytes) in sites.OrderByDescending(s => s.Value).Take(top))
+    {
+        Console.WriteLine($"{bytes / 1e6,9:F1} MB  {site}");
+    }
 
-return 0;
+    return 0;
+}
 
 static string Name(string method) => method.IndexOf('(', StringComparison.Ordinal) is > 0 and var open ? method[..open] : method;
