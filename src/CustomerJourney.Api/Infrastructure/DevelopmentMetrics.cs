@@ -36,12 +36,8 @@ public sealed class DevelopmentHistograms : IDisposable
         };
         _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
         {
-            var name = instrument.Name;
-            if (instrument.Meter.Name == HostingMeter)
-            {
-                name = RouteOf(tags) is { } route ? RequestDuration + route : null;
-            }
-
+            // A request duration is kept by its route; one without a route (a 404, say) is not kept.
+            var name = instrument.Meter.Name != HostingMeter ? instrument.Name : RouteOf(tags) is { } route ? RequestDuration + route : null;
             if (name is null)
             {
                 return;
