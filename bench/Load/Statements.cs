@@ -42,15 +42,18 @@ public static class Statements
 
     /// <summary>
     /// A note: statements per request in all, the look-ups the service keeps for a moment (API keys, personal-data keys),
-    /// and the most frequent statements, each per request.
+    /// the most frequent statements and the five that took longest in all, each per request.
     /// </summary>
     public static string Describe(string what, IReadOnlyList<(string Query, long Calls, double Milliseconds)> statements, double requests, int top = 15)
     {
         var total = statements.Sum(s => s.Calls);
         double Per(string table) => statements.Where(s => s.Query.Contains(table, StringComparison.Ordinal) && s.Query.StartsWith("select", StringComparison.OrdinalIgnoreCase))
             .Sum(s => s.Calls) / requests;
-        var lines = statements.Take(top).Select(s => $"  - {s.Calls / requests:F2} x `{s.Query.Replace('|', '/')}` ({s.Milliseconds / requests:F3} ms)");
-        return $"Statements per {what} (pg_stat_statements, all of the service's, background reactions included): {total / requests:F1} in all; " +
-               $"API-key reads {Per("mt_doc_apikey"):F2}, personal-data-key reads {Per("customer_keys"):F2}; the most frequent:\n" + string.Join('\n', lines);
+        string Line((string Query, long Calls, double Milliseconds) s) => $"  - {s.Calls / requests:F2} x `{s.Query.Replace('|', '/')}` ({s.Milliseconds / requests:F3} ms)";
+        // A statement run a few times per request may still take most of PostgreSQL's time (the daemon's event reads).
+        var longest = statements.OrderByDescending(s => s.Milliseconds).Take(5).Select(Line);
+        return $"Statements per {what} (pg_stat_statements, all of the service's, background reactions included): {total / requests:F1} in all, " +
+               $"{statements.Sum(s => s.Milliseconds) / requests:F1} ms; API-key reads {Per("mt_doc_apikey"):F2}, personal-data-key reads {Per("customer_keys"):F2}; " +
+               "the most frequent:\n" + string.Join('\n', statements.Take(top).Select(Line)) + "\nthe longest in all:\n" + string.Join('\n', longest);
     }
 }

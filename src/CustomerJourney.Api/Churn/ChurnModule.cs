@@ -1,3 +1,4 @@
+using CustomerJourney.Infrastructure;
 using JasperFx.Events.Projections;
 using Marten;
 using Wolverine;
@@ -35,7 +36,7 @@ public static class ChurnModule
             options.Schema.For<ChurnFitJob>();
             options.Schema.For<ChurnFitCancellation>();
             // Async: it is written for every purchase, and fits wait for it to catch up (ProjectionReads).
-            options.Projections.Add<PurchaseHistoryProjection>(ProjectionLifecycle.Async);
+            CustomerProjections.Add(options, new PurchaseHistoryProjection());
             options.Projections.Add<ChurnModelProjection>(ProjectionLifecycle.Inline);
             options.Events.AddEventType<ChurnFlagRaised>();
             options.Events.AddEventType<ChurnFlagCleared>();

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using JasperFx.Events.Projections;
 using Marten;
+using Marten.Events.Projections;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace CustomerJourney.Infrastructure;
@@ -22,13 +23,20 @@ public static class ProjectionStatus
         var statistics = await store.Advanced.FetchEventStoreStatistics(token: cancellation);
         var progress = await store.Advanced.AllProjectionProgress(token: cancellation);
         var head = statistics.EventSequenceNumber;
-        // Shards are named "Projection:Shard"; rows without the colon are the daemon's own marks (HighWaterMark, ...).
-        var shards = progress.Where(p => p.ShardName.Contains(':', StringComparison.Ordinal))
+        // Shards are named "Projection:Shard"; rows without the colon are the daemon's own marks (HighWaterMark, ...). The
+        // parts of a composite projection keep rows of their own that move with the composite's, which is the shard that runs.
+        var parts = PartsOfComposites(store);
+        var shards = progress.Where(p => p.ShardName.Contains(':', StringComparison.Ordinal) && !parts.Contains(p.ShardName))
             .Select(p => new ProjectionShardStatus(p.ShardName, p.Sequence, Math.Max(0, head - p.Sequence), p.AgentStatus?.ToString(), Describe(p)))
             .OrderBy(s => s.Shard, StringComparer.Ordinal)
             .ToList();
         return (head, shards);
     }
+
+    private static HashSet<string> PartsOfComposites(IDocumentStore store) => store is DocumentStore { Options: var options }
+        ? options.Projections.All.OfType<CompositeProjection>().SelectMany(c => c.AllProjections()).SelectMany(p => p.ShardNames())
+            .Select(shard => shard.Identity).ToHashSet(StringComparer.Ordinal)
+        : [];
 
     /// <summary>The failure and its cause, without the stack trace (the probe is anonymous; the log has the rest).</summary>
     private static string? Describe(ShardState state) => state.Failure is { } failure

@@ -1,4 +1,4 @@
-using JasperFx.Events.Projections;
+using CustomerJourney.Infrastructure;
 using Marten;
 
 namespace CustomerJourney.Journeys;
@@ -7,7 +7,7 @@ public static class JourneysModule
 {
     public static IServiceCollection AddJourneys(this IServiceCollection services)
     {
-        services.ConfigureMarten(options => options.Projections.Add<CustomerSummaryProjection>(ProjectionLifecycle.Async));
+        services.ConfigureMarten(options => CustomerProjections.Add(options, new CustomerSummaryProjection()));
         return services;
     }
 }
