@@ -15,5 +15,11 @@ public static class CustomerProjections
     public const string Name = "Customers";
 
     public static void Add(StoreOptions options, IProjectionSource<IDocumentOperations, IQuerySession> projection) =>
-        options.Projections.CompositeProjectionFor(Name, composite => composite.Add(projection));
+        options.Projections.CompositeProjectionFor(Name, composite =>
+        {
+            // Events per read of the daemon (Marten's default 500): under batch ingest 2,000 took the reads from 10.9 to
+            // 2.9 per 5,000 events and their PostgreSQL time from 197 to 93 ms, the projection lag unchanged (bench/README.md).
+            composite.Options.BatchSize = 2_000;
+            composite.Add(projection);
+        });
 }
