@@ -12,6 +12,7 @@ internal static class CpuSamples
     {
         var running = new Dictionary<string, long>(StringComparer.Ordinal);
         var inclusive = new Dictionary<string, long>(StringComparer.Ordinal);
+        var reachedFrom = new Dictionary<string, long>(StringComparer.Ordinal);
         var total = 0L;
         using (var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(trace)))
         {
@@ -27,6 +28,7 @@ internal static class CpuSamples
                 total++;
                 var seen = new HashSet<string>(StringComparer.Ordinal);
                 var innermost = true;
+                string? runningName = null;
                 for (var frame = traced.CallStack(); frame is not null; frame = frame.Caller)
                 {
                     var method = frame.CodeAddress.FullMethodName;
@@ -39,12 +41,19 @@ internal static class CpuSamples
                     if (innermost)
                     {
                         running[name] = running.GetValueOrDefault(name) + 1;
+                        runningName = name;
                         innermost = false;
                     }
 
                     if (libraries.Any(l => method.StartsWith(l, StringComparison.Ordinal)) && seen.Add(name))
                     {
                         inclusive[name] = inclusive.GetValueOrDefault(name) + 1;
+                        if (seen.Count == 1)
+                        {
+                            // The runtime's frames (a lock's slow path, a socket send) say little without the code that got there.
+                            var key = $"{runningName} <- {name}";
+                            reachedFrom[key] = reachedFrom.GetValueOrDefault(key) + 1;
+                        }
                     }
                 }
             }
@@ -55,6 +64,12 @@ internal static class CpuSamples
         foreach (var (method, samples) in running.OrderByDescending(s => s.Value).Take(top))
         {
             Console.WriteLine($"{100.0 * samples / Math.Max(1, total),6:F1} %  {method}");
+        }
+
+        Console.WriteLine("Running, with the innermost frame of the service or its libraries that led there:");
+        foreach (var (path, samples) in reachedFrom.OrderByDescending(s => s.Value).Take(top))
+        {
+            Console.WriteLine($"{100.0 * samples / Math.Max(1, total),6:F1} %  {path}");
         }
 
         Console.WriteLine("On the stack (inclusive), the service and its libraries:");
