@@ -32,8 +32,7 @@ public sealed class LedgerAdmission : IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         await _slots.WaitAsync(cancellation);
-        _waited.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return new Slot(_slots);
+        return Admitted(started);
     }
 
     /// <summary>
@@ -55,11 +54,17 @@ public sealed class LedgerAdmission : IDisposable
         }
 
         await waiting;
-        _waited.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return new Slot(_slots);
+        return Admitted(started);
     }
 
     public void Dispose() => _slots.Dispose();
+
+    /// <summary>A slot just taken, its wait (since <paramref name="started"/>) recorded.</summary>
+    private Slot Admitted(long started)
+    {
+        _waited.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return new Slot(_slots);
+    }
 
     private static void GiveBack(Task entered, SemaphoreSlim slots)
     {
