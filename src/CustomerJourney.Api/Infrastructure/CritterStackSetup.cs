@@ -115,6 +115,12 @@ public static class CritterStackSetup
                 // read (complaint steps through FetchForWriting, win-back, profiles, unsubscribes), which Marten checks in
                 // the database under Quick as under Rich; the per-customer projections are async.
                 options.Events.AppendMode = EventAppendMode.Quick;
+                // A commit PostgreSQL refuses is never replayed by Marten: its retry would run only Marten's own part of the
+                // unit of work, in a fresh transaction, without what the writer did on the same connection first (the
+                // claim of the source ids, the customers' locks, the keys of new customers), so a touchpoint was stored
+                // unclaimed and its re-send stored again (a full disk did it). Writers try again whole (TransientConflicts,
+                // Wolverine's retries) or fail, and the client sends again.
+                options.ConfigureWritePolly(_ => { });
                 options.Events.MetadataConfig.CorrelationIdEnabled = true;
                 options.Events.MetadataConfig.CausationIdEnabled = true;
                 options.Events.MetadataConfig.UserNameEnabled = true;
