@@ -129,9 +129,15 @@ public static class ChurnFlagRules
     /// no flag, so recording it asks for no evaluation; time alone moves the model's and the overdue flag and a complaint's
     /// promises, and the daily sweep evaluates those.
     /// </summary>
-    public static bool ReadsInput(Touchpoint touchpoint) =>
-        touchpoint is PurchaseMade or PurchaseReturned or SurveyAnswered or FollowUpCallCompleted ||
-        ComplaintCase.CaseOf(touchpoint) is not null || Consent.PurposeOf(touchpoint) is not null;
+    public static bool ReadsInput(Touchpoint touchpoint) => ReadsKind(touchpoint.GetType());
+
+    /// <summary>
+    /// The same by kind, so that the evaluation's read of a customer's stream can leave the other kinds in the database
+    /// (a stream of thousands of page views is read for its purchases, answers and statements only).
+    /// </summary>
+    public static bool ReadsKind(Type kind) =>
+        kind == typeof(PurchaseMade) || kind == typeof(PurchaseReturned) || kind == typeof(SurveyAnswered) || kind == typeof(FollowUpCallCompleted) ||
+        typeof(IComplaintStep).IsAssignableFrom(kind) || Consent.IsStatement(kind);
 
     /// <summary>
     /// The oldest complaint that is open and has broken a promise at <paramref name="now"/>, both in Complaints' own meaning

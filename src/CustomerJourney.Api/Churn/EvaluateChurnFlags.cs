@@ -3,6 +3,7 @@ using CustomerJourney.Identity;
 using CustomerJourney.Infrastructure;
 using CustomerJourney.Models.Value;
 using CustomerJourney.Touchpoints;
+using JasperFx.Events;
 using Marten;
 using Microsoft.Extensions.Options;
 using Wolverine;
@@ -34,9 +35,7 @@ public static class EvaluateChurnFlagsHandler
     /// complaint cases, and its flags are recorded on the founder's stream (the customer the profile id names, whom a split
     /// never separates from it), so a profile of one reads exactly as a customer did. A member that is not its profile's
     /// founder (merged into another) carries no flags of its own: they are cleared.
-    /// Reads the members' own streams (never a lagging projection), evaluates the rules, appends what changed. The streams
-    /// and the cases are read in three queries for the whole message, not two per customer: an ingested batch of thousands
-    /// of customers arrives as one message.
+    /// Reads the members' own streams (never a lagging projection), evaluates the rules, appends what changed.
     /// </summary>
     /// <remarks>
     /// A profile with an event that cannot be read (on a member's stream or a complaint case's) is left out, reported on
@@ -44,7 +43,7 @@ public static class EvaluateChurnFlagsHandler
     /// merge or split that commits while this runs sends its members here again (<see cref="Identity.ProfileMembersMoved"/>).
     /// </remarks>
     public static async Task Handle(EvaluateChurnFlags command, IDocumentSession session, TimeProvider clock, IOptions<ChurnOptions> options,
-        SlaPolicies sla, UnreadableStreams unreadable, CancellationToken cancellation)
+        SlaPolicies sla, UnreadableStreams unreadable, ChurnMetrics metrics, CancellationToken cancellation)
     {
         var settings = options.Value;
         var model = await ChurnModels.LatestAsync(session, cancellation);
@@ -53,23 +52,98 @@ public static class EvaluateChurnFlagsHandler
         var people = await ProfileGraph.MembersNowAsync(session, command.CustomerIds, cancellation);
         var profiles = people.Values.DistinctBy(p => p.ProfileId).OrderBy(p => p.ProfileId, StringComparer.Ordinal).ToList();
         var ids = profiles.SelectMany(p => p.Members).Concat(people.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        // Read and append under the customers' locks: ingestion of the same customers waits, nothing conflicts or deadlocks.
+
+        // Read and evaluate without the customers' locks, so ingestion of the same customers does not wait while this
+        // reads; then take the locks and append only if no stream it read has moved meanwhile. If one has, read and
+        // evaluate again under the locks, where nothing can move (ingestion waits, nothing conflicts or deadlocks).
+        var read = await ReadAsync(session, ids, unreadable, cancellation);
+        var decided = Decide(profiles, read, model, now, settings, sla, unreadable);
+        if (decided.Count == 0)
+        {
+            return;
+        }
+
         await CustomerLocks.TakeAsync(session, ids, cancellation);
-        var (customerEvents, unreadableCustomers) = await ReadableEvents.QueryAsync(session, q => q.Where(e => e.StreamKey!.IsOneOf(ids)).OrderBy(e => e.Sequence),
-            unreadable, cancellation);
-        var streams = customerEvents.ToLookup(e => e.StreamKey!, StringComparer.Ordinal);
-        var cases = await session.Query<ComplaintCase>().Where(c => c.CustomerId.IsOneOf(ids)).ToListAsync(cancellation);
+        if (!await read.StillCurrentAsync(session, ids, cancellation))
+        {
+            metrics.ReadAgain();
+            decided = Decide(profiles, await ReadAsync(session, ids, unreadable, cancellation), model, now, settings, sla, unreadable);
+        }
+
+        foreach (var (stream, events) in decided)
+        {
+            session.Events.Append(stream, events);
+        }
+    }
+
+    /// <summary>
+    /// What an evaluation read: the customers' streams, their complaint cases' steps and recorded breaches, the customers
+    /// left out for an event that cannot be read, and the version of every stream it read (the customers' and their
+    /// cases'), taken before the events.
+    /// </summary>
+    private sealed record Histories(ILookup<string, IEvent> Streams, ILookup<string, IEvent> CaseSteps, ILookup<string, IEvent> Breaches,
+        IReadOnlySet<string> LeftOut, IReadOnlyDictionary<string, long> Versions)
+    {
+        /// <summary>Whether the customers' streams and their cases (which cases, and how far each) are as they were read.</summary>
+        public async Task<bool> StillCurrentAsync(IDocumentSession session, string[] ids, CancellationToken cancellation)
+        {
+            var cases = await CasesAsync(session, ids, cancellation);
+            var versions = await VersionsAsync(session, [.. ids, .. cases.Select(c => c.Id)], cancellation);
+            return versions.Count == Versions.Count && versions.All(v => Versions.TryGetValue(v.Key, out var read) && read == v.Value);
+        }
+    }
+
+    /// <summary>
+    /// Reads the customers' streams and their cases' in a few queries for the whole message, not two per customer (an
+    /// ingested batch of thousands of customers arrives as one message). The versions are read before the events, so a
+    /// write that lands while the events are read shows as a moved stream.
+    /// </summary>
+    private static async Task<Histories> ReadAsync(IDocumentSession session, string[] ids, UnreadableStreams unreadable, CancellationToken cancellation)
+    {
+        var cases = await CasesAsync(session, ids, cancellation);
         var caseKeys = cases.Select(c => c.Id).ToArray();
+        var versions = await VersionsAsync(session, [.. ids, .. caseKeys], cancellation);
+
+        // Only what the rules read, the flags and an erasure; and each stream's first event, which says the stream exists.
+        // A kind this service does not know is read (and reported unreadable): it might be a withdrawal.
+        var skipped = NotRead(session.DocumentStore.Options.Events);
+        var (customerEvents, unreadableCustomers) = await ReadableEvents.QueryAsync(session,
+            q => q.Where(e => e.StreamKey!.IsOneOf(ids) && (!e.EventTypeName.IsOneOf(skipped) || e.Version == 1)).OrderBy(e => e.Sequence),
+            unreadable, cancellation);
         var (caseEvents, unreadableCases) = caseKeys.Length == 0
             ? ([], new HashSet<string>())
             : await ReadableEvents.QueryAsync(session, q => q.Where(e => e.StreamKey!.IsOneOf(caseKeys)).OrderBy(e => e.Sequence), unreadable, cancellation);
         var leftOut = unreadableCustomers.Concat(cases.Where(c => unreadableCases.Contains(c.Id)).Select(c => c.CustomerId)).ToHashSet(StringComparer.Ordinal);
         unreadable.Read(ids.Where(id => !leftOut.Contains(id)));
-        var caseSteps = caseEvents.Where(e => e.Data is Touchpoint).ToLookup(e => ((Touchpoint)e.Data).CustomerId, StringComparer.Ordinal);
-        var breaches = caseEvents.Where(e => e.Data is ComplaintSlaBreached).ToLookup(e => ((ComplaintSlaBreached)e.Data).CustomerId, StringComparer.Ordinal);
+        return new Histories(customerEvents.ToLookup(e => e.StreamKey!, StringComparer.Ordinal),
+            caseEvents.Where(e => e.Data is Touchpoint).ToLookup(e => ((Touchpoint)e.Data).CustomerId, StringComparer.Ordinal),
+            caseEvents.Where(e => e.Data is ComplaintSlaBreached).ToLookup(e => ((ComplaintSlaBreached)e.Data).CustomerId, StringComparer.Ordinal),
+            leftOut, versions);
+    }
+
+    private static async Task<IReadOnlyList<ComplaintCase>> CasesAsync(IQuerySession session, string[] ids, CancellationToken cancellation) =>
+        await session.Query<ComplaintCase>().Where(c => c.CustomerId.IsOneOf(ids)).ToListAsync(cancellation);
+
+    /// <summary>The current version of each of these streams that exists.</summary>
+    private static async Task<IReadOnlyDictionary<string, long>> VersionsAsync(IQuerySession session, string[] streams, CancellationToken cancellation)
+    {
+        var sql = $"select coalesce(jsonb_object_agg(id, version), '{{}}'::jsonb)::text from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams where id = any(?)";
+        var json = (await session.AdvancedSql.QueryAsync<string>(sql, cancellation, (object)streams)).Single();
+        return System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, long>>(json) ?? [];
+    }
+
+    /// <summary>
+    /// The flags each person's history gives (pure but for reporting a history it cannot understand): what to append to
+    /// which stream. A profile with a member left out, or erased, decides nothing.
+    /// </summary>
+    private static List<(string Stream, IReadOnlyList<object> Events)> Decide(IReadOnlyList<ProfileMembers> profiles, Histories read, ChurnModel? model,
+        DateTimeOffset now, ChurnOptions settings, SlaPolicies sla, UnreadableStreams unreadable)
+    {
+        var decisions = new List<(string, IReadOnlyList<object>)>();
+        var streams = read.Streams;
         foreach (var person in profiles)
         {
-            if (person.Members.Any(leftOut.Contains) || person.Members.Any(m => streams[m].Any(e => e.Data is Access.CustomerErased)))
+            if (person.Members.Any(read.LeftOut.Contains) || person.Members.Any(m => streams[m].Any(e => e.Data is Access.CustomerErased)))
             {
                 continue;
             }
@@ -79,7 +153,7 @@ public static class EvaluateChurnFlagsHandler
                 var own = ChurnFlagRules.Current(streams[member].Select(e => e.Data));
                 if (own.Count > 0)
                 {
-                    session.Events.Append(member, [.. ChurnFlagRules.Decide(member, own, [], 0, model?.ModelId, now)]);
+                    decisions.Add((member, ChurnFlagRules.Decide(member, own, [], 0, model?.ModelId, now)));
                 }
             }
 
@@ -89,15 +163,15 @@ public static class EvaluateChurnFlagsHandler
                 continue;
             }
 
-            var history = person.Members.SelectMany(m => streams[m].Concat(caseSteps[m])).Where(e => e.Data is Touchpoint)
+            var history = person.Members.SelectMany(m => streams[m].Concat(read.CaseSteps[m])).Where(e => e.Data is Touchpoint)
                 .Select(e => (e.Id, (Touchpoint)e.Data)).ToList();
             IReadOnlyList<object> decided;
             try
             {
                 var flags = ChurnFlagRules.Evaluate(history, model, now, settings.Flags, settings.Zone(), sla,
-                    [.. person.Members.SelectMany(m => breaches[m]).Select(e => (e.Id, (ComplaintSlaBreached)e.Data))]);
-                decided = [.. ChurnFlagRules.Decide(person.Founder, ChurnFlagRules.Current(founderEvents.Select(e => e.Data)), flags,
-                    ValueAtRisk(history, model, now, settings), model?.ModelId, now)];
+                    [.. person.Members.SelectMany(m => read.Breaches[m]).Select(e => (e.Id, (ComplaintSlaBreached)e.Data))]);
+                decided = ChurnFlagRules.Decide(person.Founder, ChurnFlagRules.Current(founderEvents.Select(e => e.Data)), flags,
+                    ValueAtRisk(history, model, now, settings), model?.ModelId, now);
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or NullReferenceException or FormatException or KeyNotFoundException)
             {
@@ -108,15 +182,23 @@ public static class EvaluateChurnFlagsHandler
 
             if (decided.Count > 0)
             {
-                session.Events.Append(person.Founder, decided);
+                decisions.Add((person.Founder, decided));
             }
         }
+
+        return decisions;
     }
+
+    /// <summary>The stored names of the event kinds a flag evaluation has no use for.</summary>
+    private static string[] NotRead(Marten.Events.IReadOnlyEventStoreOptions events) =>
+        [.. events.AllKnownEventTypes().Where(t => !ChurnFlagRules.ReadsKind(t.EventType) &&
+            t.EventType != typeof(ChurnFlagRaised) && t.EventType != typeof(ChurnFlagCleared) && t.EventType != typeof(Access.CustomerErased))
+            .Select(t => t.EventTypeName)];
 
     /// <summary>A chunk of the sweep: the same evaluation, on the sweep's queue.</summary>
     public static Task Handle(SweepChurnFlags chunk, IDocumentSession session, TimeProvider clock, IOptions<ChurnOptions> options,
-        SlaPolicies sla, UnreadableStreams unreadable, CancellationToken cancellation) =>
-        Handle(new EvaluateChurnFlags(chunk.CustomerIds), session, clock, options, sla, unreadable, cancellation);
+        SlaPolicies sla, UnreadableStreams unreadable, ChurnMetrics metrics, CancellationToken cancellation) =>
+        Handle(new EvaluateChurnFlags(chunk.CustomerIds), session, clock, options, sla, unreadable, metrics, cancellation);
 
     /// <summary>
     /// Fans the sweep out in chunks, so no single transaction holds every customer. The customers are the event store's

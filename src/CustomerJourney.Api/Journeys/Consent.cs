@@ -16,6 +16,9 @@ public static class Consent
     /// <summary>Purposes of marketing to the customer (marketing-email, marketing-app, ...): what "marketing consent" means.</summary>
     public static bool IsMarketing(string purpose) => purpose.StartsWith("marketing", StringComparison.Ordinal);
 
+    /// <summary>Whether touchpoints of this kind are consent statements (each states a purpose: <see cref="PurposeOf"/>).</summary>
+    public static bool IsStatement(Type kind) => kind == typeof(ConsentGiven) || kind == typeof(ConsentWithdrawn);
+
     /// <summary>The purpose a touchpoint states consent for, or null when it is no consent statement.</summary>
     public static string? PurposeOf(Touchpoint touchpoint) => touchpoint switch
     {

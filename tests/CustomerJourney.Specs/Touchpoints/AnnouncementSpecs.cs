@@ -63,6 +63,21 @@ public sealed class AnnouncementSpecs
     }
 
     /// <summary>
+    /// The flag evaluation reads customers' streams by kind (<see cref="ChurnFlagRules.ReadsKind"/>): the kind must say what
+    /// each touchpoint of it says, and a complaint step or a consent statement is always read.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void What_the_flag_rules_read_is_decided_by_the_kind(string kind)
+    {
+        var example = Example(kind);
+
+        Assert.Equal(ChurnFlagRules.ReadsInput(example), ChurnFlagRules.ReadsKind(example.GetType()));
+        Assert.Equal(CustomerJourney.Journeys.Consent.PurposeOf(example) is not null, CustomerJourney.Journeys.Consent.IsStatement(example.GetType()));
+        Assert.True(ComplaintCase.CaseOf(example) is null || ChurnFlagRules.ReadsKind(example.GetType()), kind);
+    }
+
+    /// <summary>
     /// The rule's other half: a kind the flag rules are said not to read changes no customer's flags, whatever their history
     /// and wherever in it the touchpoint falls. Each history below raises at least one flag of its own.
     /// </summary>

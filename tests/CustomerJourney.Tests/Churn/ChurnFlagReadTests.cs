@@ -1,0 +1,137 @@
+using CustomerJourney.Churn;
+using CustomerJourney.Tests.Faults;
+using CustomerJourney.Tests.Support;
+using CustomerJourney.Tests.WinBack;
+using CustomerJourney.Touchpoints;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Wolverine;
+
+namespace CustomerJourney.Tests.Churn;
+
+/// <summary>
+/// A flag evaluation reads of a customer's stream only the kinds the rules read (<see cref="ChurnFlagRules.ReadsKind"/>),
+/// the flags and an erasure: a long history of page views or loyalty points costs it nothing, and an event of such a kind
+/// that cannot be read holds back no flag. One of a kind the rules read still leaves the customer out (it might be the
+/// withdrawal). It reads without the customers' locks and appends under them only what still holds.
+/// </summary>
+public sealed class ChurnFlagReadTests
+{
+    private static readonly DateTimeOffset Yesterday = DateTimeOffset.UtcNow.AddDays(-1);
+
+    private static T Stamped<T>(T touchpoint, string customer) where T : Touchpoint =>
+        touchpoint with { CustomerId = customer, OccurredAt = Yesterday, Channel = Channel.Web, Source = "crm", SourceId = Ids.Unique("src") };
+
+    [Fact]
+    public async Task A_bad_event_of_a_kind_the_flag_rules_do_not_read_holds_back_no_flag_and_one_they_read_does()
+    {
+        await using var host = await WinBackHost.StartAsync();
+        var (loyal, answered) = (Ids.Unique("loyal"), Ids.Unique("answered"));
+        var cancellation = TestContext.Current.CancellationToken;
+
+        // Appended straight to the store, so no reaction evaluates them before the bad events are in place.
+        await using (var session = host.Store.LightweightSession())
+        {
+            session.Events.Append(loyal, Stamped(new LoyaltyPointsEarned { Points = 10, Reason = "purchase" }, loyal));
+            session.Events.Append(answered, Stamped(new SurveyAnswered { Nps = 9 }, answered));
+            await session.SaveChangesAsync(cancellation);
+        }
+
+        // Another tool writes a copy of each that no reader can parse.
+        await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
+        await connection.OpenAsync(cancellation);
+        foreach (var (customer, type) in new[] { (loyal, "loyalty_points_earned"), (answered, "survey_answered") })
+        {
+            var events = $"{host.Schema}.mt_events";
+            await Invariants.Scalar(connection,
+                $"with source as (select * from {events} where stream_id = '{customer}' and type = '{type}' limit 1), " +
+                $"bumped as (update {host.Schema}.mt_streams set version = version + 1 where id = '{customer}') " +
+                $"insert into {events} (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived) " +
+                $"select nextval('{host.Schema}.mt_events_sequence'), gen_random_uuid(), stream_id, 2, " +
+                "jsonb_set(data, '{occurredAt}', '\"yesterday-ish\"'::jsonb), type, now(), tenant_id, mt_dotnet_type, false from source returning seq_id");
+        }
+
+        await using (var session = host.Store.LightweightSession())
+        {
+            session.Events.Append(loyal, Stamped(new ConsentWithdrawn { Purpose = "marketing-email" }, loyal));
+            session.Events.Append(answered, Stamped(new ConsentWithdrawn { Purpose = "marketing-email" }, answered));
+            await session.SaveChangesAsync(cancellation);
+        }
+
+        await using (var scope = host.Host.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(new EvaluateChurnFlags([loyal, answered]), cancellation);
+        }
+
+        await using var query = host.Store.QuerySession();
+        var raised = await query.Events.QueryRawEventDataOnly<ChurnFlagRaised>().Where(f => f.CustomerId == loyal || f.CustomerId == answered).ToListAsync(cancellation);
+        Assert.Equal([(loyal, FlagReasons.ConsentWithdrawn)], raised.Select(f => (f.CustomerId, f.Reason)));
+        var (_, health) = await host.SendAnonymous(HttpMethod.Get, "/health/projections");
+        Assert.Contains(answered, health, StringComparison.Ordinal);
+        Assert.DoesNotContain(loyal, health, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_touchpoint_recorded_while_an_evaluation_reads_is_evaluated_before_any_flag_is_appended()
+    {
+        await using var host = await WinBackHost.StartAsync();
+        var customer = Ids.Unique("raced");
+        var cancellation = TestContext.Current.CancellationToken;
+        var factory = host.Host.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        var rereads = 0L;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == factory && instrument.Name == "customerjourney.churn.flags.rereads")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref rereads, value));
+        listener.Start();
+        await using (var session = host.Store.LightweightSession())
+        {
+            session.Events.Append(customer,
+                Stamped(new PurchaseMade { OrderId = Ids.Unique("o"), Amount = 10m, Currency = "USD" }, customer) with { OccurredAt = Yesterday.AddDays(-20) },
+                Stamped(new SurveyAnswered { Nps = 1 }, customer));
+            await session.SaveChangesAsync(cancellation);
+        }
+
+        // Another writer holds the customer's lock: the evaluation reads, finds the unhappy answer, and waits for the lock.
+        await using var writer = new NpgsqlConnection(AppFixture.ConnectionString);
+        await writer.OpenAsync(cancellation);
+        await using var held = await writer.BeginTransactionAsync(cancellation);
+        await using (var take = new NpgsqlCommand("select pg_advisory_xact_lock(hashtextextended(@c, 0))", writer, held))
+        {
+            take.Parameters.AddWithValue("c", customer);
+            await take.ExecuteNonQueryAsync(cancellation);
+        }
+
+        await using var scope = host.Host.Services.CreateAsyncScope();
+        var evaluation = scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(new EvaluateChurnFlags([customer]), cancellation);
+        await using var watcher = new NpgsqlConnection(AppFixture.ConnectionString);
+        await watcher.OpenAsync(cancellation);
+        await Waiting.Until(async () =>
+        {
+            await using var waiting = new NpgsqlCommand(
+                "select count(*) from pg_locks where locktype = 'advisory' and not granted and ((classid::bigint << 32) | objid::bigint) = hashtextextended(@c, 0)", watcher);
+            waiting.Parameters.AddWithValue("c", customer);
+            return (long)(await waiting.ExecuteScalarAsync(cancellation))! > 0;
+        }, TimeSpan.FromSeconds(30), "the evaluation to wait for the customer's lock");
+
+        // Meanwhile the follow-up call that answers the complaint is recorded; then the other writer lets go.
+        await using (var session = host.Store.LightweightSession())
+        {
+            session.Events.Append(customer, Stamped(new FollowUpCallCompleted { Outcome = CallOutcome.Reached, Satisfied = true }, customer) with { OccurredAt = Yesterday.AddHours(1) });
+            await session.SaveChangesAsync(cancellation);
+        }
+
+        await held.CommitAsync(cancellation);
+        await evaluation;
+
+        await using var query = host.Store.QuerySession();
+        Assert.Empty(await query.Events.QueryRawEventDataOnly<ChurnFlagRaised>().Where(f => f.CustomerId == customer).ToListAsync(cancellation));
+        Assert.Equal(1, Interlocked.Read(ref rereads));
+    }
+}
