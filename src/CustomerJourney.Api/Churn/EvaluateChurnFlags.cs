@@ -43,7 +43,7 @@ public static class EvaluateChurnFlagsHandler
     /// merge or split that commits while this runs sends its members here again (<see cref="Identity.ProfileMembersMoved"/>).
     /// </remarks>
     public static async Task Handle(EvaluateChurnFlags command, IDocumentSession session, TimeProvider clock, IOptions<ChurnOptions> options,
-        SlaPolicies sla, UnreadableStreams unreadable, ChurnMetrics metrics, CancellationToken cancellation)
+        SlaPolicies sla, UnreadableStreams unreadable, CancellationToken cancellation)
     {
         var settings = options.Value;
         var model = await ChurnModels.LatestAsync(session, cancellation);
@@ -53,56 +53,31 @@ public static class EvaluateChurnFlagsHandler
         var profiles = people.Values.DistinctBy(p => p.ProfileId).OrderBy(p => p.ProfileId, StringComparer.Ordinal).ToList();
         var ids = profiles.SelectMany(p => p.Members).Concat(people.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
 
-        // Read and evaluate without the customers' locks, so ingestion of the same customers does not wait while this
-        // reads; then take the locks and append only if no stream it read has moved meanwhile. If one has, read and
-        // evaluate again under the locks, where nothing can move (ingestion waits, nothing conflicts or deadlocks).
-        var read = await ReadAsync(session, ids, unreadable, cancellation);
-        var decided = Decide(profiles, read, model, now, settings, sla, unreadable);
-        if (decided.Count == 0)
-        {
-            return;
-        }
-
+        // Read and append under the customers' locks: ingestion of the same customers waits, nothing conflicts or deadlocks.
+        // (Reading first and taking the locks only to append, reading again when a stream had moved, cost more than it
+        // saved under load: nearly every chunk of 500 customers met a batch that had moved one of them; bench/README.md.)
         await CustomerLocks.TakeAsync(session, ids, cancellation);
-        if (!await read.StillCurrentAsync(session, ids, cancellation))
-        {
-            metrics.ReadAgain();
-            decided = Decide(profiles, await ReadAsync(session, ids, unreadable, cancellation), model, now, settings, sla, unreadable);
-        }
-
-        foreach (var (stream, events) in decided)
+        foreach (var (stream, events) in Decide(profiles, await ReadAsync(session, ids, unreadable, cancellation), model, now, settings, sla, unreadable))
         {
             session.Events.Append(stream, events);
         }
     }
 
     /// <summary>
-    /// What an evaluation read: the customers' streams, their complaint cases' steps and recorded breaches, the customers
-    /// left out for an event that cannot be read, and the version of every stream it read (the customers' and their
-    /// cases'), taken before the events.
+    /// What an evaluation read: the customers' streams, their complaint cases' steps and recorded breaches, and the
+    /// customers left out for an event that cannot be read.
     /// </summary>
     private sealed record Histories(ILookup<string, IEvent> Streams, ILookup<string, IEvent> CaseSteps, ILookup<string, IEvent> Breaches,
-        IReadOnlySet<string> LeftOut, IReadOnlyDictionary<string, long> Versions)
-    {
-        /// <summary>Whether the customers' streams and their cases (which cases, and how far each) are as they were read.</summary>
-        public async Task<bool> StillCurrentAsync(IDocumentSession session, string[] ids, CancellationToken cancellation)
-        {
-            var cases = await CasesAsync(session, ids, cancellation);
-            var versions = await VersionsAsync(session, [.. ids, .. cases.Select(c => c.Id)], cancellation);
-            return versions.Count == Versions.Count && versions.All(v => Versions.TryGetValue(v.Key, out var read) && read == v.Value);
-        }
-    }
+        IReadOnlySet<string> LeftOut);
 
     /// <summary>
-    /// Reads the customers' streams and their cases' in a few queries for the whole message, not two per customer (an
-    /// ingested batch of thousands of customers arrives as one message). The versions are read before the events, so a
-    /// write that lands while the events are read shows as a moved stream.
+    /// Reads the customers' streams and their cases' in three queries for the whole message, not two per customer: an
+    /// ingested batch of thousands of customers arrives as one message.
     /// </summary>
     private static async Task<Histories> ReadAsync(IDocumentSession session, string[] ids, UnreadableStreams unreadable, CancellationToken cancellation)
     {
-        var cases = await CasesAsync(session, ids, cancellation);
+        var cases = await session.Query<ComplaintCase>().Where(c => c.CustomerId.IsOneOf(ids)).ToListAsync(cancellation);
         var caseKeys = cases.Select(c => c.Id).ToArray();
-        var versions = await VersionsAsync(session, [.. ids, .. caseKeys], cancellation);
 
         // Only what the rules read, the flags and an erasure; and each stream's first event, which says the stream exists.
         // A kind this service does not know is read (and reported unreadable): it might be a withdrawal.
@@ -118,18 +93,7 @@ public static class EvaluateChurnFlagsHandler
         return new Histories(customerEvents.ToLookup(e => e.StreamKey!, StringComparer.Ordinal),
             caseEvents.Where(e => e.Data is Touchpoint).ToLookup(e => ((Touchpoint)e.Data).CustomerId, StringComparer.Ordinal),
             caseEvents.Where(e => e.Data is ComplaintSlaBreached).ToLookup(e => ((ComplaintSlaBreached)e.Data).CustomerId, StringComparer.Ordinal),
-            leftOut, versions);
-    }
-
-    private static async Task<IReadOnlyList<ComplaintCase>> CasesAsync(IQuerySession session, string[] ids, CancellationToken cancellation) =>
-        await session.Query<ComplaintCase>().Where(c => c.CustomerId.IsOneOf(ids)).ToListAsync(cancellation);
-
-    /// <summary>The current version of each of these streams that exists.</summary>
-    private static async Task<IReadOnlyDictionary<string, long>> VersionsAsync(IQuerySession session, string[] streams, CancellationToken cancellation)
-    {
-        var sql = $"select coalesce(jsonb_object_agg(id, version), '{{}}'::jsonb)::text from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams where id = any(?)";
-        var json = (await session.AdvancedSql.QueryAsync<string>(sql, cancellation, (object)streams)).Single();
-        return System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, long>>(json) ?? [];
+            leftOut);
     }
 
     /// <summary>
@@ -197,8 +161,8 @@ public static class EvaluateChurnFlagsHandler
 
     /// <summary>A chunk of the sweep: the same evaluation, on the sweep's queue.</summary>
     public static Task Handle(SweepChurnFlags chunk, IDocumentSession session, TimeProvider clock, IOptions<ChurnOptions> options,
-        SlaPolicies sla, UnreadableStreams unreadable, ChurnMetrics metrics, CancellationToken cancellation) =>
-        Handle(new EvaluateChurnFlags(chunk.CustomerIds), session, clock, options, sla, unreadable, metrics, cancellation);
+        SlaPolicies sla, UnreadableStreams unreadable, CancellationToken cancellation) =>
+        Handle(new EvaluateChurnFlags(chunk.CustomerIds), session, clock, options, sla, unreadable, cancellation);
 
     /// <summary>
     /// Fans the sweep out in chunks, so no single transaction holds every customer. The customers are the event store's
