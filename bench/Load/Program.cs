@@ -376,8 +376,22 @@ finally
 {
     await service.DisposeAsync();
     // The import's service and bulk baseline had schemas of their own (a million events each): dropped with the rest.
-    await Execute(string.Concat(new[] { schema, $"bench_imp_{stamp}" }.Select(s => $"drop schema if exists {s} cascade; drop schema if exists {s}_wolverine cascade; drop schema if exists {s}_keys cascade; ")) +
-                  $"drop schema if exists {raw} cascade; drop schema if exists {quick} cascade; drop schema if exists bench_bulk_{stamp} cascade;");
+    // A killed service's backend may still finish a statement (a flag sweep's chunk) and meet the drop in a deadlock:
+    // PostgreSQL gives up one of the two, and the drop is tried again.
+    var drop = string.Concat(new[] { schema, $"bench_imp_{stamp}" }.Select(s => $"drop schema if exists {s} cascade; drop schema if exists {s}_wolverine cascade; drop schema if exists {s}_keys cascade; ")) +
+               $"drop schema if exists {raw} cascade; drop schema if exists {quick} cascade; drop schema if exists bench_bulk_{stamp} cascade;";
+    for (var attempt = 1; ; attempt++)
+    {
+        try
+        {
+            await Execute(drop);
+            break;
+        }
+        catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.DeadlockDetected && attempt < 5)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+    }
 }
 
 notes.Add($"Load average (1 min) at the start {loadAtStart}, at the end {LoadAverage()}: other processes share the {Environment.ProcessorCount} cores.");
