@@ -41,16 +41,8 @@ public sealed class ChurnFlagReadTests
         // Another tool writes a copy of each that no reader can parse.
         await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
         await connection.OpenAsync(cancellation);
-        foreach (var (customer, type) in new[] { (loyal, "loyalty_points_earned"), (answered, "survey_answered") })
-        {
-            var events = $"{host.Schema}.mt_events";
-            await Invariants.Scalar(connection,
-                $"with source as (select * from {events} where stream_id = '{customer}' and type = '{type}' limit 1), " +
-                $"bumped as (update {host.Schema}.mt_streams set version = version + 1 where id = '{customer}') " +
-                $"insert into {events} (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived) " +
-                $"select nextval('{host.Schema}.mt_events_sequence'), gen_random_uuid(), stream_id, 2, " +
-                "jsonb_set(data, '{occurredAt}', '\"yesterday-ish\"'::jsonb), type, now(), tenant_id, mt_dotnet_type, false from source returning seq_id");
-        }
+        await Invariants.AppendUnreadableCopy(connection, host.Schema, loyal, "loyalty_points_earned");
+        await Invariants.AppendUnreadableCopy(connection, host.Schema, answered, "survey_answered");
 
         await using (var session = host.Store.LightweightSession())
         {

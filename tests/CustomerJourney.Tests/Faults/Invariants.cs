@@ -25,6 +25,7 @@ public static class Invariants
             $"select e.data->>'sourceId' || ' (seq ' || e.seq_id || ', ' || e.timestamp || ')' from {schema}.mt_events e where e.data->>'source' = '{source}' and not exists " +
             $"(select 1 from {schema}.cj_touchpoint_sources r where r.source = '{source}' and r.source_id = e.data->>'sourceId')");
         Assert.True(unregistered.Count == 0, $"{unregistered.Count} stored touchpoint(s) not in the source-id register: {string.Join(", ", unregistered.Take(5))}");
+
         Assert.Equal(expectedTotal, await Scalar(connection, $"select count(*) from {schema}.mt_events where data->>'source' = '{source}'"));
         Assert.Equal(expectedTotal, await Scalar(connection, $"select count(distinct data->>'sourceId') from {schema}.mt_events where data->>'source' = '{source}'"));
         Assert.Equal(expectedTotal, await Scalar(connection, $"select count(*) from {schema}.cj_touchpoint_sources where source = '{source}'"));
@@ -89,6 +90,21 @@ public static class Invariants
         }
 
         return documents;
+    }
+
+    /// <summary>
+    /// Another tool writes, at the end of <paramref name="stream"/>, a copy of its first event of <paramref name="type"/>
+    /// that no reader can parse (its business time is not a time); answers the copy's sequence number.
+    /// </summary>
+    public static Task<long> AppendUnreadableCopy(NpgsqlConnection connection, string schema, string stream, string type)
+    {
+        var events = $"{schema}.mt_events";
+        return Scalar(connection,
+            $"with source as (select * from {events} where stream_id = '{stream}' and type = '{type}' limit 1), " +
+            $"bumped as (update {schema}.mt_streams set version = version + 1 where id = '{stream}') " +
+            $"insert into {events} (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived) " +
+            $"select nextval('{schema}.mt_events_sequence'), gen_random_uuid(), stream_id, (select max(version) + 1 from {events} where stream_id = '{stream}'), " +
+            "jsonb_set(data, '{occurredAt}', '\"yesterday-ish\"'::jsonb), type, now(), tenant_id, mt_dotnet_type, false from source returning seq_id");
     }
 
     public static async Task<long> Scalar(NpgsqlConnection connection, string sql)

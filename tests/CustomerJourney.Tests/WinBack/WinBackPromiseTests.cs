@@ -315,12 +315,7 @@ public sealed class WinBackPromiseTests
 
         // Another tool writes a consent statement no reader can parse: a withdrawal, for all we can tell.
         var events = $"{host.Schema}.mt_events";
-        await Invariants.Scalar(connection,
-            $"with source as (select * from {events} where stream_id = '{poisoned}' and type = 'consent_given' limit 1), " +
-            $"bumped as (update {host.Schema}.mt_streams set version = version + 1 where id = '{poisoned}') " +
-            $"insert into {events} (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived) " +
-            $"select nextval('{host.Schema}.mt_events_sequence'), gen_random_uuid(), stream_id, (select max(version) + 1 from {events} where stream_id = '{poisoned}'), " +
-            "jsonb_set(data, '{occurredAt}', '\"yesterday-ish\"'::jsonb), type, now(), tenant_id, mt_dotnet_type, false from source returning seq_id");
+        await Invariants.AppendUnreadableCopy(connection, host.Schema, poisoned, "consent_given");
 
         var (listedStatus, listed) = await host.Get("/api/winback/candidates?includeExcluded=true");
         Assert.True(listedStatus == 200, $"{listedStatus} {listed}");
