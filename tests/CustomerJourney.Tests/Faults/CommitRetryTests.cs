@@ -16,7 +16,7 @@ namespace CustomerJourney.Tests.Faults;
 public sealed class CommitRetryTests
 {
     [Fact]
-    public async Task A_refused_commit_is_tried_again_whole_so_the_touchpoint_is_stored_and_claimed_once()
+    public async Task A_commit_refused_for_a_full_disk_is_not_replayed_in_part_so_a_resent_touchpoint_is_stored_and_claimed_once()
     {
         await using var host = await WinBackHost.StartAsync();
         var cancellation = TestContext.Current.CancellationToken;
