@@ -94,17 +94,28 @@ public static class Invariants
 
     /// <summary>
     /// Another tool writes, at the end of <paramref name="stream"/>, a copy of its first event of <paramref name="type"/>
-    /// that no reader can parse (its business time is not a time); answers the copy's sequence number.
+    /// that no reader can parse (its business time is not a time); answers the copy's sequence number. It holds the
+    /// customer's lock as the service's writers do, so a flag evaluation appending to the stream meanwhile waits rather
+    /// than taking the same version.
     /// </summary>
-    public static Task<long> AppendUnreadableCopy(NpgsqlConnection connection, string schema, string stream, string type)
+    public static async Task<long> AppendUnreadableCopy(NpgsqlConnection connection, string schema, string stream, string type)
     {
         var events = $"{schema}.mt_events";
-        return Scalar(connection,
+        await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        await using (var take = new NpgsqlCommand("select pg_advisory_xact_lock(hashtextextended(@stream, 0))", connection, transaction))
+        {
+            take.Parameters.AddWithValue("stream", stream);
+            await take.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        var sequence = await Scalar(connection,
             $"with source as (select * from {events} where stream_id = '{stream}' and type = '{type}' limit 1), " +
             $"bumped as (update {schema}.mt_streams set version = version + 1 where id = '{stream}') " +
             $"insert into {events} (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived) " +
             $"select nextval('{schema}.mt_events_sequence'), gen_random_uuid(), stream_id, (select max(version) + 1 from {events} where stream_id = '{stream}'), " +
             "jsonb_set(data, '{occurredAt}', '\"yesterday-ish\"'::jsonb), type, now(), tenant_id, mt_dotnet_type, false from source returning seq_id");
+        await transaction.CommitAsync(TestContext.Current.CancellationToken);
+        return sequence;
     }
 
     public static async Task<long> Scalar(NpgsqlConnection connection, string sql)
