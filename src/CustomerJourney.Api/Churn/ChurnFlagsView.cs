@@ -61,6 +61,16 @@ public sealed class ChurnFlagsView
 /// <summary>Inline: the list answers right after an evaluation.</summary>
 public sealed partial class ChurnFlagsViewProjection : SingleStreamProjection<ChurnFlagsView, string>
 {
+    /// <summary>
+    /// Only a raise or a clear moves the view: named, so a transaction appending neither (every ingested batch) neither
+    /// loads nor rewrites its customers' views (Marten applies an <c>Evolve</c> without them to every stream appended).
+    /// </summary>
+    public ChurnFlagsViewProjection()
+    {
+        IncludeType<ChurnFlagRaised>();
+        IncludeType<ChurnFlagCleared>();
+    }
+
     public override ChurnFlagsView? Evolve(ChurnFlagsView? snapshot, string id, IEvent e) => e.Data is ChurnFlagRaised or ChurnFlagCleared
         ? ChurnFlagsView.Fold(snapshot ?? new ChurnFlagsView { Id = id }, e.Data)
         : snapshot;

@@ -50,6 +50,9 @@ public sealed class ChurnModel
 /// <summary>Inline, so a model can be scored the moment its fit has answered.</summary>
 public sealed partial class ChurnModelProjection : SingleStreamProjection<ChurnModel, string>
 {
+    /// <summary>Named, so that a transaction appending touchpoints does not look for a model under each customer's id.</summary>
+    public ChurnModelProjection() => IncludeType<ChurnModelFitted>();
+
     public override ChurnModel? Evolve(ChurnModel? snapshot, string id, IEvent e) => e.Data is ChurnModelFitted fitted
         ? new ChurnModel
         {

@@ -175,5 +175,12 @@ public sealed record WinBackCampaign(
 /// <summary>Inline: the launch handler and the reads see a campaign the moment it is planned.</summary>
 public sealed partial class WinBackCampaignProjection : SingleStreamProjection<WinBackCampaign, string>
 {
+    /// <summary>Named, so that a transaction appending touchpoints does not look for a campaign under each customer's id.</summary>
+    public WinBackCampaignProjection()
+    {
+        IncludeType<WinBackCampaignPlanned>();
+        IncludeType<WinBackAudienceSelected>();
+    }
+
     public override WinBackCampaign? Evolve(WinBackCampaign? snapshot, string id, IEvent e) => WinBackCampaign.Fold(snapshot, e.Data);
 }
