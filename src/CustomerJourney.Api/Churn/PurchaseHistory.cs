@@ -4,6 +4,7 @@ using CustomerJourney.Infrastructure;
 using CustomerJourney.Models.Churn;
 using CustomerJourney.Touchpoints;
 using JasperFx.Events;
+using JasperFx.Events.Daemon;
 using Marten;
 using Marten.Events.Aggregation;
 
@@ -98,23 +99,35 @@ public static class PeoplesPurchases
 /// Async: written once per purchase, the busiest document there is. Single reads use FetchLatest (the stored copy
 /// plus any events the daemon has not applied yet); fits wait for the daemon to catch up.
 /// </summary>
+/// <remarks>
+/// It runs in one composite with the customer summary (<see cref="CustomerProjections"/>), which hands it every event of
+/// every touched stream: a range of a customer's events without a purchase or a return leaves the stored copy as it was
+/// rather than writing it again (FetchLatest applies the events after its <see cref="PurchaseHistory.Version"/>, which
+/// change nothing).
+/// </remarks>
 public sealed partial class PurchaseHistoryProjection : SingleStreamProjection<PurchaseHistory, string>
 {
-    public override PurchaseHistory? Evolve(PurchaseHistory? snapshot, string id, IEvent e)
+    public override (PurchaseHistory?, ActionType) DetermineAction(PurchaseHistory? snapshot, string identity, IReadOnlyList<IEvent> events)
     {
-        switch (e.Data)
+        var changed = false;
+        foreach (var e in events)
         {
-            case PurchaseMade p:
-                snapshot ??= new PurchaseHistory { Id = id };
-                snapshot.Purchases.Add(new PurchaseRecord(p.OccurredAt, p.Amount, p.Currency, e.Timestamp));
-                return snapshot;
-            case PurchaseReturned r:
-                snapshot ??= new PurchaseHistory { Id = id };
-                snapshot.Returns.Add(new ReturnRecord(r.OccurredAt, r.Amount, r.Currency, e.Timestamp));
-                return snapshot;
-            default:
-                return snapshot;
+            switch (e.Data)
+            {
+                case PurchaseMade p:
+                    snapshot ??= new PurchaseHistory { Id = identity };
+                    snapshot.Purchases.Add(new PurchaseRecord(p.OccurredAt, p.Amount, p.Currency, e.Timestamp));
+                    changed = true;
+                    break;
+                case PurchaseReturned r:
+                    snapshot ??= new PurchaseHistory { Id = identity };
+                    snapshot.Returns.Add(new ReturnRecord(r.OccurredAt, r.Amount, r.Currency, e.Timestamp));
+                    changed = true;
+                    break;
+            }
         }
+
+        return (snapshot, changed ? ActionType.Store : ActionType.Nothing);
     }
 }
 
