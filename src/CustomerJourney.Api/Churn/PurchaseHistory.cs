@@ -5,6 +5,8 @@ using CustomerJourney.Models.Churn;
 using CustomerJourney.Touchpoints;
 using JasperFx.Events;
 using JasperFx.Events.Daemon;
+using JasperFx.Events.Grouping;
+using JasperFx.MultiTenancy;
 using Marten;
 using Marten.Events.Aggregation;
 
@@ -100,13 +102,34 @@ public static class PeoplesPurchases
 /// plus any events the daemon has not applied yet); fits wait for the daemon to catch up.
 /// </summary>
 /// <remarks>
-/// It runs in one composite with the customer summary (<see cref="CustomerProjections"/>), which hands it every event of
-/// every touched stream: a range of a customer's events without a purchase or a return leaves the stored copy as it was
-/// rather than writing it again (FetchLatest applies the events after its <see cref="PurchaseHistory.Version"/>, which
-/// change nothing).
+/// It runs in one composite with the customer summary (<see cref="CustomerProjections"/>), which reads every event of
+/// every touched stream for both: its slices hold only purchases and returns, so the daemon neither loads nor writes the
+/// history of a customer whose events in a range are something else (FetchLatest applies the events after the stored
+/// <see cref="PurchaseHistory.Version"/>, which change nothing).
 /// </remarks>
 public sealed partial class PurchaseHistoryProjection : SingleStreamProjection<PurchaseHistory, string>
 {
+    public override IEventSlicer BuildSlicer(IQuerySession session) =>
+        new TenantedEventSlicer<PurchaseHistory, string>(new PurchasesAndReturns())
+        {
+            ForceSingleTenancy = session.DocumentStore.Options.Events.TenancyStyle == TenancyStyle.Single,
+        };
+
+    /// <summary>A range's purchases and returns, by stream: Marten's own slicer, less every other kind.</summary>
+    private sealed class PurchasesAndReturns : IEventSlicer<PurchaseHistory, string>
+    {
+        public ValueTask SliceAsync(IReadOnlyList<IEvent> events, SliceGroup<PurchaseHistory, string> grouping)
+        {
+            foreach (var e in events.Where(e => e.Data is PurchaseMade or PurchaseReturned))
+            {
+                grouping.AddEvent(e.StreamKey!, e);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>The live fold (FetchLatest, AggregateStream) meets every kind: a slice without a purchase or a return stores nothing.</summary>
     public override (PurchaseHistory?, ActionType) DetermineAction(PurchaseHistory? snapshot, string identity, IReadOnlyList<IEvent> events)
     {
         var changed = false;
