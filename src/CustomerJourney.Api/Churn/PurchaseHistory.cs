@@ -120,7 +120,7 @@ public sealed partial class PurchaseHistoryProjection : SingleStreamProjection<P
     {
         public ValueTask SliceAsync(IReadOnlyList<IEvent> events, SliceGroup<PurchaseHistory, string> grouping)
         {
-            foreach (var e in events.Where(e => e.Data is PurchaseMade or PurchaseReturned))
+            foreach (var e in events.Where(Folds))
             {
                 grouping.AddEvent(e.StreamKey!, e);
             }
@@ -129,28 +129,33 @@ public sealed partial class PurchaseHistoryProjection : SingleStreamProjection<P
         }
     }
 
+    /// <summary>What moves a history: its purchases and returns, nothing else.</summary>
+    private static bool Folds(IEvent e) => e.Data is PurchaseMade or PurchaseReturned;
+
     /// <summary>The live fold (FetchLatest, AggregateStream) meets every kind: a slice without a purchase or a return stores nothing.</summary>
     public override (PurchaseHistory?, ActionType) DetermineAction(PurchaseHistory? snapshot, string identity, IReadOnlyList<IEvent> events)
     {
-        var changed = false;
-        foreach (var e in events)
+        var folded = events.Where(Folds).ToList();
+        if (folded.Count == 0)
+        {
+            return (snapshot, ActionType.Nothing);
+        }
+
+        snapshot ??= new PurchaseHistory { Id = identity };
+        foreach (var e in folded)
         {
             switch (e.Data)
             {
                 case PurchaseMade p:
-                    snapshot ??= new PurchaseHistory { Id = identity };
                     snapshot.Purchases.Add(new PurchaseRecord(p.OccurredAt, p.Amount, p.Currency, e.Timestamp));
-                    changed = true;
                     break;
                 case PurchaseReturned r:
-                    snapshot ??= new PurchaseHistory { Id = identity };
                     snapshot.Returns.Add(new ReturnRecord(r.OccurredAt, r.Amount, r.Currency, e.Timestamp));
-                    changed = true;
                     break;
             }
         }
 
-        return (snapshot, changed ? ActionType.Store : ActionType.Nothing);
+        return (snapshot, ActionType.Store);
     }
 }
 
