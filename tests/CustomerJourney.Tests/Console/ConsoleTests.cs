@@ -219,6 +219,14 @@ public sealed class ConsoleTests(AppFixture app, ConsoleBrowser browser) : IClas
     {
         await page.GotoAsync("/console/sign-in");
         await page.GetByLabel(person, new() { Exact = false }).CheckAsync();
+
+        // What the browser still waits for, should the redirect's page never finish loading (a clean-clone run met that twice).
+        var pending = new System.Collections.Concurrent.ConcurrentDictionary<IRequest, DateTimeOffset>();
+        void Started(object? sender, IRequest request) => pending[request] = DateTimeOffset.UtcNow;
+        void Ended(object? sender, IRequest request) => pending.TryRemove(request, out DateTimeOffset _);
+        page.Request += Started;
+        page.RequestFinished += Ended;
+        page.RequestFailed += Ended;
         var signedIn = await page.RunAndWaitForResponseAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync(),
             response => response.Request.Method == "POST");
         Assert.True(signedIn.Status == 302, $"sign-in answered {signedIn.Status}: {(signedIn.Status == 302 ? "" : await signedIn.TextAsync())}");
@@ -230,8 +238,17 @@ public sealed class ConsoleTests(AppFixture app, ConsoleBrowser browser) : IClas
         }
         catch (Exception e) when (e is System.TimeoutException or PlaywrightException)
         {
-            // Where the browser ended up says which it was: a slow load of /console, or a redirect elsewhere (sign-in again).
-            throw new System.TimeoutException($"After signing in as {person} the page did not load /console within 90 s; it is at {page.Url}.", e);
+            // Where the browser ended up says which it was: a slow load of /console, or a redirect elsewhere (sign-in again);
+            // and which of its requests had not finished, since when.
+            var waiting = string.Join(", ", pending.Select(p => $"{p.Key.Method} {new Uri(p.Key.Url).PathAndQuery} since {p.Value:HH:mm:ss.fff}"));
+            throw new System.TimeoutException(
+                $"After signing in as {person} the page did not load /console within 90 s; it is at {page.Url}; unfinished requests: {(waiting.Length > 0 ? waiting : "none")}.", e);
+        }
+        finally
+        {
+            page.Request -= Started;
+            page.RequestFinished -= Ended;
+            page.RequestFailed -= Ended;
         }
 
         Assert.Contains(person, await page.Locator("header .who").InnerTextAsync(), StringComparison.Ordinal);
