@@ -1,4 +1,5 @@
 using CustomerJourney.Churn;
+using CustomerJourney.Tests.Faults;
 using CustomerJourney.Tests.Support;
 using CustomerJourney.Tests.WinBack;
 using CustomerJourney.Touchpoints;
@@ -56,10 +57,6 @@ public sealed class ChurnFlagsViewTests
     {
         await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
         await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var command = new NpgsqlCommand($"select mt_version from {host.Schema}.mt_doc_churnflagsview where id = $1", connection)
-        {
-            Parameters = { new() { Value = customer } },
-        };
-        return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+        return await Invariants.Scalar(connection, $"select mt_version from {host.Schema}.mt_doc_churnflagsview where id = '{customer}'");
     }
 }
