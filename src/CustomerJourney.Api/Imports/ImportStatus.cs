@@ -48,6 +48,10 @@ public sealed class ImportStatusReader(IDocumentStore store)
 
     private async Task<(long Behind, long Pending)> LagAsync(long highWater, CancellationToken cancellation)
     {
+        // Which rows of the daemon's progress table are projections that must catch up is ProjectionStatus's to say:
+        // the table also holds the high-water detector's own marks, which may stay below the import's high water for good.
+        var (_, shards) = await ProjectionStatus.ReadAsync(store, cancellation);
+        var behind = shards.Count == 0 ? 0 : Math.Max(0, highWater - shards.Min(s => s.Sequence));
         var schema = store.Options.Events.DatabaseSchemaName;
         var wolverine = CritterStackSetup.WolverineSchema(schema);
         await using var session = store.QuerySession();
@@ -59,14 +63,10 @@ public sealed class ImportStatusReader(IDocumentStore store)
 
         await using var query = new NpgsqlCommand(
             $"""
-             select coalesce((select min(last_seq_id) from {schema}.mt_event_progression where name <> 'HighWaterMark'), @high),
-                    (select count(*) from {wolverine}.wolverine_incoming_envelopes where status = 'Incoming')
+             select (select count(*) from {wolverine}.wolverine_incoming_envelopes where status = 'Incoming')
                   + (select count(*) from {wolverine}.wolverine_outgoing_envelopes)
                   + (select count(*) from {schema}.mt_doc_unsettledcomplaint)
              """, connection);
-        query.Parameters.AddWithValue("high", highWater);
-        await using var reader = await query.ExecuteReaderAsync(cancellation);
-        await reader.ReadAsync(cancellation);
-        return (Math.Max(0, highWater - reader.GetInt64(0)), reader.GetInt64(1));
+        return (behind, (long)(await query.ExecuteScalarAsync(cancellation))!);
     }
 }

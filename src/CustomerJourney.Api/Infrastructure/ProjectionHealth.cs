@@ -20,9 +20,10 @@ public static class ProjectionStatus
 {
     public static async Task<(long Head, IReadOnlyList<ProjectionShardStatus> Shards)> ReadAsync(IDocumentStore store, CancellationToken cancellation)
     {
-        var statistics = await store.Advanced.FetchEventStoreStatistics(token: cancellation);
+        // The sequence's last value, not FetchEventStoreStatistics: that also counts every event and stream, a scan of
+        // the whole store each time the monitor polls (80 ms at a million events, every 5 s).
+        var head = await store.Storage.Database.FetchHighestEventSequenceNumber(cancellation);
         var progress = await store.Advanced.AllProjectionProgress(token: cancellation);
-        var head = statistics.EventSequenceNumber;
         // Shards are named "Projection:Shard"; rows without the colon are the daemon's own marks (HighWaterMark, ...). The
         // parts of a composite projection keep rows of their own that move with the composite's, which is the shard that runs.
         var parts = PartsOfComposites(store);
