@@ -130,7 +130,7 @@ public sealed class ChurnConsoleTests(AppFixture app, ConsoleBrowser browser) : 
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Fit now" }).ClickAsync();
 
-        await page.WaitForURLAsync(url => url.Contains("?job=", StringComparison.Ordinal));
+        await ConsoleTests.ArrivedAsync(page, new System.Text.RegularExpressions.Regex(@"\?job="));
         var jobId = new Uri(page.Url).Query.Split('=')[1];
         var state = page.Locator("#fit-job .state");
         Assert.Contains(await state.InnerTextAsync(), new[] { "queued", "loading", "fitting", "succeeded" });

@@ -179,7 +179,7 @@ public sealed class ComplaintConsoleTests(AppFixture app, ConsoleBrowser browser
         await page.Locator("#category").FillAsync(category);
         await page.Locator("#status").SelectOptionAsync("resolved");
         await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
-        await page.WaitForURLAsync(url => url.Contains("category=", StringComparison.Ordinal));
+        await ConsoleTests.ArrivedAsync(page, new System.Text.RegularExpressions.Regex("category="));
         var listed = (await app.Get($"/api/complaints?category={category}&status=resolved", token)).Body!;
         Assert.Equal(1, listed.Int("total"));
         Assert.Equal([resolved], await page.Locator("section[aria-labelledby=list-heading] tbody tr td:first-child").AllInnerTextsAsync());

@@ -57,11 +57,54 @@ public sealed class ConsoleBrowser : IAsyncLifetime
         Directory.CreateDirectory(ScreenshotDirectory);
     }
 
-    /// <summary>A fresh browser profile (no cookies) at a laptop's width.</summary>
+    /// <summary>
+    /// A fresh browser profile (no cookies) at a laptop's width. What the page does goes to the output of the test that
+    /// opened it, which is shown when the test fails: a page that never finishes loading (met now and then in the full
+    /// suite, never alone) then names the requests it waited for.
+    /// </summary>
     public async Task<IPage> NewPageAsync(int width = 1280, int height = 900)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new ViewportSize { Width = width, Height = height } });
-        return await context.NewPageAsync();
+        var page = await context.NewPageAsync();
+        if (TestContext.Current.TestOutputHelper is { } output)
+        {
+            Record(page, output);
+        }
+
+        return page;
+    }
+
+    /// <summary>Requests, answers, navigations, load events and script errors, each with the time since the page opened.</summary>
+    private static void Record(IPage page, ITestOutputHelper output)
+    {
+        var opened = System.Diagnostics.Stopwatch.StartNew();
+        void Note(string what)
+        {
+            try
+            {
+                output.WriteLine($"[page +{opened.Elapsed.TotalSeconds:F2} s] {what}");
+            }
+            catch (InvalidOperationException)
+            {
+                // The test has ended; the page outlived it.
+            }
+        }
+
+        static string Path(string url) => Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme.StartsWith("http", StringComparison.Ordinal) ? uri.PathAndQuery : url;
+        page.Request += (_, r) => Note($"request {r.Method} {Path(r.Url)}");
+        page.Response += (_, r) => Note($"answer {r.Status} to {r.Request.Method} {Path(r.Url)}");
+        page.RequestFinished += (_, r) => Note($"finished {r.Method} {Path(r.Url)}");
+        page.RequestFailed += (_, r) => Note($"failed {r.Method} {Path(r.Url)}: {r.Failure}");
+        page.FrameNavigated += (_, frame) =>
+        {
+            if (frame == page.MainFrame)
+            {
+                Note($"navigated to {Path(frame.Url)}");
+            }
+        };
+        page.DOMContentLoaded += (_, _) => Note("DOMContentLoaded");
+        page.Load += (_, _) => Note("load");
+        page.PageError += (_, error) => Note($"script error: {error}");
     }
 
     private static string Chromium()
