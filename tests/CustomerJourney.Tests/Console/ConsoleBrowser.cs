@@ -59,8 +59,8 @@ public sealed class ConsoleBrowser : IAsyncLifetime
 
     /// <summary>
     /// A fresh browser profile (no cookies) at a laptop's width. What the page does goes to the output of the test that
-    /// opened it, which is shown when the test fails: a page that never finishes loading (met now and then in the full
-    /// suite, never alone) then names the requests it waited for.
+    /// opened it, which is shown when the test fails: a wait that times out then shows whether the browser was still
+    /// loading or had long finished (which is how a wait that missed a navigation was told from a slow page).
     /// </summary>
     public async Task<IPage> NewPageAsync(int width = 1280, int height = 900)
     {
