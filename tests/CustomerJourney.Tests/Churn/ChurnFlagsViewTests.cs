@@ -57,6 +57,6 @@ public sealed class ChurnFlagsViewTests
     {
         await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
         await connection.OpenAsync(TestContext.Current.CancellationToken);
-        return await Invariants.Scalar(connection, $"select mt_version from {host.Schema}.mt_doc_churnflagsview where id = '{customer}'");
+        return await Invariants.StoredVersion<ChurnFlagsView>(connection, host.Schema, customer);
     }
 }

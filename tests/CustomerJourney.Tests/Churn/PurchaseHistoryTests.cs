@@ -1,5 +1,6 @@
 using CustomerJourney.Churn;
 using CustomerJourney.Infrastructure;
+using CustomerJourney.Journeys;
 using CustomerJourney.Tests.Faults;
 using CustomerJourney.Tests.Support;
 using CustomerJourney.Tests.WinBack;
@@ -26,7 +27,7 @@ public sealed class PurchaseHistoryTests
             touchpoint with { CustomerId = customer, OccurredAt = at, Channel = Channel.Web, Source = "crm", SourceId = Ids.Unique("src") };
         await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
         await connection.OpenAsync(cancellation);
-        Task<long> Version(string document) => Invariants.Scalar(connection, $"select mt_version from {host.Schema}.mt_doc_{document} where id = '{customer}'");
+        Task<long> Version<T>() => Invariants.StoredVersion<T>(connection, host.Schema, customer);
 
         // Appended straight to the store, one transaction each, so each is a range of its own for the daemon.
         async Task Append(Touchpoint touchpoint)
@@ -38,11 +39,11 @@ public sealed class PurchaseHistoryTests
         }
 
         await Append(Stamped(new PurchaseMade { OrderId = "o-1", Amount = 40m, Currency = "USD" }));
-        Assert.Equal(1, await Version("purchasehistory"));
+        Assert.Equal(1, await Version<PurchaseHistory>());
 
         await Append(Stamped(new LoyaltyPointsEarned { Points = 10, Reason = "purchase" }));
-        Assert.Equal(2, await Version("customersummary"));
-        Assert.Equal(1, await Version("purchasehistory"));
+        Assert.Equal(2, await Version<CustomerSummary>());
+        Assert.Equal(1, await Version<PurchaseHistory>());
 
         await using (var session = host.Store.LightweightSession())
         {
@@ -51,7 +52,7 @@ public sealed class PurchaseHistoryTests
         }
 
         await Append(Stamped(new PurchaseReturned { OrderId = "o-1", Amount = 15m, Currency = "USD", Reason = "damaged" }));
-        Assert.Equal(3, await Version("purchasehistory"));
+        Assert.Equal(3, await Version<PurchaseHistory>());
         await using var query = host.Store.QuerySession();
         var stored = await query.LoadAsync<PurchaseHistory>(customer, cancellation);
         Assert.Equal([40m], stored!.Purchases.Select(p => p.Amount));

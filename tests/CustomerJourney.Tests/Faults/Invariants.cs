@@ -124,6 +124,10 @@ public static class Invariants
         return Convert.ToInt64(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The version Marten stamped on a stored document of <typeparamref name="T"/> when it last wrote it (its stream's version then).</summary>
+    public static Task<long> StoredVersion<T>(NpgsqlConnection connection, string schema, string id) =>
+        Scalar(connection, $"select mt_version from {schema}.mt_doc_{typeof(T).Name.ToLowerInvariant()} where id = '{id}'");
+
     public static async Task<List<string>> Rows(NpgsqlConnection connection, string sql)
     {
         await using var command = new NpgsqlCommand(sql, connection);
