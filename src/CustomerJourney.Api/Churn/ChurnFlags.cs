@@ -76,10 +76,10 @@ public static class ChurnFlagRules
         }
 
         var lastAnswer = ordered.LastOrDefault(h => h.Touchpoint is SurveyAnswered);
-        var detractor = lastAnswer.Touchpoint is SurveyAnswered { Nps: { } nps } && NetPromoter.IsDetractor(nps);
-        if (lastAnswer.Touchpoint is SurveyAnswered survey && (detractor || survey.Csat is <= 2) &&
+        if (lastAnswer.Touchpoint is SurveyAnswered survey && IsUnhappy(survey) &&
             !ordered.Any(h => h.Touchpoint is FollowUpCallCompleted && h.Touchpoint.OccurredAt >= survey.OccurredAt))
         {
+            var detractor = IsDetractor(survey);
             var figure = detractor ? survey.Nps!.Value : survey.Csat!.Value;
             flags.Add(new ChurnFlag(FlagReasons.UnhappyAnswer, figure,
                 (detractor ? $"Detractor NPS {survey.Nps}" : $"CSAT {survey.Csat}") + " and no follow-up call since.", [lastAnswer.Id]));
@@ -138,6 +138,33 @@ public static class ChurnFlagRules
     public static bool ReadsKind(Type kind) =>
         kind == typeof(PurchaseMade) || kind == typeof(PurchaseReturned) || kind == typeof(SurveyAnswered) || kind == typeof(FollowUpCallCompleted) ||
         typeof(IComplaintStep).IsAssignableFrom(kind) || Consent.IsStatement(kind);
+
+    /// <summary>An answer the unhappy-answer rule flags: a detractor's NPS or a CSAT of 2 or less.</summary>
+    public static bool IsUnhappy(SurveyAnswered answer) => IsDetractor(answer) || answer.Csat is <= 2;
+
+    private static bool IsDetractor(SurveyAnswered answer) => answer.Nps is { } nps && NetPromoter.IsDetractor(nps);
+
+    /// <summary>
+    /// The flag an input can at most clear, for the inputs that can raise none; null for an input that may raise one (or
+    /// for a touchpoint the rules do not read). A grant of consent: a withdrawal stands until a later grant, and a grant
+    /// never makes one. An answer that is not unhappy: it becomes the last answer, which then is not unhappy, or changes
+    /// nothing. A follow-up call outside a complaint case: it can only be the call since an unhappy answer (one inside a
+    /// case is a step of the case, which the complaint rule reads). A person who does not carry that flag needs no
+    /// evaluation for such a touchpoint (<see cref="EvaluateChurnFlagsHandler"/>): consent grants are the commonest input.
+    /// </summary>
+    public static string? CanOnlyClear(Touchpoint touchpoint) => touchpoint switch
+    {
+        ConsentGiven => FlagReasons.ConsentWithdrawn,
+        SurveyAnswered answer when !IsUnhappy(answer) => FlagReasons.UnhappyAnswer,
+        FollowUpCallCompleted call when ComplaintCase.CaseOf(call) is null => FlagReasons.UnhappyAnswer,
+        _ => null,
+    };
+
+    /// <summary>
+    /// Whether the touchpoint is an input that may raise a flag: all a customer who carries no flag yet (one an import
+    /// starts) needs evaluating for.
+    /// </summary>
+    public static bool MayRaise(Touchpoint touchpoint) => ReadsInput(touchpoint) && CanOnlyClear(touchpoint) is null;
 
     /// <summary>
     /// The oldest complaint that is open and has broken a promise at <paramref name="now"/>, both in Complaints' own meaning

@@ -10,8 +10,11 @@ using Wolverine;
 
 namespace CustomerJourney.Churn;
 
-/// <summary>Re-evaluate these customers' flags (after their touchpoints arrived, or as part of a sweep).</summary>
-public sealed record EvaluateChurnFlags(IReadOnlyList<string> CustomerIds);
+/// <summary>
+/// Re-evaluate these customers' flags (after their touchpoints arrived, or as part of a sweep). <paramref name="MayOnlyClear"/>
+/// names those whose new inputs can at most clear the flags listed (<see cref="ChurnFlagRules.CanOnlyClear"/>).
+/// </summary>
+public sealed record EvaluateChurnFlags(IReadOnlyList<string> CustomerIds, IReadOnlyDictionary<string, IReadOnlyList<string>>? MayOnlyClear = null);
 
 /// <summary>Re-evaluate every customer: after a fit and once a day.</summary>
 public sealed record EvaluateAllChurnFlags;
@@ -50,8 +53,14 @@ public static class EvaluateChurnFlagsHandler
         var now = clock.GetUtcNow();
         session.LastModifiedBy = "system:churn-flags";
         var people = await ProfileGraph.MembersNowAsync(session, command.CustomerIds, cancellation);
+        var unchanged = await ClearingNothingAsync(session, people, command.MayOnlyClear, cancellation);
+        people = people.Where(p => !unchanged.Contains(p.Value.ProfileId)).ToDictionary(StringComparer.Ordinal);
         var profiles = people.Values.DistinctBy(p => p.ProfileId).OrderBy(p => p.ProfileId, StringComparer.Ordinal).ToList();
         var ids = profiles.SelectMany(p => p.Members).Concat(people.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        if (ids.Length == 0)
+        {
+            return;
+        }
 
         // Read and append under the customers' locks: ingestion of the same customers waits, nothing conflicts or deadlocks.
         // (Reading first and taking the locks only to append, reading again when a stream had moved, cost more than it
@@ -61,6 +70,38 @@ public static class EvaluateChurnFlagsHandler
         {
             session.Events.Append(stream, events);
         }
+    }
+
+    /// <summary>
+    /// The profiles whose evaluation would decide nothing: every touched member's new inputs can only clear flags
+    /// (<see cref="ChurnFlagRules.CanOnlyClear"/>) that no member carries, and no member but the founder carries any flag
+    /// (an evaluation clears those). Their streams are neither locked nor read. The views are inline, written with the
+    /// flag events under the customers' locks, and the touchpoints committed before this was sent: a raise that the view
+    /// does not show yet is being decided by an evaluation that reads those touchpoints.
+    /// </summary>
+    private static async Task<HashSet<string>> ClearingNothingAsync(IDocumentSession session, IReadOnlyDictionary<string, ProfileMembers> people,
+        IReadOnlyDictionary<string, IReadOnlyList<string>>? mayOnlyClear, CancellationToken cancellation)
+    {
+        if (mayOnlyClear is not { Count: > 0 })
+        {
+            return [];
+        }
+
+        var clearing = people.GroupBy(p => p.Value.ProfileId, StringComparer.Ordinal).Where(touched => touched.All(p => mayOnlyClear.ContainsKey(p.Key)))
+            .Select(touched => (ProfileId: touched.Key, Founder: touched.First().Value.Founder,
+                Members: touched.SelectMany(p => p.Value.Members).ToHashSet(StringComparer.Ordinal),
+                Reasons: touched.SelectMany(p => mayOnlyClear[p.Key]).ToHashSet(StringComparer.Ordinal)))
+            .ToList();
+        if (clearing.Count == 0)
+        {
+            return [];
+        }
+
+        var views = (await session.LoadManyAsync<ChurnFlagsView>(cancellation, clearing.SelectMany(c => c.Members).Distinct(StringComparer.Ordinal)))
+            .ToDictionary(v => v.Id, StringComparer.Ordinal);
+        return clearing.Where(c => c.Members.All(member => views.GetValueOrDefault(member) is not { } view ||
+                (member == c.Founder ? !view.Flags.Any(f => c.Reasons.Contains(f.Reason)) : view.Flags.Count == 0)))
+            .Select(c => c.ProfileId).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>

@@ -59,8 +59,9 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         table.AddColumn("source_ids", "text[]");
         table.AddColumn("customers", "text[]");
         table.AddColumn("buyers", "text[]");
-        // What the announcement tells (TouchpointLedger.Announcements): whose churn-flag inputs changed, and per claimed
-        // source id whether it may link identities. Null in chunks recorded before these existed: everyone, every one.
+        // What the announcement tells (TouchpointLedger.Announcements): whose churn-flag inputs may raise a flag (the
+        // chunk's customers are new, so carry none an input could clear: ChurnFlagRules.MayRaise), and per claimed source
+        // id whether it may link identities. Null in chunks recorded before these existed: everyone, every one.
         table.AddColumn("evaluate", "text[]");
         table.AddColumn("may_link", "boolean[]");
         return table;
@@ -406,7 +407,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         // stream in the store for each chunk, which grows with the store.
         claim.Parameters.Add(Texts("distinct", customers));
         claim.Parameters.Add(new NpgsqlParameter<bool[]>("purchases", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = own.Select(AttributeWhenPurchasesRecordedHandler.Hears).ToArray() });
-        claim.Parameters.Add(new NpgsqlParameter<bool[]>("inputs", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = own.Select(ChurnFlagRules.ReadsInput).ToArray() });
+        claim.Parameters.Add(new NpgsqlParameter<bool[]>("inputs", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = own.Select(ChurnFlagRules.MayRaise).ToArray() });
         claim.Parameters.Add(new NpgsqlParameter<bool[]>("links", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = own.Select(Identifiers.MayLink).ToArray() });
         claim.Parameters.AddWithValue("import", importId);
         claim.Parameters.AddWithValue("chunk", number);
@@ -751,7 +752,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
             $"update {schema}.{ChunkTable} set state = '{Recovered}', sources = ?, source_ids = ?, customers = ?, buyers = ?, evaluate = ?, may_link = ? where import_id = ? and chunk = ?",
             stored.Select(t => t.Source).ToArray(), stored.Select(t => t.SourceId).ToArray(), stored.Select(t => t.CustomerId).ToArray(),
             stored.Where(AttributeWhenPurchasesRecordedHandler.Hears).Select(t => t.CustomerId).Distinct(StringComparer.Ordinal).ToArray(),
-            stored.Where(ChurnFlagRules.ReadsInput).Select(t => t.CustomerId).Distinct(StringComparer.Ordinal).ToArray(),
+            stored.Where(ChurnFlagRules.MayRaise).Select(t => t.CustomerId).Distinct(StringComparer.Ordinal).ToArray(),
             stored.Select(Identifiers.MayLink).ToArray(), importId, number);
         var run = await session.LoadAsync<ImportRun>(importId, cancellation);
         if (run is not null)

@@ -14,9 +14,28 @@ public sealed record RejectedTouchpoint(int Index, ProblemDetailsBody Problem);
 
 /// <summary>
 /// Published after every ingestion that appended something the churn-flag rules read: whose flag inputs just changed (the
-/// flags react; <see cref="TouchpointLedger.Announcements"/>).
+/// flags react; <see cref="TouchpointLedger.Announcements"/>). <paramref name="MayOnlyClear"/> names the customers whose
+/// new inputs can at most clear a flag, with those flags (<see cref="Churn.ChurnFlagRules.CanOnlyClear"/>); absent from
+/// it, a customer's inputs may raise one.
 /// </summary>
-public sealed record TouchpointsRecorded(IReadOnlyList<string> CustomerIds);
+public sealed record TouchpointsRecorded(IReadOnlyList<string> CustomerIds, IReadOnlyDictionary<string, IReadOnlyList<string>>? MayOnlyClear = null)
+{
+    /// <summary>What the flags hear of these recorded touchpoints; null when none is an input of theirs.</summary>
+    public static TouchpointsRecorded? Of(IEnumerable<Touchpoint> recorded)
+    {
+        var customers = recorded.Where(Churn.ChurnFlagRules.ReadsInput).GroupBy(t => t.CustomerId, StringComparer.Ordinal).ToList();
+        if (customers.Count == 0)
+        {
+            return null;
+        }
+
+        var onlyClearing = customers.Select(inputs => (Customer: inputs.Key, Clears: inputs.Select(Churn.ChurnFlagRules.CanOnlyClear).ToList()))
+            .Where(c => c.Clears.All(reason => reason is not null))
+            .ToDictionary(c => c.Customer, c => (IReadOnlyList<string>)[.. c.Clears.Select(reason => reason!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+                StringComparer.Ordinal);
+        return new TouchpointsRecorded([.. customers.Select(c => c.Key)], onlyClearing.Count == 0 ? null : onlyClearing);
+    }
+}
 
 /// <summary>
 /// Published after every ingestion that appended to customers' own streams touchpoints that may link identities, in its

@@ -1,5 +1,4 @@
 using CustomerJourney.Access;
-using CustomerJourney.Churn;
 using CustomerJourney.Complaints;
 using CustomerJourney.Identity;
 using CustomerJourney.Infrastructure;
@@ -301,17 +300,16 @@ public sealed partial class TouchpointLedger(IDocumentStore store, TouchpointMet
     /// <summary>
     /// What the reactions hear of what one transaction recorded (a customer's own touchpoints with their event ids, complaint
     /// steps without, being on their case's stream), published through the outbox in that transaction, so exactly what was
-    /// committed is reacted to even if the process dies right after the commit: whose churn-flag inputs changed
-    /// (<see cref="ChurnFlagRules.ReadsInput"/>), who bought (<see cref="AttributeWhenPurchasesRecordedHandler.Hears"/>), and the touchpoints that may link
+    /// committed is reacted to even if the process dies right after the commit: whose churn-flag inputs changed, and whose
+    /// can only clear a flag (<see cref="TouchpointsRecorded.Of"/>), who bought (<see cref="AttributeWhenPurchasesRecordedHandler.Hears"/>), and the touchpoints that may link
     /// identities (<see cref="Identifiers.MayLink"/>). A page view or loyalty points ask for none of them.
     /// </summary>
     public static IReadOnlyList<object> Announcements(IReadOnlyList<(Touchpoint Touchpoint, Guid? EventId)> recorded)
     {
         var messages = new List<object>();
-        var evaluate = recorded.Where(r => ChurnFlagRules.ReadsInput(r.Touchpoint)).Select(r => r.Touchpoint.CustomerId).Distinct(StringComparer.Ordinal).ToList();
-        if (evaluate.Count > 0)
+        if (TouchpointsRecorded.Of(recorded.Select(r => r.Touchpoint)) is { } flagInputs)
         {
-            messages.Add(new TouchpointsRecorded(evaluate));
+            messages.Add(flagInputs);
         }
 
         var buyers = recorded.Where(r => AttributeWhenPurchasesRecordedHandler.Hears(r.Touchpoint)).Select(r => r.Touchpoint.CustomerId)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using CsCheck;
 using CustomerJourney.Churn;
 using CustomerJourney.Complaints;
 using CustomerJourney.Tests.Support;
@@ -100,6 +101,89 @@ public sealed class AnnouncementSpecs
                 Assert.True(Describe(before) == Describe(after), $"{kind} on day {day} changed the flags of '{name}': {Describe(before)} -> {Describe(after)}");
             }
         }
+    }
+
+    [Fact]
+    public void A_consent_grant_and_a_happy_answer_are_announced_as_able_only_to_clear_their_flags()
+    {
+        var happy = (SurveyAnswered)Example("survey-answered") with { Csat = 5, Nps = 9 };
+        var unhappy = happy with { CustomerId = "c-3", Nps = 2 };
+
+        var message = Assert.Single(TouchpointLedger.Announcements([
+            (Example("consent-given"), Guid.NewGuid()), (happy, Guid.NewGuid()), (Example("consent-given", "c-2"), Guid.NewGuid()),
+            (Example("purchase", "c-2"), Guid.NewGuid()), (unhappy, Guid.NewGuid()),
+        ]).OfType<TouchpointsRecorded>());
+
+        Assert.Equal(["c-1", "c-2", "c-3"], message.CustomerIds);
+        // c-2 bought and c-3 answered unhappily: either may raise a flag, so they are evaluated in full.
+        var only = Assert.Single(message.MayOnlyClear!);
+        Assert.Equal("c-1", only.Key);
+        Assert.Equal([FlagReasons.ConsentWithdrawn, FlagReasons.UnhappyAnswer], only.Value);
+    }
+
+    [Fact]
+    public void Requests_batched_together_keep_a_customer_clearing_only_if_every_request_says_so()
+    {
+        var evaluations = EvaluateFlagsWhenTouchpointsRecordedHandler.Handle([
+            new TouchpointsRecorded(["c-1", "c-2", "c-3"], new Dictionary<string, IReadOnlyList<string>>
+            {
+                ["c-1"] = [FlagReasons.ConsentWithdrawn], ["c-2"] = [FlagReasons.ConsentWithdrawn],
+            }),
+            new TouchpointsRecorded(["c-1", "c-2"], new Dictionary<string, IReadOnlyList<string>> { ["c-1"] = [FlagReasons.UnhappyAnswer] }),
+            new TouchpointsRecorded(["c-4"]),
+        ]).ToList();
+
+        var evaluation = Assert.Single(evaluations);
+        Assert.Equal(["c-1", "c-2", "c-3", "c-4"], evaluation.CustomerIds);
+        var only = Assert.Single(evaluation.MayOnlyClear!);
+        Assert.Equal("c-1", only.Key);
+        Assert.Equal([FlagReasons.ConsentWithdrawn, FlagReasons.UnhappyAnswer], only.Value);
+        Assert.Null(Assert.Single(EvaluateFlagsWhenTouchpointsRecordedHandler.Handle([new TouchpointsRecorded(["c-1"])])).MayOnlyClear);
+    }
+
+    /// <summary>
+    /// What <see cref="ChurnFlagRules.CanOnlyClear"/> claims, over generated histories (purchases, returns, answers, calls
+    /// inside and outside a case, consent statements for marketing and other purposes, complaint steps): a touchpoint it
+    /// names raises no flag, wherever it falls, and clears none but the one it names. Every generated touchpoint is tried,
+    /// so one it wrongly called clear-only (a detractor's answer, a call on a case) fails here.
+    /// </summary>
+    [Fact]
+    public void A_touchpoint_that_can_only_clear_a_flag_raises_none_and_clears_no_other()
+    {
+        var touchpoint = Gen.Select(Gen.Int[0, 11], Gen.Int[0, 100], Gen.Int[0, 10], Gen.Int[0, 11]).Select(Generated);
+        Gen.Select(touchpoint.Array[0, 14], touchpoint).Sample((history, added) =>
+        {
+            if (ChurnFlagRules.CanOnlyClear(added) is not { } clears)
+            {
+                return;
+            }
+
+            var before = Evaluate([.. history.Select(t => (Guid.NewGuid(), t))]).Select(f => f.Reason).ToHashSet();
+            var after = Evaluate([.. history.Select(t => (Guid.NewGuid(), t)), (Guid.NewGuid(), added)]).Select(f => f.Reason).ToHashSet();
+            Assert.True(after.IsSubsetOf(before), $"{added} raised {string.Join(", ", after.Except(before))}");
+            Assert.True(before.Except(after).All(r => r == clears), $"{added} cleared {string.Join(", ", before.Except(after))}, not only {clears}");
+        }, iter: 3_000);
+    }
+
+    /// <summary>A touchpoint of customer c-1 from four numbers: its kind, its day (half days from day 0 to 50: the evaluation is on day 45), and two figures.</summary>
+    private static Touchpoint Generated(int kind, int halfDays, int a, int b)
+    {
+        string[] purposes = ["marketing-email", "marketing-app", "service-updates"];
+        Touchpoint touchpoint = kind switch
+        {
+            0 => new PurchaseMade { OrderId = $"o-{a % 3}", Amount = 10 + a, Currency = "USD" },
+            1 => new PurchaseReturned { OrderId = $"o-{a % 3}", Amount = 5 + a, Currency = "USD", Reason = "r" },
+            2 => new SurveyAnswered { Csat = a % 6 == 0 ? null : a % 6, Nps = b == 11 ? null : b },
+            3 => new SurveyAnswered { Csat = 3 + (a % 3), Nps = 7 + (b % 4) },
+            4 => new FollowUpCallCompleted { Outcome = CallOutcome.Reached },
+            5 => new FollowUpCallCompleted { Outcome = CallOutcome.Reached, ComplaintId = $"k-{a % 2}" },
+            6 or 7 => new ConsentGiven { Purpose = purposes[a % 3] },
+            8 => new ConsentWithdrawn { Purpose = purposes[a % 3] },
+            9 => new ComplaintLogged { ComplaintId = $"k-{a % 2}", Category = "c", Severity = ComplaintSeverity.Medium, Description = "d" },
+            10 => new ComplaintAcknowledged { ComplaintId = $"k-{a % 2}" },
+            _ => new ComplaintResolved { ComplaintId = $"k-{a % 2}", RootCause = "carrier", Summary = "resent" },
+        };
+        return touchpoint.As("c-1", Start.AddDays(halfDays / 2.0), channel: Channel.Web);
     }
 
     [Fact]
