@@ -42,24 +42,7 @@ public sealed class ChurnFlagsHttpTests(AppFixture app)
         // Appended straight to the store (as an import or a restore might leave them): no reaction evaluates these customers.
         var customers = Enumerable.Range(0, 3).Select(_ => Ids.Customer("swept")).ToList();
         var now = DateTimeOffset.UtcNow;
-        await using (var session = app.Host.Services.GetRequiredService<Marten.IDocumentStore>().LightweightSession())
-        {
-            foreach (var customer in customers)
-            {
-                session.Events.Append(customer,
-                    new CustomerJourney.Touchpoints.PurchaseMade
-                    {
-                        CustomerId = customer, OccurredAt = now.AddDays(-20), Channel = CustomerJourney.Touchpoints.Channel.Web, Source = "shop", SourceId = Ids.Unique("src"),
-                        OrderId = Ids.Unique("o"), Amount = 10m, Currency = "USD",
-                    },
-                    new CustomerJourney.Touchpoints.SurveyAnswered
-                    {
-                        CustomerId = customer, OccurredAt = now.AddDays(-1), Channel = CustomerJourney.Touchpoints.Channel.Email, Source = "survey", SourceId = Ids.Unique("src"), Nps = 1,
-                    });
-            }
-
-            await session.SaveChangesAsync(TestContext.Current.CancellationToken);
-        }
+        await AppendUnevaluatedAsync(app.Store, customers, now.AddDays(-1));
 
         var runtime = app.Host.Services.GetRequiredService<Wolverine.Runtime.IWolverineRuntime>();
         var sweepQueue = Assert.IsType<Wolverine.Runtime.Routing.MessageRoute>(Assert.Single(runtime.RoutingFor(typeof(SweepChurnFlags)).Routes)).Sender.Destination;
@@ -92,20 +75,7 @@ public sealed class ChurnFlagsHttpTests(AppFixture app)
         async Task<string> Flags(string customer) => (await host.Get($"/api/customers/{customer}/churn/flags", marketing)).Body?.ToJsonString() ?? "";
         var (withdrawn, unevaluated) = (Ids.Customer("withdrawn"), Ids.Customer("unevaluated"));
         var now = DateTimeOffset.UtcNow;
-        await using (var session = host.Store.LightweightSession())
-        {
-            session.Events.Append(unevaluated,
-                new CustomerJourney.Touchpoints.PurchaseMade
-                {
-                    CustomerId = unevaluated, OccurredAt = now.AddDays(-20), Channel = CustomerJourney.Touchpoints.Channel.Web, Source = "shop", SourceId = Ids.Unique("src"),
-                    OrderId = Ids.Unique("o"), Amount = 10m, Currency = "USD",
-                },
-                new CustomerJourney.Touchpoints.SurveyAnswered
-                {
-                    CustomerId = unevaluated, OccurredAt = now.AddDays(-3), Channel = CustomerJourney.Touchpoints.Channel.Email, Source = "survey", SourceId = Ids.Unique("src"), Nps = 1,
-                });
-            await session.SaveChangesAsync(TestContext.Current.CancellationToken);
-        }
+        await AppendUnevaluatedAsync(host.Store, [unevaluated], now.AddDays(-3));
 
         Assert.Equal(201, (await host.PostTouchpoint(withdrawn, TouchpointJson.Kind("consent-withdrawn", new JsonObject { ["purpose"] = "marketing-email" }, occurredAt: now.AddDays(-2)))).Status);
         await Waiting.Until(async () => (await Flags(withdrawn)).Contains(FlagReasons.ConsentWithdrawn, StringComparison.Ordinal), TimeSpan.FromSeconds(30),
@@ -127,6 +97,31 @@ public sealed class ChurnFlagsHttpTests(AppFixture app)
         }
 
         Assert.Contains(FlagReasons.UnhappyAnswer, await Flags(unevaluated), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Appends to each customer's stream straight through the store (as an import or a restore might leave them), so no
+    /// reaction evaluates them: a purchase 20 days ago and a detractor's answer at <paramref name="answeredAt"/>, which an
+    /// evaluation flags as unhappy.
+    /// </summary>
+    private static async Task AppendUnevaluatedAsync(Marten.IDocumentStore store, IEnumerable<string> customers, DateTimeOffset answeredAt)
+    {
+        await using var session = store.LightweightSession();
+        foreach (var customer in customers)
+        {
+            session.Events.Append(customer,
+                new CustomerJourney.Touchpoints.PurchaseMade
+                {
+                    CustomerId = customer, OccurredAt = DateTimeOffset.UtcNow.AddDays(-20), Channel = CustomerJourney.Touchpoints.Channel.Web, Source = "shop",
+                    SourceId = Ids.Unique("src"), OrderId = Ids.Unique("o"), Amount = 10m, Currency = "USD",
+                },
+                new CustomerJourney.Touchpoints.SurveyAnswered
+                {
+                    CustomerId = customer, OccurredAt = answeredAt, Channel = CustomerJourney.Touchpoints.Channel.Email, Source = "survey", SourceId = Ids.Unique("src"), Nps = 1,
+                });
+        }
+
+        await session.SaveChangesAsync(TestContext.Current.CancellationToken);
     }
 
     [Fact]
