@@ -46,7 +46,7 @@ public static class EvaluateChurnFlagsHandler
     /// merge or split that commits while this runs sends its members here again (<see cref="Identity.ProfileMembersMoved"/>).
     /// </remarks>
     public static async Task Handle(EvaluateChurnFlags command, IDocumentSession session, TimeProvider clock, IOptions<ChurnOptions> options,
-        SlaPolicies sla, UnreadableStreams unreadable, CancellationToken cancellation)
+        SlaPolicies sla, UnreadableStreams unreadable, ChurnMetrics metrics, CancellationToken cancellation)
     {
         var settings = options.Value;
         var model = await ChurnModels.LatestAsync(session, cancellation);
@@ -57,6 +57,7 @@ public static class EvaluateChurnFlagsHandler
         people = people.Where(p => !unchanged.Contains(p.Value.ProfileId)).ToDictionary(StringComparer.Ordinal);
         var profiles = people.Values.DistinctBy(p => p.ProfileId).OrderBy(p => p.ProfileId, StringComparer.Ordinal).ToList();
         var ids = profiles.SelectMany(p => p.Members).Concat(people.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        metrics.FlagsEvaluated(profiles.Count, unchanged.Count);
         if (ids.Length == 0)
         {
             return;
@@ -202,8 +203,8 @@ public static class EvaluateChurnFlagsHandler
 
     /// <summary>A chunk of the sweep: the same evaluation, on the sweep's queue.</summary>
     public static Task Handle(SweepChurnFlags chunk, IDocumentSession session, TimeProvider clock, IOptions<ChurnOptions> options,
-        SlaPolicies sla, UnreadableStreams unreadable, CancellationToken cancellation) =>
-        Handle(new EvaluateChurnFlags(chunk.CustomerIds), session, clock, options, sla, unreadable, cancellation);
+        SlaPolicies sla, UnreadableStreams unreadable, ChurnMetrics metrics, CancellationToken cancellation) =>
+        Handle(new EvaluateChurnFlags(chunk.CustomerIds), session, clock, options, sla, unreadable, metrics, cancellation);
 
     /// <summary>
     /// Fans the sweep out in chunks, so no single transaction holds every customer. The customers are the event store's

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 using CustomerJourney.Churn;
 using CustomerJourney.Tests.Complaints;
@@ -72,6 +74,18 @@ public sealed class ChurnFlagsHttpTests(AppFixture app)
     {
         await using var host = await WinBack.WinBackHost.StartAsync();
         var marketing = Credentials.Token(host.Token("flag-reader", "marketing"));
+        var factory = host.Host.Services.GetRequiredService<IMeterFactory>();
+        var outcomes = new ConcurrentQueue<(string Outcome, long People)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == factory && instrument.Name == "customerjourney.churn.flag_evaluations")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, people, tags, _) => outcomes.Enqueue(((string)tags.ToArray().Single(t => t.Key == "outcome").Value!, people)));
+        listener.Start();
         async Task<string> Flags(string customer) => (await host.Get($"/api/customers/{customer}/churn/flags", marketing)).Body?.ToJsonString() ?? "";
         var (withdrawn, unevaluated) = (Ids.Customer("withdrawn"), Ids.Customer("unevaluated"));
         var now = DateTimeOffset.UtcNow;
@@ -91,6 +105,8 @@ public sealed class ChurnFlagsHttpTests(AppFixture app)
             $"the consent-withdrawn flag of {withdrawn} cleared");
 
         Assert.DoesNotContain(FlagReasons.UnhappyAnswer, await Flags(unevaluated), StringComparison.Ordinal);
+        // The withdrawal's evaluation and the grant's: the withdrawn customer evaluated twice, the other left out once.
+        Assert.Equal((2L, 1L), (outcomes.Where(o => o.Outcome == "evaluated").Sum(o => o.People), outcomes.Where(o => o.Outcome == "left-out").Sum(o => o.People)));
         await using (var scope = host.Host.Services.CreateAsyncScope())
         {
             await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(new EvaluateChurnFlags([unevaluated]), TestContext.Current.CancellationToken);
