@@ -29,9 +29,9 @@ public sealed record TouchpointsRecorded(IReadOnlyList<string> CustomerIds, IRea
             return null;
         }
 
-        var onlyClearing = customers.Select(inputs => (Customer: inputs.Key, Clears: inputs.Select(Churn.ChurnFlagRules.CanOnlyClear).ToList()))
-            .Where(c => c.Clears.All(reason => reason is not null))
-            .ToDictionary(c => c.Customer, c => (IReadOnlyList<string>)[.. c.Clears.Select(reason => reason!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+        var onlyClearing = customers.Where(inputs => !inputs.Any(Churn.ChurnFlagRules.MayRaise))
+            .ToDictionary(inputs => inputs.Key,
+                inputs => (IReadOnlyList<string>)[.. inputs.Select(t => Churn.ChurnFlagRules.CanOnlyClear(t)!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
                 StringComparer.Ordinal);
         return new TouchpointsRecorded([.. customers.Select(c => c.Key)], onlyClearing.Count == 0 ? null : onlyClearing);
     }
