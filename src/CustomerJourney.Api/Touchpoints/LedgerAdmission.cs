@@ -14,6 +14,7 @@ public sealed class LedgerAdmission : IDisposable
 {
     private readonly SemaphoreSlim _slots;
     private readonly Histogram<double> _waited;
+    private int _waiting;
 
     public LedgerAdmission(IOptions<IngestionOptions> options, IMeterFactory meters)
     {
@@ -23,15 +24,29 @@ public sealed class LedgerAdmission : IDisposable
         _slots = new SemaphoreSlim(Slots, Slots);
         _waited = meters.Create(TouchpointMetrics.MeterName).CreateHistogram<double>("customerjourney.touchpoints.admission.wait", "ms",
             "How long a ledger transaction waited for its turn to write.");
+        meters.Create(TouchpointMetrics.MeterName).CreateObservableGauge("customerjourney.touchpoints.admission.waiting", () => Waiting, "{write}",
+            "Ledger writes waiting for their turn; they hold no database connection while they wait.");
     }
 
     public int Slots { get; }
+
+    /// <summary>Writes waiting for a slot now (a shared commit's followers that wait for its outcome instead are not counted).</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
 
     /// <summary>Waits for a slot (or the request's cancellation); disposing the answer gives it back.</summary>
     public async Task<IDisposable> EnterAsync(CancellationToken cancellation)
     {
         var started = Stopwatch.GetTimestamp();
-        await _slots.WaitAsync(cancellation);
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            await _slots.WaitAsync(cancellation);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+
         return Admitted(started);
     }
 
@@ -46,7 +61,18 @@ public sealed class LedgerAdmission : IDisposable
         ArgumentNullException.ThrowIfNull(unless);
         var started = Stopwatch.GetTimestamp();
         var waiting = _slots.WaitAsync(cancellation);
-        if (await Task.WhenAny(waiting, unless) != waiting)
+        Task first;
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            first = await Task.WhenAny(waiting, unless);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+
+        if (first != waiting)
         {
             _ = waiting.ContinueWith(static (entered, slots) => GiveBack(entered, (SemaphoreSlim)slots!), _slots, CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
