@@ -22,15 +22,16 @@ public sealed class LedgerAdmission : IDisposable
         ArgumentNullException.ThrowIfNull(meters);
         Slots = options.Value.MaxConcurrentWrites > 0 ? options.Value.MaxConcurrentWrites : Math.Max(1, Environment.ProcessorCount - 1);
         _slots = new SemaphoreSlim(Slots, Slots);
-        _waited = meters.Create(TouchpointMetrics.MeterName).CreateHistogram<double>("customerjourney.touchpoints.admission.wait", "ms",
+        var meter = meters.Create(TouchpointMetrics.MeterName);
+        _waited = meter.CreateHistogram<double>("customerjourney.touchpoints.admission.wait", "ms",
             "How long a ledger transaction waited for its turn to write.");
-        meters.Create(TouchpointMetrics.MeterName).CreateObservableGauge("customerjourney.touchpoints.admission.waiting", () => Waiting, "{write}",
+        meter.CreateObservableGauge("customerjourney.touchpoints.admission.waiting", () => Waiting, "{write}",
             "Ledger writes waiting for their turn; they hold no database connection while they wait.");
     }
 
     public int Slots { get; }
 
-    /// <summary>Writes waiting for a slot now (a shared commit's followers that wait for its outcome instead are not counted).</summary>
+    /// <summary>Writes waiting for a slot now; a small write that another's shared commit has taken waits for that commit's outcome instead, uncounted.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 
     /// <summary>Waits for a slot (or the request's cancellation); disposing the answer gives it back.</summary>
