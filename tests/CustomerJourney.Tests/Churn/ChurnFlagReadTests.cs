@@ -79,26 +79,10 @@ public sealed class ChurnFlagReadTests
         }
 
         // Another writer holds the customer's lock; the evaluation, asked now, waits for it.
-        await using var writer = new NpgsqlConnection(AppFixture.ConnectionString);
-        await writer.OpenAsync(cancellation);
-        await using var held = await writer.BeginTransactionAsync(cancellation);
-        await using (var take = new NpgsqlCommand("select pg_advisory_xact_lock(hashtextextended(@c, 0))", writer, held))
-        {
-            take.Parameters.AddWithValue("c", customer);
-            await take.ExecuteNonQueryAsync(cancellation);
-        }
-
+        await using var held = await HeldCustomerLock.TakeAsync(customer, cancellation);
         await using var scope = host.Host.Services.CreateAsyncScope();
         var evaluation = scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(new EvaluateChurnFlags([customer]), cancellation);
-        await using var watcher = new NpgsqlConnection(AppFixture.ConnectionString);
-        await watcher.OpenAsync(cancellation);
-        await Waiting.Until(async () =>
-        {
-            await using var waiting = new NpgsqlCommand(
-                "select count(*) from pg_locks where locktype = 'advisory' and not granted and ((classid::bigint << 32) | objid::bigint) = hashtextextended(@c, 0)", watcher);
-            waiting.Parameters.AddWithValue("c", customer);
-            return (long)(await waiting.ExecuteScalarAsync(cancellation))! > 0;
-        }, TimeSpan.FromSeconds(30), "the evaluation to wait for the customer's lock");
+        await Waiting.Until(async () => await held.WaitingAsync(cancellation) > 0, TimeSpan.FromSeconds(30), "the evaluation to wait for the customer's lock");
 
         // Meanwhile the follow-up call that answers the unhappy survey is recorded; then the other writer lets go.
         await using (var session = host.Store.LightweightSession())
@@ -107,7 +91,7 @@ public sealed class ChurnFlagReadTests
             await session.SaveChangesAsync(cancellation);
         }
 
-        await held.CommitAsync(cancellation);
+        await held.LetGoAsync(cancellation);
         await evaluation;
 
         await using var query = host.Store.QuerySession();

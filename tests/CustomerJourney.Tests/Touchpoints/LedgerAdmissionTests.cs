@@ -2,7 +2,6 @@ using CustomerJourney.Tests.Support;
 using CustomerJourney.Tests.WinBack;
 using CustomerJourney.Touchpoints;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace CustomerJourney.Tests.Touchpoints;
 
@@ -35,28 +34,13 @@ public sealed class LedgerAdmissionTests
 
         // Another writer holds the stuck customer's lock: the first batch waits for it inside its transaction, on a
         // connection of the pool; every other batch waits for its turn.
-        await using var other = new NpgsqlConnection(AppFixture.ConnectionString);
-        await other.OpenAsync(cancellation);
-        await using var held = await other.BeginTransactionAsync(cancellation);
-        await using (var take = new NpgsqlCommand("select pg_advisory_xact_lock(hashtextextended(@c, 0))", other, held))
-        {
-            take.Parameters.AddWithValue("c", stuck);
-            await take.ExecuteNonQueryAsync(cancellation);
-        }
-
+        await using var held = await HeldCustomerLock.TakeAsync(stuck, cancellation);
         var batches = Enumerable.Range(0, Writes)
             .Select(_ => host.PostBatch(Enumerable.Range(0, TouchpointLedger.ShareableWrite + 1).Select(_ => TouchpointJson.Purchase(stuck))))
             .ToList();
         var admission = host.Host.Services.GetRequiredService<LedgerAdmission>();
-        await using var watcher = new NpgsqlConnection(AppFixture.ConnectionString);
-        await watcher.OpenAsync(cancellation);
-        await Waiting.Until(async () =>
-        {
-            await using var waiting = new NpgsqlCommand(
-                "select count(*) from pg_locks where locktype = 'advisory' and not granted and ((classid::bigint << 32) | objid::bigint) = hashtextextended(@c, 0)", watcher);
-            waiting.Parameters.AddWithValue("c", stuck);
-            return (long)(await waiting.ExecuteScalarAsync(cancellation))! >= 1 && admission.Waiting == Writes - 1;
-        }, TimeSpan.FromSeconds(60), $"one batch to wait for the customer's lock and the other {Writes - 1} for their turn");
+        await Waiting.Until(async () => await held.WaitingAsync(cancellation) >= 1 && admission.Waiting == Writes - 1,
+            TimeSpan.FromSeconds(60), $"one batch to wait for the customer's lock and the other {Writes - 1} for their turn");
 
         // More writes than the pool has connections are waiting; reads are answered all the same, again and again.
         for (var read = 0; read < Pool; read++)
@@ -69,7 +53,7 @@ public sealed class LedgerAdmissionTests
         Assert.Equal(Writes - 1, admission.Waiting);
 
         // Once the other writer lets go, every batch is written, whole and once.
-        await held.CommitAsync(cancellation);
+        await held.LetGoAsync(cancellation);
         var answers = await Task.WhenAll(batches);
         Assert.All(answers, a => Assert.Equal((200, TouchpointLedger.ShareableWrite + 1), (a.Status, a.Body.Int("appended"))));
         Assert.Equal(0, admission.Waiting);
