@@ -38,14 +38,9 @@ public sealed class LedgerAdmission : IDisposable
     public async Task<IDisposable> EnterAsync(CancellationToken cancellation)
     {
         var started = Stopwatch.GetTimestamp();
-        Interlocked.Increment(ref _waiting);
-        try
+        using (Counted())
         {
             await _slots.WaitAsync(cancellation);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _waiting);
         }
 
         return Admitted(started);
@@ -63,14 +58,9 @@ public sealed class LedgerAdmission : IDisposable
         var started = Stopwatch.GetTimestamp();
         var waiting = _slots.WaitAsync(cancellation);
         Task first;
-        Interlocked.Increment(ref _waiting);
-        try
+        using (Counted())
         {
             first = await Task.WhenAny(waiting, unless);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _waiting);
         }
 
         if (first != waiting)
@@ -85,6 +75,18 @@ public sealed class LedgerAdmission : IDisposable
     }
 
     public void Dispose() => _slots.Dispose();
+
+    /// <summary>Counts a write as waiting until the answer is disposed (<see cref="Waiting"/>).</summary>
+    private WaitingWrite Counted()
+    {
+        Interlocked.Increment(ref _waiting);
+        return new WaitingWrite(this);
+    }
+
+    private readonly struct WaitingWrite(LedgerAdmission admission) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref admission._waiting);
+    }
 
     /// <summary>A slot just taken, its wait (since <paramref name="started"/>) recorded.</summary>
     private Slot Admitted(long started)
