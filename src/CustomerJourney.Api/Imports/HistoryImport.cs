@@ -70,10 +70,17 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
     /// <summary>The id of an imported event: derived from its source id, so recovery can tell whether it was stored.</summary>
     public static Guid EventIdOf(string source, string sourceId)
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{source}\n{sourceId}"));
+        // Computed for every imported event: the UTF-8 text and the hash on the stack when they fit (source ids are short).
+        var length = Encoding.UTF8.GetByteCount(source) + 1 + Encoding.UTF8.GetByteCount(sourceId);
+        var text = length <= 512 ? stackalloc byte[length] : new byte[length];
+        var written = Encoding.UTF8.GetBytes(source, text);
+        text[written++] = (byte)'\n';
+        Encoding.UTF8.GetBytes(sourceId, text[written..]);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(text, hash);
         hash[6] = (byte)((hash[6] & 0x0F) | 0x80);
         hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
-        return new Guid(hash.AsSpan(0, 16), bigEndian: true);
+        return new Guid(hash[..16], bigEndian: true);
     }
 
     /// <summary>For tests: runs between the claim and the bulk append, where live ingest may start one of the chunk's customers.</summary>
@@ -397,7 +404,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
                  source_ids = excluded.source_ids, customers = excluded.customers, buyers = excluded.buyers, evaluate = excluded.evaluate,
                  may_link = excluded.may_link)
              select true, c, null from k where old group by c
-             union all select false, source, source_id from claimed
+             union all select false, k.s, k.i from k where not k.old and not exists (select 1 from claimed n where n.source = k.s and n.source_id = k.i)
              """, connection);
         claim.Parameters.Add(Texts("sources", own.Select(t => t.Source)));
         claim.Parameters.Add(Texts("ids", own.Select(t => t.SourceId)));
@@ -410,8 +417,9 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         claim.Parameters.Add(new NpgsqlParameter<bool[]>("links", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = own.Select(Identifiers.MayLink).ToArray() });
         claim.Parameters.AddWithValue("import", importId);
         claim.Parameters.AddWithValue("chunk", number);
+        // What comes back is the exceptions (customers with a stream, source ids the register knew), not the thousands claimed.
         var existing = new HashSet<string>(StringComparer.Ordinal);
-        var claimedIds = new HashSet<(string, string)>();
+        var known = new HashSet<(string, string)>();
         await using (var reader = await claim.ExecuteReaderAsync(cancellation))
         {
             while (await reader.ReadAsync(cancellation))
@@ -422,14 +430,14 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
                 }
                 else
                 {
-                    claimedIds.Add((reader.GetString(1), reader.GetString(2)));
+                    known.Add((reader.GetString(1), reader.GetString(2)));
                 }
             }
         }
 
         normal.AddRange(own.Where(t => existing.Contains(t.CustomerId)));
         var fresh = own.Where(t => !existing.Contains(t.CustomerId)).ToList();
-        var bulk = fresh.Where(t => claimedIds.Contains((t.Source, t.SourceId))).ToList();
+        var bulk = known.Count == 0 ? fresh : fresh.Where(t => !known.Contains((t.Source, t.SourceId))).ToList();
         return (bulk, normal, fresh.Count - bulk.Count);
     }
 
@@ -443,6 +451,9 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
 
         var events = ((DocumentStore)store).Events;
         var streams = new List<StreamAction>();
+        // Every event of the import carries the same header: one dictionary for all of them, not one each (nothing changes
+        // an event's headers after this).
+        var headers = new Dictionary<string, object> { [AuditHeaders.Command] = command };
         foreach (var customer in bulk.GroupBy(t => t.CustomerId, StringComparer.Ordinal))
         {
             var action = StreamAction.Start(events, customer.Key, customer.Cast<object>().ToArray());
@@ -451,7 +462,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
                 var touchpoint = (Touchpoint)e.Data;
                 e.Id = EventIdOf(touchpoint.Source, touchpoint.SourceId);
                 e.UserName = recordedBy;
-                e.SetHeader(AuditHeaders.Command, command);
+                e.Headers = headers;
             }
 
             streams.Add(action);

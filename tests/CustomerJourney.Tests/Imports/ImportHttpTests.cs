@@ -90,6 +90,26 @@ public sealed class ImportHttpTests(AppFixture app)
     }
 
     [Fact]
+    public async Task A_source_id_the_register_knows_is_a_duplicate_even_for_a_customer_new_to_the_store()
+    {
+        // The register is keyed by source and source id, not by customer: a source that re-used an id for another
+        // customer has sent it already. The new customer's other touchpoints are still bulk appended.
+        var (known, newcomer) = (Ids.Customer(), Ids.Customer());
+        var sourceId = Ids.Unique("order");
+        Assert.Equal(201, (await app.PostTouchpoint(known, TouchpointJson.Purchase(occurredAt: Past, sourceId: sourceId))).Status);
+        var items = History(newcomer, 3);
+        items.Insert(1, TouchpointJson.Purchase(newcomer, Past.AddHours(1), sourceId: sourceId));
+
+        var answer = await PostImport(items);
+
+        Assert.Equal((4, 3, 3, 1), (answer.Body.Int("items"), answer.Body.Int("appended"), answer.Body.Int("bulkAppended"), answer.Body.Int("duplicates")));
+        var appended = (await Stream(newcomer)).Where(e => e.Data is Touchpoint).Select(e => ((Touchpoint)e.Data).SourceId).ToList();
+        Assert.Equal(3, appended.Count);
+        Assert.DoesNotContain(sourceId, appended);
+        Assert.Single(await Stream(known), e => e.Data is Touchpoint);
+    }
+
+    [Fact]
     public async Task Live_ingest_starting_a_customer_between_claim_and_bulk_append_leaves_every_touchpoint_once()
     {
         var customer = Ids.Customer();
