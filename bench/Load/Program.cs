@@ -72,6 +72,7 @@ try
                 bulk.PerSecond, "Marten BulkInsertEventsAsync", ">= 0.8x", failure is null && imported.PerSecond >= 0.8 * bulk.PerSecond,
                 failure ?? $"appended {imported.Appended:N0}"));
             rows.Add(new Row("import", "same, against raw COPY", imported.PerSecond, "events/s", rawCopy.PerSecond, "COPY into mt_events-shaped table", null, null));
+            AddCeiling("import", "same", imported.Events, "events", used, bulk.PerSecond, "Marten BulkInsertEventsAsync", 0.8);
             rows.Add(new Row("import", "caught up (projections and reactions) after the POST began", Math.Round(caughtUp, 1), "s", null, null, null, null,
                 double.IsNaN(caughtUp) ? $"not within 15 minutes: {behind:N0} events behind" : null));
             notes.Add($"CPU of the Marten bulk baseline ({bulk.Seconds:F1} s wall): this process {bulkUsed.Client:F1} s, PostgreSQL {bulkUsed.Postgres:F1} s; " +
@@ -159,6 +160,7 @@ try
             // Issue 22's target: the service at 0.8 of Marten's own append of the same events.
             rows.Add(new Row("ingest", "same, against Marten quick append", http.PerSecond, "events/s", appended.PerSecond, "Marten quick append", ">= 0.8x",
                 http.PerSecond >= 0.8 * appended.PerSecond));
+            AddCeiling("ingest", "same", http.Events, "events", used, appended.PerSecond, "Marten quick append", 0.8);
             notes.Add($"CPU during HTTP ingest ({http.Seconds:F0} s wall, {Environment.ProcessorCount} cores): service {used.Service:F0} s, PostgreSQL {used.Postgres:F0} s, load client {used.Client:F0} s.");
             // The rate above ends at the last batch's answer; the reactions it caused (flag evaluations, identity resolution,
             // win-back attribution) may still be running. How long they took says whether the rate left work behind.
@@ -195,6 +197,7 @@ try
         notes.Add($"CPU during the raw per-transaction baseline: PostgreSQL {rawUsed.Postgres:F1} s, load client {rawUsed.Client:F1} s, service (background work left over) {rawUsed.Service:F1} s.");
         rows.Add(new Row("single posts", $"POST /api/customers/{{id}}/touchpoints, {settings.Connections} connections", single.PerSecond, "req/s", rawTx.PerSecond,
             "dedup + append transaction", ">= 0.5x", single.PerSecond >= 0.5 * rawTx.PerSecond, single.Failed > 0 ? $"{single.Failed} failed" : null));
+        AddCeiling("single posts", "same", single.Latencies.Count, "requests", singleUsed, rawTx.PerSecond, "dedup + append transaction", 0.5);
         foreach (var p in new[] { 50.0, 99.0, 99.9 })
         {
             var met = p == 99.0 ? single.Latencies.Percentile(p) <= 2 * rawTx.Latencies.Percentile(p) : (bool?)null;
@@ -405,6 +408,18 @@ Report.Write(Path.Combine(root, "bench/results"), settings.Only switch { null =>
 return 0;
 
 static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
+// The most a workload's own CPU allows: what it did over the CPU seconds it took (the service's, PostgreSQL's and the load
+// client's) spread on every core, as if nothing else ran. Beside the baseline's measured rate: a ceiling under the target
+// says the target needs less work per event or request, and that no scheduling, waiting or parallelism can reach it.
+void AddCeiling(string workload, string what, double units, string unit, CpuSnapshot used, double baselineRate, string baselineName, double target)
+{
+    var cpu = used.Service + used.Postgres + used.Client;
+    var ceiling = units / (cpu / Environment.ProcessorCount);
+    rows.Add(new Row(workload, $"{what}: the most its CPU allows ({cpu:F1} CPU-s for {units:N0} {unit}, {Environment.ProcessorCount} cores doing nothing else)",
+        Math.Round(ceiling, 1), unit == "requests" ? "req/s" : $"{unit}/s", baselineRate, baselineName, null, null,
+        ceiling < target * baselineRate ? $"under the {target}x target: the CPU per {unit.TrimEnd('s')} holds it" : $"the {target}x target is within this CPU"));
+}
 
 async Task Execute(string sql)
 {
