@@ -50,6 +50,8 @@ public sealed class ImportHttpTests(AppFixture app)
         Assert.All(stream.Where(e => e.Data is Touchpoint), e =>
             Assert.Equal(HistoryImport.EventIdOf(((Touchpoint)e.Data).Source, ((Touchpoint)e.Data).SourceId), e.Id));
         Assert.Equal($"key:", stream[0].UserName![..4]);
+        // Each bulk-appended event carries the command that recorded it (the audit trail reads it).
+        Assert.All(stream.Where(e => e.Data is Touchpoint), e => Assert.Equal("POST /api/imports", e.Headers?[AuditHeaders.Command]?.ToString()));
         // Sealed with the customer's key like a live touchpoint, and opened for a reader like one.
         Assert.StartsWith("pd1:", ((ContactDetailsChanged)stream.Single(e => e.Data is ContactDetailsChanged).Data).Email);
         var journey = await app.Get($"/api/customers/{ann}/journey?pageSize=50");
