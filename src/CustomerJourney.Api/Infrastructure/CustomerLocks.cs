@@ -12,6 +12,12 @@ namespace CustomerJourney.Infrastructure;
 /// </summary>
 public static class CustomerLocks
 {
+    /// <summary>
+    /// The SQL of a customer's lock key, over <paramref name="customer"/> (a column or a parameter): the one place it is
+    /// spelled, so anything that takes or watches a customer's lock (tests, other tools) means the same lock.
+    /// </summary>
+    public static string KeyOf(string customer) => $"hashtextextended({customer}, 0)";
+
     /// <summary>Opens the session's transaction (if it is not open yet) and holds the customers' locks until it ends.</summary>
     public static async Task TakeAsync(IDocumentSession session, IReadOnlyCollection<string> customers, CancellationToken cancellation)
     {
@@ -22,7 +28,7 @@ public static class CustomerLocks
 
         await session.BeginTransactionAsync(cancellation);
         await using var take = new NpgsqlCommand(
-            "select count(*) from (select pg_advisory_xact_lock(k) from (select distinct hashtextextended(c, 0) as k from unnest(@customers) as c order by k) h) l",
+            $"select count(*) from (select pg_advisory_xact_lock(k) from (select distinct {KeyOf("c")} as k from unnest(@customers) as c order by k) h) l",
             session.Connection);
         take.Parameters.Add(new NpgsqlParameter<string[]>("customers", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. customers] });
         await take.ExecuteScalarAsync(cancellation);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using CustomerJourney.Infrastructure;
 using CustomerJourney.Tests.Support;
 using Npgsql;
 
@@ -102,7 +103,7 @@ public static class Invariants
     {
         var events = $"{schema}.mt_events";
         await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
-        await using (var take = new NpgsqlCommand("select pg_advisory_xact_lock(hashtextextended(@stream, 0))", connection, transaction))
+        await using (var take = new NpgsqlCommand($"select pg_advisory_xact_lock({CustomerLocks.KeyOf("@stream")})", connection, transaction))
         {
             take.Parameters.AddWithValue("stream", stream);
             await take.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);

@@ -1,14 +1,15 @@
+using CustomerJourney.Infrastructure;
 using Npgsql;
 
 namespace CustomerJourney.Tests.Support;
 
 /// <summary>
 /// Another writer holding one customer's lock, the transaction-scoped advisory lock every writer of customer streams takes
-/// (CustomerJourney.Infrastructure.CustomerLocks), on a connection of its own until it lets go (or is disposed).
+/// (<see cref="CustomerLocks"/>), on a connection of its own until it lets go (or is disposed).
 /// </summary>
 public sealed class HeldCustomerLock : IAsyncDisposable
 {
-    private const string Key = "hashtextextended(@customer, 0)";
+    private static readonly string Key = CustomerLocks.KeyOf("@customer");
 
     private readonly NpgsqlConnection _connection;
     private readonly NpgsqlTransaction _transaction;
