@@ -36,6 +36,7 @@ var events = Workloads.Events(items);
 await using var db = new NpgsqlDataSourceBuilder(connectionString) { ConnectionStringBuilder = { MaxPoolSize = 100 } }.Build();
 Say($"Starting the service on schema {schema}");
 await using var service = await Service.StartAsync(apiDll, connectionString, schema);
+service.SampleMemory();
 try
 {
     await Execute($"create schema {raw}; create table {raw}.mt_events (like {schema}.mt_events including all); " +
@@ -370,10 +371,21 @@ try
     if (settings.Only is null or "ingest" or "tracking" or "identity")
     {
         // Issue 22: under 512 MiB through the whole benchmark (the import's own service has its row above).
-        var (peak, phases) = service.Peaks();
+        var (peak, phases, atPeak) = service.Peaks();
         static double MiB(long bytes) => Math.Round(bytes / 1024.0 / 1024.0, 1);
         rows.Add(new Row("memory", "service peak working set, whole run", MiB(peak), "MiB", null, null, "< 512 MiB", peak < 512L * 1024 * 1024,
             "by phase: " + string.Join(", ", phases.Select(p => $"{p.Phase} {MiB(p.Peak):N0}"))));
+        if (atPeak is var (phase, sample))
+        {
+            // What the peak is made of: the heap the collector keeps committed (and how much of it is free space between
+            // survivors or large objects awaiting a full collection) beside what is not heap (code, mapped assemblies, native).
+            var heap = sample.Runtime;
+            rows.Add(new Row("memory", $"the resident set at its highest sample ({phase}, sampled every 1 s): the heap committed at the last collection " +
+                                       $"{MiB(heap.CommittedBytes):N0} MiB (gen2 {MiB(heap.Gen2Bytes):N0}, of it free {MiB(heap.Gen2FragmentedBytes):N0}; large objects {MiB(heap.LargeObjectBytes):N0}, " +
+                                       $"of it free {MiB(heap.LargeObjectFragmentedBytes):N0}; free in all {MiB(heap.FragmentedBytes):N0}), the rest " +
+                                       $"{MiB(sample.WorkingSet - heap.CommittedBytes):N0} MiB (code, mapped assemblies, native)",
+                MiB(sample.WorkingSet), "MiB", null, null, null, null));
+        }
     }
 }
 finally
@@ -511,12 +523,31 @@ namespace Load
             : $"only the identity workload: {Profiles:N0} profiles, touchpoints at {IdentityRate:N0}/s for {Seconds} s";
     }
 
-    /// <summary>CPU seconds used so far by the service, by PostgreSQL (all its processes, those that exited included) and by this load client.</summary>
-    public sealed record CpuSnapshot(double Service, double Postgres, double Client)
+    /// <summary>
+    /// CPU seconds used so far by the service, by PostgreSQL (all its processes, those that exited included), by this load
+    /// client, and by every process on the machine (from /proc/stat: what the cores were busy with, other sessions included).
+    /// </summary>
+    public sealed record CpuSnapshot(double Service, double Postgres, double Client, double Machine)
     {
-        public static CpuSnapshot Take(Service service) => new(service.CpuSeconds(), PostgresCpu(), Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
+        public static CpuSnapshot Take(Service service) =>
+            new(service.CpuSeconds(), PostgresCpu(), Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, MachineBusy());
 
-        public static CpuSnapshot operator -(CpuSnapshot a, CpuSnapshot b) => new(a.Service - b.Service, a.Postgres - b.Postgres, a.Client - b.Client);
+        public static CpuSnapshot operator -(CpuSnapshot a, CpuSnapshot b) =>
+            new(a.Service - b.Service, a.Postgres - b.Postgres, a.Client - b.Client, a.Machine - b.Machine);
+
+        /// <summary>What neither the service, PostgreSQL nor this client used of what the machine's cores did: other sessions.</summary>
+        public double Others => Math.Max(0, Machine - Service - Postgres - Client);
+
+        /// <summary>
+        /// The cores' busy seconds since boot: the first line of /proc/stat, in hundredths of a second, less idle and
+        /// iowait (fields 4 and 5); guest time is already counted in user time.
+        /// </summary>
+        private static double MachineBusy()
+        {
+            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+                .Take(8).Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+            return (fields.Sum() - fields[3] - fields[4]) / 100.0;
+        }
 
         /// <summary>The project-local cluster's postmaster.pid, so PostgreSQL clusters of other clones on the machine are not counted.</summary>
         public static string? PostmasterPidFile { get; set; }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using CustomerJourney.Infrastructure;
 using Npgsql;
 
 namespace Load;
@@ -36,12 +37,12 @@ public static class ReadsWorkload
         var halfRate = firstPassRate / 2;
         say($"Reads at {settings.ReadRate}/s for {settings.Seconds} s while ingesting at half the first pass's rate ({halfRate:N0} events/s, batches of 1,000)");
         await ClearServiceSideAsync(service);
-        var (atHalf, halfIngest) = await WhileIngestingAsync(calls, settings.ReadRate, duration,
+        var (atHalf, halfIngest, halfWaits) = await WhileIngestingAsync(service, calls, settings.ReadRate, duration,
             stop => Workloads.PacedIngestAsync(service, Workloads.Batches(extra.Take(half).ToList(), 1_000), halfRate, settings.Clients, stop));
         var halfServiceSide = await ServiceSideAsync(service);
         say($"Reads at {settings.ReadRate}/s for {settings.Seconds} s while ingesting at full rate ({settings.Clients} clients, batches of {settings.Batch:N0})");
         await ClearServiceSideAsync(service);
-        var (atFull, fullIngest) = await WhileIngestingAsync(calls, settings.ReadRate, duration,
+        var (atFull, fullIngest, fullWaits) = await WhileIngestingAsync(service, calls, settings.ReadRate, duration,
             stop => Workloads.IngestHttpAsync(service, Workloads.Batches(extra.Skip(half).ToList(), settings.Batch), settings.Clients, stop));
         var fullServiceSide = await ServiceSideAsync(service);
 
@@ -70,7 +71,7 @@ public static class ReadsWorkload
         await copying;
 
         var rows = new List<Row>();
-        foreach (var (phase, reads, ingest, serviceSide) in new[] { ("half", atHalf, halfIngest, halfServiceSide), ("full", atFull, fullIngest, fullServiceSide) })
+        foreach (var (phase, reads, ingest, serviceSide, waits) in new[] { ("half", atHalf, halfIngest, halfServiceSide, halfWaits), ("full", atFull, fullIngest, fullServiceSide, fullWaits) })
         {
             var context = $"ingesting {ingest.PerSecond:N0} events/s for {ingest.Seconds:F0} of {settings.Seconds} s";
             foreach (var (name, latencies) in reads)
@@ -90,6 +91,8 @@ public static class ReadsWorkload
                 rows.Add(new Row("reads while ingesting", $"{phase} rate: GET {name}, time in the service p99 ({summary.Count} requests; p50 {summary.P50 * 1000:F1} ms, max {summary.Max * 1000:F0} ms)",
                     Math.Round(summary.P99 * 1000, 2), "ms", null, null, null, null));
             }
+
+            rows.Add(waits.Row(phase));
         }
 
         return rows;
@@ -126,14 +129,41 @@ public static class ReadsWorkload
 
     private sealed record ServiceSide(int Count, double P50, double P99, double Max);
 
-    /// <summary>The reads at a fixed rate while the ingest runs; the ingest is stopped when the reads are done.</summary>
-    private static async Task<(Dictionary<string, Latencies> Reads, IngestResult Ingest)> WhileIngestingAsync(
+    /// <summary>
+    /// The reads at a fixed rate while the ingest runs; the ingest is stopped when the reads are done. Beside them, what a
+    /// read could have waited behind meanwhile: the service's collections (each one stops every thread, a read's
+    /// included) and the cores' other work.
+    /// </summary>
+    private static async Task<(Dictionary<string, Latencies> Reads, IngestResult Ingest, Waits Waits)> WhileIngestingAsync(Service service,
         IReadOnlyList<(string Name, Func<int, Task> Call)> calls, int rate, TimeSpan duration, Func<CancellationToken, Task<IngestResult>> ingest)
     {
         using var stop = new CancellationTokenSource();
+        var (runtime, cpu, clock) = (await service.RuntimeAsync(), CpuSnapshot.Take(service), System.Diagnostics.Stopwatch.StartNew());
         var ingesting = ingest(stop.Token);
         var reads = await Workloads.AtFixedRateAsync(rate, duration, calls);
+        var waits = new Waits(clock.Elapsed.TotalSeconds, CpuSnapshot.Take(service) - cpu, runtime, await service.RuntimeAsync());
         await stop.CancelAsync();
-        return (reads, await ingesting);
+        return (reads, await ingesting, waits);
+    }
+
+    /// <summary>What a phase's reads shared the machine with: the service's collections and every core's busy time.</summary>
+    private sealed record Waits(double Seconds, CpuSnapshot Used, RuntimeFigures Before, RuntimeFigures After)
+    {
+        public Row Row(string phase)
+        {
+            var paused = After.GcPauseSeconds - Before.GcPauseSeconds;
+            var (gen0, gen1, gen2) = (After.Gen0Collections - Before.Gen0Collections, After.Gen1Collections - Before.Gen1Collections,
+                After.Gen2Collections - Before.Gen2Collections);
+            // CollectionCount(0) counts every collection (a gen1 or gen2 collects gen0 too).
+            var mean = gen0 == 0 ? 0 : paused * 1000 / gen0;
+            var cores = Environment.ProcessorCount;
+            var busy = Math.Min(100, Used.Machine / (cores * Seconds) * 100);
+            return new Row("reads while ingesting",
+                $"{phase} rate: what a read waited behind, the service's collector: time stopped per second ({gen0:N0} collections, {gen1:N0} of them gen1 or gen2 " +
+                $"and {gen2:N0} gen2, {mean:F1} ms each on average; {(After.AllocatedBytes - Before.AllocatedBytes) / Seconds / 1024 / 1024:N0} MiB/s allocated) " +
+                $"and the {cores} cores busy {busy:F0} % of the {Seconds:F0} s (service {Used.Service:F1} CPU-s, PostgreSQL {Used.Postgres:F1}, load client {Used.Client:F1}, " +
+                $"other processes {Used.Others:F1})",
+                Math.Round(paused * 1000 / Seconds, 1), "ms/s", null, null, null, null);
+        }
     }
 }

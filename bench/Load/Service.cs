@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using CustomerJourney.Infrastructure;
 
 namespace Load;
 
@@ -127,15 +128,87 @@ public sealed class Service : IAsyncDisposable
         return _process.PeakWorkingSet64;
     }
 
-    private readonly List<(string Phase, long Peak)> _phases = [];
+    /// <summary>The collector's pauses and collections since the service started, and its heap as the last collection left it.</summary>
+    public async Task<RuntimeFigures> RuntimeAsync() =>
+        await Http.GetFromJsonAsync<RuntimeFigures>("/api/dev/runtime") ?? throw new InvalidOperationException("/api/dev/runtime answered nothing");
+
+    /// <summary>The resident set now (VmRSS), in bytes.</summary>
+    private long WorkingSet()
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>A resident set sampled with what the service's heap held at that moment.</summary>
+    public sealed record MemorySample(long WorkingSet, RuntimeFigures Runtime);
+
+    private readonly Lock _sampled = new();
+    private MemorySample? _highest;
+    private CancellationTokenSource? _sampling;
 
     /// <summary>
-    /// Ends a phase of the run: notes its peak resident set and resets the kernel's high-water mark (`clear_refs` 5), so the
-    /// next phase's peak is its own. Where resetting is refused, the next peak includes the earlier ones.
+    /// Samples the resident set every second until the service is disposed; whenever it is the highest of the phase so
+    /// far, asks the service what its heap holds (<see cref="RuntimeAsync"/>). The kernel's high-water mark is the peak;
+    /// this says what the resident set was made of near it.
+    /// </summary>
+    public void SampleMemory()
+    {
+        _sampling = new CancellationTokenSource();
+        var stop = _sampling.Token;
+        _ = Task.Run(async () =>
+        {
+            using var every = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            while (await every.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                try
+                {
+                    var resident = WorkingSet();
+                    lock (_sampled)
+                    {
+                        if (_highest is not null && resident <= _highest.WorkingSet)
+                        {
+                            continue;
+                        }
+                    }
+
+                    var runtime = await RuntimeAsync().ConfigureAwait(false);
+                    lock (_sampled)
+                    {
+                        if (_highest is null || resident > _highest.WorkingSet)
+                        {
+                            _highest = new MemorySample(resident, runtime);
+                        }
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException or ObjectDisposedException)
+                {
+                    // A sample missed (the service busy past the client's patience, or gone): the next tick tries again.
+                }
+            }
+        }, stop);
+    }
+
+    private readonly List<(string Phase, long Peak, MemorySample? Highest)> _phases = [];
+
+    /// <summary>
+    /// Ends a phase of the run: notes its peak resident set (and its highest sample) and resets the kernel's high-water
+    /// mark (`clear_refs` 5), so the next phase's peak is its own. Where resetting is refused, the next peak includes the earlier ones.
     /// </summary>
     public void EndPhase(string phase)
     {
-        _phases.Add((phase, PeakWorkingSet()));
+        lock (_sampled)
+        {
+            _phases.Add((phase, PeakWorkingSet(), _highest));
+            _highest = null;
+        }
+
         try
         {
             File.WriteAllText($"/proc/{_process.Id}/clear_refs", "5");
@@ -148,9 +221,20 @@ public sealed class Service : IAsyncDisposable
         }
     }
 
-    /// <summary>Each ended phase's peak resident set, in bytes, and the run's (the highest, including what ran since the last phase ended).</summary>
-    public (long Run, IReadOnlyList<(string Phase, long Peak)> Phases) Peaks() =>
-        (Math.Max(PeakWorkingSet(), _phases.Count == 0 ? 0 : _phases.Max(p => p.Peak)), _phases);
+    /// <summary>
+    /// Each ended phase's peak resident set, in bytes, and the run's (the highest, including what ran since the last phase
+    /// ended), with the highest sample of the phase that peaked (null when not sampled).
+    /// </summary>
+    public (long Run, IReadOnlyList<(string Phase, long Peak)> Phases, (string Phase, MemorySample Sample)? AtPeak) Peaks()
+    {
+        lock (_sampled)
+        {
+            var phases = _phases.Select(p => (p.Phase, p.Peak)).ToList();
+            var top = _phases.Count == 0 ? default : _phases.MaxBy(p => p.Peak);
+            var atPeak = top.Highest is { } sample ? (top.Phase, sample) : ((string, MemorySample)?)null;
+            return (Math.Max(PeakWorkingSet(), phases.Count == 0 ? 0 : phases.Max(p => p.Peak)), phases, atPeak);
+        }
+    }
 
     /// <summary>CPU seconds the service has used so far.</summary>
     public double CpuSeconds()
@@ -184,6 +268,12 @@ public sealed class Service : IAsyncDisposable
         }
 
         _disposed = true;
+        if (_sampling is not null)
+        {
+            await _sampling.CancelAsync();
+            _sampling.Dispose();
+        }
+
         Http.Dispose();
         if (!_process.HasExited)
         {

@@ -6,6 +6,37 @@ namespace CustomerJourney.Infrastructure;
 public sealed record HistogramSummary(string Instrument, int Count, double P50, double P99, double P999, double Max);
 
 /// <summary>
+/// Development only: what the runtime's collector has done since start and what the heap held at its last collection, so a
+/// benchmark can say why a read waited (the time the service stood still for collections during a phase) and what its peak
+/// resident set is made of (committed heap, free space between survivors, large objects, and what is not heap at all).
+/// </summary>
+public sealed record RuntimeFigures(
+    double GcPauseSeconds,
+    int Gen0Collections,
+    int Gen1Collections,
+    int Gen2Collections,
+    long AllocatedBytes,
+    long WorkingSetBytes,
+    long CommittedBytes,
+    long HeapBytes,
+    long FragmentedBytes,
+    long Gen2Bytes,
+    long Gen2FragmentedBytes,
+    long LargeObjectBytes,
+    long LargeObjectFragmentedBytes)
+{
+    public static RuntimeFigures Now()
+    {
+        // Index 2 is gen2 and 3 the large-object heap in GCMemoryInfo.GenerationInfo; sizes are as the last collection left them.
+        var heap = GC.GetGCMemoryInfo(GCKind.Any);
+        var generations = heap.GenerationInfo;
+        return new RuntimeFigures(GC.GetTotalPauseDuration().TotalSeconds, GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+            GC.GetTotalAllocatedBytes(), Environment.WorkingSet, heap.TotalCommittedBytes, heap.HeapSizeBytes, heap.FragmentedBytes,
+            generations[2].SizeAfterBytes, generations[2].FragmentationAfterBytes, generations[3].SizeAfterBytes, generations[3].FragmentationAfterBytes);
+    }
+}
+
+/// <summary>
 /// Development only: the values our own histograms (meters named <see cref="Observability.MeterPrefix"/>*) recorded since
 /// start or since they were cleared, kept in memory, so a benchmark that runs the service as its own process can read a
 /// server-side figure without an OpenTelemetry collector; and ASP.NET Core's request durations per route, kept as
@@ -113,6 +144,9 @@ public static class DevelopmentMetrics
             app.MapDelete("/api/dev/metrics/{**instrument}", (string instrument) => histograms.Clear(instrument) ? Results.NoContent() : Results.NotFound())
                 .AllowAnonymous()
                 .WithSummary("Development only: forgets what one of our histograms recorded, so the next summary covers one phase of a benchmark.");
+            app.MapGet("/api/dev/runtime", () => Results.Ok(RuntimeFigures.Now()))
+                .AllowAnonymous()
+                .WithSummary("Development only: the collector's pauses and collections since start, and the heap as its last collection left it.");
         }
 
         return app;

@@ -49,4 +49,17 @@ public sealed class DevelopmentHistogramsSpecs
         Assert.Equal((2, 0.5), (summary.Count, summary.Max));
         Assert.Null(histograms.Summary("http.server.request.duration"));
     }
+
+    [Fact]
+    public void The_runtime_figures_count_a_collection_and_its_pause()
+    {
+        var before = RuntimeFigures.Now();
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        var after = RuntimeFigures.Now();
+
+        Assert.True(after.Gen2Collections > before.Gen2Collections);
+        Assert.True(after.Gen0Collections > before.Gen0Collections);
+        Assert.True(after.GcPauseSeconds > before.GcPauseSeconds);
+        Assert.True(after.Gen2Bytes > 0 && after.CommittedBytes >= after.Gen2Bytes && after.WorkingSetBytes > after.Gen2Bytes);
+    }
 }

@@ -88,13 +88,13 @@ public sealed class EndpointPolicyTests(AppFixture app)
 
     /// <summary>
     /// Open on purpose: probes (projection status names shards, sequences and unreadable streams; deliveries name dead-letter
-    /// ids; no customer data), the API description, (Development only) the token endpoint and the summaries of our histograms
-    /// (durations, no customer data), and the one-click unsubscribe,
+    /// ids; no customer data), the API description, (Development only) the token endpoint, the summaries of our histograms
+    /// (durations, no customer data) and the collector's figures (sizes and pauses), and the one-click unsubscribe,
     /// whose signed token is the credential.
     /// </summary>
     private static readonly string[] Anonymous =
         ["/health/live", "/health/ready", "/health/projections", "/health/deliveries", "/openapi/{documentName}.json", "/api/dev/tokens",
-            "/api/dev/metrics/{**instrument}", "/api/winback/unsubscribe/{token}", "/console/account/signout"];
+            "/api/dev/metrics/{**instrument}", "/api/dev/runtime", "/api/winback/unsubscribe/{token}", "/console/account/signout"];
 
     /// <summary>
     /// The pages' routes: their credential is the console's sign-in cookie, never a bearer token or an API key, so they are

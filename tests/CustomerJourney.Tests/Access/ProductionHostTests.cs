@@ -36,7 +36,7 @@ public sealed class ProductionHostTests
     });
 
     [Fact]
-    public async Task Outside_development_the_token_endpoint_does_not_exist()
+    public async Task Outside_development_the_token_endpoint_and_the_benchmarks_figures_do_not_exist()
     {
         await using var host = await StartProduction("a-production-secret-that-is-long-enough-0123456789");
         using var client = host.Server.CreateClient();
@@ -45,6 +45,10 @@ public sealed class ProductionHostTests
             TestContext.Current.CancellationToken);
 
         Assert.Equal(404, (int)answer.StatusCode);
+        foreach (var figures in new[] { "/api/dev/runtime", "/api/dev/metrics/http.server.request.duration/api/customers/{customerId}" })
+        {
+            Assert.Equal(404, (int)(await client.GetAsync(figures, TestContext.Current.CancellationToken)).StatusCode);
+        }
     }
 
     /// <summary>
