@@ -16,6 +16,17 @@ public sealed class Latencies
 
     public int Count => _values.Count;
 
+    public double Mean
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _values.Count == 0 ? double.NaN : Math.Round(_values.Average(), 2);
+            }
+        }
+    }
+
     /// <summary>Nearest-rank percentile.</summary>
     public double Percentile(double p)
     {
