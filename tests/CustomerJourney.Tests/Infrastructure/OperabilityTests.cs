@@ -19,6 +19,25 @@ public sealed class OperabilityTests(AppFixture app)
         Assert.Equal("Healthy", await answer.Response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 
+    /// <summary>
+    /// The benchmark's server-side figures, which only a Development host serves (ProductionHostTests: 404 there): a route's
+    /// request durations once it has answered, and the collector's counts.
+    /// </summary>
+    [Fact]
+    public async Task In_development_the_benchmarks_figures_answer()
+    {
+        Assert.Equal(200, (await app.Get("/health/live")).Status);
+
+        var durations = await app.Get("/api/dev/metrics/http.server.request.duration/health/live");
+        var runtime = await app.Get("/api/dev/runtime");
+
+        Assert.Equal(200, durations.Status);
+        Assert.True(durations.Body!["count"]!.GetValue<int>() >= 1);
+        Assert.Equal(200, runtime.Status);
+        Assert.True(runtime.Body!["gen0Collections"]!.GetValue<int>() >= runtime.Body["gen2Collections"]!.GetValue<int>());
+        Assert.True(runtime.Body["committedBytes"]!.GetValue<long>() > 0);
+    }
+
     [Fact]
     public async Task The_OpenAPI_document_describes_every_endpoint_and_the_reference_page_is_served()
     {
