@@ -388,8 +388,9 @@ try
             // survivors or large objects awaiting a full collection) beside what is not heap (code, mapped assemblies, native).
             var heap = sample.Runtime;
             rows.Add(new Row("memory", $"the resident set at its highest sample ({phase}, sampled every 1 s): the heap committed at the last collection " +
-                                       $"{MiB(heap.CommittedBytes):N0} MiB (gen2 {MiB(heap.Gen2Bytes):N0}, of it free {MiB(heap.Gen2FragmentedBytes):N0}; large objects {MiB(heap.LargeObjectBytes):N0}, " +
-                                       $"of it free {MiB(heap.LargeObjectFragmentedBytes):N0}; free in all {MiB(heap.FragmentedBytes):N0}), the rest " +
+                                       $"{MiB(heap.CommittedBytes):N0} MiB (gen0 and gen1 {MiB(heap.YoungBytes):N0}; gen2 {MiB(heap.Gen2Bytes):N0}, of it free {MiB(heap.Gen2FragmentedBytes):N0}; " +
+                                       $"large objects {MiB(heap.LargeObjectBytes):N0}, of it free {MiB(heap.LargeObjectFragmentedBytes):N0}; free in all {MiB(heap.FragmentedBytes):N0}; " +
+                                       $"committed beyond the heap's objects {MiB(heap.CommittedBytes - heap.HeapBytes):N0}), the rest " +
                                        $"{MiB(sample.WorkingSet - heap.CommittedBytes):N0} MiB (code, mapped assemblies, native)",
                 MiB(sample.WorkingSet), "MiB", null, null, null, null));
         }

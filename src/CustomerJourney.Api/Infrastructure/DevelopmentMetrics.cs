@@ -20,6 +20,7 @@ public sealed record RuntimeFigures(
     long CommittedBytes,
     long HeapBytes,
     long FragmentedBytes,
+    long YoungBytes,
     long Gen2Bytes,
     long Gen2FragmentedBytes,
     long LargeObjectBytes,
@@ -27,12 +28,13 @@ public sealed record RuntimeFigures(
 {
     public static RuntimeFigures Now()
     {
-        // Index 2 is gen2 and 3 the large-object heap in GCMemoryInfo.GenerationInfo; sizes are as the last collection left them.
+        // GCMemoryInfo.GenerationInfo holds gen0, gen1, gen2, the large-object heap and the pinned-object heap, in that
+        // order; sizes are as the last collection left them (young: gen0 and gen1 together).
         var heap = GC.GetGCMemoryInfo(GCKind.Any);
         var generations = heap.GenerationInfo;
         return new RuntimeFigures(GC.GetTotalPauseDuration().TotalSeconds, GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
             GC.GetTotalAllocatedBytes(), Environment.WorkingSet, heap.TotalCommittedBytes, heap.HeapSizeBytes, heap.FragmentedBytes,
-            generations[2].SizeAfterBytes, generations[2].FragmentationAfterBytes, generations[3].SizeAfterBytes, generations[3].FragmentationAfterBytes);
+            generations[0].SizeAfterBytes + generations[1].SizeAfterBytes, generations[2].SizeAfterBytes, generations[2].FragmentationAfterBytes, generations[3].SizeAfterBytes, generations[3].FragmentationAfterBytes);
     }
 }
 
