@@ -115,36 +115,28 @@ public sealed class Service : IAsyncDisposable
     }
 
     /// <summary>Peak resident set of the service process (VmHWM), in bytes.</summary>
-    public long PeakWorkingSet()
+    public long PeakWorkingSet() => StatusBytes("VmHWM") ?? _process.PeakWorkingSet64;
+
+    /// <summary>The resident set now (VmRSS), in bytes.</summary>
+    private long WorkingSet() => StatusBytes("VmRSS") ?? 0;
+
+    /// <summary>A size the kernel reports for the service in /proc/&lt;pid&gt;/status (in KiB there), in bytes; null when absent.</summary>
+    private long? StatusBytes(string field)
     {
         foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
         {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
             {
                 return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
             }
         }
 
-        return _process.PeakWorkingSet64;
+        return null;
     }
 
     /// <summary>The collector's pauses and collections since the service started, and its heap as the last collection left it.</summary>
     public async Task<RuntimeFigures> RuntimeAsync() =>
         await Http.GetFromJsonAsync<RuntimeFigures>("/api/dev/runtime") ?? throw new InvalidOperationException("/api/dev/runtime answered nothing");
-
-    /// <summary>The resident set now (VmRSS), in bytes.</summary>
-    private long WorkingSet()
-    {
-        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-            {
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-            }
-        }
-
-        return 0;
-    }
 
     /// <summary>A resident set sampled with what the service's heap held at that moment.</summary>
     public sealed record MemorySample(long WorkingSet, RuntimeFigures Runtime);
@@ -229,10 +221,9 @@ public sealed class Service : IAsyncDisposable
     {
         lock (_sampled)
         {
-            var phases = _phases.Select(p => (p.Phase, p.Peak)).ToList();
             var top = _phases.Count == 0 ? default : _phases.MaxBy(p => p.Peak);
             var atPeak = top.Highest is { } sample ? (top.Phase, sample) : ((string, MemorySample)?)null;
-            return (Math.Max(PeakWorkingSet(), phases.Count == 0 ? 0 : phases.Max(p => p.Peak)), phases, atPeak);
+            return (Math.Max(PeakWorkingSet(), top.Peak), [.. _phases.Select(p => (p.Phase, p.Peak))], atPeak);
         }
     }
 
