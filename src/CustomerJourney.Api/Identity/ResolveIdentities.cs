@@ -3,6 +3,7 @@ using System.Diagnostics;
 using CustomerJourney.Touchpoints;
 using CustomerJourney.TrackingApi;
 using Marten;
+using Npgsql;
 
 namespace CustomerJourney.Identity;
 
@@ -148,23 +149,36 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
         var started = Stopwatch.GetTimestamp();
         var options = session.DocumentStore.Options;
         var (memberships, holders) = (options.Schema.For<ProfileMembership>(), options.Schema.For<IdentifierHolder>());
+        // The pass's answer runs to hundreds of KiB: it is streamed as UTF-8 (bytea, read sequentially) into the
+        // deserializer, not read as one string and transcoded (a large string, and a buffer three times its length rented
+        // from the shared array pool, which keeps it; heap snapshots under the tracking workload found dozens kept).
         var sql = $"""
-            select jsonb_build_object(
-                'own', (select jsonb_object_agg(id, data ->> 'profileId') from {memberships} where id = any(?)),
+            select convert_to(jsonb_build_object(
+                'own', (select jsonb_object_agg(id, data ->> 'profileId') from {memberships} where id = any($1)),
                 'holders', coalesce((select jsonb_agg(jsonb_build_array(h.data ->> 'key', h.data ->> 'customerId', m.data ->> 'profileId'))
                     from {holders} h left join {memberships} m on m.id = h.data ->> 'customerId'
-                    where h.data ->> 'key' = any(?)), '[]'::jsonb),
-                'held', coalesce((select jsonb_agg(id) from {holders} where id = any(?)), '[]'::jsonb),
-                'streams', coalesce((select jsonb_agg(id) from {options.Events.DatabaseSchemaName}.mt_streams where id = any(?)), '[]'::jsonb))::text
+                    where h.data ->> 'key' = any($2)), '[]'::jsonb),
+                'held', coalesce((select jsonb_agg(id) from {holders} where id = any($3)), '[]'::jsonb),
+                'streams', coalesce((select jsonb_agg(id) from {options.Events.DatabaseSchemaName}.mt_streams where id = any($4)), '[]'::jsonb))::text, 'UTF8')
             """;
         var ids = customers.Select(c => c.Key).ToArray();
         var keys = customers.SelectMany(c => c.SelectMany(o => o.LinkingKeys)).Distinct(StringComparer.Ordinal).ToArray();
         var held = customers.SelectMany(c => c.SelectMany(o => o.Identifiers).Select(IdentifierHolder.KeyOf).Distinct(StringComparer.Ordinal)
             .Select(k => IdentifierHolder.IdOf(k, c.Key))).ToArray();
         var homes = ids.Select(ProfileIds.HomeOf).ToArray();
-        var json = (await session.AdvancedSql.QueryAsync<string>(sql, cancellation, ids, keys, held, homes)).Single();
+        var connection = (NpgsqlConnection)session.Connection!;
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            await connection.OpenAsync(cancellation);
+        }
+
+        await using var query = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = ids }, new() { Value = keys }, new() { Value = held }, new() { Value = homes } } };
+        await using var reader = await query.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellation);
+        await reader.ReadAsync(cancellation);
+        await using var json = await reader.GetStreamAsync(0, cancellation);
+        var found = await System.Text.Json.JsonSerializer.DeserializeAsync<PassLookup>(json, LookupJson, cancellation);
         metrics.PassLookedUp(started);
-        return System.Text.Json.JsonSerializer.Deserialize<PassLookup>(json, LookupJson)!;
+        return found!;
     }
 
     /// <summary>

@@ -37,19 +37,42 @@ public static class BoundedBody
             return filled == bytes.Length ? bytes : bytes[..filled];
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[ChunkBytes];
-        int got;
-        while ((got = await body.ReadAsync(chunk, cancellation)) > 0)
+        // Read in chunks under the large-object threshold and copied once into an array of the body's size: a growing
+        // MemoryStream made large-object garbage of about four times the body (a decompressed /v1/batch: 40 MB of it in
+        // 25 s of the tracking workload, beside 13 MB for the final copy).
+        var chunks = new List<(byte[] Bytes, int Length)>();
+        long total = 0;
+        while (true)
         {
-            if (buffer.Length + got > limit)
+            var chunk = new byte[ChunkBytes];
+            var filled = 0;
+            int got;
+            while (filled < chunk.Length && (got = await body.ReadAsync(chunk.AsMemory(filled), cancellation)) > 0)
+            {
+                filled += got;
+            }
+
+            total += filled;
+            if (total > limit)
             {
                 return null;
             }
 
-            buffer.Write(chunk, 0, got);
+            chunks.Add((chunk, filled));
+            if (filled < chunk.Length)
+            {
+                break;
+            }
         }
 
-        return buffer.ToArray();
+        var whole = new byte[total];
+        var at = 0;
+        foreach (var (bytes, count) in chunks)
+        {
+            bytes.AsSpan(0, count).CopyTo(whole.AsSpan(at));
+            at += count;
+        }
+
+        return whole;
     }
 }

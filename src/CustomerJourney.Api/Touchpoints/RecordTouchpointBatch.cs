@@ -29,65 +29,54 @@ public static class RecordTouchpointBatchEndpoint
             return TouchpointRequestBody.TooLarge($"A batch may be at most {limits.MaxBatchBytes} bytes.");
         }
 
-        var documents = new List<JsonDocument>();
-        try
+        var items = new List<SubmittedItem>();
+        if (mediaType == RequestMediaTypes.Json)
         {
-            var items = new List<SubmittedItem>();
-            if (mediaType == RequestMediaTypes.Json)
+            SplitBody batch;
+            try
             {
-                JsonDocument document;
+                batch = TouchpointRequestBody.ParseSplit(body, itemsProperty: null);
+            }
+            catch (JsonException e)
+            {
+                return TouchpointRequestBody.InvalidJson(e);
+            }
+
+            if (batch.Items is not { } touchpoints)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid batch",
+                    detail: "A JSON batch must be an array of touchpoints (or send application/x-ndjson).");
+            }
+
+            if (touchpoints.Count > limits.MaxBatchItems)
+            {
+                return TooManyItems(limits.MaxBatchItems);
+            }
+
+            items.AddRange(touchpoints.Select(item => new SubmittedItem(item, null)));
+        }
+        else
+        {
+            var lines = NdJsonLines(body);
+            if (lines.Count > limits.MaxBatchItems)
+            {
+                return TooManyItems(limits.MaxBatchItems);
+            }
+
+            foreach (var line in lines)
+            {
                 try
                 {
-                    document = TouchpointRequestBody.Parse(body);
+                    items.Add(new SubmittedItem(TouchpointRequestBody.ParseValue(body.AsSpan(line.Start, line.Length)), null));
                 }
                 catch (JsonException e)
                 {
-                    return TouchpointRequestBody.InvalidJson(e);
-                }
-
-                documents.Add(document);
-                if (document.RootElement.ValueKind != JsonValueKind.Array)
-                {
-                    return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid batch",
-                        detail: "A JSON batch must be an array of touchpoints (or send application/x-ndjson).");
-                }
-
-                if (document.RootElement.GetArrayLength() > limits.MaxBatchItems)
-                {
-                    return TooManyItems(limits.MaxBatchItems);
-                }
-
-                items.AddRange(document.RootElement.EnumerateArray().Select(item => new SubmittedItem(item, null)));
-            }
-            else
-            {
-                var lines = NdJsonLines(body);
-                if (lines.Count > limits.MaxBatchItems)
-                {
-                    return TooManyItems(limits.MaxBatchItems);
-                }
-
-                foreach (var line in lines)
-                {
-                    try
-                    {
-                        var document = TouchpointRequestBody.Parse(body.AsMemory(line.Start, line.Length));
-                        documents.Add(document);
-                        items.Add(new SubmittedItem(document.RootElement, null));
-                    }
-                    catch (JsonException e)
-                    {
-                        items.Add(new SubmittedItem(null, e.Message));
-                    }
+                    items.Add(new SubmittedItem(null, e.Message));
                 }
             }
+        }
 
-            return Results.Ok(await ingestion.IngestAsync(items, null, caller, "POST /api/touchpoints/batch", cancellation));
-        }
-        finally
-        {
-            documents.ForEach(d => d.Dispose());
-        }
+        return Results.Ok(await ingestion.IngestAsync(items, null, caller, "POST /api/touchpoints/batch", cancellation));
     }
 
     private static IResult TooManyItems(int max) =>

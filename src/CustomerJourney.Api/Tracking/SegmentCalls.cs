@@ -12,13 +12,13 @@ public sealed record BatchDefaults(JsonObject? Context, DateTimeOffset? SentAt)
 {
     public static readonly BatchDefaults None = new(null, null);
 
-    /// <summary>The batch's own `context` and `sentAt`, read without copying its calls (a batch body runs to megabytes).</summary>
-    public static BatchDefaults Read(JsonElement batch, FieldErrors errors)
+    /// <summary>The batch's own `context` and `sentAt`, from the body's properties other than its calls.</summary>
+    public static BatchDefaults Read(IReadOnlyDictionary<string, JsonElement> batch, FieldErrors errors)
     {
         var own = new JsonObject();
         foreach (var name in (ReadOnlySpan<string>)["context", "sentAt"])
         {
-            if (batch.TryGetProperty(name, out var value))
+            if (batch.TryGetValue(name, out var value))
             {
                 own[name] = SegmentCalls.NodeOf(value);
             }

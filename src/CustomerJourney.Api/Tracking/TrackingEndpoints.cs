@@ -75,34 +75,38 @@ public static class TrackingEndpoints
             return NotConfigured();
         }
 
-        using var document = await ParseAsync(http, caller, ingestion, null, cancellation);
-        if (document is null)
+        SplitBody body;
+        try
         {
+            body = TouchpointRequestBody.ParseSplit(TrackingRequestBody.Of(http), itemsProperty: "batch");
+        }
+        catch (JsonException)
+        {
+            await ingestion.RejectUnreadableAsync(caller, null, "Invalid JSON", cancellation);
             return InvalidJson();
         }
 
-        var root = document.RootElement;
-        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("batch", out var batch) || batch.ValueKind != JsonValueKind.Array)
+        if (body.Items is not { } batch)
         {
             await ingestion.RejectUnreadableAsync(caller, null, "Invalid batch", cancellation);
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid batch", detail: "A batch is a JSON object whose `batch` is an array of calls.");
         }
 
-        if (batch.GetArrayLength() > limits.Value.MaxBatchItems)
+        if (batch.Count > limits.Value.MaxBatchItems)
         {
             return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large",
                 detail: $"A batch may hold at most {limits.Value.MaxBatchItems} calls.");
         }
 
         var errors = new FieldErrors();
-        var defaults = BatchDefaults.Read(root, errors);
+        var defaults = BatchDefaults.Read(body.Properties, errors);
         if (errors.Any)
         {
             await ingestion.RejectUnreadableAsync(caller, null, "Invalid batch", cancellation);
             return Results.ValidationProblem(errors.ToDictionary(), title: "Invalid batch", detail: "The batch's own fields are invalid; see errors.");
         }
 
-        var calls = batch.EnumerateArray().Select(c => new ArrivedCall(c, JsonMarshal.GetRawUtf8Value(c).Length)).ToList();
+        var calls = batch.Select(c => new ArrivedCall(c, JsonMarshal.GetRawUtf8Value(c).Length)).ToList();
         return Results.Ok(await ingestion.ReceiveAsync(calls, null, defaults, caller, "POST /v1/batch", cancellation));
     }
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using CustomerJourney.Access;
 using CustomerJourney.Infrastructure;
+using CustomerJourney.Touchpoints;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -128,15 +129,32 @@ public sealed class TrackingRequestBody(RequestDelegate next, IOptions<TrackingO
         }
     }
 
+    /// <summary>The root object's `writeKey`, read token by token: a whole document of a batch body is not needed for it.</summary>
     private static string? WriteKeyInBody(byte[] body)
     {
         try
         {
-            using var document = JsonDocument.Parse(body);
-            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("writeKey", out var key) &&
-                   key.ValueKind == JsonValueKind.String ? key.GetString() : null;
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = TouchpointRequestBody.ParseOptions.MaxDepth });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isWriteKey = reader.ValueTextEquals("writeKey"u8);
+                reader.Read();
+                if (isWriteKey)
+                {
+                    return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+
+                reader.Skip();
+            }
+
+            return null;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return null;
         }
