@@ -53,6 +53,7 @@ public static class RecordTouchpointBatchEndpoint
                 return TooManyItems(limits.MaxBatchItems);
             }
 
+            items.Capacity = touchpoints.Count;
             items.AddRange(touchpoints.Select(item => new SubmittedItem(item, null)));
         }
         else

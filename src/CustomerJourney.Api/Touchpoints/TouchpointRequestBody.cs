@@ -29,7 +29,8 @@ public static class TouchpointRequestBody
 
     /// <summary>
     /// Parses one value (a batch's item or an NDJSON line) into arrays of its own size, reporting every way it can be
-    /// unreadable as a <see cref="JsonException"/>. Nothing to dispose, and nothing kept from the shared array pool.
+    /// unreadable as a <see cref="JsonException"/>. Nothing to dispose; what it rents from the shared array pool while
+    /// parsing is the size of the value, and returned.
     /// </summary>
     public static JsonElement ParseValue(ReadOnlySpan<byte> json)
     {
@@ -66,7 +67,7 @@ public static class TouchpointRequestBody
             if (itemsProperty is null && kind == JsonValueKind.Array)
             {
                 var items = ReadItems(ref reader, json.Span);
-                reader.Read();
+                reader.Read(); // throws on anything after the root value
                 return new SplitBody(kind, items, new Dictionary<string, JsonElement>());
             }
 
@@ -90,8 +91,8 @@ public static class TouchpointRequestBody
                     }
                 }
 
-                reader.Read();
-                var rest = items is null ? json : Concat(json[..arrayStart], "[]"u8.ToArray(), json[arrayEnd..]);
+                reader.Read(); // throws on anything after the root value
+                var rest = items is null ? json : Concat(json[..arrayStart], EmptyArray, json[arrayEnd..]);
                 using var envelope = Parse(rest);
                 var properties = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
                 foreach (var property in envelope.RootElement.EnumerateObject())
@@ -114,6 +115,8 @@ public static class TouchpointRequestBody
             throw new JsonException("A property name is not valid Unicode text.", e);
         }
     }
+
+    private static readonly byte[] EmptyArray = "[]"u8.ToArray();
 
     private static ReadOnlyMemory<byte> Concat(ReadOnlyMemory<byte> a, ReadOnlyMemory<byte> b, ReadOnlyMemory<byte> c)
     {
