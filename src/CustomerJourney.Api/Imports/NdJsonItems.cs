@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
+using CustomerJourney.Infrastructure;
 
 namespace CustomerJourney.Imports;
 
@@ -69,39 +69,7 @@ public static class NdJsonItems
     /// The line's top-level <c>customerId</c> string, read without building a document (where the import cuts its chunks);
     /// null when there is none or the line is not JSON (the chunk's validation says why).
     /// </summary>
-    public static string? CustomerIdOf(NdJsonLine line)
-    {
-        if (line.Bytes is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            var reader = new Utf8JsonReader(line.Bytes);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return null;
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isCustomer = reader.ValueTextEquals("customerId"u8);
-                reader.Read();
-                if (isCustomer)
-                {
-                    return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                }
-
-                reader.Skip();
-            }
-        }
-        catch (JsonException)
-        {
-        }
-
-        return null;
-    }
+    public static string? CustomerIdOf(NdJsonLine line) => line.Bytes is null ? null : FieldReader.RootString(line.Bytes, "customerId"u8);
 
     private static NdJsonLine? ToItem(ReadOnlySequence<byte> line, long maxLineBytes, ref long index)
     {

@@ -510,6 +510,41 @@ public sealed partial class FieldReader
         }
     }
 
+    /// <summary>
+    /// A string property of the root object, read token by token (nothing else of the JSON is kept): null when the JSON
+    /// is not an object, has no such property, or it is not a string, or the JSON is unreadable before it.
+    /// </summary>
+    public static string? RootString(ReadOnlySpan<byte> json, ReadOnlySpan<byte> name)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var found = reader.ValueTextEquals(name);
+                reader.Read();
+                if (found)
+                {
+                    return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+
+                reader.Skip();
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            // Unreadable JSON, or a string that is not valid Unicode text.
+            return null;
+        }
+    }
+
     /// <summary>A JSON string's text if it is storable (see <see cref="Text"/>), else null.</summary>
     public static string? StorableString(JsonElement element, int maxLength)
     {

@@ -1,9 +1,7 @@
 using System.IO.Compression;
 using System.Text;
-using System.Text.Json;
 using CustomerJourney.Access;
 using CustomerJourney.Infrastructure;
-using CustomerJourney.Touchpoints;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -129,36 +127,8 @@ public sealed class TrackingRequestBody(RequestDelegate next, IOptions<TrackingO
         }
     }
 
-    /// <summary>The root object's `writeKey`, read token by token: a whole document of a batch body is not needed for it.</summary>
-    private static string? WriteKeyInBody(byte[] body)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = TouchpointRequestBody.ParseOptions.MaxDepth });
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return null;
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isWriteKey = reader.ValueTextEquals("writeKey"u8);
-                reader.Read();
-                if (isWriteKey)
-                {
-                    return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                }
-
-                reader.Skip();
-            }
-
-            return null;
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            return null;
-        }
-    }
+    /// <summary>The root object's `writeKey`: a whole document of a batch body is not needed for it.</summary>
+    private static string? WriteKeyInBody(byte[] body) => FieldReader.RootString(body, "writeKey"u8);
 
     private static async Task<byte[]?> ReadAsync(Stream body, long? declaredLength, long limit, CancellationToken cancellation)
     {
