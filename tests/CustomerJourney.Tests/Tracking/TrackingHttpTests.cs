@@ -94,6 +94,8 @@ public sealed class TrackingHttpTests(AppFixture app)
         Assert.Equal(200, (await app.PostV1("/v1/track", inBody, writeKey: key, basicAuth: false)).Status);
         Assert.Equal(401, (await app.PostV1("/v1/track", SegmentClient.Track(Ids.Customer("seg"), "Signed Up"), writeKey: "cjk.0000000000000000.nope")).Status);
         Assert.Equal(401, (await app.PostV1("/v1/track", SegmentClient.Track(Ids.Customer("seg"), "Signed Up"), writeKey: key, basicAuth: false)).Status);
+        // A write key in the body that is not valid Unicode text is no key: 401, not a server error.
+        Assert.Equal(401, (await app.PostV1Bytes("/v1/track", "{\"writeKey\":\"\\ud800\",\"type\":\"track\"}"u8.ToArray(), gzip: false, "application/json", writeKey: null)).Status);
         var agent = await app.Send(HttpMethod.Post, "/v1/track", SegmentClient.Track(Ids.Customer("seg"), "Signed Up").ToJsonString(), "application/json",
             Credentials.Token(app.Token("agent-1", "agent")));
         Assert.Equal(403, agent.Status);
