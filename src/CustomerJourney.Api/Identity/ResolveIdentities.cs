@@ -166,12 +166,16 @@ public sealed class IdentityResolver(IDocumentStore store, IPersonalDataProtecto
         var held = customers.SelectMany(c => c.SelectMany(o => o.Identifiers).Select(IdentifierHolder.KeyOf).Distinct(StringComparer.Ordinal)
             .Select(k => IdentifierHolder.IdOf(k, c.Key))).ToArray();
         var homes = ids.Select(ProfileIds.HomeOf).ToArray();
-        var connection = (NpgsqlConnection)session.Connection!;
-        if (connection.State != System.Data.ConnectionState.Open)
+        // A decision's session holds its transaction and locks: the lookup is read there. A query session lends no
+        // connection (asking it for one opens one and begins a transaction that stays open as long as the session, a
+        // whole pass): the lookup takes a connection of its own for this one command, as Marten's own reads do.
+        await using var own = session is IDocumentSession ? null : session.Database.CreateConnection();
+        if (own is not null)
         {
-            await connection.OpenAsync(cancellation);
+            await own.OpenAsync(cancellation);
         }
 
+        var connection = own ?? session.Connection;
         await using var query = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = ids }, new() { Value = keys }, new() { Value = held }, new() { Value = homes } } };
         await using var reader = await query.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellation);
         await reader.ReadAsync(cancellation);
