@@ -4,6 +4,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using CustomerJourney.Tests.Support;
+using Marten;
+using Marten.Events;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CustomerJourney.Tests.Churn;
@@ -74,6 +76,9 @@ public sealed class ChurnFitLimitsHttpTests(AppFixture app)
     {
         const string currency = "NOK";
         await BuyIn(app, currency);
+        // The fit waits up to 20 s for the purchase histories and answers 503 past that: this test is about cancelling a
+        // fit, so it starts once the projections have caught up with what the suite wrote before it.
+        await app.Host.Services.GetRequiredService<IDocumentStore>().WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(120));
         var factory = app.Host.Services.GetRequiredService<IMeterFactory>();
         using var caller = new CancellationTokenSource();
         var ended = new ConcurrentQueue<(string Model, string Reason)>();
