@@ -119,6 +119,35 @@ public static class Invariants
         return sequence;
     }
 
+    /// <summary>
+    /// What a test that found purchase histories missing prints to say why: the customers with purchases but no stored
+    /// history (with their purchases' sequence numbers), the event sequence, the daemon's progress, any range its high
+    /// water detection skipped, and what Marten and the daemon logged about skipping or as a warning or an error.
+    /// </summary>
+    public static async Task<string> DescribeMissingPurchaseHistories(string schema, IEnumerable<string> logs)
+    {
+        await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        var missing = await Rows(connection,
+            $"select e.stream_id || ' seq ' || string_agg(e.seq_id::text, ',' order by e.seq_id) from {schema}.mt_events e " +
+            $"where e.type = 'purchase_made' and not exists (select 1 from {schema}.mt_doc_purchasehistory h where h.id = e.stream_id) group by e.stream_id order by 1");
+        var progress = await Rows(connection, $"select name || '=' || last_seq_id from {schema}.mt_event_progression order by name");
+        var skips = await Rows(connection, $"select '(' || starting_sequence || ', ' || ending_sequence || '] at ' || timestamp from {schema}.mt_high_water_skips order by ending_sequence");
+        var sequence = await Scalar(connection, $"select last_value from {schema}.mt_events_sequence");
+        var committed = await Scalar(connection, $"select coalesce(max(seq_id), 0) from {schema}.mt_events");
+        var warnings = logs.Where(m => m.Contains("skipping", StringComparison.OrdinalIgnoreCase)
+            || ((m.StartsWith("Warning", StringComparison.Ordinal) || m.StartsWith("Error", StringComparison.Ordinal) || m.StartsWith("Critical", StringComparison.Ordinal))
+                && (m.Contains("Marten", StringComparison.Ordinal) || m.Contains("JasperFx", StringComparison.Ordinal) || m.Contains("Daemon", StringComparison.OrdinalIgnoreCase)))).Take(20);
+        return $"""
+                customers with purchases and no purchase history: {missing.Count}: {string.Join(" | ", missing.Take(20))}
+                sequence last_value {sequence}, highest committed seq_id {committed}
+                progress: {string.Join(", ", progress)}
+                high water skips: {(skips.Count == 0 ? "none" : string.Join(", ", skips))}
+                what the daemon logged about skipping, and its warnings and errors:
+                {string.Join(Environment.NewLine, warnings)}
+                """;
+    }
+
     public static async Task<long> Scalar(NpgsqlConnection connection, string sql)
     {
         await using var command = new NpgsqlCommand(sql, connection);
