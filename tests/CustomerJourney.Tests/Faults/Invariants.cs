@@ -129,22 +129,35 @@ public static class Invariants
         await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
         await connection.OpenAsync(TestContext.Current.CancellationToken);
         var missing = await Rows(connection,
-            $"select e.stream_id || ' seq ' || string_agg(e.seq_id::text, ',' order by e.seq_id) from {schema}.mt_events e " +
-            $"where e.type = 'purchase_made' and not exists (select 1 from {schema}.mt_doc_purchasehistory h where h.id = e.stream_id) group by e.stream_id order by 1");
-        var progress = await Rows(connection, $"select name || '=' || last_seq_id from {schema}.mt_event_progression order by name");
+            $"select e.stream_id || ' seq ' || string_agg(e.seq_id::text, ',' order by e.seq_id) || ' summary ' || " +
+            $"coalesce((select s.mt_version::text || ' of ' || max(e.version)::text from {schema}.mt_doc_customersummary s where s.id = e.stream_id), 'none') " +
+            $"from {schema}.mt_events e where e.type = 'purchase_made' " +
+            $"and not exists (select 1 from {schema}.mt_doc_purchasehistory h where h.id = e.stream_id) group by e.stream_id order by 1");
+        // The events around the first missing one: who appended what, and when each transaction began.
+        var around = await Rows(connection,
+            $"with first as (select min(e.seq_id) as s from {schema}.mt_events e where e.type = 'purchase_made' " +
+            $"and not exists (select 1 from {schema}.mt_doc_purchasehistory h where h.id = e.stream_id)) " +
+            $"select e.seq_id || ' ' || e.stream_id || ' v' || e.version || ' ' || e.type || ' ' || to_char(e.timestamp, 'HH24:MI:SS.US') " +
+            $"from {schema}.mt_events e, first where e.seq_id between first.s - 8 and first.s + 3 order by e.seq_id");
+        var progress = await Rows(connection,
+            $"select name || '=' || last_seq_id || ' at ' || to_char(last_updated, 'HH24:MI:SS.US') from {schema}.mt_event_progression order by name");
         var skips = await Rows(connection, $"select '(' || starting_sequence || ', ' || ending_sequence || '] at ' || timestamp from {schema}.mt_high_water_skips order by ending_sequence");
         var sequence = await Scalar(connection, $"select last_value from {schema}.mt_events_sequence");
         var committed = await Scalar(connection, $"select coalesce(max(seq_id), 0) from {schema}.mt_events");
-        var warnings = logs.Where(m => m.Contains("skipping", StringComparison.OrdinalIgnoreCase)
-            || ((m.StartsWith("Warning", StringComparison.Ordinal) || m.StartsWith("Error", StringComparison.Ordinal) || m.StartsWith("Critical", StringComparison.Ordinal))
-                && (m.Contains("Marten", StringComparison.Ordinal) || m.Contains("JasperFx", StringComparison.Ordinal) || m.Contains("Daemon", StringComparison.OrdinalIgnoreCase)))).Take(20);
+        string[] daemon = ["Marten", "JasperFx", "Daemon", "Projection", "Subscription"];
+        string[] moments = ["skip", "stop", "drain", "paus", "restart", "start", "high water", "gap", "lock", "leader"];
+        var said = logs.Where(m => !m.StartsWith("Debug", StringComparison.Ordinal) && !m.StartsWith("Trace", StringComparison.Ordinal)
+            && !m.Contains("schema update SQL", StringComparison.Ordinal) && daemon.Any(d => m.Contains(d, StringComparison.Ordinal))
+            && (moments.Any(w => m.Contains(w, StringComparison.OrdinalIgnoreCase)) || !m.StartsWith("Information", StringComparison.Ordinal)))
+            .Select(m => m.Length > 400 ? m[..400] + " …" : m).Take(60);
         return $"""
                 customers with purchases and no purchase history: {missing.Count}: {string.Join(" | ", missing.Take(20))}
+                events around the first of them: {string.Join(" | ", around)}
                 sequence last_value {sequence}, highest committed seq_id {committed}
                 progress: {string.Join(", ", progress)}
                 high water skips: {(skips.Count == 0 ? "none" : string.Join(", ", skips))}
-                what the daemon logged about skipping, and its warnings and errors:
-                {string.Join(Environment.NewLine, warnings)}
+                what the daemon logged about its shards, gaps and skips, and its warnings and errors:
+                {string.Join(Environment.NewLine, said)}
                 """;
     }
 
