@@ -109,6 +109,9 @@ public static class PeoplesPurchases
 /// </remarks>
 public sealed partial class PurchaseHistoryProjection : SingleStreamProjection<PurchaseHistory, string>
 {
+    /// <summary>Never in Marten's single-pass replay: see <see cref="CustomerProjections.JoinsSinglePassReplay"/>.</summary>
+    public override bool CanParticipateInCompositeReplay => CustomerProjections.JoinsSinglePassReplay;
+
     public override IEventSlicer BuildSlicer(IQuerySession session) =>
         new TenantedEventSlicer<PurchaseHistory, string>(new PurchasesAndReturns())
         {

@@ -1,4 +1,5 @@
 using CustomerJourney.Access;
+using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using JasperFx.Events;
 using Marten.Events.Aggregation;
@@ -48,6 +49,9 @@ public sealed class CustomerSummary
 /// </summary>
 public sealed partial class CustomerSummaryProjection : SingleStreamProjection<CustomerSummary, string>
 {
+    /// <summary>Never in Marten's single-pass replay: see <see cref="CustomerProjections.JoinsSinglePassReplay"/>.</summary>
+    public override bool CanParticipateInCompositeReplay => CustomerProjections.JoinsSinglePassReplay;
+
     public override CustomerSummary Evolve(CustomerSummary? snapshot, string id, IEvent e) => e.Data switch
     {
         Touchpoint touchpoint => Fold(snapshot ?? new CustomerSummary { Id = id }, touchpoint),
