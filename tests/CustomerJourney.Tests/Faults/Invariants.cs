@@ -121,8 +121,9 @@ public static class Invariants
 
     /// <summary>
     /// What a test that found purchase histories missing prints to say why: the customers with purchases but no stored
-    /// history (with their purchases' sequence numbers), the event sequence, the daemon's progress, any range its high
-    /// water detection skipped, and what Marten and the daemon logged about skipping or as a warning or an error.
+    /// history (their purchases' sequence numbers, their summary's version), the events around the first of them, the
+    /// event sequence, each shard's progress and when it last moved, any range the high-water detection skipped, and what
+    /// the daemon logged about its shards, gaps and skips, and its warnings and errors.
     /// </summary>
     public static async Task<string> DescribeMissingPurchaseHistories(string schema, IEnumerable<string> logs)
     {
