@@ -61,14 +61,17 @@ public sealed class SlowTransactionTests
         await held.OpenAsync(cancellation);
         await using var transaction = await AppendUncommittedAsync(host.Store, held, slow);
 
-        // Later purchases commit above it, and the gap outlives the daemon's threshold before the slow one commits.
+        // Later purchases commit above it.
         var fast = Enumerable.Range(0, 3).Select(_ => Ids.Unique("fast")).ToList();
         foreach (var customer in fast)
         {
             await AppendAsync(host.Store, customer);
         }
 
-        await Task.Delay(((DocumentStore)host.Store).Options.Projections.StaleSequenceThreshold * 2, cancellation);
+        // Held until the daemon, past its stale-sequence threshold, has decided about the gap (held it, or skipped it).
+        await Waiting.Until(() => host.Logs.Messages.Any(m => m.Contains("holding before the sequence gap", StringComparison.Ordinal)
+                || m.Contains("skipping", StringComparison.Ordinal) && m.Contains("gap", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60), "the daemon to decide about the gap below the committed purchases");
         await transaction.CommitAsync(cancellation);
 
         var histories = await CaughtUpHistoriesAsync(host.Store);
