@@ -43,8 +43,6 @@ public sealed class Service : IAsyncDisposable
         env["Logging__LogLevel__Default"] = "Warning";
         // The import logs its phases per chunk (parse, keys, intake, claim, bulk append, ledger, close): the profile behind its figure.
         env["Logging__LogLevel__CustomerJourney.Imports"] = "Debug";
-        // The import holds async projections while it appends (off by default; see ImportOptions).
-        env["Imports__HoldProjectionsWhileAppending"] = "true";
         // The benchmark is the only client: rate limits would measure themselves.
         foreach (var budget in new[] { "SourceKey", "User" })
         {

@@ -1,6 +1,11 @@
+using System.Text;
 using System.Text.Json.Nodes;
+using CustomerJourney.Churn;
 using CustomerJourney.Tests.Support;
 using CustomerJourney.Tests.WinBack;
+using JasperFx;
+using Marten.Events.Daemon.Coordination;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace CustomerJourney.Tests.Imports;
@@ -8,8 +13,8 @@ namespace CustomerJourney.Tests.Imports;
 /// <summary>
 /// What an import leaves for the catching up: fresh planner statistics of the tables its bulk append filled, and a status
 /// that counts how far the projection shards are behind and nothing else the daemon keeps in its progress table. Hosts of
-/// their own: one test writes the daemon's bookkeeping rows, which no other test's daemon should meet, and the other reads
-/// when its schema's event table was analysed.
+/// their own: one test writes the daemon's bookkeeping rows, which no other test's daemon should meet, one reads when its
+/// schema's event table was analysed, and one holds its daemon's projections.
 /// </summary>
 public sealed class ImportCatchingUpTests
 {
@@ -56,6 +61,48 @@ public sealed class ImportCatchingUpTests
         await using var query = new NpgsqlCommand(
             $"select count(*) from pg_stat_user_tables where schemaname = '{host.Schema}' and relname in ('mt_events', 'mt_streams') and last_analyze is not null", connection);
         Assert.Equal(2L, await query.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+    }
+
+    /// <summary>
+    /// An import holds this node's async projections while it appends (<c>Imports:HoldProjectionsWhileAppending</c>, on by
+    /// default) and lets them go when it ends, however it ends: here its client gives up while it waits between a claim and
+    /// its bulk append (the fault tests' seam). A live purchase committed meanwhile is projected once it has.
+    /// </summary>
+    [Fact]
+    public async Task The_projections_wait_while_an_import_appends_and_catch_up_when_its_client_gives_up()
+    {
+        await using var host = await WinBackHost.StartAsync(new Dictionary<string, string> { ["Imports:HoldAfterClaimOfChunk"] = "0" });
+        var cancellation = TestContext.Current.CancellationToken;
+        var daemon = host.Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
+        await Waiting.Until(() => daemon.CurrentAgents().Any(a => a.Status == AgentStatus.Running), TimeSpan.FromSeconds(30), "the async projections to run");
+        var (imported, live) = (Ids.Customer(), Ids.Customer());
+        using var client = host.Host.Server.CreateClient();
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/imports")
+        {
+            Content = new StringContent(TouchpointJson.Purchase(imported, Past).ToJsonString() + "\n", Encoding.UTF8, "application/x-ndjson"),
+        };
+        request.Headers.Add("X-Api-Key", await host.KeyFor(AppFixture.DefaultSource));
+
+        var importing = client.SendAsync(request, giveUp.Token);
+        await Waiting.Until(() => !daemon.CurrentAgents().Any(a => a.Status == AgentStatus.Running), TimeSpan.FromSeconds(30),
+            "the import to hold the async projections");
+        await host.Record(TouchpointJson.Purchase(live, Past));
+        Assert.Null(await StoredHistoryAsync(host, live));
+
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => importing);
+
+        await Waiting.For(() => StoredHistoryAsync(host, live), history => history is not null, TimeSpan.FromSeconds(30),
+            "the live purchase's history once the import had ended");
+        Assert.Contains(host.Logs.Messages, m => m.Contains("Imports appended: async projections on this node resume", StringComparison.Ordinal));
+    }
+
+    /// <summary>The purchase history as the daemon stored it (not <c>FetchLatest</c>, which would fold pending events).</summary>
+    private static async Task<PurchaseHistory?> StoredHistoryAsync(WinBackHost host, string customer)
+    {
+        await using var session = host.Store.QuerySession();
+        return await session.LoadAsync<PurchaseHistory>(customer, TestContext.Current.CancellationToken);
     }
 
     /// <summary>Imports three purchases of a new customer (a bulk append); the status's location and the key that may read it.</summary>
