@@ -13,7 +13,8 @@ namespace Load;
 
 /// <summary>What the identity workload measured.</summary>
 public sealed record IdentityResult(int Profiles, double SeedSeconds, double CatchUpSeconds, int Touchpoints, int ExpectedLinks, int Linked, double Rate,
-    double IngestSeconds, JsonObject? Resolution, JsonObject? ResolutionWholeRun, JsonObject? PassLookups, JsonObject? PassLookupsWholeRun, Latencies LinkLagMs);
+    double IngestSeconds, JsonObject? Resolution, JsonObject? ResolutionWholeRun, JsonObject? PassLookups, JsonObject? PassLookupsWholeRun, Latencies LinkLagMs,
+    Waits Waits);
 
 /// <summary>
 /// Identity resolution at scale: a store of <c>profiles</c> profiles of 3 identifiers each (customer id, e-mail, phone),
@@ -95,6 +96,8 @@ public static class IdentityWorkload
         }
 
         clock.Restart();
+        // From the first post until the last link: every lookup of this workload runs in that time.
+        var measured = await Waits.StartAsync(service);
         var posts = new List<Task>();
         using (var inFlight = new SemaphoreSlim(8))
         {
@@ -152,6 +155,7 @@ public static class IdentityWorkload
             await Task.Delay(1_000);
         }
 
+        var waits = await measured();
         var lags = new Latencies();
         await using (var command = db.CreateCommand(
                          $"select min(extract(epoch from (m.timestamp - t.timestamp)) * 1000) from {schema}.mt_events m " +
@@ -166,7 +170,7 @@ public static class IdentityWorkload
         }
 
         return new IdentityResult(profiles, seedSeconds, catchUpSeconds, count, expected, linked, rate, ingestSeconds, await MetricAsync(service, IdentityMetrics.ResolutionDuration), wholeRun,
-            await MetricAsync(service, IdentityMetrics.PassLookupDuration), passesWholeRun, lags);
+            await MetricAsync(service, IdentityMetrics.PassLookupDuration), passesWholeRun, lags, waits);
     }
 
     private static async Task<JsonObject?> MetricAsync(Service service, string instrument)

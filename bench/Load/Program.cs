@@ -359,6 +359,8 @@ try
             $"async daemon passed them {identity.CatchUpSeconds:F0} s later"));
         rows.Add(new Row("identity", $"identifier resolution p99, this workload ({resolution?["count"]} lookups of a touchpoint's identifiers by the ingest path's resolver; p50 {Figure("p50"):F2} ms, max {Figure("max"):F1} ms)",
             Math.Round(Figure("p99"), 2), "ms", null, null, "p99 < 5 ms", Figure("p99") < 5));
+        rows.Add(new Row("identity", $"what a lookup waited behind, this workload (its touchpoints posted until the last link): {identity.Waits.Describe()}",
+            identity.Waits.StoppedPerSecond, "ms/s", null, null, null, null));
         var passes = identity.PassLookups;
         double Pass(string name) => passes?[name]?.GetValue<double>() ?? double.NaN;
         rows.Add(new Row("identity", $"pass lookup p99, this workload ({passes?["count"]} lookups, each sorting a pass of committed touchpoints; p50 {Pass("p50"):F2} ms, max {Pass("max"):F1} ms)",

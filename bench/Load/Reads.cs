@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using CustomerJourney.Infrastructure;
 using Npgsql;
 
 namespace Load;
@@ -92,7 +91,8 @@ public static class ReadsWorkload
                     Math.Round(summary.P99 * 1000, 2), "ms", null, null, null, null));
             }
 
-            rows.Add(waits.Row(phase));
+            rows.Add(new Row("reads while ingesting", $"{phase} rate: what a read waited behind, {waits.Describe()}", waits.StoppedPerSecond, "ms/s",
+                null, null, null, null));
         }
 
         return rows;
@@ -138,32 +138,11 @@ public static class ReadsWorkload
         IReadOnlyList<(string Name, Func<int, Task> Call)> calls, int rate, TimeSpan duration, Func<CancellationToken, Task<IngestResult>> ingest)
     {
         using var stop = new CancellationTokenSource();
-        var (runtime, cpu, clock) = (await service.RuntimeAsync(), CpuSnapshot.Take(service), System.Diagnostics.Stopwatch.StartNew());
+        var measured = await Waits.StartAsync(service);
         var ingesting = ingest(stop.Token);
         var reads = await Workloads.AtFixedRateAsync(rate, duration, calls);
-        var waits = new Waits(clock.Elapsed.TotalSeconds, CpuSnapshot.Take(service) - cpu, runtime, await service.RuntimeAsync());
+        var waits = await measured();
         await stop.CancelAsync();
         return (reads, await ingesting, waits);
-    }
-
-    /// <summary>What a phase's reads shared the machine with: the service's collections and every core's busy time.</summary>
-    private sealed record Waits(double Seconds, CpuSnapshot Used, RuntimeFigures Before, RuntimeFigures After)
-    {
-        public Row Row(string phase)
-        {
-            var paused = After.GcPauseSeconds - Before.GcPauseSeconds;
-            var (gen0, gen1, gen2) = (After.Gen0Collections - Before.Gen0Collections, After.Gen1Collections - Before.Gen1Collections,
-                After.Gen2Collections - Before.Gen2Collections);
-            // CollectionCount(0) counts every collection (a gen1 or gen2 collects gen0 too).
-            var mean = gen0 == 0 ? 0 : paused * 1000 / gen0;
-            var cores = Environment.ProcessorCount;
-            var busy = Math.Min(100, Used.Machine / (cores * Seconds) * 100);
-            return new Row("reads while ingesting",
-                $"{phase} rate: what a read waited behind, the service's collector: time stopped per second ({gen0:N0} collections, {gen1:N0} of them gen1 or gen2 " +
-                $"and {gen2:N0} gen2, {mean:F1} ms each on average; {(After.AllocatedBytes - Before.AllocatedBytes) / Seconds / 1024 / 1024:N0} MiB/s allocated) " +
-                $"and the {cores} cores busy {busy:F0} % of the {Seconds:F0} s (service {Used.Service:F1} CPU-s, PostgreSQL {Used.Postgres:F1}, load client {Used.Client:F1}, " +
-                $"other processes {Used.Others:F1})",
-                Math.Round(paused * 1000 / Seconds, 1), "ms/s", null, null, null, null);
-        }
     }
 }
