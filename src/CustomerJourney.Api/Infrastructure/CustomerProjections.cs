@@ -14,6 +14,9 @@ public static class CustomerProjections
     /// <summary>The composite's name, and so its shard's in the daemon's progress (<c>Customers:All</c>).</summary>
     public const string Name = "Customers";
 
+    /// <summary>The composite's one shard, as the daemon names it in <c>mt_event_progression</c> and in its health.</summary>
+    public const string Shard = Name + ":All";
+
     /// <summary>
     /// Whether a member may take part in Marten's single-pass composite replay: never. On the composite's first start on a
     /// store that already has events (an import on a new store holds the projections while it appends; a new deployment),

@@ -105,9 +105,8 @@ public sealed class SlowTransactionTests
         await coordinator.ResumeAsync();
         await using var connection = new NpgsqlConnection(AppFixture.ConnectionString);
         await connection.OpenAsync(cancellation);
-        var shard = $"{CustomerProjections.Name}:All";
         await Waiting.Until(async () => await Invariants.Scalar(connection,
-                $"select coalesce(max(last_seq_id), 0) from {host.Schema}.mt_event_progression where name = '{shard}'") >= 1,
+                $"select coalesce(max(last_seq_id), 0) from {host.Schema}.mt_event_progression where name = '{CustomerProjections.Shard}'") >= 1,
             TimeSpan.FromSeconds(30), "the customer projections to start again and fold the imported purchase");
         await transaction.CommitAsync(cancellation);
 

@@ -69,7 +69,7 @@ public sealed class PoisonEventTests
         await Waiting.Until(async () => (await host.Get("/health/projections")).Status == 503, TimeSpan.FromSeconds(30), "/health/projections to report the stop");
         var (_, health) = await host.Get("/health/projections");
         var description = health!["checks"]!["projections"]!["description"]!.GetValue<string>();
-        Assert.Contains($"projection {Shard} stopped", description, StringComparison.Ordinal);
+        Assert.Contains($"projection {CustomerProjections.Shard} stopped", description, StringComparison.Ordinal);
         Assert.True(description.Contains($"#{poison.ToString(CultureInfo.InvariantCulture)} (purchase_made)", StringComparison.Ordinal)
             && description.Contains("ArgumentNullException", StringComparison.Ordinal) && !description.Contains(" at CustomerJourney", StringComparison.Ordinal), description);
 
@@ -79,7 +79,7 @@ public sealed class PoisonEventTests
         Assert.Equal(500, read!["status"]!.GetValue<int>());
         // Stopped before the poison, not past it, and both documents with it: the later customer has neither a summary
         // nor a purchase history yet.
-        foreach (var shard in new[] { Shard, "CustomerSummary:All", "PurchaseHistory:All" })
+        foreach (var shard in new[] { CustomerProjections.Shard, "CustomerSummary:All", "PurchaseHistory:All" })
         {
             Assert.True(1 == await Invariants.Scalar(connection,
                 $"select count(*) from {host.Schema}.mt_event_progression where name = '{shard}' and last_seq_id < {poison.ToString(CultureInfo.InvariantCulture)}"), shard);
@@ -88,16 +88,14 @@ public sealed class PoisonEventTests
         Assert.Equal(0, await Invariants.Scalar(connection, $"select count(*) from {host.Schema}.mt_doc_customersummary where id = 'poison-b'"));
         Assert.Equal(0, await Invariants.Scalar(connection, $"select count(*) from {host.Schema}.mt_doc_purchasehistory where id = 'poison-b'"));
 
-        await Waiting.Until(() => host.Logs.Messages.Any(m => m.StartsWith("Error", StringComparison.Ordinal) && m.Contains($"Projection {Shard} stopped", StringComparison.Ordinal)),
+        await Waiting.Until(() => host.Logs.Messages.Any(m => m.StartsWith("Error", StringComparison.Ordinal) && m.Contains($"Projection {CustomerProjections.Shard} stopped", StringComparison.Ordinal)),
             ProjectionMonitor.Interval * 3, "the stop in the log, as an error");
         await Waiting.Until(() =>
         {
             listener.RecordObservableInstruments();
-            return stoppedGauge.GetValueOrDefault(Shard) == 1;
+            return stoppedGauge.GetValueOrDefault(CustomerProjections.Shard) == 1;
         }, ProjectionMonitor.Interval * 3, "customerjourney.projection.stopped = 1 for the customer projections");
     }
-
-    private const string Shard = CustomerProjections.Name + ":All";
 
     private static async Task<long> RetryingTakenVersion(Func<Task<long>> insert)
     {
