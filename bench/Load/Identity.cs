@@ -14,7 +14,10 @@ namespace Load;
 /// <summary>What the identity workload measured.</summary>
 public sealed record IdentityResult(int Profiles, double SeedSeconds, double CatchUpSeconds, int Touchpoints, int ExpectedLinks, int Linked, double Rate,
     double IngestSeconds, JsonObject? Resolution, JsonObject? ResolutionWholeRun, JsonObject? PassLookups, JsonObject? PassLookupsWholeRun, Latencies LinkLagMs,
-    Waits Waits);
+    Waits Waits, IdentityWarmUp WarmUp);
+
+/// <summary>The touchpoints posted before the measured ones, how many had to link and did, how long it took, and the resolver's lookups meanwhile.</summary>
+public sealed record IdentityWarmUp(int Touchpoints, int ExpectedLinks, int Linked, WarmUp Took, JsonObject? Resolution);
 
 /// <summary>
 /// Identity resolution at scale: a store of <c>profiles</c> profiles of 3 identifiers each (customer id, e-mail, phone),
@@ -62,98 +65,39 @@ public static class IdentityWorkload
         var random = new Random(5);
         var count = Math.Max(100, (int)(rate * duration.TotalSeconds));
         var run = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
-        var items = new List<Item>(count);
-        var expected = 0;
-        for (var k = 0; k < count; k++)
-        {
-            var (roll, seeded) = (random.Next(100), random.Next(profiles));
-            var data = roll switch
-            {
-                < 40 => new JsonObject { ["email"] = EmailOf(seeded), ["phone"] = $"+44 7911 {random.Next(100_000, 999_999)}" },
-                < 60 => new JsonObject { ["email"] = $"new{k}-{run}@ids.bench.example", ["phone"] = RawPhoneOf(seeded) },
-                < 70 => new JsonObject { ["email"] = EmailOf(seeded).ToUpperInvariant(), ["phone"] = RawPhoneOf(seeded) },
-                _ => new JsonObject { ["email"] = $"new{k}-{run}@ids.bench.example", ["phone"] = $"+44 7911 {random.Next(100_000, 999_999)}" },
-            };
-            expected += roll < 70 ? 1 : 0;
-            items.Add(Dataset.Make($"idn-{run}-{k:000000}", "contact-details-changed", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddSeconds(k), $"idn-{run}-{k}", data));
-        }
-
         const int batchSize = 50;
-        var batches = Workloads.Batches(items, batchSize);
-        say($"Identity: {count:N0} contact-details-changed touchpoints of new customers at {rate:N0}/s in batches of {batchSize}");
         // The resolver also ran for every tracked and ingested touchpoint before this phase, on two saturated cores: that
         // figure is kept beside this one, and the histogram starts afresh for the lookups this workload makes.
         var wholeRun = await MetricAsync(service, IdentityMetrics.ResolutionDuration);
         var passesWholeRun = await MetricAsync(service, IdentityMetrics.PassLookupDuration);
-        foreach (var instrument in new[] { IdentityMetrics.ResolutionDuration, IdentityMetrics.PassLookupDuration })
-        {
-            using var cleared = await service.Http.DeleteAsync($"/api/dev/metrics/{instrument}");
-            if (cleared.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.NotFound))
-            {
-                // Not cleared: the row would silently report every lookup since start again.
-                throw new InvalidOperationException($"Clearing the histogram {instrument} answered {(int)cleared.StatusCode}.");
-            }
-        }
+        await ClearAsync(service);
 
+        // A warm-up first (Workloads.WarmUpAsync), reported on its own row: the first links after a start run code the
+        // runtime has not compiled yet, and its background compiler then took about 5 CPU-s of a 20 s phase on 2 cores
+        // (per-thread CPU from /proc, twenty-first round in bench/README), which is what the first hundred lookups waited behind.
+        // Each slice posts its touchpoints at the workload's rate and waits for their links.
+        var (warmUpCount, warmUpExpected, warmUpLinked, warmUpSlices) = (0, 0, 0, 0);
+        say($"Identity: warming up at {rate:N0} touchpoints/s (not measured)");
+        var warmedUp = await Workloads.WarmUpAsync(service, async slice =>
+        {
+            var tag = $"w{warmUpSlices++}{run}";
+            var (sliceItems, sliceExpected) = Items(tag, Math.Max(batchSize, (int)(rate * slice.TotalSeconds)), profiles, random);
+            await PostAtRateAsync(service, Workloads.Batches(sliceItems, batchSize), batchSize, rate);
+            (warmUpCount, warmUpExpected) = (warmUpCount + sliceItems.Count, warmUpExpected + sliceExpected);
+            warmUpLinked += await WaitForLinksAsync(db, schema, tag, sliceExpected);
+        });
+        var warmUp = await MetricAsync(service, IdentityMetrics.ResolutionDuration);
+        await ClearAsync(service);
+
+        var (items, expected) = Items(run, count, profiles, random);
+        say($"Identity: {count:N0} contact-details-changed touchpoints of new customers at {rate:N0}/s in batches of {batchSize}");
         clock.Restart();
         // From the first post until the last link: every lookup of this workload runs in that time.
         var measured = await Waits.StartAsync(service);
-        var posts = new List<Task>();
-        using (var inFlight = new SemaphoreSlim(8))
-        {
-            for (var i = 0; i < batches.Count; i++)
-            {
-                var due = TimeSpan.FromSeconds(i * batchSize / (double)rate);
-                if (due > clock.Elapsed)
-                {
-                    await Task.Delay(due - clock.Elapsed);
-                }
-
-                await inFlight.WaitAsync();
-                var batch = batches[i];
-                posts.Add(Task.Run(async () =>
-                {
-                    try
-                    {
-                        var result = await Workloads.IngestHttpAsync(service, [batch], 1);
-                        if (result.Appended != batch.Count)
-                        {
-                            throw new InvalidOperationException($"{result.Appended} of {batch.Count} identity touchpoints appended.");
-                        }
-                    }
-                    finally
-                    {
-                        inFlight.Release();
-                    }
-                }));
-            }
-
-            await Task.WhenAll(posts);
-        }
-
+        await PostAtRateAsync(service, Workloads.Batches(items, batchSize), batchSize, rate);
         var ingestSeconds = clock.Elapsed.TotalSeconds;
         say($"Identity: ingested in {ingestSeconds:F1} s ({count / ingestSeconds:N0}/s); waiting for {expected:N0} links");
-
-        // Links are made after the commit, through the outbox: wait until all are recorded, or none came for 30 s.
-        var (linked, last, since) = (0, -1, Stopwatch.StartNew());
-        while (true)
-        {
-            // Cheap while the resolver works (a range of the memberships' primary key), where a count of merge events would
-            // scan mt_events and take CPU from what is measured: a new customer that now lives in another profile was linked.
-            linked = (int)(long)(await ScalarAsync(db, $"select count(*) from {schema}.mt_doc_profilemembership " +
-                                                        $"where id between 'idn-{run}-000000' and 'idn-{run}-999999' and data->>'profileId' not like 'pf~idn-%'"))!;
-            if (linked >= expected || since.Elapsed > TimeSpan.FromSeconds(30))
-            {
-                break;
-            }
-
-            if (linked != last)
-            {
-                (last, since) = (linked, Stopwatch.StartNew());
-            }
-
-            await Task.Delay(1_000);
-        }
+        var linked = await WaitForLinksAsync(db, schema, run, expected);
 
         var waits = await measured();
         var lags = new Latencies();
@@ -170,7 +114,109 @@ public static class IdentityWorkload
         }
 
         return new IdentityResult(profiles, seedSeconds, catchUpSeconds, count, expected, linked, rate, ingestSeconds, await MetricAsync(service, IdentityMetrics.ResolutionDuration), wholeRun,
-            await MetricAsync(service, IdentityMetrics.PassLookupDuration), passesWholeRun, lags, waits);
+            await MetricAsync(service, IdentityMetrics.PassLookupDuration), passesWholeRun, lags, waits, new IdentityWarmUp(warmUpCount, warmUpExpected, warmUpLinked, warmedUp, warmUp));
+    }
+
+    /// <summary>
+    /// New customers' contact-details-changed touchpoints (ids <c>idn-{run}-000000</c> on): 40 % show a seeded profile's
+    /// e-mail, 20 % its phone, 10 % both (each of those 70 % must link), 30 % details nobody holds. Returns them and how many must link.
+    /// </summary>
+    private static (List<Item> Items, int ExpectedLinks) Items(string run, int count, int profiles, Random random)
+    {
+        var items = new List<Item>(count);
+        var expected = 0;
+        for (var k = 0; k < count; k++)
+        {
+            var (roll, seeded) = (random.Next(100), random.Next(profiles));
+            var data = roll switch
+            {
+                < 40 => new JsonObject { ["email"] = EmailOf(seeded), ["phone"] = $"+44 7911 {random.Next(100_000, 999_999)}" },
+                < 60 => new JsonObject { ["email"] = $"new{k}-{run}@ids.bench.example", ["phone"] = RawPhoneOf(seeded) },
+                < 70 => new JsonObject { ["email"] = EmailOf(seeded).ToUpperInvariant(), ["phone"] = RawPhoneOf(seeded) },
+                _ => new JsonObject { ["email"] = $"new{k}-{run}@ids.bench.example", ["phone"] = $"+44 7911 {random.Next(100_000, 999_999)}" },
+            };
+            expected += roll < 70 ? 1 : 0;
+            items.Add(Dataset.Make($"idn-{run}-{k:000000}", "contact-details-changed", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddSeconds(k), $"idn-{run}-{k}", data));
+        }
+
+        return (items, expected);
+    }
+
+    /// <summary>Posts the batches at <paramref name="rate"/> touchpoints per second (up to 8 in flight); each must be appended whole.</summary>
+    private static async Task PostAtRateAsync(Service service, List<List<Item>> batches, int batchSize, int rate)
+    {
+        var clock = Stopwatch.StartNew();
+        var posts = new List<Task>();
+        using var inFlight = new SemaphoreSlim(8);
+        for (var i = 0; i < batches.Count; i++)
+        {
+            var due = TimeSpan.FromSeconds(i * batchSize / (double)rate);
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed);
+            }
+
+            await inFlight.WaitAsync();
+            var batch = batches[i];
+            posts.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    var result = await Workloads.IngestHttpAsync(service, [batch], 1);
+                    if (result.Appended != batch.Count)
+                    {
+                        throw new InvalidOperationException($"{result.Appended} of {batch.Count} identity touchpoints appended.");
+                    }
+                }
+                finally
+                {
+                    inFlight.Release();
+                }
+            }));
+        }
+
+        await Task.WhenAll(posts);
+    }
+
+    /// <summary>
+    /// Links are made after the commit, through the outbox: waits until the run's <paramref name="expected"/> new customers
+    /// are linked, or none was for 30 s. Returns how many are.
+    /// </summary>
+    private static async Task<int> WaitForLinksAsync(NpgsqlDataSource db, string schema, string run, int expected)
+    {
+        var (last, since) = (-1, Stopwatch.StartNew());
+        while (true)
+        {
+            // Cheap while the resolver works (a range of the memberships' primary key), where a count of merge events would
+            // scan mt_events and take CPU from what is measured: a new customer that now lives in another profile was linked.
+            var linked = (int)(long)(await ScalarAsync(db, $"select count(*) from {schema}.mt_doc_profilemembership " +
+                                                        $"where id between 'idn-{run}-000000' and 'idn-{run}-999999' and data->>'profileId' not like 'pf~idn-%'"))!;
+            if (linked >= expected || since.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                return linked;
+            }
+
+            if (linked != last)
+            {
+                (last, since) = (linked, Stopwatch.StartNew());
+            }
+
+            await Task.Delay(1_000);
+        }
+    }
+
+    /// <summary>Starts the resolver's histograms afresh.</summary>
+    private static async Task ClearAsync(Service service)
+    {
+        foreach (var instrument in new[] { IdentityMetrics.ResolutionDuration, IdentityMetrics.PassLookupDuration })
+        {
+            using var cleared = await service.Http.DeleteAsync($"/api/dev/metrics/{instrument}");
+            if (cleared.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.NotFound))
+            {
+                // Not cleared: the row would silently report every lookup since start again.
+                throw new InvalidOperationException($"Clearing the histogram {instrument} answered {(int)cleared.StatusCode}.");
+            }
+        }
     }
 
     private static async Task<JsonObject?> MetricAsync(Service service, string instrument)

@@ -179,10 +179,14 @@ try
 
         service.EndPhase("batch ingest and re-send");
 
-        Say($"Single posts from {settings.Connections} connections for {settings.Seconds} s, and the raw per-transaction baseline");
+        Say($"Single posts from {settings.Connections} connections for {settings.Seconds} s after a warm-up, and the raw per-transaction baseline");
+        var (singleWarmUpRequests, singleWarmUpSlices) = (0, 0);
+        var singleWarmUp = await Workloads.WarmUpAsync(service, async slice =>
+            singleWarmUpRequests += (await Workloads.SinglePostsAsync(service, customers, settings.Connections, slice, $"single-warm-up-{singleWarmUpSlices++}")).Latencies.Count);
+        notes.Add($"Single posts' warm-up (not in the table): {singleWarmUp}; {singleWarmUpRequests / singleWarmUp.Took.TotalSeconds:N0} requests/s.");
         var singleProfiled = await Statements.ResetAsync(db);
         var singleCpu = CpuSnapshot.Take(service);
-        var single = await Workloads.SinglePostsAsync(service, customers, settings.Connections, TimeSpan.FromSeconds(settings.Seconds));
+        var single = await Workloads.SinglePostsAsync(service, customers, settings.Connections, TimeSpan.FromSeconds(settings.Seconds), "single");
         var singleUsed = CpuSnapshot.Take(service) - singleCpu;
         notes.Add($"CPU during single posts ({settings.Seconds} s wall, {Environment.ProcessorCount} cores, {single.Latencies.Count:N0} requests): service {singleUsed.Service:F1} s " +
                   $"({singleUsed.Service * 1000 / single.Latencies.Count:F2} ms per request), PostgreSQL {singleUsed.Postgres:F1} s ({singleUsed.Postgres * 1000 / single.Latencies.Count:F2} ms per request), " +
@@ -192,8 +196,12 @@ try
             notes.Add(Statements.Describe("single post", await Statements.ReadAsync(db), single.Latencies.Count));
         }
 
+        var (rawWarmUpTransactions, rawWarmUpSlices) = (0, 0);
+        var rawWarmUp = await Workloads.WarmUpAsync(service, async slice =>
+            rawWarmUpTransactions += (await Workloads.RawTransactionsAsync(db, $"{raw}.sources", $"{raw}.mt_events", settings.Connections, slice, $"raw-warm-up-{rawWarmUpSlices++}")).Latencies.Count);
+        notes.Add($"The raw transaction's warm-up (not in the table): {rawWarmUp.Took.TotalSeconds:F0} s, {rawWarmUpTransactions / rawWarmUp.Took.TotalSeconds:N0} transactions/s.");
         var rawCpu = CpuSnapshot.Take(service);
-        var rawTx = await Workloads.RawTransactionsAsync(db, $"{raw}.sources", $"{raw}.mt_events", settings.Connections, TimeSpan.FromSeconds(settings.Seconds));
+        var rawTx = await Workloads.RawTransactionsAsync(db, $"{raw}.sources", $"{raw}.mt_events", settings.Connections, TimeSpan.FromSeconds(settings.Seconds), "raw");
         var rawUsed = CpuSnapshot.Take(service) - rawCpu;
         notes.Add($"CPU during the raw per-transaction baseline: PostgreSQL {rawUsed.Postgres:F1} s, load client {rawUsed.Client:F1} s, service (background work left over) {rawUsed.Service:F1} s.");
         rows.Add(new Row("single posts", $"POST /api/customers/{{id}}/touchpoints, {settings.Connections} connections", single.PerSecond, "req/s", rawTx.PerSecond,
@@ -359,6 +367,11 @@ try
             $"async daemon passed them {identity.CatchUpSeconds:F0} s later"));
         rows.Add(new Row("identity", $"identifier resolution p99, this workload ({resolution?["count"]} lookups of a touchpoint's identifiers by the ingest path's resolver; p50 {Figure("p50"):F2} ms, max {Figure("max"):F1} ms)",
             Math.Round(Figure("p99"), 2), "ms", null, null, "p99 < 5 ms", Figure("p99") < 5));
+        var warmUp = identity.WarmUp.Resolution;
+        double WarmUpFigure(string name) => warmUp?[name]?.GetValue<double>() ?? double.NaN;
+        rows.Add(new Row("identity", $"identifier resolution p99, the warm-up before it ({warmUp?["count"]} lookups of {identity.WarmUp.Touchpoints:N0} touchpoints posted at the same rate, " +
+                                     $"{identity.WarmUp.Linked:N0} of {identity.WarmUp.ExpectedLinks:N0} links; {identity.WarmUp.Took}; p50 {WarmUpFigure("p50"):F2} ms, max {WarmUpFigure("max"):F1} ms)",
+            Math.Round(WarmUpFigure("p99"), 2), "ms", null, null, null, null));
         rows.Add(new Row("identity", $"what a lookup waited behind, this workload (its touchpoints posted until the last link): {identity.Waits.Describe()}",
             identity.Waits.StoppedPerSecond, "ms/s", null, null, null, null));
         var passes = identity.PassLookups;
@@ -658,6 +671,31 @@ namespace Load
         }
 
         /// <summary>The fields of /proc/PID/stat after the parenthesised command (the state is the first).</summary>
+        /// <summary>
+        /// CPU seconds the service's runtime has spent in its background compiler so far: the thread (named ".NET Tiered
+        /// Com", the kernel keeps 15 characters) that compiles hot methods again with full optimisation.
+        /// </summary>
+        public static double CompilerCpu(Service service)
+        {
+            var ticks = 0L;
+            foreach (var thread in Directory.EnumerateDirectories($"/proc/{service.ProcessId}/task"))
+            {
+                try
+                {
+                    if (File.ReadAllText(Path.Combine(thread, "comm")).TrimEnd('\n') == ".NET Tiered Com")
+                    {
+                        var fields = StatFields(thread);
+                        ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+                {
+                }
+            }
+
+            return ticks / 100.0;
+        }
+
         private static string[] StatFields(string dir)
         {
             var stat = File.ReadAllText(Path.Combine(dir, "stat"));

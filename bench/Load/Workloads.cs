@@ -242,8 +242,40 @@ public static class Workloads
         return new IngestResult(events.Count, events.Count, conflicts, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Single touchpoint posts from <paramref name="connections"/> concurrent connections for a fixed time.</summary>
-    public static async Task<(double PerSecond, Latencies Latencies, int Failed)> SinglePostsAsync(Service service, IReadOnlyList<string> customers, int connections, TimeSpan duration)
+    /// <summary>
+    /// Runs a timed phase's workload unmeasured, in slices of 2 s, until the service's background compiler used under a
+    /// tenth of a core in a slice (at least two slices, at most 60 s), and says how long that took. The code a phase is the
+    /// first to run is compiled as it runs: in a short ingest run the compiler took 3.5 CPU-s of the first 10 s of single
+    /// posts on 2 cores and went on for 18 s (per-thread CPU from /proc, twenty-first round in bench/README), so a phase
+    /// measured from its first request measured the compiler too.
+    /// </summary>
+    public static async Task<WarmUp> WarmUpAsync(Service service, Func<TimeSpan, Task> slice)
+    {
+        var clock = Stopwatch.StartNew();
+        var (slices, compiler) = (0, 0.0);
+        while (true)
+        {
+            var before = CpuSnapshot.CompilerCpu(service);
+            await slice(WarmUpSlice);
+            var used = CpuSnapshot.CompilerCpu(service) - before;
+            (slices, compiler) = (slices + 1, compiler + used);
+            if ((slices >= 2 && used < 0.1 * WarmUpSlice.TotalSeconds) || clock.Elapsed >= MaxWarmUp)
+            {
+                return new WarmUp(clock.Elapsed, compiler, used < 0.1 * WarmUpSlice.TotalSeconds);
+            }
+        }
+    }
+
+    private static readonly TimeSpan WarmUpSlice = TimeSpan.FromSeconds(2);
+
+    private static readonly TimeSpan MaxWarmUp = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Single touchpoint posts from <paramref name="connections"/> concurrent connections for a fixed time, each with a new
+    /// source id starting with <paramref name="label"/>.
+    /// </summary>
+    public static async Task<(double PerSecond, Latencies Latencies, int Failed)> SinglePostsAsync(Service service, IReadOnlyList<string> customers, int connections, TimeSpan duration,
+        string label)
     {
         var latencies = new Latencies();
         var (done, failed) = (0, 0);
@@ -257,7 +289,7 @@ public static class Workloads
                 var body = new JsonObject
                 {
                     ["kind"] = "survey-answered", ["occurredAt"] = "1998-01-01T12:00:00Z", ["channel"] = "web", ["source"] = Dataset.Source,
-                    ["sourceId"] = $"single-{c}-{n}", ["data"] = new JsonObject { ["csat"] = 4 },
+                    ["sourceId"] = $"{label}-{c}-{n}", ["data"] = new JsonObject { ["csat"] = 4 },
                 }.ToJsonString();
                 using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/customers/{customer}/touchpoints") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
                 request.Headers.Add("X-Api-Key", service.ApiKey);
@@ -270,8 +302,12 @@ public static class Workloads
         return (Math.Round(done / clock.Elapsed.TotalSeconds, 1), latencies, failed);
     }
 
-    /// <summary>The raw per-transaction baseline: claim the source id, append one row, commit, from as many connections.</summary>
-    public static async Task<(double PerSecond, Latencies Latencies)> RawTransactionsAsync(NpgsqlDataSource db, string sources, string events, int connections, TimeSpan duration)
+    /// <summary>
+    /// The raw per-transaction baseline: claim the source id (a new one starting with <paramref name="label"/>), append one
+    /// row, commit, from as many connections.
+    /// </summary>
+    public static async Task<(double PerSecond, Latencies Latencies)> RawTransactionsAsync(NpgsqlDataSource db, string sources, string events, int connections, TimeSpan duration,
+        string label)
     {
         var latencies = new Latencies();
         var done = 0;
@@ -286,15 +322,15 @@ public static class Workloads
                 await using (var claim = new NpgsqlCommand($"insert into {sources} (source, source_id, customer_id) values ($1, $2, $3) on conflict do nothing returning source_id", connection, transaction))
                 {
                     claim.Parameters.Add(new() { Value = Dataset.Source });
-                    claim.Parameters.Add(new() { Value = $"raw-{c}-{n}" });
-                    claim.Parameters.Add(new() { Value = $"raw-{c}-{n}" });
+                    claim.Parameters.Add(new() { Value = $"{label}-{c}-{n}" });
+                    claim.Parameters.Add(new() { Value = $"{label}-{c}-{n}" });
                     await claim.ExecuteScalarAsync();
                 }
 
                 await using (var append = new NpgsqlCommand($"insert into {events} (id, stream_id, version, data, type, mt_dotnet_type) values ($1, $2, 1, $3::jsonb, 'survey_answered', 'x')", connection, transaction))
                 {
                     append.Parameters.Add(new() { Value = Guid.CreateVersion7() });
-                    append.Parameters.Add(new() { Value = $"raw-{c}-{n}" });
+                    append.Parameters.Add(new() { Value = $"{label}-{c}-{n}" });
                     append.Parameters.Add(new() { Value = "{\"csat\":4,\"source\":\"bench-shop\"}" });
                     await append.ExecuteNonQueryAsync();
                 }
@@ -399,4 +435,11 @@ public static class Workloads
         await ingest;
         return (Math.Round(sent / clock.Elapsed.TotalSeconds, 1), seconds, behind);
     }
+}
+
+/// <summary>How long a warm-up ran, the CPU seconds the service's background compiler used meanwhile, and whether it had gone quiet by the end.</summary>
+public sealed record WarmUp(TimeSpan Took, double CompilerCpuSeconds, bool Quiet)
+{
+    public override string ToString() =>
+        $"{Took.TotalSeconds:F0} s unmeasured first, the runtime's background compiler {CompilerCpuSeconds:F1} CPU-s meanwhile{(Quiet ? "" : ", still compiling at 60 s")}";
 }
