@@ -24,7 +24,7 @@ public sealed record IdentityWarmUp(int Touchpoints, int ExpectedLinks, int Link
 /// seeded directly in the shape <see cref="ProfileWriter"/> writes them (each profile's stream: ProfileStarted and three
 /// ProfileIdentifierRecorded; the lookups ProfileMembership and three IdentifierHolder), with blind indexes computed by
 /// the service's own <see cref="BlindIndex"/> under the Development key. Then new customers' contact-details-changed
-/// touchpoints go through POST /api/touchpoints/batch at a fixed rate: 40 % show a seeded profile's e-mail, 20 % its phone,
+/// touchpoints go through POST /api/touchpoints/batch at a fixed rate, after a warm-up of the same kind: 40 % show a seeded profile's e-mail, 20 % its phone,
 /// 10 % both (each of those 70 % must link), 30 % details nobody holds. Measured: the resolver's lookup (the service's
 /// histogram customerjourney.identity.resolution.duration, read from /api/dev/metrics) and the link lag, from mt_events:
 /// the ProfilesMerged event's timestamp minus its evidence touchpoint's.

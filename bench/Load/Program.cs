@@ -670,7 +670,6 @@ namespace Load
             }
         }
 
-        /// <summary>The fields of /proc/PID/stat after the parenthesised command (the state is the first).</summary>
         /// <summary>
         /// CPU seconds the service's runtime has spent in its background compiler so far: the thread (named ".NET Tiered
         /// Com", the kernel keeps 15 characters) that compiles hot methods again with full optimisation.
@@ -696,6 +695,7 @@ namespace Load
             return ticks / 100.0;
         }
 
+        /// <summary>The fields of /proc/PID/stat after the parenthesised command (the state is the first).</summary>
         private static string[] StatFields(string dir)
         {
             var stat = File.ReadAllText(Path.Combine(dir, "stat"));
