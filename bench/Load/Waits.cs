@@ -29,7 +29,7 @@ public sealed record Waits(double Seconds, CpuSnapshot Used, RuntimeFigures Befo
         var cores = Environment.ProcessorCount;
         var busy = Math.Min(100, Used.Machine / (cores * Seconds) * 100);
         return $"the service's collector: time stopped per second ({gen0:N0} collections, {gen1:N0} of them gen1 or gen2 " +
-               $"and {gen2:N0} gen2, {mean:F1} ms each on average; {(After.AllocatedBytes - Before.AllocatedBytes) / Seconds / 1024 / 1024:N0} MiB/s allocated) " +
+               $"and {gen2:N0} gen2, {mean:F1} ms each on average; {(After.AllocatedBytes - Before.AllocatedBytes) / Seconds / 1024 / 1024:N1} MiB/s allocated) " +
                $"and the {cores} cores busy {busy:F0} % of the {Seconds:F0} s (service {Used.Service:F1} CPU-s, PostgreSQL {Used.Postgres:F1}, load client {Used.Client:F1}, " +
                $"other processes {Used.Others:F1})";
     }

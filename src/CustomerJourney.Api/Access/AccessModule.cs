@@ -91,7 +91,9 @@ public static class AccessModule
         var keyRing = new KeyEncryptionKeyRing(keyEncryption, builder.Environment.IsDevelopment(), TimeProvider.System);
         services.AddSingleton(keyRing);
         services.AddSingleton<IKeyEncryptionKeys>(keyRing);
-        services.AddSingleton(sp => new PostgresKeyStore(NpgsqlDataSource.Create(keyStoreConnection), keyStoreSchema, keyRing,
+        services.AddKeyedSingleton(PostgresKeyStore.DataSourceKey,
+            (sp, _) => PostgresKeyStore.DataSource(keyStoreConnection, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => new PostgresKeyStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(PostgresKeyStore.DataSourceKey), keyStoreSchema, keyRing,
             sp.GetRequiredService<ILogger<PostgresKeyStore>>()));
         services.AddSingleton<RecentLookups>();
         services.AddSingleton<IPersonalDataKeyStore>(sp => new RecentKeyStore(sp.GetRequiredService<PostgresKeyStore>(), sp.GetRequiredService<RecentLookups>()));

@@ -75,6 +75,18 @@ public static class CritterStackSetup
         return builder;
     }
 
+    /// <summary>
+    /// How each of the service's data sources is built (the event store's and the key store's): repeated statements prepared,
+    /// Npgsql's log through the service's, and no trace span for a batch of more than <see cref="TracedBatchStatements"/>
+    /// statements: Npgsql names each span after its SQL, and for a batch it joins every statement's text first, whether or
+    /// not a span is then recorded. An ingest batch is thousands of statements; joining them was 8 % of everything the
+    /// service allocated under load (bench/README.md). Commands and small batches keep their spans.
+    /// </summary>
+    public static NpgsqlDataSourceBuilder ServiceDataSource(string connectionString, ILoggerFactory logging) =>
+        PreparingRepeatedStatements(new NpgsqlDataSourceBuilder(connectionString))
+            .UseLoggerFactory(logging)
+            .ConfigureTracing(tracing => tracing.ConfigureBatchFilter(batch => batch.BatchCommands.Count <= TracedBatchStatements));
+
     public static WebApplicationBuilder AddCritterStack(this WebApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
@@ -92,15 +104,9 @@ public static class CritterStackSetup
         builder.Services.AddMarten(services =>
             {
                 var options = new StoreOptions();
-                // Marten's own data source factory, with one change: Npgsql names each trace span after its SQL, and for a
-                // batch it joins every statement's text first, whether or not a span is then recorded. An ingest batch is
-                // thousands of statements; joining them was 8 % of everything the service allocated under load
-                // (bench/README.md). Such batches get no Npgsql span (the request's and Marten's spans still time them);
-                // commands and small batches do.
+                // Marten's own data source factory, building its data source as the service builds each of its own.
                 var logging = services.GetRequiredService<ILoggerFactory>();
-                options.DataSourceFactory(new DefaultNpgsqlDataSourceFactory(connection => PreparingRepeatedStatements(new NpgsqlDataSourceBuilder(connection))
-                    .UseLoggerFactory(logging)
-                    .ConfigureTracing(tracing => tracing.ConfigureBatchFilter(batch => batch.BatchCommands.Count <= TracedBatchStatements))), connectionString);
+                options.DataSourceFactory(new DefaultNpgsqlDataSourceFactory(connection => ServiceDataSource(connection, logging)), connectionString);
                 options.DatabaseSchemaName = schema;
                 options.Events.DatabaseSchemaName = schema;
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, ConfigureJson);
