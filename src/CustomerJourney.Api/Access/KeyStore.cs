@@ -51,12 +51,15 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource, string schema,
 
     public string Table => $"{schema}.customer_keys";
 
+    /// <summary>The SQL of the migration's lock key: the one place it is spelled, so whatever takes or watches it means the same lock.</summary>
+    public string MigrationLock => $"hashtext('{Table}')";
+
     /// <summary>Creates the table, or brings an older one up to date: raw keys from before envelope encryption are wrapped in place.</summary>
     public async Task EnsureCreatedAsync(CancellationToken cancellation)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         // One instance at a time: the migration below rewrites the table.
-        await Execute(connection, $"select pg_advisory_lock(hashtext('{Table}'))", cancellation);
+        await Execute(connection, $"select pg_advisory_lock({MigrationLock})", cancellation);
         try
         {
             await Execute(connection,
@@ -86,7 +89,7 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource, string schema,
     {
         try
         {
-            await Execute(connection, $"select pg_advisory_unlock(hashtext('{Table}'))", CancellationToken.None);
+            await Execute(connection, $"select pg_advisory_unlock({MigrationLock})", CancellationToken.None);
         }
         catch
         {

@@ -32,4 +32,23 @@ public sealed class ServiceDataSourceTests(AppFixture app)
 
         Assert.Equal(1L, await prepared.ExecuteScalarAsync(cancellation));
     }
+
+    /// <summary>
+    /// The key store's connections go back to the pool without Npgsql's reset, which would also have let go any session
+    /// lock: the migration's lock must be let go before its connection returns, or no other instance could migrate again.
+    /// </summary>
+    [Fact]
+    public async Task The_key_stores_migration_lets_its_lock_go_before_its_connection_returns_to_the_pool()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var keys = app.Host.Services.GetRequiredService<PostgresKeyStore>();
+        await keys.EnsureCreatedAsync(cancellation);
+
+        await using var other = new NpgsqlConnection(AppFixture.ConnectionString);
+        await other.OpenAsync(cancellation);
+        await using var take = new NpgsqlCommand($"select pg_try_advisory_lock({keys.MigrationLock})", other);
+        Assert.True((bool)(await take.ExecuteScalarAsync(cancellation))!);
+        await using var letGo = new NpgsqlCommand($"select pg_advisory_unlock({keys.MigrationLock})", other);
+        await letGo.ExecuteScalarAsync(cancellation);
+    }
 }
