@@ -95,6 +95,8 @@ public static class AccessModule
             (sp, _) => PostgresKeyStore.DataSource(keyStoreConnection, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => new PostgresKeyStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(PostgresKeyStore.DataSourceKey), keyStoreSchema, keyRing,
             sp.GetRequiredService<ILogger<PostgresKeyStore>>()));
+        services.AddSingleton(sp => new Infrastructure.StatisticsTarget("the key store",
+            async cancellation => await sp.GetRequiredKeyedService<NpgsqlDataSource>(PostgresKeyStore.DataSourceKey).OpenConnectionAsync(cancellation), [keyStoreSchema]));
         services.AddSingleton<RecentLookups>();
         services.AddSingleton<IPersonalDataKeyStore>(sp => new RecentKeyStore(sp.GetRequiredService<PostgresKeyStore>(), sp.GetRequiredService<RecentLookups>()));
         services.AddSingleton<IPersonalDataProtector, EncryptedPersonalData>();

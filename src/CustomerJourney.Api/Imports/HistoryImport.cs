@@ -8,6 +8,7 @@ using CustomerJourney.Access;
 using CustomerJourney.Churn;
 using CustomerJourney.Complaints;
 using CustomerJourney.Identity;
+using CustomerJourney.Infrastructure;
 using CustomerJourney.Touchpoints;
 using CustomerJourney.WinBack;
 using JasperFx.Events;
@@ -651,8 +652,7 @@ public sealed class HistoryImport(IDocumentStore store, TouchpointLedger ledger,
         var watch = Stopwatch.StartNew();
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(cancellation);
-        await using var analyze = new NpgsqlCommand($"analyze {schema}.mt_events, {schema}.mt_streams, {schema}.{TouchpointLedger.TableName}", connection);
-        await analyze.ExecuteNonQueryAsync(cancellation);
+        await PlannerStatistics.AnalyzeAsync(connection, [$"{schema}.mt_events", $"{schema}.mt_streams", $"{schema}.{TouchpointLedger.TableName}"], cancellation);
         logger.LogDebug("Import: statistics of the event store refreshed in {Elapsed} ms", watch.ElapsedMilliseconds);
     }
 

@@ -158,6 +158,13 @@ public static class CritterStackSetup
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IdempotencyKeys>();
+        builder.Services.AddSingleton(services => new StatisticsTarget("the event store", async cancellation =>
+        {
+            var connection = services.GetRequiredService<IDocumentStore>().Storage.Database.CreateConnection();
+            await connection.OpenAsync(cancellation);
+            return connection;
+        }, [schema, WolverineSchema(schema)]));
+        builder.Services.AddHostedService<PlannerStatistics>();
 
         builder.Host.UseWolverine(options =>
         {
