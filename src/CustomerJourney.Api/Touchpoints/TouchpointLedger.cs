@@ -241,14 +241,14 @@ public sealed partial class TouchpointLedger(IDocumentStore store, TouchpointMet
         var claimed = keys.Where(k => claimedKeys.Contains(k.Key)).Select(k => k.Value).Order().ToList();
         touchpoints = await WithKeysStoredMeanwhileAsync(touchpoints, claimed, cipherOf, cancellation);
         var eventIds = new Dictionary<int, Guid>();
-        foreach (var stream in claimed.Where(i => !ComplaintSteps.IsStep(touchpoints[i])).GroupBy(i => touchpoints[i].CustomerId)
-                     .OrderBy(g => g.Key, StringComparer.Ordinal))
+        var streams = claimed.Where(i => !ComplaintSteps.IsStep(touchpoints[i])).GroupBy(i => touchpoints[i].CustomerId)
+            .OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
+        var actions = ManyStreams.Append(session, streams.Select(items => (touchpoints[items[0]].CustomerId, items.Select(i => (object)touchpoints[i]))));
+        for (var s = 0; s < streams.Count; s++)
         {
-            var items = stream.ToList();
-            var action = session.Events.Append(stream.Key, items.Select(i => (object)touchpoints[i]));
-            for (var j = 0; j < items.Count; j++)
+            for (var j = 0; j < streams[s].Count; j++)
             {
-                eventIds[items[j]] = action.Events[j].Id;
+                eventIds[streams[s][j]] = actions[s].Events[j].Id;
             }
         }
 
