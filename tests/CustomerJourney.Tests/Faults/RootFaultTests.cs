@@ -80,12 +80,18 @@ public sealed class RootFaultTests
         }
         finally
         {
-            foreach (var rule in rules)
+            try
             {
-                await TemporaryCluster.Run("iptables", ["-D", .. rule]);
+                foreach (var rule in rules)
+                {
+                    await TemporaryCluster.Run("iptables", ["-D", .. rule]);
+                }
             }
-
-            await service.DisposeAsync();
+            finally
+            {
+                // Also when iptables itself failed (or is missing): the service process must not outlive the test.
+                await service.DisposeAsync();
+            }
         }
     }
 
