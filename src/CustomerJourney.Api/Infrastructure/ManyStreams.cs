@@ -24,7 +24,7 @@ public static class ManyStreams
             if (string.IsNullOrEmpty(stream) || !held.Add(stream))
             {
                 // Marten's own checks and merge, for the empty key and for a stream the session already holds.
-                actions.Add(session.Events.Append(stream!, events));
+                actions.Add(session.Events.Append(stream, events));
                 continue;
             }
 
