@@ -242,13 +242,13 @@ public sealed partial class TouchpointLedger(IDocumentStore store, TouchpointMet
         touchpoints = await WithKeysStoredMeanwhileAsync(touchpoints, claimed, cipherOf, cancellation);
         var eventIds = new Dictionary<int, Guid>();
         var streams = claimed.Where(i => !ComplaintSteps.IsStep(touchpoints[i])).GroupBy(i => touchpoints[i].CustomerId)
-            .OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
-        var actions = ManyStreams.Append(session, streams.Select(items => (touchpoints[items[0]].CustomerId, items.Select(i => (object)touchpoints[i]))));
-        for (var s = 0; s < streams.Count; s++)
+            .OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => (Customer: g.Key, Items: g.ToList())).ToList();
+        var actions = ManyStreams.Append(session, streams.Select(s => (s.Customer, s.Items.Select(i => (object)touchpoints[i]))));
+        foreach (var ((_, items), action) in streams.Zip(actions))
         {
-            for (var j = 0; j < streams[s].Count; j++)
+            for (var j = 0; j < items.Count; j++)
             {
-                eventIds[streams[s][j]] = actions[s].Events[j].Id;
+                eventIds[items[j]] = action.Events[j].Id;
             }
         }
 
