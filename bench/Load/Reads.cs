@@ -18,7 +18,8 @@ public static class ReadsWorkload
     private static readonly (string Name, string Route)[] Routes =
         [("journey (with and without asOf)", "/api/customers/{customerId}/journey"), ("customer", "/api/customers/{customerId}")];
 
-    public static async Task<List<Row>> RunAsync(Service service, NpgsqlDataSource db, string rawTable, IReadOnlyList<string> customers, IReadOnlyList<Item> extra,
+    /// <summary>The rows, and the raw read's steadiness: a half-rate target met against a raw read that waited is not counted.</summary>
+    public static async Task<(List<Row> Rows, Steadiness RawRead)> RunAsync(Service service, NpgsqlDataSource db, string rawTable, IReadOnlyList<string> customers, IReadOnlyList<Item> extra,
         double firstPassRate, Settings settings, Action<string> say)
     {
         var reader = await service.TokenAsync("bench-analyst", "analyst");
@@ -50,6 +51,7 @@ public static class ReadsWorkload
         var fullServiceSide = await ServiceSideAsync(service);
 
         say($"Raw reads at {settings.ReadRate}/s for {settings.Seconds} s while COPY runs");
+        var (rawBefore, rawClock) = (CpuSnapshot.Take(service), System.Diagnostics.Stopwatch.StartNew());
         using var stopCopy = new CancellationTokenSource();
         var copying = Task.Run(async () =>
         {
@@ -72,6 +74,8 @@ public static class ReadsWorkload
         ]))["latest 50"];
         await stopCopy.CancelAsync();
         await copying;
+        var rawRead = Steadiness.Measure("raw read while COPY runs", rawClock.Elapsed.TotalSeconds, CpuSnapshot.Take(service) - rawBefore);
+        say($"Baseline {rawRead.Describe()}");
 
         var rows = new List<Row>();
         foreach (var (phase, reads, ingest, serviceSide, waits) in new[] { ("half", atHalf, halfIngest, halfServiceSide, halfWaits), ("full", atFull, fullIngest, fullServiceSide, fullWaits) })
@@ -84,7 +88,7 @@ public static class ReadsWorkload
                 var p99 = latencies.Percentile(99);
                 rows.Add(phase == "half"
                     ? new Row("reads while ingesting", $"half rate: GET {name} p99", p99, "ms", rawReads.Percentile(99), "latest 50 of a stream, raw, while COPY runs",
-                        "<= 2x", p99 <= 2 * rawReads.Percentile(99), context)
+                        "<= 2x", p99 <= 2 * rawReads.Percentile(99), context).HeldTo(rawRead)
                     : new Row("reads while ingesting", $"full rate: GET {name} p99", p99, "ms", rawReads.Percentile(99), "latest 50 of a stream, raw, while COPY runs",
                         "< 50 ms", p99 < 50, context));
             }
@@ -99,7 +103,7 @@ public static class ReadsWorkload
                 null, null, null, null));
         }
 
-        return rows;
+        return (rows, rawRead);
     }
 
     private static async Task ClearServiceSideAsync(Service service)

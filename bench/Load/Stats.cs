@@ -48,4 +48,13 @@ public sealed class Latencies
 public sealed record Row(string Workload, string Measure, double Value, string Unit, double? Baseline, string? BaselineName, string? Target, bool? Met, string? Note = null)
 {
     public double? Ratio => Baseline is > 0 && !double.IsNaN(Value) ? Math.Round(Value / Baseline.Value, 3) : null;
+
+    /// <summary>Why a target met is not counted: its baseline was disturbed (<see cref="Steadiness"/>). A target missed stays missed.</summary>
+    public string? NotCounted { get; init; }
+
+    /// <summary>The row held to this baseline: a met target against a disturbed one is not counted.</summary>
+    public Row HeldTo(Steadiness baseline) => Met is true && baseline.Disturbed is { } why ? this with { NotCounted = why } : this;
+
+    /// <summary>The table's last column.</summary>
+    public string MetText => Met is null ? "-" : NotCounted is not null ? "not counted" : Met.Value ? "yes" : "NO";
 }
