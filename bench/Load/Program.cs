@@ -465,7 +465,7 @@ async Task<(T Result, Steadiness Steady)> BaselineAsync<T>(string name, Func<Tas
 {
     var (before, clock) = (CpuSnapshot.Take(service), Stopwatch.StartNew());
     var result = await run();
-    var steady = Steadiness.Measure(name, clock.Elapsed.TotalSeconds, CpuSnapshot.Take(service) - before);
+    var steady = new Steadiness(name, clock.Elapsed.TotalSeconds, CpuSnapshot.Take(service) - before);
     baselines.Add(steady);
     Say($"Baseline {steady.Describe()}");
     return (result, steady);

@@ -74,7 +74,7 @@ public static class ReadsWorkload
         ]))["latest 50"];
         await stopCopy.CancelAsync();
         await copying;
-        var rawRead = Steadiness.Measure("raw read while COPY runs", rawClock.Elapsed.TotalSeconds, CpuSnapshot.Take(service) - rawBefore);
+        var rawRead = new Steadiness("raw read while COPY runs", rawClock.Elapsed.TotalSeconds, CpuSnapshot.Take(service) - rawBefore);
         say($"Baseline {rawRead.Describe()}");
 
         var rows = new List<Row>();

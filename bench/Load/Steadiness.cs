@@ -4,8 +4,8 @@ namespace Load;
 /// How a baseline's cores spent the time they did not work: waiting on the disk (iowait) or taken by the hypervisor
 /// (steal). A baseline measured while the cores waited runs slower than this machine does, and every figure held to it
 /// looks better than it is: in a run at 22:19 on 2026-12-07 the raw transaction ran at 1,884 per second (4,406 in the
-/// next run) with PostgreSQL busy for 18.5 of the phase's 40 CPU-s, and the single posts' 0.70x against it would have
-/// read as met. So a target met against a baseline that waited more than <see cref="Limit"/> of its cores' time, or ran
+/// next run) with PostgreSQL busy for 18.5 of the phase's 40 CPU-s, and the single posts' 0.70x against it read as met.
+/// So a target met against a baseline that waited more than <see cref="Limit"/> of its cores' time, or ran
 /// with the disks busy more than <see cref="DiskLimit"/> of it, is printed "not counted", with the reason; a target missed
 /// stays missed (a steadier baseline only raises the bar).
 /// </summary>
@@ -14,8 +14,6 @@ public sealed record Steadiness(string Baseline, double Seconds, CpuSnapshot Use
     /// <summary>The share of the cores' time a steady baseline may spend waiting (calibrated in bench/README.md, twenty-fourth round).</summary>
     public const double Limit = 0.10;
 
-    public static Steadiness Measure(string baseline, double seconds, CpuSnapshot used) => new(baseline, seconds, used);
-
     private double CoreSeconds => Environment.ProcessorCount * Seconds;
 
     public double IoWaitShare => Seconds > 0 ? Used.IoWait / CoreSeconds : 0;
@@ -23,10 +21,10 @@ public sealed record Steadiness(string Baseline, double Seconds, CpuSnapshot Use
     public double StealShare => Seconds > 0 ? Used.Steal / CoreSeconds : 0;
 
     /// <summary>
-    /// The share of its time the disks (summed) may be busy (calibrated in bench/README.md, twenty-fourth round: a steady raw
-    /// transaction keeps it 17 % busy with its own commits, a disk-bound neighbour 43 to 72 %). A commit waits on the disk
-    /// even while the cores stay busy with the other connections: the raw transaction's p99 went from 18.6 to 43.2 ms under
-    /// a neighbour writing to the same disk, with the cores waiting only 5 % of their time.
+    /// The share of its time the disks (summed) may be busy (calibrated in bench/README.md, twenty-fourth round: a steady
+    /// raw transaction keeps them 17 to 22 % busy with its own commits; with a neighbour writing to the same disk the
+    /// baselines saw 43 to 73 %). A commit waits on the disk even while the cores stay busy with the other connections:
+    /// the raw transaction's p99 went from 18.6 to 43.2 ms under such a neighbour, with the cores waiting 5 % of their time.
     /// </summary>
     public const double DiskLimit = 0.35;
 
