@@ -36,9 +36,13 @@ public sealed record Steadiness(string Baseline, double Seconds, CpuSnapshot Use
           $"with the disk busy {DiskBusyShare * 100:F0} % of it; a steady one waits under {Limit * 100:F0} % with the disk under {DiskLimit * 100:F0} % busy"
         : null;
 
-    /// <summary>For the notes under the table: every baseline's waits, steady or not.</summary>
+    /// <summary>
+    /// For the notes under the table: every baseline's waits, steady or not, and the CPU other processes took meanwhile
+    /// (busy cores to the check, which does not judge it: printed so that a reader can).
+    /// </summary>
     public string Describe() =>
-        $"{Baseline} ({Seconds:F1} s): cores busy {Math.Min(100, Used.Machine / CoreSeconds * 100):F0} %, iowait {IoWaitShare * 100:F1} %, steal {StealShare * 100:F1} %" +
+        $"{Baseline} ({Seconds:F1} s): cores busy {Math.Min(100, Used.Machine / CoreSeconds * 100):F0} % (other processes {Used.Others:F1} CPU-s), " +
+        $"iowait {IoWaitShare * 100:F1} %, steal {StealShare * 100:F1} %" +
         (Used.Disk is { } disk
             ? $", disk busy {DiskBusyShare * 100:F0} %, {disk.Writes / Seconds:N0} writes/s of {disk.MeanWriteMs:F2} ms, {disk.Flushes / Seconds:N0} flushes/s of {disk.MeanFlushMs:F2} ms"
             : "") +
