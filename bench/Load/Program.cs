@@ -460,12 +460,10 @@ return 0;
 
 static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
-// A baseline run with its CPU, the cores' waits and its wall time measured, for the rows held to it.
+// A baseline run measured (Steadiness.MeasureAsync), listed in the notes and said as it ends, for the rows held to it.
 async Task<(T Result, Steadiness Steady)> BaselineAsync<T>(string name, Func<Task<T>> run)
 {
-    var (before, clock) = (CpuSnapshot.Take(service), Stopwatch.StartNew());
-    var result = await run();
-    var steady = new Steadiness(name, clock.Elapsed.TotalSeconds, CpuSnapshot.Take(service) - before);
+    var (result, steady) = await Steadiness.MeasureAsync(name, service, run);
     baselines.Add(steady);
     Say($"Baseline {steady.Describe()}");
     return (result, steady);

@@ -51,30 +51,32 @@ public static class ReadsWorkload
         var fullServiceSide = await ServiceSideAsync(service);
 
         say($"Raw reads at {settings.ReadRate}/s for {settings.Seconds} s while COPY runs");
-        var (rawBefore, rawClock) = (CpuSnapshot.Take(service), System.Diagnostics.Stopwatch.StartNew());
-        using var stopCopy = new CancellationTokenSource();
-        var copying = Task.Run(async () =>
+        var (rawReads, rawRead) = await Steadiness.MeasureAsync("raw read while COPY runs", service, async () =>
         {
-            while (!stopCopy.IsCancellationRequested)
+            using var stopCopy = new CancellationTokenSource();
+            var copying = Task.Run(async () =>
             {
-                await Workloads.CopyAsync(db, rawTable, extra.Take(20_000).ToList(), settings.Batch, 1, streamPrefix: $"r{Guid.NewGuid():N}-");
-            }
-        });
-        var rawReads = (await Workloads.AtFixedRateAsync(settings.ReadRate, duration,
-        [
-            ("latest 50", async n =>
-            {
-                await using var command = db.CreateCommand($"select data from {rawTable} where stream_id = $1 order by version desc limit 50");
-                command.Parameters.Add(new() { Value = customers[n * 7919 % customers.Count] });
-                await using var result = await command.ExecuteReaderAsync();
-                while (await result.ReadAsync())
+                while (!stopCopy.IsCancellationRequested)
                 {
+                    await Workloads.CopyAsync(db, rawTable, extra.Take(20_000).ToList(), settings.Batch, 1, streamPrefix: $"r{Guid.NewGuid():N}-");
                 }
-            }),
-        ]))["latest 50"];
-        await stopCopy.CancelAsync();
-        await copying;
-        var rawRead = new Steadiness("raw read while COPY runs", rawClock.Elapsed.TotalSeconds, CpuSnapshot.Take(service) - rawBefore);
+            });
+            var reads = (await Workloads.AtFixedRateAsync(settings.ReadRate, duration,
+            [
+                ("latest 50", async n =>
+                {
+                    await using var command = db.CreateCommand($"select data from {rawTable} where stream_id = $1 order by version desc limit 50");
+                    command.Parameters.Add(new() { Value = customers[n * 7919 % customers.Count] });
+                    await using var result = await command.ExecuteReaderAsync();
+                    while (await result.ReadAsync())
+                    {
+                    }
+                }),
+            ]))["latest 50"];
+            await stopCopy.CancelAsync();
+            await copying;
+            return reads;
+        });
         say($"Baseline {rawRead.Describe()}");
 
         var rows = new List<Row>();

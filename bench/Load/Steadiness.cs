@@ -14,6 +14,14 @@ public sealed record Steadiness(string Baseline, double Seconds, CpuSnapshot Use
     /// <summary>The share of the cores' time a steady baseline may spend waiting (calibrated in bench/README.md, twenty-fourth round).</summary>
     public const double Limit = 0.10;
 
+    /// <summary>Runs a baseline with its CPU, the cores' waits, the disks and its wall time measured.</summary>
+    public static async Task<(T Result, Steadiness Steady)> MeasureAsync<T>(string baseline, Service service, Func<Task<T>> run)
+    {
+        var (before, clock) = (CpuSnapshot.Take(service), System.Diagnostics.Stopwatch.StartNew());
+        var result = await run();
+        return (result, new Steadiness(baseline, clock.Elapsed.TotalSeconds, CpuSnapshot.Take(service) - before));
+    }
+
     private double CoreSeconds => Environment.ProcessorCount * Seconds;
 
     public double IoWaitShare => Seconds > 0 ? Used.IoWait / CoreSeconds : 0;
