@@ -5,8 +5,8 @@ namespace Load;
 /// <summary>
 /// The machine's disks as the kernel counts them (/sys/block/*/stat, loop and RAM-backed devices left out), each figure
 /// summed over the disks: the milliseconds a disk was busy, the writes and their milliseconds, the cache flushes
-/// (PostgreSQL's fsync at every commit ends in one) and their milliseconds. The differences between two snapshots say how long a write or a flush
-/// took meanwhile: what a commit waits for when another process holds the disk.
+/// (PostgreSQL's fsync at every commit ends in one) and their milliseconds. The differences between two snapshots say
+/// how long a write or a flush took meanwhile: what a commit waits for when another process holds the disk.
 /// </summary>
 public sealed record DiskSnapshot(double BusyMs, double Writes, double WriteMs, double Flushes, double FlushMs)
 {
